@@ -1,0 +1,171 @@
+//! Connector accounts: a workspace and its user, and the throttle on failed sign-ins.
+//! Password hashing is the caller's; this module stores the PHC string as given.
+
+use domain::{Email, UserId, WorkspaceId};
+use uuid::Uuid;
+
+use crate::{Storage, StorageError};
+
+/// Failed sign-ins within [`FAILURE_WINDOW_MS`] that lock the account.
+pub const MAX_FAILED_LOGINS: i64 = 5;
+/// How far back failed sign-ins count towards the lock.
+pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// How long a locked account refuses sign-ins.
+pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub user_id: UserId,
+    pub workspace_id: WorkspaceId,
+    pub email: String,
+    /// The password hash in PHC string form.
+    pub password_hash: String,
+    pub failed_logins: i64,
+    pub locked_until_ms: Option<i64>,
+}
+
+/// Where an account stands after a failed sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginThrottle {
+    pub failures: i64,
+    /// Set once the account is locked; sign-ins are refused until then.
+    pub locked_until_ms: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    email: String,
+    password_hash: String,
+    failed_logins: i64,
+    locked_until_ms: Option<i64>,
+}
+
+impl From<AccountRow> for Account {
+    fn from(row: AccountRow) -> Self {
+        Account {
+            user_id: UserId(row.id),
+            workspace_id: WorkspaceId(row.workspace_id),
+            email: row.email,
+            password_hash: row.password_hash,
+            failed_logins: row.failed_logins,
+            locked_until_ms: row.locked_until_ms,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ThrottleRow {
+    failed_logins: i64,
+    locked_until_ms: Option<i64>,
+}
+
+impl Storage {
+    /// Creates a workspace and its first user in one transaction.
+    /// `Conflict("users_email")` if the e-mail address is taken.
+    pub async fn create_account(
+        &self,
+        email: &Email,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<Account, StorageError> {
+        const INSERT_WORKSPACE: &str = "INSERT INTO workspaces (id, created_at_ms) VALUES ($1, $2)";
+        const INSERT_USER: &str = "INSERT INTO users \
+             (id, workspace_id, email, password_hash, failed_logins, created_at_ms, updated_at_ms) \
+             VALUES ($1, $2, $3, $4, 0, $5, $5)";
+        let workspace_id = WorkspaceId::new();
+        let user_id = UserId::new();
+        in_transaction!(self, |tx| {
+            sqlx::query(INSERT_WORKSPACE)
+                .bind(workspace_id.0)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(INSERT_USER)
+                .bind(user_id.0)
+                .bind(workspace_id.0)
+                .bind(email.as_str())
+                .bind(password_hash)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(StorageError::on_write("users_email"))?;
+        });
+        Ok(Account {
+            user_id,
+            workspace_id,
+            email: email.as_str().to_owned(),
+            password_hash: password_hash.to_owned(),
+            failed_logins: 0,
+            locked_until_ms: None,
+        })
+    }
+
+    pub async fn find_account_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<Account>, StorageError> {
+        const SQL: &str = "SELECT id, workspace_id, email, password_hash, failed_logins, locked_until_ms \
+             FROM users WHERE email = $1";
+        let row = on_reader!(self, |p| sqlx::query_as::<_, AccountRow>(SQL)
+            .bind(email.as_str())
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.map(Account::from))
+    }
+
+    /// Counts a failed sign-in. Failures older than [`FAILURE_WINDOW_MS`] start the count
+    /// again; the [`MAX_FAILED_LOGINS`]th locks the account for [`LOCKOUT_MS`].
+    pub async fn record_failed_login(
+        &self,
+        user: UserId,
+        now_ms: i64,
+    ) -> Result<LoginThrottle, StorageError> {
+        // One statement, so concurrent failures cannot lose a count. Every SET expression sees
+        // the old row, hence the repeated "is the window over?" test.
+        const SQL: &str = "UPDATE users SET \
+               failed_logins = CASE WHEN first_failed_at_ms IS NULL OR first_failed_at_ms <= $2 \
+                   THEN 1 ELSE failed_logins + 1 END, \
+               first_failed_at_ms = CASE WHEN first_failed_at_ms IS NULL OR first_failed_at_ms <= $2 \
+                   THEN $3 ELSE first_failed_at_ms END, \
+               locked_until_ms = CASE \
+                   WHEN (CASE WHEN first_failed_at_ms IS NULL OR first_failed_at_ms <= $2 \
+                         THEN 1 ELSE failed_logins + 1 END) >= $4 THEN $5 \
+                   ELSE locked_until_ms END, \
+               updated_at_ms = $3 \
+             WHERE id = $1 \
+             RETURNING failed_logins, locked_until_ms";
+        let window_start = now_ms.saturating_sub(FAILURE_WINDOW_MS);
+        let locked_until = now_ms.saturating_add(LOCKOUT_MS);
+        let row = on_writer!(self, |p| sqlx::query_as::<_, ThrottleRow>(SQL)
+            .bind(user.0)
+            .bind(window_start)
+            .bind(now_ms)
+            .bind(MAX_FAILED_LOGINS)
+            .bind(locked_until)
+            .fetch_optional(p)
+            .await)?
+        .ok_or(StorageError::NotFound)?;
+        Ok(LoginThrottle {
+            failures: row.failed_logins,
+            locked_until_ms: row.locked_until_ms,
+        })
+    }
+
+    /// Forgets failed sign-ins and lifts a lock (after a successful sign-in).
+    pub async fn clear_failed_logins(&self, user: UserId) -> Result<(), StorageError> {
+        const SQL: &str = "UPDATE users SET \
+               failed_logins = 0, first_failed_at_ms = NULL, locked_until_ms = NULL \
+             WHERE id = $1";
+        let rows = on_writer!(self, |p| sqlx::query(SQL)
+            .bind(user.0)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))?;
+        if rows == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,190 @@
+//! Fresh, migrated databases for tests (cargo feature `testing`), for this crate's conformance
+//! suite and for other crates' tests: a new SQLite file, or a new PostgreSQL database on the
+//! server named by `MARKETBRIDGE_TEST_POSTGRES_URL`, per call. Each has its own random key.
+//!
+//! Without that variable the PostgreSQL tests fail rather than pass unseen. Databases and files
+//! left by earlier runs are dropped once they are an hour old.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::pool::Pools;
+use crate::{Engine, SecretKey, Storage};
+
+/// The variable that names the PostgreSQL server for tests, e.g.
+/// `postgres://postgres@127.0.0.1:5432/postgres` (its database is used to create others).
+pub const POSTGRES_URL_VAR: &str = "MARKETBRIDGE_TEST_POSTGRES_URL";
+
+/// Test databases older than this belong to finished runs.
+const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
+const DATABASE_PREFIX: &str = "mb_test_";
+
+static POSTGRES_SWEPT: AtomicBool = AtomicBool::new(false);
+static SQLITE_SWEPT: AtomicBool = AtomicBool::new(false);
+
+/// The PostgreSQL admin URL for tests. Panics with instructions when the variable is unset.
+pub fn test_postgres_url() -> String {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "{POSTGRES_URL_VAR} is not set, so the PostgreSQL tests cannot run. \
+             Start PostgreSQL and set it, e.g. {POSTGRES_URL_VAR}=postgres://postgres@127.0.0.1:5432/postgres"
+        ),
+    }
+}
+
+/// The URL of a new, empty database on `engine` (a SQLite file that does not exist yet, or a
+/// PostgreSQL database just created), for tests that open it more than once.
+pub async fn fresh_database_url(engine: Engine) -> String {
+    match engine {
+        Engine::Sqlite => fresh_sqlite_url(),
+        Engine::Postgres => fresh_postgres_url().await,
+    }
+}
+
+/// A new, migrated database on `engine`, with a random secret key.
+pub async fn fresh_storage(engine: Engine) -> Storage {
+    let url = fresh_database_url(engine).await;
+    let storage = Storage::connect(&url, SecretKey::generate())
+        .await
+        .unwrap_or_else(|err| panic!("cannot open the test database {url}: {err:?}"));
+    storage
+        .migrate()
+        .await
+        .unwrap_or_else(|err| panic!("cannot migrate the test database {url}: {err:?}"));
+    storage
+}
+
+/// The pool under a [`Storage`], for tests that inspect raw rows (e.g. that a column is sealed).
+pub enum RawPool<'a> {
+    /// The writer connection of a SQLite database.
+    Sqlite(&'a SqlitePool),
+    Postgres(&'a PgPool),
+}
+
+impl Storage {
+    pub fn raw_pool(&self) -> RawPool<'_> {
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => RawPool::Sqlite(writer),
+            Pools::Postgres(pool) => RawPool::Postgres(pool),
+        }
+    }
+}
+
+fn fresh_sqlite_url() -> String {
+    let dir = std::env::temp_dir().join("marketbridge-storage-tests");
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|err| panic!("cannot create {}: {err}", dir.display()));
+    if !SQLITE_SWEPT.swap(true, Ordering::SeqCst) {
+        remove_stale_files(&dir);
+    }
+    let path: PathBuf = dir.join(format!("{}.db", Uuid::now_v7().simple()));
+    format!("sqlite://{}", path.display())
+}
+
+fn remove_stale_files(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let modified = entry.metadata().and_then(|m| m.modified()).ok();
+        let age = modified.and_then(|m| SystemTime::now().duration_since(m).ok());
+        if age.is_some_and(|age| age > STALE_AFTER) {
+            // Best effort: a file another process still uses is simply left for the next sweep.
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+async fn fresh_postgres_url() -> String {
+    let admin_url = test_postgres_url();
+    let mut admin = PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|err| panic!("cannot connect to {POSTGRES_URL_VAR} ({admin_url}): {err}"));
+    if !POSTGRES_SWEPT.swap(true, Ordering::SeqCst) {
+        drop_stale_databases(&mut admin).await;
+    }
+    // UUIDv7: the name carries its creation time, which is how stale databases are found.
+    let name = format!("{DATABASE_PREFIX}{}", Uuid::now_v7().simple());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|err| panic!("cannot create the test database {name}: {err}"));
+    let _ = admin.close().await;
+    with_database(&admin_url, &name)
+}
+
+async fn drop_stale_databases(admin: &mut PgConnection) {
+    const LIST: &str = "SELECT datname::TEXT FROM pg_database WHERE datname LIKE 'mb\\_test\\_%'";
+    let Ok(names) = sqlx::query_scalar::<_, String>(LIST)
+        .fetch_all(&mut *admin)
+        .await
+    else {
+        return;
+    };
+    for name in names {
+        let created = name
+            .strip_prefix(DATABASE_PREFIX)
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .and_then(|id| id.get_timestamp())
+            .map(|ts| {
+                let (secs, nanos) = ts.to_unix();
+                SystemTime::UNIX_EPOCH + Duration::new(secs, nanos)
+            });
+        let stale = created
+            .and_then(|at| SystemTime::now().duration_since(at).ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if stale {
+            // Best effort: a database still in use refuses to go and waits for the next sweep.
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name}"
+            )))
+            .execute(&mut *admin)
+            .await;
+        }
+    }
+}
+
+/// `url` with its database (the path) replaced by `database`, keeping any query string.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_of_a_url_is_replaced() {
+        assert_eq!(
+            with_database("postgres://pg@h:5432/postgres", "mb_test_1"),
+            "postgres://pg@h:5432/mb_test_1"
+        );
+        assert_eq!(
+            with_database("postgres://pg@h:5432", "x"),
+            "postgres://pg@h:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://h/db?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
+    }
+}

@@ -1,0 +1,1209 @@
+//! One suite, run on both engines: each check is written once as `async fn name(s: Storage)`
+//! and `conformance!` runs it as `sqlite::name` and `postgres::name`.
+//! The PostgreSQL half needs `MARKETBRIDGE_TEST_POSTGRES_URL` and fails without it.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use domain::{
+    ChannelId, ChannelKind, ChannelStatus, Email, InstanceUrl, JobId, StoreId, UserId, WorkspaceId,
+};
+use serde_json::json;
+use storage::account::{LOCKOUT_MS, MAX_FAILED_LOGINS};
+use storage::testing::RawPool;
+use storage::{
+    Engine, Job, JobFailure, JobStatus, NewChannel, NewJob, NewPendingAuthorization, PendingLookup,
+    RefreshOutcome, Secret, Storage, StorageError, TokenSet, backoff_ms,
+};
+use uuid::Uuid;
+
+macro_rules! conformance {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $check() {
+                    super::$check(storage::testing::fresh_storage(storage::Engine::Sqlite).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $check() {
+                    super::$check(storage::testing::fresh_storage(storage::Engine::Postgres).await).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    an_account_is_created_once_per_email,
+    five_failed_logins_lock_the_account,
+    sessions_expire_and_can_be_deleted,
+    channels_are_only_seen_from_their_workspace,
+    channel_updates_are_scoped_by_workspace,
+    deleting_a_channel_removes_its_tokens_and_pending_authorizations,
+    a_pending_authorization_is_taken_once,
+    tokens_are_stored_sealed,
+    tokens_of_another_workspace_are_not_found,
+    the_refresh_lease_has_one_owner_at_a_time,
+    a_failed_refresh_can_require_reauthorization,
+    channels_due_for_refresh_are_authorized_unlocked_and_expiring,
+    a_claimed_job_runs_under_a_lease,
+    an_expired_lease_is_reaped_and_claimed_again,
+    failures_back_off_then_dead_letter,
+    a_dedupe_key_admits_one_live_job,
+    one_job_runs_per_workspace_and_flow,
+    racing_workers_claim_each_job_exactly_once,
+    every_seller_table_is_listed_with_its_workspace,
+);
+
+const T0: i64 = 1_700_000_000_000;
+const MINUTE: i64 = 60_000;
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+async fn workspace(s: &Storage, address: &str) -> WorkspaceId {
+    s.create_account(
+        &email(address),
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        T0,
+    )
+    .await
+    .unwrap()
+    .workspace_id
+}
+
+fn marketplace(name: &str) -> NewChannel {
+    NewChannel {
+        kind: ChannelKind::Marketplace,
+        name: name.to_owned(),
+        marketplace_code: Some("demo-marketplace".to_owned()),
+        instance_url: Some(
+            InstanceUrl::parse("http://127.0.0.1:8090/mmp/demo-marketplace").unwrap(),
+        ),
+    }
+}
+
+async fn channel(s: &Storage, ws: WorkspaceId, status: ChannelStatus) -> ChannelId {
+    let channel = s
+        .create_channel(ws, &marketplace("Demo"), T0)
+        .await
+        .unwrap();
+    s.update_channel_status(ws, channel.id, status, T0)
+        .await
+        .unwrap();
+    channel.id
+}
+
+fn tokens(access: &str, refresh: Option<&str>, expires_at_ms: i64) -> TokenSet {
+    TokenSet {
+        access_token: Secret::new(access),
+        refresh_token: refresh.map(Secret::new),
+        access_expires_at_ms: expires_at_ms,
+        scope: Some("offers orders".to_owned()),
+    }
+}
+
+fn job(ws: Option<WorkspaceId>, flow: &str, run_at_ms: i64) -> NewJob {
+    NewJob {
+        workspace_id: ws,
+        flow: flow.to_owned(),
+        payload: json!({ "flow": flow, "n": 1 }),
+        dedupe_key: None,
+        run_at_ms,
+        max_attempts: 3,
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+// ---------------------------------------------------------------- accounts and sessions
+
+async fn an_account_is_created_once_per_email(s: Storage) {
+    let account = s
+        .create_account(&email("Seller@Example.com"), "phc-hash", T0)
+        .await
+        .unwrap();
+    assert_eq!(account.email, "seller@example.com");
+
+    let found = s
+        .find_account_by_email(&email("seller@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, account);
+    assert!(
+        s.find_account_by_email(&email("nobody@example.com"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let again = s
+        .create_account(&email("seller@example.com"), "other-hash", T0)
+        .await;
+    assert!(
+        matches!(again, Err(StorageError::Conflict("users_email"))),
+        "{again:?}"
+    );
+    // The failed sign-up left no half-made workspace behind: the first account is intact.
+    assert_eq!(
+        s.find_account_by_email(&email("seller@example.com"))
+            .await
+            .unwrap()
+            .unwrap(),
+        account
+    );
+}
+
+async fn five_failed_logins_lock_the_account(s: Storage) {
+    let account = s
+        .create_account(&email("a@example.com"), "h", T0)
+        .await
+        .unwrap();
+    for n in 1..MAX_FAILED_LOGINS {
+        let throttle = s
+            .record_failed_login(account.user_id, T0 + n)
+            .await
+            .unwrap();
+        assert_eq!(throttle.failures, n);
+        assert_eq!(throttle.locked_until_ms, None);
+    }
+    let locked = s
+        .record_failed_login(account.user_id, T0 + 10)
+        .await
+        .unwrap();
+    assert_eq!(locked.failures, MAX_FAILED_LOGINS);
+    assert_eq!(locked.locked_until_ms, Some(T0 + 10 + LOCKOUT_MS));
+    let stored = s
+        .find_account_by_email(&email("a@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.locked_until_ms, Some(T0 + 10 + LOCKOUT_MS));
+
+    s.clear_failed_logins(account.user_id).await.unwrap();
+    let cleared = s
+        .find_account_by_email(&email("a@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((cleared.failed_logins, cleared.locked_until_ms), (0, None));
+
+    // Failures spread wider than the window never add up to a lock.
+    for n in 0..10 {
+        let throttle = s
+            .record_failed_login(account.user_id, T0 + n * 20 * MINUTE)
+            .await
+            .unwrap();
+        assert_eq!((throttle.failures, throttle.locked_until_ms), (1, None));
+    }
+    let unknown = s.record_failed_login(UserId::new(), T0).await;
+    assert!(
+        matches!(unknown, Err(StorageError::NotFound)),
+        "{unknown:?}"
+    );
+}
+
+async fn sessions_expire_and_can_be_deleted(s: Storage) {
+    let account = s
+        .create_account(&email("a@example.com"), "h", T0)
+        .await
+        .unwrap();
+    let anonymous = s
+        .create_session(b"hash-anonymous", "csrf-1", None, T0, T0 + MINUTE)
+        .await
+        .unwrap();
+    let signed_in = s
+        .create_session(
+            b"hash-signed-in",
+            "csrf-2",
+            Some((account.user_id, account.workspace_id)),
+            T0,
+            T0 + 60 * MINUTE,
+        )
+        .await
+        .unwrap();
+
+    let found = s
+        .find_session(b"hash-signed-in", T0 + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, signed_in);
+    assert_eq!(found.workspace_id, Some(account.workspace_id));
+    assert_eq!(
+        s.find_session(b"hash-anonymous", T0 + 1).await.unwrap(),
+        Some(anonymous)
+    );
+    assert_eq!(
+        s.find_session(b"hash-anonymous", T0 + MINUTE)
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(s.find_session(b"no-such-hash", T0).await.unwrap(), None);
+
+    let duplicate = s
+        .create_session(b"hash-signed-in", "csrf-3", None, T0, T0 + MINUTE)
+        .await;
+    assert!(
+        matches!(duplicate, Err(StorageError::Conflict(_))),
+        "{duplicate:?}"
+    );
+
+    assert_eq!(s.delete_expired_sessions(T0 + 2 * MINUTE).await.unwrap(), 1);
+    s.delete_session(b"hash-signed-in").await.unwrap();
+    assert_eq!(
+        s.find_session(b"hash-signed-in", T0 + 1).await.unwrap(),
+        None
+    );
+}
+
+// ---------------------------------------------------------------- channels
+
+async fn channels_are_only_seen_from_their_workspace(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let first = s
+        .create_channel(mine, &marketplace("First"), T0)
+        .await
+        .unwrap();
+    let connect = NewChannel {
+        kind: ChannelKind::MiraklConnect,
+        name: "Connect".to_owned(),
+        marketplace_code: None,
+        instance_url: None,
+    };
+    let second = s.create_channel(mine, &connect, T0 + 1).await.unwrap();
+    let other = s
+        .create_channel(theirs, &marketplace("Theirs"), T0)
+        .await
+        .unwrap();
+
+    assert_eq!(first.status, ChannelStatus::AwaitingAuthorization);
+    assert_eq!(
+        s.get_channel(mine, first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        s.list_channels(mine).await.unwrap(),
+        vec![first.clone(), second],
+        "oldest first"
+    );
+    assert_eq!(s.list_channels(theirs).await.unwrap(), vec![other.clone()]);
+    assert_eq!(s.get_channel(mine, other.id).await.unwrap(), None);
+    assert_eq!(s.get_channel(theirs, first.id).await.unwrap(), None);
+
+    let orphan = s
+        .create_channel(WorkspaceId::new(), &marketplace("Nowhere"), T0)
+        .await;
+    assert!(matches!(orphan, Err(StorageError::NotFound)), "{orphan:?}");
+}
+
+async fn channel_updates_are_scoped_by_workspace(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = s
+        .create_channel(mine, &marketplace("Demo"), T0)
+        .await
+        .unwrap()
+        .id;
+
+    let store = StoreId::new(2001).unwrap();
+    let not_found = |r: Result<(), StorageError>| matches!(r, Err(StorageError::NotFound));
+    assert!(not_found(
+        s.update_channel_status(theirs, id, ChannelStatus::Live, T0)
+            .await
+    ));
+    assert!(not_found(
+        s.set_channel_store(theirs, id, store, "Shop", ChannelStatus::ReadyToLaunch, T0)
+            .await
+    ));
+    assert!(not_found(
+        s.set_channel_company(theirs, id, Some("ACME"), T0).await
+    ));
+    assert!(not_found(s.launch_channel(theirs, id, T0).await));
+    assert!(not_found(
+        s.set_channel_error(theirs, id, Some("boom"), T0).await
+    ));
+    assert!(not_found(s.delete_channel(theirs, id).await));
+    assert_eq!(
+        s.get_channel(mine, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .updated_at_ms,
+        T0,
+        "untouched"
+    );
+
+    s.update_channel_status(mine, id, ChannelStatus::AwaitingStoreId, T0 + 1)
+        .await
+        .unwrap();
+    s.set_channel_store(
+        mine,
+        id,
+        store,
+        "Demo Shop",
+        ChannelStatus::ReadyToLaunch,
+        T0 + 2,
+    )
+    .await
+    .unwrap();
+    s.set_channel_company(mine, id, Some("ACME"), T0 + 3)
+        .await
+        .unwrap();
+    s.set_channel_error(mine, id, Some("Mirakl said no"), T0 + 4)
+        .await
+        .unwrap();
+    s.launch_channel(mine, id, T0 + 5).await.unwrap();
+    let channel = s.get_channel(mine, id).await.unwrap().unwrap();
+    assert_eq!(channel.status, ChannelStatus::Live);
+    assert_eq!(channel.store_id, Some(store));
+    assert_eq!(channel.store_name.as_deref(), Some("Demo Shop"));
+    assert_eq!(channel.company.as_deref(), Some("ACME"));
+    assert_eq!(channel.last_error.as_deref(), Some("Mirakl said no"));
+    assert_eq!(channel.launched_at_ms, Some(T0 + 5));
+    assert_eq!(channel.updated_at_ms, T0 + 5);
+    assert_eq!(channel.instance_url, marketplace("x").instance_url);
+
+    s.set_channel_error(mine, id, None, T0 + 6).await.unwrap();
+    s.launch_channel(mine, id, T0 + 7).await.unwrap();
+    let channel = s.get_channel(mine, id).await.unwrap().unwrap();
+    assert_eq!(
+        (channel.last_error, channel.launched_at_ms),
+        (None, Some(T0 + 5)),
+        "first launch kept"
+    );
+}
+
+async fn deleting_a_channel_removes_its_tokens_and_pending_authorizations(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    s.store_tokens(ws, id, &tokens("access", Some("refresh"), T0), T0)
+        .await
+        .unwrap();
+    s.create_pending_authorization(&pending(ws, id, b"state-1"))
+        .await
+        .unwrap();
+
+    s.delete_channel(ws, id).await.unwrap();
+    assert_eq!(s.get_channel(ws, id).await.unwrap(), None);
+    assert_eq!(s.load_tokens(ws, id).await.unwrap(), None);
+    assert_eq!(
+        s.take_pending_authorization(b"state-1", T0).await.unwrap(),
+        PendingLookup::Unknown
+    );
+}
+
+// ---------------------------------------------------------------- pending authorizations
+
+fn pending(ws: WorkspaceId, channel_id: ChannelId, state_hash: &[u8]) -> NewPendingAuthorization {
+    NewPendingAuthorization {
+        state_hash: state_hash.to_vec(),
+        session_id: Uuid::now_v7(),
+        workspace_id: ws,
+        channel_id,
+        pkce_verifier: "pkce-verifier-that-must-stay-secret".to_owned(),
+        created_at_ms: T0,
+        expires_at_ms: T0 + 10 * MINUTE,
+    }
+}
+
+async fn a_pending_authorization_is_taken_once(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::AwaitingAuthorization).await;
+    let new = pending(ws, id, b"state-hash");
+    assert!(
+        !format!("{new:?}").contains("pkce-verifier"),
+        "Debug hides the verifier"
+    );
+    s.create_pending_authorization(&new).await.unwrap();
+
+    let PendingLookup::Taken(taken) = s
+        .take_pending_authorization(b"state-hash", T0 + 1)
+        .await
+        .unwrap()
+    else {
+        panic!("the first take must succeed");
+    };
+    assert_eq!(taken.pkce_verifier.expose(), new.pkce_verifier);
+    assert_eq!(
+        (taken.session_id, taken.workspace_id, taken.channel_id),
+        (new.session_id, ws, id)
+    );
+    assert_eq!(taken.expires_at_ms, new.expires_at_ms);
+
+    assert_eq!(
+        s.take_pending_authorization(b"state-hash", T0 + 2)
+            .await
+            .unwrap(),
+        PendingLookup::Replayed
+    );
+    assert_eq!(
+        s.take_pending_authorization(b"other-hash", T0)
+            .await
+            .unwrap(),
+        PendingLookup::Unknown
+    );
+
+    // A channel of another workspace cannot be named.
+    let foreign = s
+        .create_pending_authorization(&pending(theirs, id, b"state-2"))
+        .await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+
+    s.create_pending_authorization(&pending(ws, id, b"state-3"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.delete_expired_pending_authorizations(T0 + 10 * MINUTE)
+            .await
+            .unwrap(),
+        2
+    );
+}
+
+// ---------------------------------------------------------------- tokens
+
+const ACCESS: &str = "access-token-PLAINTEXT-0123456789";
+const REFRESH: &str = "refresh-token-PLAINTEXT-9876543210";
+
+async fn tokens_are_stored_sealed(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    let set = tokens(ACCESS, Some(REFRESH), T0 + 60 * MINUTE);
+    s.store_tokens(ws, id, &set, T0).await.unwrap();
+
+    let loaded = s.load_tokens(ws, id).await.unwrap().unwrap();
+    assert_eq!(loaded.tokens, set);
+    assert_eq!(
+        (loaded.refreshed_at_ms, loaded.last_refresh_error.as_deref()),
+        (None, None)
+    );
+    assert!(
+        !format!("{loaded:?}").contains(ACCESS),
+        "Debug hides tokens"
+    );
+
+    const RAW: &str =
+        "SELECT access_token, refresh_token FROM channel_tokens WHERE channel_id = $1";
+    let (access, refresh): (Vec<u8>, Vec<u8>) = match s.raw_pool() {
+        RawPool::Sqlite(p) => sqlx::query_as(RAW).bind(id.0).fetch_one(p).await.unwrap(),
+        RawPool::Postgres(p) => sqlx::query_as(RAW).bind(id.0).fetch_one(p).await.unwrap(),
+    };
+    assert!(!contains(&access, ACCESS) && !contains(&refresh, REFRESH));
+    assert!(!contains(&access, "PLAINTEXT") && !contains(&refresh, "PLAINTEXT"));
+
+    if let RawPool::Sqlite(p) = s.raw_pool() {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(p)
+            .await
+            .unwrap();
+        let file = p.connect_options().get_filename().to_owned();
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            contains(&bytes, "offers orders"),
+            "the scan reads the real data"
+        );
+        assert!(
+            !contains(&bytes, "PLAINTEXT"),
+            "a token is in clear in {}",
+            file.display()
+        );
+    }
+
+    // Authorizing again replaces the tokens.
+    let again = tokens("new-access", None, T0 + 120 * MINUTE);
+    s.store_tokens(ws, id, &again, T0 + 1).await.unwrap();
+    assert_eq!(s.load_tokens(ws, id).await.unwrap().unwrap().tokens, again);
+    s.delete_tokens(ws, id).await.unwrap();
+    assert_eq!(s.load_tokens(ws, id).await.unwrap(), None);
+}
+
+async fn tokens_of_another_workspace_are_not_found(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+    s.store_tokens(mine, id, &tokens(ACCESS, Some(REFRESH), T0), T0)
+        .await
+        .unwrap();
+
+    assert_eq!(s.load_tokens(theirs, id).await.unwrap(), None);
+    assert_eq!(
+        s.lock_token_refresh(theirs, id, Uuid::now_v7(), T0, MINUTE)
+            .await
+            .unwrap(),
+        None
+    );
+    let overwrite = s
+        .store_tokens(theirs, id, &tokens("evil", None, T0), T0)
+        .await;
+    assert!(
+        matches!(overwrite, Err(StorageError::NotFound)),
+        "{overwrite:?}"
+    );
+    let refreshed = RefreshOutcome::Refreshed(tokens("evil", None, T0));
+    assert!(
+        !s.finish_token_refresh(theirs, id, Uuid::now_v7(), refreshed, T0)
+            .await
+            .unwrap()
+    );
+    s.delete_tokens(theirs, id).await.unwrap();
+    assert_eq!(
+        s.load_tokens(mine, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .tokens
+            .access_token
+            .expose(),
+        ACCESS
+    );
+}
+
+async fn the_refresh_lease_has_one_owner_at_a_time(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    s.store_tokens(ws, id, &tokens(ACCESS, Some(REFRESH), T0), T0)
+        .await
+        .unwrap();
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+
+    let held = s
+        .lock_token_refresh(ws, id, first, T0, MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(held.tokens.refresh_token.unwrap().expose(), REFRESH);
+    assert_eq!(
+        s.lock_token_refresh(ws, id, second, T0 + 1, MINUTE)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.lock_token_refresh(ws, id, first, T0 + 1, MINUTE)
+            .await
+            .unwrap(),
+        None,
+        "no re-entry"
+    );
+
+    // The first owner stalls; its lease expires and the second takes over.
+    assert!(
+        s.lock_token_refresh(ws, id, second, T0 + MINUTE + 1, MINUTE)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let late = RefreshOutcome::Refreshed(tokens("stale", None, T0 + 60 * MINUTE));
+    assert!(
+        !s.finish_token_refresh(ws, id, first, late, T0 + MINUTE + 2)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.load_tokens(ws, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .tokens
+            .access_token
+            .expose(),
+        ACCESS
+    );
+
+    let fresh = RefreshOutcome::Refreshed(TokenSet {
+        scope: None,
+        ..tokens("fresh-access", None, T0 + 90 * MINUTE)
+    });
+    assert!(
+        s.finish_token_refresh(ws, id, second, fresh, T0 + MINUTE + 3)
+            .await
+            .unwrap()
+    );
+    let stored = s.load_tokens(ws, id).await.unwrap().unwrap();
+    assert_eq!(stored.tokens.access_token.expose(), "fresh-access");
+    assert_eq!(
+        stored.tokens.refresh_token.unwrap().expose(),
+        REFRESH,
+        "kept when none is sent"
+    );
+    assert_eq!(
+        stored.tokens.scope.as_deref(),
+        Some("offers orders"),
+        "kept when none is sent"
+    );
+    assert_eq!(stored.tokens.access_expires_at_ms, T0 + 90 * MINUTE);
+    assert_eq!(stored.refreshed_at_ms, Some(T0 + MINUTE + 3));
+
+    // Released: anyone may take it at once.
+    assert!(
+        s.lock_token_refresh(ws, id, first, T0 + MINUTE + 4, MINUTE)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // A new authorization meanwhile wins over the refresh in flight.
+    s.store_tokens(
+        ws,
+        id,
+        &tokens("reauthorized", Some("r2"), T0 + 120 * MINUTE),
+        T0 + MINUTE + 5,
+    )
+    .await
+    .unwrap();
+    let outdated = RefreshOutcome::Refreshed(tokens("outdated", None, T0));
+    assert!(
+        !s.finish_token_refresh(ws, id, first, outdated, T0 + MINUTE + 6)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.load_tokens(ws, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .tokens
+            .access_token
+            .expose(),
+        "reauthorized"
+    );
+}
+
+async fn a_failed_refresh_can_require_reauthorization(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    s.store_tokens(ws, id, &tokens(ACCESS, Some(REFRESH), T0), T0)
+        .await
+        .unwrap();
+    let owner = Uuid::now_v7();
+
+    s.lock_token_refresh(ws, id, owner, T0, MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
+    let transient = RefreshOutcome::Failed {
+        error: "timeout".to_owned(),
+        reauthorization_needed: false,
+    };
+    assert!(
+        s.finish_token_refresh(ws, id, owner, transient, T0 + 1)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.load_tokens(ws, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_refresh_error
+            .as_deref(),
+        Some("timeout")
+    );
+    assert_eq!(
+        s.get_channel(ws, id).await.unwrap().unwrap().status,
+        ChannelStatus::Live
+    );
+
+    let refused = RefreshOutcome::Failed {
+        error: "invalid_grant".to_owned(),
+        reauthorization_needed: true,
+    };
+    assert!(
+        !s.finish_token_refresh(ws, id, owner, refused.clone(), T0 + 2)
+            .await
+            .unwrap(),
+        "lease released"
+    );
+    assert_eq!(
+        s.get_channel(ws, id).await.unwrap().unwrap().status,
+        ChannelStatus::Live
+    );
+
+    s.lock_token_refresh(ws, id, owner, T0 + 3, MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        s.finish_token_refresh(ws, id, owner, refused, T0 + 4)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.get_channel(ws, id).await.unwrap().unwrap().status,
+        ChannelStatus::ReauthorizationNeeded
+    );
+
+    // A new authorization clears the error.
+    s.store_tokens(ws, id, &tokens(ACCESS, Some(REFRESH), T0), T0 + 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.load_tokens(ws, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_refresh_error,
+        None
+    );
+}
+
+async fn channels_due_for_refresh_are_authorized_unlocked_and_expiring(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let soon = channel(&s, mine, ChannelStatus::Live).await;
+    let sooner = channel(&s, theirs, ChannelStatus::ReadyToLaunch).await;
+    let later = channel(&s, mine, ChannelStatus::Live).await;
+    let no_refresh_token = channel(&s, mine, ChannelStatus::Live).await;
+    let refused = channel(&s, mine, ChannelStatus::ReauthorizationNeeded).await;
+    let locked = channel(&s, mine, ChannelStatus::Live).await;
+    s.store_tokens(mine, soon, &tokens("a", Some("r"), T0 + 2 * MINUTE), T0)
+        .await
+        .unwrap();
+    s.store_tokens(theirs, sooner, &tokens("a", Some("r"), T0 + MINUTE), T0)
+        .await
+        .unwrap();
+    s.store_tokens(mine, later, &tokens("a", Some("r"), T0 + 60 * MINUTE), T0)
+        .await
+        .unwrap();
+    s.store_tokens(mine, no_refresh_token, &tokens("a", None, T0), T0)
+        .await
+        .unwrap();
+    s.store_tokens(mine, refused, &tokens("a", Some("r"), T0), T0)
+        .await
+        .unwrap();
+    s.store_tokens(mine, locked, &tokens("a", Some("r"), T0), T0)
+        .await
+        .unwrap();
+    s.lock_token_refresh(mine, locked, Uuid::now_v7(), T0, 10 * MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let due = s
+        .channels_due_for_refresh(T0 + 5 * MINUTE, 10)
+        .await
+        .unwrap();
+    assert_eq!(due, vec![(theirs, sooner), (mine, soon)]);
+    assert_eq!(
+        s.channels_due_for_refresh(T0 + 5 * MINUTE, 1)
+            .await
+            .unwrap(),
+        vec![(theirs, sooner)]
+    );
+    // Once its lease has run out, the locked channel is due again.
+    let due = s
+        .channels_due_for_refresh(T0 + 11 * MINUTE, 10)
+        .await
+        .unwrap();
+    assert!(due.contains(&(mine, locked)), "{due:?}");
+}
+
+// ---------------------------------------------------------------- jobs
+
+async fn a_claimed_job_runs_under_a_lease(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let worker = Uuid::now_v7();
+    assert_eq!(
+        s.claim_job(worker, T0, MINUTE).await.unwrap(),
+        None,
+        "empty queue"
+    );
+    let id = s
+        .enqueue_job(&job(Some(ws), "export", T0 + 10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.claim_job(worker, T0, MINUTE).await.unwrap(),
+        None,
+        "not due yet"
+    );
+
+    let claimed = s.claim_job(worker, T0 + 10, MINUTE).await.unwrap().unwrap();
+    assert_eq!(claimed.id, id);
+    assert_eq!(claimed.status, JobStatus::Running);
+    assert_eq!(claimed.attempts, 1);
+    assert_eq!(claimed.lease_until_ms, Some(T0 + 10 + MINUTE));
+    assert_eq!(claimed.payload, json!({ "flow": "export", "n": 1 }));
+    assert_eq!(claimed.workspace_id, Some(ws));
+    assert_eq!(
+        s.claim_job(Uuid::now_v7(), T0 + 10, MINUTE).await.unwrap(),
+        None,
+        "taken"
+    );
+
+    assert!(s.heartbeat_job(id, worker, T0 + 5 * MINUTE).await.unwrap());
+    assert_eq!(
+        s.get_job(id).await.unwrap().unwrap().lease_until_ms,
+        Some(T0 + 5 * MINUTE)
+    );
+    assert!(
+        !s.heartbeat_job(id, Uuid::now_v7(), T0 + 9 * MINUTE)
+            .await
+            .unwrap(),
+        "not the owner"
+    );
+    // The extended lease outlives the first one: nothing is reaped.
+    assert_eq!(s.reap_expired_leases(T0 + 2 * MINUTE).await.unwrap(), 0);
+
+    assert!(
+        !s.complete_job(id, Uuid::now_v7(), T0 + 3 * MINUTE)
+            .await
+            .unwrap(),
+        "not the owner"
+    );
+    assert!(s.complete_job(id, worker, T0 + 3 * MINUTE).await.unwrap());
+    assert_eq!(
+        s.get_job(id).await.unwrap().unwrap().status,
+        JobStatus::Done
+    );
+    assert!(
+        !s.complete_job(id, worker, T0 + 3 * MINUTE).await.unwrap(),
+        "already done"
+    );
+    assert_eq!(s.get_job(JobId::new()).await.unwrap(), None);
+}
+
+async fn an_expired_lease_is_reaped_and_claimed_again(s: Storage) {
+    let (crashed, healthy) = (Uuid::now_v7(), Uuid::now_v7());
+    let mut new = job(None, "housekeeping", T0);
+    new.max_attempts = 2;
+    let id = s.enqueue_job(&new).await.unwrap().unwrap();
+
+    s.claim_job(crashed, T0, MINUTE).await.unwrap().unwrap();
+    assert_eq!(
+        s.reap_expired_leases(T0 + MINUTE).await.unwrap(),
+        0,
+        "lease still running"
+    );
+    assert_eq!(s.reap_expired_leases(T0 + MINUTE + 1).await.unwrap(), 1);
+    let requeued = s.get_job(id).await.unwrap().unwrap();
+    assert_eq!(
+        (requeued.status, requeued.lease_until_ms),
+        (JobStatus::Queued, None)
+    );
+    assert!(requeued.last_error.unwrap().contains("lease expired"));
+
+    let again = s
+        .claim_job(healthy, T0 + MINUTE + 2, MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.id, again.attempts), (id, 2));
+    assert!(
+        !s.complete_job(id, crashed, T0 + MINUTE + 3).await.unwrap(),
+        "the crashed worker lost it"
+    );
+
+    // Out of attempts, the next expiry sends it to the dead letter status.
+    assert_eq!(s.reap_expired_leases(T0 + 3 * MINUTE).await.unwrap(), 1);
+    assert_eq!(
+        s.get_job(id).await.unwrap().unwrap().status,
+        JobStatus::Dead
+    );
+    assert_eq!(
+        s.claim_job(healthy, T0 + 4 * MINUTE, MINUTE).await.unwrap(),
+        None
+    );
+}
+
+async fn failures_back_off_then_dead_letter(s: Storage) {
+    let worker = Uuid::now_v7();
+    let id = s
+        .enqueue_job(&job(None, "import", T0))
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut now = T0;
+    let mut waits = Vec::new();
+    for attempt in 1..=2 {
+        let claimed = s.claim_job(worker, now, MINUTE).await.unwrap().unwrap();
+        assert_eq!(claimed.attempts, attempt);
+        let JobFailure::Retrying { run_at_ms } =
+            s.fail_job(id, worker, "Mirakl 503", now).await.unwrap()
+        else {
+            panic!("attempt {attempt} of 3 must be retried");
+        };
+        assert_eq!(run_at_ms, now + backoff_ms(attempt));
+        assert_eq!(
+            s.claim_job(worker, run_at_ms - 1, MINUTE).await.unwrap(),
+            None,
+            "backing off"
+        );
+        waits.push(run_at_ms - now);
+        now = run_at_ms;
+    }
+    assert!(waits[1] > waits[0], "{waits:?}");
+    let stored = s.get_job(id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.last_error.as_deref()),
+        (JobStatus::Queued, Some("Mirakl 503"))
+    );
+
+    s.claim_job(worker, now, MINUTE).await.unwrap().unwrap();
+    assert_eq!(
+        s.fail_job(id, Uuid::now_v7(), "not mine", now)
+            .await
+            .unwrap(),
+        JobFailure::LeaseLost
+    );
+    assert_eq!(
+        s.fail_job(id, worker, "Mirakl 503", now).await.unwrap(),
+        JobFailure::Dead
+    );
+    let dead = s.get_job(id).await.unwrap().unwrap();
+    assert_eq!((dead.status, dead.attempts), (JobStatus::Dead, 3));
+    assert_eq!(
+        s.claim_job(worker, now + 100 * 60 * MINUTE, MINUTE)
+            .await
+            .unwrap(),
+        None,
+        "never again"
+    );
+}
+
+async fn a_dedupe_key_admits_one_live_job(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let worker = Uuid::now_v7();
+    let keyed = NewJob {
+        dedupe_key: Some(format!("sync:{ws}")),
+        ..job(Some(ws), "sync", T0)
+    };
+
+    let id = s.enqueue_job(&keyed).await.unwrap().unwrap();
+    assert_eq!(s.enqueue_job(&keyed).await.unwrap(), None, "queued");
+    s.claim_job(worker, T0, MINUTE).await.unwrap().unwrap();
+    assert_eq!(s.enqueue_job(&keyed).await.unwrap(), None, "running");
+    s.complete_job(id, worker, T0 + 1).await.unwrap();
+
+    let next = s
+        .enqueue_job(&keyed)
+        .await
+        .unwrap()
+        .expect("done jobs free the key");
+    assert_ne!(next, id);
+    assert!(
+        s.enqueue_job(&job(Some(ws), "sync", T0))
+            .await
+            .unwrap()
+            .is_some(),
+        "no key, no dedupe"
+    );
+
+    let orphan = s
+        .enqueue_job(&job(Some(WorkspaceId::new()), "sync", T0))
+        .await;
+    assert!(matches!(orphan, Err(StorageError::NotFound)), "{orphan:?}");
+}
+
+async fn one_job_runs_per_workspace_and_flow(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let first = s
+        .enqueue_job(&job(Some(mine), "export", T0))
+        .await
+        .unwrap()
+        .unwrap();
+    let second = s
+        .enqueue_job(&job(Some(mine), "export", T0))
+        .await
+        .unwrap()
+        .unwrap();
+    let other_flow = s
+        .enqueue_job(&job(Some(mine), "import", T0 + 1))
+        .await
+        .unwrap()
+        .unwrap();
+    let other_ws = s
+        .enqueue_job(&job(Some(theirs), "export", T0 + 2))
+        .await
+        .unwrap()
+        .unwrap();
+    let global = s
+        .enqueue_job(&job(None, "export", T0 + 3))
+        .await
+        .unwrap()
+        .unwrap();
+    let global_second = s
+        .enqueue_job(&job(None, "export", T0 + 3))
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut claimed = Vec::new();
+    let worker = Uuid::now_v7();
+    while let Some(job) = s.claim_job(worker, T0 + 10, MINUTE).await.unwrap() {
+        claimed.push(job.id);
+    }
+    assert_eq!(
+        claimed,
+        vec![first, other_flow, other_ws, global],
+        "oldest due first, one per workspace+flow"
+    );
+
+    // Completing a job frees its flow.
+    assert!(s.complete_job(first, worker, T0 + 11).await.unwrap());
+    assert_eq!(
+        s.claim_job(worker, T0 + 12, MINUTE)
+            .await
+            .unwrap()
+            .map(|j| j.id),
+        Some(second)
+    );
+    // An expired lease frees it too, even before the reaper has run.
+    assert_eq!(
+        s.claim_job(worker, T0 + 10 + MINUTE, MINUTE).await.unwrap(),
+        None,
+        "lease still running"
+    );
+    let after_expiry = s
+        .claim_job(worker, T0 + 10 + MINUTE + 1, MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(after_expiry.map(|j| j.id), Some(global_second));
+}
+
+async fn racing_workers_claim_each_job_exactly_once(s: Storage) {
+    const JOBS: usize = 50;
+    const WORKERS: usize = 4;
+    let mut workspaces = Vec::new();
+    for n in 0..5 {
+        workspaces.push(workspace(&s, &format!("seller{n}@example.com")).await);
+    }
+    let mut enqueued = HashSet::new();
+    for n in 0..JOBS {
+        // Ten (workspace, flow) groups: claims also race for the one-running-per-group rule.
+        let new = job(
+            Some(workspaces[n % 5]),
+            if n % 2 == 0 { "export" } else { "import" },
+            T0,
+        );
+        enqueued.insert(s.enqueue_job(&new).await.unwrap().unwrap());
+    }
+
+    let mut tasks = Vec::new();
+    for _ in 0..WORKERS {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let worker = Uuid::now_v7();
+            let mut mine = Vec::new();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            while mine.len() < JOBS && tokio::time::Instant::now() < deadline {
+                match s.claim_job(worker, T0, 10 * MINUTE).await.unwrap() {
+                    Some(job) => {
+                        mine.push(job.id);
+                        // Still alone in its (workspace, flow) while this worker holds it.
+                        tokio::task::yield_now().await;
+                        assert_eq!(running_in_group(&s, &job).await, 1, "{job:?}");
+                        assert!(
+                            s.complete_job(job.id, worker, T0).await.unwrap(),
+                            "lost a lease it just took"
+                        );
+                    }
+                    None if queue_is_drained(&s).await => break,
+                    None => tokio::task::yield_now().await,
+                }
+            }
+            mine
+        }));
+    }
+    let mut claimed = Vec::new();
+    for task in tasks {
+        claimed.extend(task.await.unwrap());
+    }
+    let unique: HashSet<JobId> = claimed.iter().copied().collect();
+    assert_eq!(claimed.len(), JOBS, "every job claimed once, no job twice");
+    assert_eq!(unique, enqueued);
+}
+
+/// Jobs running in the job's (workspace, flow) group.
+async fn running_in_group(s: &Storage, job: &Job) -> i64 {
+    const SQL: &str =
+        "SELECT COUNT(*) FROM jobs WHERE status = 'running' AND workspace_id = $1 AND flow = $2";
+    let ws = job.workspace_id.map(|w| w.0);
+    match s.raw_pool() {
+        RawPool::Sqlite(p) => sqlx::query_scalar(SQL)
+            .bind(ws)
+            .bind(&job.flow)
+            .fetch_one(p)
+            .await
+            .unwrap(),
+        RawPool::Postgres(p) => sqlx::query_scalar(SQL)
+            .bind(ws)
+            .bind(&job.flow)
+            .fetch_one(p)
+            .await
+            .unwrap(),
+    }
+}
+
+/// No job is left queued or running (read through the raw pool: not a storage feature).
+async fn queue_is_drained(s: &Storage) -> bool {
+    const SQL: &str = "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')";
+    let live: i64 = match s.raw_pool() {
+        RawPool::Sqlite(p) => sqlx::query_scalar(SQL).fetch_one(p).await.unwrap(),
+        RawPool::Postgres(p) => sqlx::query_scalar(SQL).fetch_one(p).await.unwrap(),
+    };
+    live == 0
+}
+
+async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
+    s.ping().await.unwrap();
+    let tables = s.workspace_tables().await.unwrap();
+    assert_eq!(
+        tables,
+        [
+            "channel_tokens",
+            "channels",
+            "jobs",
+            "oauth_pending",
+            "sessions",
+            "users"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_database_url_is_refused() {
+    let result = Storage::connect(
+        "mysql://root:secret@localhost/db",
+        storage::SecretKey::generate(),
+    )
+    .await;
+    let Err(StorageError::InvalidUrl(scheme)) = result else {
+        panic!("{result:?}")
+    };
+    assert_eq!(scheme, "mysql", "only the scheme, never the password");
+}
+
+#[tokio::test]
+async fn an_in_memory_database_works_with_one_connection() {
+    let s = Storage::connect("sqlite::memory:", storage::SecretKey::generate())
+        .await
+        .unwrap();
+    s.migrate().await.unwrap();
+    let ws = workspace(&s, "me@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    assert_eq!(s.list_channels(ws).await.unwrap().len(), 1);
+    assert!(s.get_channel(ws, id).await.unwrap().is_some());
+    assert_eq!(s.engine(), Engine::Sqlite);
+}
