@@ -1,0 +1,305 @@
+//! The sandbox's own pages (`/sandbox`, `/sandbox/mailbox`) and its JSON control API
+//! (`/sandbox/api/…`), through which tests and benchmarks observe and steer the emulators.
+//! Secrets (passwords, client secrets, tokens) never appear here.
+
+use std::time::{Duration, SystemTime};
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::Sandbox;
+use crate::page;
+use crate::world::{GrantKind, ShopState, World};
+
+pub fn router() -> Router<Sandbox> {
+    Router::new()
+        .route("/sandbox", get(overview))
+        .route("/sandbox/mailbox", get(mailbox))
+        .route("/sandbox/api/state", get(state))
+        .route("/sandbox/api/calls", get(calls))
+        .route("/sandbox/api/mas/revoke-grants", post(revoke_grants))
+        .route("/sandbox/api/mas/token-lifetimes", post(token_lifetimes))
+}
+
+struct MarketplaceLine {
+    name: String,
+    instance: String,
+    base_url: String,
+    stores: String,
+}
+
+#[derive(Template)]
+#[template(path = "sandbox/overview.html")]
+struct OverviewPage {
+    title: &'static str,
+    mas_url: String,
+    authorize_url: String,
+    token_url: String,
+    marketplaces: Vec<MarketplaceLine>,
+    companies: Vec<String>,
+    users: Vec<String>,
+    clients: Vec<String>,
+    mail_count: usize,
+}
+
+/// A mail body cut into text and links, so the reset link can be clicked.
+enum Fragment {
+    Text(String),
+    Link(String),
+}
+
+struct MailView {
+    to: String,
+    subject: String,
+    sent_at: String,
+    body: Vec<Fragment>,
+}
+
+#[derive(Template)]
+#[template(path = "sandbox/mailbox.html")]
+struct MailboxPage {
+    title: &'static str,
+    mails: Vec<MailView>,
+}
+
+async fn overview(State(sandbox): State<Sandbox>) -> Response {
+    let world = sandbox.world();
+    let marketplaces = world
+        .marketplaces
+        .values()
+        .map(|marketplace| MarketplaceLine {
+            name: marketplace.name.clone(),
+            instance: marketplace.instance.clone(),
+            base_url: world.url(&format!("/mmp/{}/api", marketplace.instance)),
+            stores: marketplace
+                .stores
+                .values()
+                .map(|store| format!("{} ({})", store.name, store.shop_id))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    page::render(
+        StatusCode::OK,
+        &OverviewPage {
+            title: "Sandbox",
+            mas_url: world.url("/mas"),
+            authorize_url: world.url("/mas/authorize"),
+            token_url: world.url("/mas/oauth/token"),
+            marketplaces,
+            companies: world
+                .companies
+                .values()
+                .map(|company| format!("{} ({})", company.name, company.id))
+                .collect(),
+            users: world.users.iter().map(|user| user.email.clone()).collect(),
+            clients: world
+                .clients
+                .values()
+                .map(|client| format!("{} ({})", client.name, client.id))
+                .collect(),
+            mail_count: world.mailbox.len(),
+        },
+    )
+}
+
+async fn mailbox(State(sandbox): State<Sandbox>) -> Response {
+    let world = sandbox.world();
+    let mails = world
+        .mailbox
+        .iter()
+        .rev()
+        .map(|mail| MailView {
+            to: mail.to.clone(),
+            subject: mail.subject.clone(),
+            sent_at: format_time(mail.sent_at),
+            body: fragments(&mail.body),
+        })
+        .collect();
+    page::render(
+        StatusCode::OK,
+        &MailboxPage {
+            title: "Mailbox",
+            mails,
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct UserView {
+    id: String,
+    email: String,
+    marketplaces: Vec<StoreRef>,
+    companies: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct StoreRef {
+    instance: String,
+    shop_ids: Vec<i64>,
+}
+
+#[derive(Serialize)]
+struct ClientView {
+    client_id: String,
+    name: String,
+    redirect_uris: Vec<String>,
+    kinds: Vec<GrantKind>,
+}
+
+#[derive(Serialize)]
+struct StoreView {
+    instance: String,
+    shop_id: i64,
+    shop_name: String,
+    shop_state: ShopState,
+    currency_iso_code: String,
+}
+
+async fn state(State(sandbox): State<Sandbox>) -> Response {
+    let world = sandbox.world();
+    Json(state_view(&world)).into_response()
+}
+
+fn state_view(world: &World) -> serde_json::Value {
+    let users: Vec<UserView> = world
+        .users
+        .iter()
+        .map(|user| UserView {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            marketplaces: user
+                .stores
+                .iter()
+                .map(|(instance, shop_ids)| StoreRef {
+                    instance: instance.clone(),
+                    shop_ids: shop_ids.clone(),
+                })
+                .collect(),
+            companies: user.companies.clone(),
+        })
+        .collect();
+    let clients: Vec<ClientView> = world
+        .clients
+        .values()
+        .map(|client| ClientView {
+            client_id: client.id.clone(),
+            name: client.name.clone(),
+            redirect_uris: client.redirect_uris.clone(),
+            kinds: client.kinds.clone(),
+        })
+        .collect();
+    let stores: Vec<StoreView> = world
+        .marketplaces
+        .values()
+        .flat_map(|marketplace| {
+            marketplace.stores.values().map(|store| StoreView {
+                instance: marketplace.instance.clone(),
+                shop_id: store.shop_id,
+                shop_name: store.name.clone(),
+                shop_state: store.state,
+                currency_iso_code: store.currency_iso_code.clone(),
+            })
+        })
+        .collect();
+    let marketplaces: Vec<_> = world
+        .marketplaces
+        .values()
+        .map(|marketplace| {
+            json!({
+                "instance": marketplace.instance,
+                "name": marketplace.name,
+                "shop_ids": marketplace.stores.keys().collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let companies: Vec<_> = world
+        .companies
+        .values()
+        .map(|company| json!({ "id": company.id, "name": company.name }))
+        .collect();
+    json!({
+        "users": users,
+        "clients": clients,
+        "marketplaces": marketplaces,
+        "stores": stores,
+        "companies": companies,
+        "grants": world.grants.live_grant_count(),
+        "mails": world.mailbox.len(),
+    })
+}
+
+async fn calls(State(sandbox): State<Sandbox>) -> Response {
+    Json(sandbox.world().calls.clone()).into_response()
+}
+
+#[derive(Deserialize)]
+struct RevokeGrants {
+    client_id: String,
+}
+
+async fn revoke_grants(
+    State(sandbox): State<Sandbox>,
+    Json(request): Json<RevokeGrants>,
+) -> Response {
+    let mut world = sandbox.world();
+    if !world.clients.contains_key(&request.client_id) {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "message": format!("No client '{}'.", request.client_id) })),
+        )
+            .into_response();
+    }
+    world.grants.revoke_client(&request.client_id);
+    Json(json!({ "revoked": true, "grants": world.grants.live_grant_count() })).into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenLifetimes {
+    access_seconds: u64,
+    refresh_seconds: u64,
+}
+
+async fn token_lifetimes(
+    State(sandbox): State<Sandbox>,
+    Json(request): Json<TokenLifetimes>,
+) -> Response {
+    sandbox.set_token_lifetimes(
+        Duration::from_secs(request.access_seconds),
+        Duration::from_secs(request.refresh_seconds),
+    );
+    Json(json!({
+        "access_seconds": request.access_seconds,
+        "refresh_seconds": request.refresh_seconds,
+    }))
+    .into_response()
+}
+
+fn fragments(body: &str) -> Vec<Fragment> {
+    let mut fragments = Vec::new();
+    let mut text = String::new();
+    for piece in body.split_inclusive(char::is_whitespace) {
+        let word = piece.trim_end();
+        if word.starts_with("http://") || word.starts_with("https://") {
+            fragments.push(Fragment::Text(std::mem::take(&mut text)));
+            fragments.push(Fragment::Link(word.to_owned()));
+            text.push_str(&piece[word.len()..]);
+        } else {
+            text.push_str(piece);
+        }
+    }
+    fragments.push(Fragment::Text(text));
+    fragments
+}
+
+fn format_time(at: SystemTime) -> String {
+    time::OffsetDateTime::from(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

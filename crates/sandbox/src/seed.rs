@@ -1,0 +1,99 @@
+//! The demo data: the same every time, printed by `marketbridge demo`.
+
+use std::collections::BTreeMap;
+
+use crate::world::{
+    Company, Contact, GrantKind, Marketplace, OAuthClient, ShopApiKey, ShopState, Store, User,
+    World,
+};
+
+pub const DEMO_CLIENT_ID: &str = "marketbridge-demo";
+
+pub fn demo(world: &mut World, redirect_uris: &[String]) {
+    world.users.push(User {
+        id: "demo-seller".into(),
+        email: "seller@example.com".into(),
+        password: "sandbox-seller-pass".into(),
+        stores: BTreeMap::from([
+            ("demo-marketplace".into(), vec![2001]),
+            ("second-marketplace".into(), vec![3001]),
+        ]),
+        companies: vec!["demo-company".into()],
+        verification_required: false,
+    });
+
+    world.clients.insert(
+        DEMO_CLIENT_ID.into(),
+        OAuthClient {
+            id: DEMO_CLIENT_ID.into(),
+            secret: "sandbox-client-secret".into(),
+            name: "Marketbridge Demo".into(),
+            redirect_uris: redirect_uris.to_vec(),
+            kinds: vec![GrantKind::Marketplace, GrantKind::Connect],
+        },
+    );
+
+    world.marketplaces.insert(
+        "demo-marketplace".into(),
+        marketplace(
+            "demo-marketplace",
+            "Demo Marketplace",
+            store(2001, "Demo Store", 120, 37),
+        ),
+    );
+    world.marketplaces.insert(
+        "second-marketplace".into(),
+        marketplace(
+            "second-marketplace",
+            "Second Marketplace",
+            store(3001, "Second Store", 0, 0),
+        ),
+    );
+    world.companies.insert(
+        "demo-company".into(),
+        Company {
+            id: "demo-company".into(),
+            name: "Demo Company".into(),
+        },
+    );
+    world.shop_api_keys.insert(
+        "sandbox-shop-api-key".into(),
+        ShopApiKey {
+            instance: "demo-marketplace".into(),
+            shop_id: 2001,
+        },
+    );
+}
+
+fn marketplace(instance: &str, name: &str, store: Store) -> Marketplace {
+    Marketplace {
+        instance: instance.into(),
+        name: name.into(),
+        stores: BTreeMap::from([(store.shop_id, store)]),
+    }
+}
+
+fn store(shop_id: i64, name: &str, offers_count: u64, orders_count: u64) -> Store {
+    Store {
+        shop_id,
+        name: name.into(),
+        state: ShopState::Open,
+        currency_iso_code: "EUR".into(),
+        channels: vec!["INIT".into()],
+        date_created: "2024-03-01T09:30:00Z".into(),
+        is_professional: true,
+        offers_count,
+        orders_count,
+        contact: Contact {
+            civility: "Mr".into(),
+            firstname: "Sam".into(),
+            lastname: "Seller".into(),
+            email: "seller@example.com".into(),
+            phone: "+33 1 23 45 67 89".into(),
+            street1: "10 rue de la Paix".into(),
+            zip_code: "75002".into(),
+            city: "Paris".into(),
+            country: "FRA".into(),
+        },
+    }
+}

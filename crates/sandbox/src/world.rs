@@ -1,0 +1,235 @@
+//! Everything the sandbox knows, in memory: the emulated accounts (users, OAuth clients,
+//! marketplaces and their stores, Connect companies) and what happened since it started
+//! (browser sessions, grants, e-mails, call counts).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::jwt::TokenSigner;
+use crate::mail::Mail;
+use crate::mas::grants::GrantStore;
+use crate::mas::password::ResetToken;
+use crate::mas::session::BrowserSession;
+
+/// Lifetimes of what MAS issues; tests shorten them at run time.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub access: Duration,
+    pub refresh: Duration,
+    pub code: Duration,
+}
+
+/// A Mirakl SSO user: one account for every marketplace store and Connect company it reaches.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    /// Kept in clear: these are published demo credentials, and the sandbox holds no real ones.
+    pub password: String,
+    /// Marketplace instance → the stores the user reaches there.
+    pub stores: BTreeMap<String, Vec<i64>>,
+    pub companies: Vec<String>,
+    /// Set by a password reset: the next sign-in asks for an e-mailed code.
+    pub verification_required: bool,
+}
+
+/// Which kind of seller an OAuth client integrates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantKind {
+    /// A store on a marketplace (MMP seller API).
+    Marketplace,
+    /// A Mirakl Connect company.
+    Connect,
+}
+
+/// What a seller granted a client: one marketplace store, or one Connect company.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    MarketplaceStore { instance: String, shop_id: i64 },
+    ConnectCompany { company_id: String },
+}
+
+impl Grant {
+    pub fn kind(&self) -> GrantKind {
+        match self {
+            Grant::MarketplaceStore { .. } => GrantKind::Marketplace,
+            Grant::ConnectCompany { .. } => GrantKind::Connect,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OAuthClient {
+    pub id: String,
+    pub secret: String,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub kinds: Vec<GrantKind>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Marketplace {
+    pub instance: String,
+    pub name: String,
+    pub stores: BTreeMap<i64, Store>,
+}
+
+/// The values of a shop's A01 answer.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub shop_id: i64,
+    pub name: String,
+    pub state: ShopState,
+    pub currency_iso_code: String,
+    pub channels: Vec<String>,
+    pub date_created: String,
+    pub is_professional: bool,
+    pub offers_count: u64,
+    pub orders_count: u64,
+    pub contact: Contact,
+}
+
+/// A01's `shop_state`. Mirakl also knows CLOSE, SUSPENDED and TERMINATED; every sandbox store
+/// is open until a control call to change that exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ShopState {
+    Open,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Contact {
+    pub civility: String,
+    pub firstname: String,
+    pub lastname: String,
+    pub email: String,
+    pub phone: String,
+    pub street1: String,
+    pub zip_code: String,
+    pub city: String,
+    /// ISO 3166 alpha-3, as A01 sends it.
+    pub country: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Company {
+    pub id: String,
+    pub name: String,
+}
+
+/// What a raw shop API key opens.
+#[derive(Debug, Clone)]
+pub struct ShopApiKey {
+    pub instance: String,
+    pub shop_id: i64,
+}
+
+/// The key of a remembered store or company selection.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SelectionKey {
+    pub user_id: String,
+    pub client_id: String,
+    pub kind: GrantKind,
+}
+
+pub struct World {
+    pub public_url: url::Url,
+    pub signer: TokenSigner,
+    pub lifetimes: Lifetimes,
+    pub users: Vec<User>,
+    pub clients: BTreeMap<String, OAuthClient>,
+    pub marketplaces: BTreeMap<String, Marketplace>,
+    pub companies: BTreeMap<String, Company>,
+    pub shop_api_keys: HashMap<String, ShopApiKey>,
+    pub sessions: HashMap<String, BrowserSession>,
+    /// Store or company picked on a user's first authorization of a client, reused afterwards.
+    pub selections: HashMap<SelectionKey, Grant>,
+    pub grants: GrantStore,
+    pub reset_tokens: HashMap<String, ResetToken>,
+    pub mailbox: Vec<Mail>,
+    pub calls: BTreeMap<String, u64>,
+}
+
+impl World {
+    pub fn new(public_url: url::Url, lifetimes: Lifetimes) -> Self {
+        Self {
+            public_url,
+            signer: TokenSigner::random(),
+            lifetimes,
+            users: Vec::new(),
+            clients: BTreeMap::new(),
+            marketplaces: BTreeMap::new(),
+            companies: BTreeMap::new(),
+            shop_api_keys: HashMap::new(),
+            sessions: HashMap::new(),
+            selections: HashMap::new(),
+            grants: GrantStore::default(),
+            reset_tokens: HashMap::new(),
+            mailbox: Vec::new(),
+            calls: BTreeMap::new(),
+        }
+    }
+
+    pub fn count_call(&mut self, endpoint: &str) {
+        *self.calls.entry(endpoint.to_owned()).or_default() += 1;
+    }
+
+    /// An absolute URL on the sandbox, as the browser reaches it.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url.as_str().trim_end_matches('/'))
+    }
+
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|user| user.id == id)
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|user| user.email.eq_ignore_ascii_case(email.trim()))
+    }
+
+    pub fn user_mut(&mut self, id: &str) -> Option<&mut User> {
+        self.users.iter_mut().find(|user| user.id == id)
+    }
+
+    /// Whether a user still reaches what a grant names (a remembered selection may go stale).
+    pub fn user_reaches(&self, user: &User, grant: &Grant) -> bool {
+        match grant {
+            Grant::MarketplaceStore { instance, shop_id } => user
+                .stores
+                .get(instance)
+                .is_some_and(|shops| shops.contains(shop_id)),
+            Grant::ConnectCompany { company_id } => user.companies.contains(company_id),
+        }
+    }
+
+    /// A human description of a grant, for the consent page.
+    pub fn describe(&self, grant: &Grant) -> String {
+        match grant {
+            Grant::MarketplaceStore { instance, shop_id } => {
+                let marketplace = self.marketplaces.get(instance);
+                let store = marketplace
+                    .and_then(|m| m.stores.get(shop_id))
+                    .map_or_else(|| format!("Store {shop_id}"), |s| s.name.clone());
+                let marketplace = marketplace.map_or(instance.as_str(), |m| m.name.as_str());
+                format!("{store} (store ID {shop_id}) on {marketplace}")
+            }
+            Grant::ConnectCompany { company_id } => {
+                let name = self
+                    .companies
+                    .get(company_id)
+                    .map_or(company_id.as_str(), |c| c.name.as_str());
+                format!("{name} on Mirakl Connect")
+            }
+        }
+    }
+}
+
+/// Seconds since the Unix epoch, as JWT claims count time.
+pub fn unix_seconds(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,210 @@
+//! The sandbox's own pages and control API, and the limits every route shares.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use support::{CLIENT_ID, EMAIL, TestSandbox, form_request};
+
+fn json_post(uri: &str, body: serde_json::Value) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_413() {
+    let sandbox = TestSandbox::start();
+    let big = format!(
+        "grant_type=client_credentials&padding={}",
+        "a".repeat(70 * 1024)
+    );
+
+    let declared = Request::post("/mas/oauth/token")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::CONTENT_LENGTH, big.len())
+        .body(Body::from(big.clone()))
+        .unwrap();
+    assert_eq!(
+        sandbox.send(declared).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+
+    // Without a Content-Length header the limit bites while the body is read.
+    for uri in ["/mas/login", "/mas/oauth/token"] {
+        let undeclared = Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(big.clone()))
+            .unwrap();
+        let response = sandbox.send(undeclared).await;
+        assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+        assert!(
+            response.body.contains("larger than 64 KiB"),
+            "{}",
+            response.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_form_is_refused_with_a_clear_message() {
+    let sandbox = TestSandbox::start();
+    let repeated = sandbox
+        .send(form_request(
+            "/mas/forgot-password",
+            &[("email", EMAIL), ("email", "other@example.com")],
+            None,
+        ))
+        .await;
+    assert_eq!(repeated.status, StatusCode::BAD_REQUEST);
+    assert!(repeated.body.contains("was sent more than once"));
+
+    let not_utf8 = Request::post("/mas/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(vec![b'e', b'=', 0xff, 0xfe]))
+        .unwrap();
+    let response = sandbox.send(not_utf8).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert!(response.body.contains("The form could not be read"));
+
+    let not_a_form = sandbox
+        .send(json_post(
+            "/mas/login",
+            serde_json::json!({ "email": EMAIL }),
+        ))
+        .await;
+    assert_eq!(not_a_form.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn state_lists_the_accounts_and_never_a_secret() {
+    let sandbox = TestSandbox::start();
+    let response = sandbox.get("/sandbox/api/state").await;
+    assert_eq!(response.status, StatusCode::OK);
+    let state = response.json();
+    assert_eq!(state["users"][0]["email"], EMAIL);
+    assert_eq!(state["clients"][0]["client_id"], CLIENT_ID);
+    assert_eq!(state["marketplaces"].as_array().unwrap().len(), 2);
+    assert!(
+        state["stores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["shop_id"] == 2001)
+    );
+    assert_eq!(state["grants"], 0);
+    for secret in [
+        "sandbox-seller-pass",
+        "sandbox-client-secret",
+        "sandbox-shop-api-key",
+    ] {
+        assert!(!response.body.contains(secret), "{secret} leaked");
+    }
+
+    sandbox.authorized_tokens().await;
+    assert_eq!(sandbox.get("/sandbox/api/state").await.json()["grants"], 1);
+}
+
+#[tokio::test]
+async fn the_control_api_revokes_grants_and_sets_token_lifetimes() {
+    let sandbox = TestSandbox::start();
+    let lifetimes = sandbox
+        .send(json_post(
+            "/sandbox/api/mas/token-lifetimes",
+            serde_json::json!({ "access_seconds": 60, "refresh_seconds": 120 }),
+        ))
+        .await;
+    assert_eq!(lifetimes.status, StatusCode::OK);
+    let tokens = sandbox.authorized_tokens().await;
+    assert_eq!(tokens["expires_in"], 60);
+
+    let revoked = sandbox
+        .send(json_post(
+            "/sandbox/api/mas/revoke-grants",
+            serde_json::json!({ "client_id": CLIENT_ID }),
+        ))
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    let refresh = sandbox
+        .refresh(tokens["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(refresh.json()["error"], "invalid_grant");
+
+    let unknown = sandbox
+        .send(json_post(
+            "/sandbox/api/mas/revoke-grants",
+            serde_json::json!({ "client_id": "nobody" }),
+        ))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn calls_are_counted_per_endpoint() {
+    let sandbox = TestSandbox::start();
+    sandbox.authorized_tokens().await;
+    sandbox
+        .a01("demo-marketplace", Some(support::SHOP_API_KEY), None)
+        .await;
+    let calls = sandbox.get("/sandbox/api/calls").await.json();
+    assert_eq!(calls["mas.authorize"], 1);
+    assert_eq!(calls["mas.token"], 1);
+    assert_eq!(calls["mmp.a01"], 1);
+    assert_eq!(sandbox.sandbox.call_count("mas.token"), 1);
+    assert_eq!(sandbox.sandbox.call_count("never.called"), 0);
+}
+
+#[tokio::test]
+async fn the_overview_links_every_emulated_system() {
+    let sandbox = TestSandbox::start();
+    let page = sandbox.get("/sandbox").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for expected in [
+        "http://sandbox.test:8090/mas/authorize",
+        "http://sandbox.test:8090/mmp/demo-marketplace/api",
+        "Second Marketplace",
+        "Demo Company",
+        r#"href="/sandbox/mailbox""#,
+    ] {
+        assert!(page.body.contains(expected), "missing {expected}");
+    }
+}
+
+#[tokio::test]
+async fn the_mailbox_shows_the_newest_mail_first_with_a_clickable_link() {
+    let sandbox = TestSandbox::start();
+    let mut browser = sandbox.browser();
+    for _ in 0..2 {
+        let forgot = browser.get("/mas/forgot-password").await;
+        browser
+            .submit(&forgot, "/mas/forgot-password", &[("email", EMAIL)])
+            .await;
+    }
+    let mails = sandbox.sandbox.mailbox();
+    let newest_link = mails[1]
+        .body
+        .split_whitespace()
+        .find(|word| word.starts_with("http"))
+        .unwrap()
+        .to_owned();
+    let oldest_link = mails[0]
+        .body
+        .split_whitespace()
+        .find(|word| word.starts_with("http"))
+        .unwrap()
+        .to_owned();
+
+    let page = sandbox.get("/sandbox/mailbox").await;
+    assert!(page.body.contains("Reset your Mirakl password"));
+    assert!(page.body.contains(&format!("To {EMAIL}")));
+    let newest = page
+        .body
+        .find(&format!(r#"<a href="{newest_link}">"#))
+        .expect("a link");
+    let oldest = page
+        .body
+        .find(&format!(r#"<a href="{oldest_link}">"#))
+        .expect("a link");
+    assert!(newest < oldest, "newest first");
+}
