@@ -1,0 +1,7 @@
+//! Integration tests of the Mirakl clients against a tiny local HTTP server.
+//! One test binary (zero2prod style) so the crate links once.
+
+mod marketplace;
+mod mas;
+mod sandbox;
+mod support;

@@ -1,0 +1,152 @@
+//! A local HTTP server that answers canned responses by path and records every request.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// What the server answers on one path.
+#[derive(Clone)]
+pub struct Canned {
+    status: StatusCode,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+}
+
+impl Canned {
+    pub fn json(status: u16, body: serde_json::Value) -> Self {
+        Self::new(status, body.to_string()).header("content-type", "application/json")
+    }
+
+    pub fn html(status: u16, body: &str) -> Self {
+        Self::new(status, body.to_owned()).header("content-type", "text/html; charset=utf-8")
+    }
+
+    pub fn new(status: u16, body: String) -> Self {
+        Self {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Recorded {
+    /// The `application/x-www-form-urlencoded` body as a map.
+    pub fn form(&self) -> HashMap<String, String> {
+        url::form_urlencoded::parse(self.body.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    pub fn query_pairs(&self) -> HashMap<String, String> {
+        url::form_urlencoded::parse(self.query.as_deref().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+#[derive(Clone, Default)]
+struct Shared {
+    routes: HashMap<String, Canned>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+}
+
+pub struct FakeServer {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base: String,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl FakeServer {
+    /// Serves `routes` (path → answer); any other path gets 404.
+    pub async fn start(routes: impl IntoIterator<Item = (&'static str, Canned)>) -> Self {
+        let shared = Shared {
+            routes: routes
+                .into_iter()
+                .map(|(path, canned)| (path.to_owned(), canned))
+                .collect(),
+            requests: Arc::default(),
+        };
+        let requests = shared.requests.clone();
+        let app = Router::new().fallback(answer).with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self {
+            base: format!("http://{addr}"),
+            requests,
+        }
+    }
+
+    /// Every request that reached `path`, oldest first.
+    pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
+    }
+
+    /// The only request that reached `path`.
+    pub fn single_request_to(&self, path: &str) -> Recorded {
+        let mut requests = self.requests_to(path);
+        assert_eq!(requests.len(), 1, "requests to {path}: {requests:?}");
+        requests.remove(0)
+    }
+}
+
+async fn answer(State(shared): State<Shared>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = to_bytes(body, 1 << 20).await.unwrap();
+    let path = parts.uri.path().to_owned();
+    shared.requests.lock().unwrap().push(Recorded {
+        path: path.clone(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    let Some(canned) = shared.routes.get(&path).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut response = Response::new(Body::from(canned.body));
+    *response.status_mut() = canned.status;
+    for (name, value) in canned.headers {
+        response.headers_mut().insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(&value).unwrap(),
+        );
+    }
+    response
+}
+
+/// An address where nothing listens: bound once, then released.
+pub async fn closed_port_addr() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
+}
