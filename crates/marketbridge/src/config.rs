@@ -1,0 +1,280 @@
+//! Configuration, layered: built-in defaults, then an optional TOML file (`--config`), then
+//! environment variables `MARKETBRIDGE_…`, then flags. Secrets may come from a file
+//! (`…_FILE`). A missing secret outside `demo` and `sandbox` stops the start, with a message
+//! that says which setting to give: there are no default secrets.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use domain::{InstanceUrl, MarketplaceDefinition};
+use serde::Deserialize;
+use storage::SecretKey;
+use url::Url;
+
+/// Settings shared by `serve`, `worker` and `migrate`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServerArgs {
+    /// A TOML file with any of the settings below (snake_case keys).
+    #[arg(long, env = "MARKETBRIDGE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "MARKETBRIDGE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// How sellers' browsers reach this server, e.g. https://connector.example.com.
+    #[arg(long, env = "MARKETBRIDGE_PUBLIC_URL")]
+    pub public_url: Option<Url>,
+    /// sqlite://path/to/file.db (default: marketbridge.db in the data dir) or postgres://…
+    #[arg(long, env = "MARKETBRIDGE_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Where the SQLite database and other local files live.
+    #[arg(long, env = "MARKETBRIDGE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The key that encrypts secrets at rest: 32 random bytes, base64. Prefer the _FILE form.
+    #[arg(long, env = "MARKETBRIDGE_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// A file holding the secret key.
+    #[arg(long, env = "MARKETBRIDGE_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// Base URL of the Mirakl Authentication System.
+    #[arg(long, env = "MARKETBRIDGE_MAS_URL")]
+    pub mas_url: Option<Url>,
+    /// The OAuth client id Mirakl gave you.
+    #[arg(long, env = "MARKETBRIDGE_MAS_CLIENT_ID")]
+    pub mas_client_id: Option<String>,
+    /// The OAuth client secret Mirakl gave you. Prefer the _FILE form.
+    #[arg(long, env = "MARKETBRIDGE_MAS_CLIENT_SECRET", hide_env_values = true)]
+    pub mas_client_secret: Option<String>,
+    /// A file holding the OAuth client secret.
+    #[arg(long, env = "MARKETBRIDGE_MAS_CLIENT_SECRET_FILE")]
+    pub mas_client_secret_file: Option<PathBuf>,
+    /// The redirect URI registered with Mirakl (default: PUBLIC_URL/oauth/mirakl/callback).
+    #[arg(long, env = "MARKETBRIDGE_MAS_REDIRECT_URI")]
+    pub mas_redirect_uri: Option<Url>,
+    /// A marketplace sellers may connect, as CODE=NAME=INSTANCE_URL (repeatable), e.g.
+    /// `acme=Acme Marketplace=https://acme.mirakl.net`.
+    #[arg(
+        long = "marketplace",
+        env = "MARKETBRIDGE_MARKETPLACES",
+        value_delimiter = ','
+    )]
+    pub marketplaces: Vec<String>,
+}
+
+/// The same settings as read from a TOML file.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    public_url: Option<Url>,
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    secret_key_file: Option<PathBuf>,
+    mas_url: Option<Url>,
+    mas_client_id: Option<String>,
+    mas_client_secret_file: Option<PathBuf>,
+    mas_redirect_uri: Option<Url>,
+    #[serde(default)]
+    marketplace: Vec<MarketplaceDefinition>,
+}
+
+/// Everything a server process needs, resolved and checked.
+#[derive(Debug)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub public_url: Url,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub secret_key: SecretKey,
+    pub mas: Option<MasSettings>,
+    pub marketplaces: Vec<MarketplaceDefinition>,
+}
+
+#[derive(Debug)]
+pub struct MasSettings {
+    pub base_url: Url,
+    pub client_id: String,
+    pub client_secret: mirakl::mas::ClientSecret,
+    pub redirect_uri: Url,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "marketbridge-data";
+pub const DEFAULT_MAS_URL: &str = "https://auth.mirakl.net";
+
+impl ServerArgs {
+    /// Resolves the layers. `need_mas` is false for `migrate`, which talks to no one.
+    pub fn resolve(self, need_mas: bool) -> anyhow::Result<Settings> {
+        let file = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("reading the configuration file {}", path.display())
+                })?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("reading the configuration file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let listen = self
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+        let public_url = match self.public_url.or(file.public_url) {
+            Some(u) => u,
+            None => Url::parse(&format!("http://{listen}"))
+                .context("deriving the public URL from --listen")?,
+        };
+        let data_dir = self
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database_url = self
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| sqlite_url(&data_dir));
+        let secret_key = match (
+            self.secret_key,
+            self.secret_key_file.or(file.secret_key_file),
+        ) {
+            (Some(k), _) => SecretKey::from_base64(k.trim())
+                .context("MARKETBRIDGE_SECRET_KEY is not 32 bytes of base64")?,
+            (None, Some(path)) => read_key_file(&path)?,
+            (None, None) => bail!(
+                "no secret key: set MARKETBRIDGE_SECRET_KEY_FILE (or MARKETBRIDGE_SECRET_KEY) to 32 random bytes in base64, e.g. `head -c 32 /dev/urandom | base64 > secret.key`. It encrypts tokens at rest; keep it safe and keep it stable."
+            ),
+        };
+        let mut marketplaces = file.marketplace;
+        for raw in &self.marketplaces {
+            marketplaces.push(parse_marketplace(raw)?);
+        }
+        let mas = if need_mas {
+            let client_id = self.mas_client_id.or(file.mas_client_id).context(
+                "no Mirakl OAuth client: set MARKETBRIDGE_MAS_CLIENT_ID and MARKETBRIDGE_MAS_CLIENT_SECRET_FILE (Mirakl gives both when you register the connector)",
+            )?;
+            let client_secret = match (
+                self.mas_client_secret,
+                self.mas_client_secret_file.or(file.mas_client_secret_file),
+            ) {
+                (Some(s), _) => s,
+                (None, Some(path)) => read_secret_file(&path)?,
+                (None, None) => {
+                    bail!("no Mirakl OAuth client secret: set MARKETBRIDGE_MAS_CLIENT_SECRET_FILE")
+                }
+            };
+            let redirect_uri = match self.mas_redirect_uri.or(file.mas_redirect_uri) {
+                Some(u) => u,
+                None => public_url.join("/oauth/mirakl/callback")?,
+            };
+            Some(MasSettings {
+                base_url: self
+                    .mas_url
+                    .or(file.mas_url)
+                    .unwrap_or_else(|| Url::parse(DEFAULT_MAS_URL).expect("valid default")),
+                client_id,
+                client_secret: mirakl::mas::ClientSecret::new(client_secret),
+                redirect_uri,
+            })
+        } else {
+            None
+        };
+        Ok(Settings {
+            listen,
+            public_url,
+            database_url,
+            data_dir,
+            secret_key,
+            mas,
+            marketplaces,
+        })
+    }
+}
+
+pub fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("marketbridge.db").display())
+}
+
+/// `CODE=NAME=INSTANCE_URL`
+pub fn parse_marketplace(raw: &str) -> anyhow::Result<MarketplaceDefinition> {
+    let mut parts = raw.splitn(3, '=');
+    let (Some(code), Some(name), Some(url)) = (parts.next(), parts.next(), parts.next()) else {
+        bail!("--marketplace {raw:?}: expected CODE=NAME=INSTANCE_URL");
+    };
+    if code.trim().is_empty() || name.trim().is_empty() {
+        bail!("--marketplace {raw:?}: the code and the name must not be empty");
+    }
+    let instance_url = InstanceUrl::parse(url).with_context(|| format!("--marketplace {raw:?}"))?;
+    Ok(MarketplaceDefinition {
+        code: code.trim().to_owned(),
+        name: name.trim().to_owned(),
+        instance_url,
+    })
+}
+
+fn read_secret_file(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the secret file {}", path.display()))?;
+    Ok(text.trim().to_owned())
+}
+
+pub fn read_key_file(path: &Path) -> anyhow::Result<SecretKey> {
+    let text = read_secret_file(path)?;
+    SecretKey::from_base64(&text)
+        .with_context(|| format!("{} does not hold 32 bytes of base64", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_without_a_secret_key_refuses_to_start() {
+        let err = ServerArgs::default()
+            .resolve(false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("MARKETBRIDGE_SECRET_KEY_FILE"), "{err}");
+    }
+
+    #[test]
+    fn serve_without_a_mirakl_client_refuses_to_start() {
+        let args = ServerArgs {
+            secret_key: Some(SecretKey::generate().to_base64()),
+            ..Default::default()
+        };
+        let err = args.resolve(true).unwrap_err().to_string();
+        assert!(err.contains("MARKETBRIDGE_MAS_CLIENT_ID"), "{err}");
+    }
+
+    #[test]
+    fn flags_fill_in_the_mirakl_client_and_marketplaces() {
+        let args = ServerArgs {
+            secret_key: Some(SecretKey::generate().to_base64()),
+            public_url: Some(Url::parse("https://connector.example.com").unwrap()),
+            mas_client_id: Some("client".into()),
+            mas_client_secret: Some("secret".into()),
+            marketplaces: vec!["acme=Acme Marketplace=https://acme.mirakl.net".into()],
+            ..Default::default()
+        };
+        let s = args.resolve(true).unwrap();
+        let mas = s.mas.unwrap();
+        assert_eq!(
+            mas.redirect_uri.as_str(),
+            "https://connector.example.com/oauth/mirakl/callback"
+        );
+        assert_eq!(mas.base_url.as_str(), "https://auth.mirakl.net/");
+        assert_eq!(s.marketplaces[0].name, "Acme Marketplace");
+        assert!(s.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn a_malformed_marketplace_is_a_clear_error() {
+        assert!(
+            parse_marketplace("just-a-code")
+                .unwrap_err()
+                .to_string()
+                .contains("CODE=NAME=INSTANCE_URL")
+        );
+        assert!(parse_marketplace("a=A=not a url").is_err());
+    }
+}

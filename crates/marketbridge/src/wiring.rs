@@ -1,0 +1,159 @@
+//! Puts the pieces together: storage, the Mirakl clients, the web app, the worker, the
+//! sandbox. `serve`, `demo` and the tests all start the connector through here, so what the
+//! tests exercise is what runs.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use domain::{InstanceUrl, MarketplaceDefinition};
+use mirakl::marketplace::MarketplaceClient;
+use mirakl::mas::{MasClient, MasConfig};
+use storage::Storage;
+use sync::{TokenKeeper, Worker, WorkerConfig};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use url::Url;
+
+/// Renew access tokens when they have less than this left. MAS tokens live about an hour.
+pub const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// The connector, built but not yet serving.
+#[derive(Clone)]
+pub struct Connector {
+    pub storage: Storage,
+    pub worker: Worker,
+    pub tokens: TokenKeeper,
+    pub app: axum::Router,
+}
+
+pub struct ConnectorOptions {
+    pub public_url: Url,
+    pub mas: MasConfig,
+    pub marketplaces: Vec<MarketplaceDefinition>,
+    pub worker: WorkerConfig,
+    pub token_refresh_margin: Duration,
+}
+
+pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector {
+    let http = mirakl::http_client();
+    let mas = MasClient::new(options.mas, http.clone());
+    let tokens = TokenKeeper::new(storage.clone(), mas.clone(), options.token_refresh_margin);
+    let worker = Worker::new(storage.clone(), tokens.clone(), options.worker);
+    let state = web::AppState::new(
+        storage.clone(),
+        mas,
+        MarketplaceClient::new(http),
+        tokens.clone(),
+        options.marketplaces,
+        web::WebConfig::new(options.public_url),
+    );
+    Connector {
+        storage,
+        worker,
+        tokens,
+        app: web::router(state),
+    }
+}
+
+/// A server running in this process until [`RunningServer::stop`] or the handle is dropped
+/// with the runtime.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    handle: JoinHandle<()>,
+}
+
+impl RunningServer {
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.handle.await;
+    }
+
+    pub async fn wait(self) {
+        let _ = self.handle.await;
+    }
+}
+
+pub async fn spawn_server(
+    listener: TcpListener,
+    app: axum::Router,
+) -> anyhow::Result<RunningServer> {
+    let addr = listener.local_addr()?;
+    let (shutdown, mut rx) = watch::channel(false);
+    let handle = tokio::spawn(async move {
+        let stop = async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    Ok(RunningServer {
+        addr,
+        shutdown,
+        handle,
+    })
+}
+
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr} (is another program using it?)"))
+}
+
+/// The sandbox's two demo marketplaces, as the connector lists them.
+pub fn sandbox_marketplaces(sandbox_url: &Url) -> Vec<MarketplaceDefinition> {
+    [
+        ("demo-marketplace", "Demo Marketplace"),
+        ("second-marketplace", "Second Marketplace"),
+    ]
+    .into_iter()
+    .map(|(code, name)| MarketplaceDefinition {
+        code: code.to_owned(),
+        name: name.to_owned(),
+        instance_url: InstanceUrl::parse(&format!(
+            "{}/mmp/{code}",
+            sandbox_url.as_str().trim_end_matches('/')
+        ))
+        .expect("sandbox URLs are valid"),
+    })
+    .collect()
+}
+
+/// The sandbox's demo OAuth client, as the connector is configured for it.
+pub fn sandbox_mas_config(sandbox_url: &Url, redirect_uri: Url) -> MasConfig {
+    MasConfig {
+        base_url: Url::parse(&format!(
+            "{}/mas",
+            sandbox_url.as_str().trim_end_matches('/')
+        ))
+        .expect("valid URL"),
+        client_id: "marketbridge-demo".to_owned(),
+        client_secret: mirakl::mas::ClientSecret::new("sandbox-client-secret".to_owned()),
+        redirect_uri,
+    }
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn stop_requested() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

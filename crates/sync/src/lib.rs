@@ -1,0 +1,9 @@
+//! The flows that run with nobody watching, as jobs over the Mirakl clients and storage.
+//! Today: F7, keeping every channel's access token fresh. This crate owns no SQL (that is
+//! `storage`) and no HTTP routes (that is `web`).
+
+pub mod tokens;
+pub mod worker;
+
+pub use tokens::{TokenError, TokenKeeper};
+pub use worker::{Worker, WorkerConfig};

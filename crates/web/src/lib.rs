@@ -1,0 +1,149 @@
+//! The connector's web server: the seller's pages, browser sessions with CSRF protection, and
+//! the Mirakl OAuth callback. Handlers are thin: they parse the request, call storage, the
+//! Mirakl clients or the flows in `sync`, and render a page. No SQL here.
+
+mod error;
+mod form;
+mod session;
+mod ui;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use domain::MarketplaceDefinition;
+use mirakl::marketplace::MarketplaceClient;
+use mirakl::mas::MasClient;
+use storage::Storage;
+use sync::TokenKeeper;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use url::Url;
+
+pub use error::WebError;
+pub use session::SESSION_COOKIE;
+
+/// The largest request body any route accepts. Seller forms are tiny; anything larger is a
+/// mistake or an attack and gets a 413 before a handler sees it.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Everything the handlers need, shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    storage: Storage,
+    mas: MasClient,
+    marketplace: MarketplaceClient,
+    tokens: TokenKeeper,
+    marketplaces: Vec<MarketplaceDefinition>,
+    config: WebConfig,
+}
+
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// How sellers reach this server, e.g. `http://localhost:8080`. Cookies are `Secure` and
+    /// `__Host-` prefixed when this is https.
+    pub public_url: Url,
+    pub session_ttl: Duration,
+    /// How long a seller has to finish the Mirakl authorization once started.
+    pub authorization_ttl: Duration,
+}
+
+impl WebConfig {
+    pub fn new(public_url: Url) -> Self {
+        Self {
+            public_url,
+            session_ttl: Duration::from_secs(12 * 3600),
+            authorization_ttl: Duration::from_secs(10 * 60),
+        }
+    }
+
+    fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}
+
+impl AppState {
+    pub fn new(
+        storage: Storage,
+        mas: MasClient,
+        marketplace: MarketplaceClient,
+        tokens: TokenKeeper,
+        marketplaces: Vec<MarketplaceDefinition>,
+        config: WebConfig,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                storage,
+                mas,
+                marketplace,
+                tokens,
+                marketplaces,
+                config,
+            }),
+        }
+    }
+
+    fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+
+    fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+
+    fn marketplace_definition(&self, code: &str) -> Option<&MarketplaceDefinition> {
+        self.inner.marketplaces.iter().find(|m| m.code == code)
+    }
+}
+
+/// The span of one request: method and path only. The query string is left out on purpose:
+/// the OAuth callback carries the authorization code and state there.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+}
+
+/// The whole connector web application.
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(ui::dashboard::show))
+        .route(
+            "/sign-up",
+            get(ui::accounts::sign_up_form).post(ui::accounts::sign_up),
+        )
+        .route(
+            "/sign-in",
+            get(ui::accounts::sign_in_form).post(ui::accounts::sign_in),
+        )
+        .route("/sign-out", post(ui::accounts::sign_out))
+        .route("/channels/new", get(ui::channels::new_form))
+        .route("/channels", post(ui::channels::create))
+        .route("/channels/{id}", get(ui::channels::settings))
+        .route("/channels/{id}/authorize", post(ui::channels::authorize))
+        .route("/channels/{id}/store", post(ui::channels::verify_store))
+        .route("/channels/{id}/launch", post(ui::channels::launch))
+        .route("/oauth/mirakl/callback", get(ui::oauth::callback))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::csrf_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::load_session,
+        ));
+
+    Router::new()
+        .merge(pages)
+        .route("/healthz", get(ui::health))
+        .route("/assets/style.css", get(ui::stylesheet))
+        .fallback(ui::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
+}

@@ -1,0 +1,371 @@
+//! Channels: adding one, its Settings page, and the steps of F1 that happen on it —
+//! **Connect to …** (start the Mirakl authorization), the **Mirakl store ID** check, **Launch**.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::{ChannelEvent, ChannelId, ChannelKind, ChannelStatus, StoreId};
+use mirakl::marketplace::{Credential, MarketplaceError};
+use mirakl::mas::AuthorizationTarget;
+use serde::Deserialize;
+use storage::{Channel, NewChannel, NewPendingAuthorization, now_ms};
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::form::Form;
+use crate::session::{Session, SignedIn, sha256};
+use crate::ui::dashboard::{describe_token, status_class, token_state};
+use crate::ui::{Nav, render};
+
+#[derive(Template)]
+#[template(path = "channel_new.html")]
+struct NewChannelPage<'a> {
+    nav: Nav,
+    csrf_token: String,
+    marketplaces: &'a [domain::MarketplaceDefinition],
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "channel_settings.html")]
+struct SettingsPage {
+    nav: Nav,
+    csrf_token: String,
+    id: String,
+    name: String,
+    status: &'static str,
+    status_class: &'static str,
+    instance_url: Option<String>,
+    store: Option<String>,
+    company: Option<String>,
+    token: String,
+    last_error: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+    show_connect: bool,
+    connect_label: String,
+    show_store_form: bool,
+    store_id_value: String,
+    show_launch: bool,
+}
+
+pub async fn new_form(State(state): State<AppState>, _me: SignedIn, session: Session) -> Response {
+    render(&NewChannelPage {
+        nav: Nav::for_session(&session),
+        csrf_token: session.csrf_token.clone(),
+        marketplaces: &state.inner.marketplaces,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewChannelForm {
+    #[serde(default)]
+    destination: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+    Form(form): Form<NewChannelForm>,
+) -> Result<Response, WebError> {
+    let new = if form.destination == "mirakl_connect" {
+        Some(NewChannel {
+            kind: ChannelKind::MiraklConnect,
+            name: "Mirakl Connect".to_owned(),
+            marketplace_code: None,
+            instance_url: None,
+        })
+    } else {
+        form.destination
+            .strip_prefix("marketplace:")
+            .and_then(|code| state.marketplace_definition(code))
+            .map(|m| NewChannel {
+                kind: ChannelKind::Marketplace,
+                name: m.name.clone(),
+                marketplace_code: Some(m.code.clone()),
+                instance_url: Some(m.instance_url.clone()),
+            })
+    };
+    let Some(new) = new else {
+        return Ok(render(&NewChannelPage {
+            nav: Nav::for_session(&session),
+            csrf_token: session.csrf_token.clone(),
+            marketplaces: &state.inner.marketplaces,
+            error: Some("Choose Mirakl Connect or one of the marketplaces.".to_owned()),
+        }));
+    };
+    let channel = state
+        .storage()
+        .create_channel(me.workspace_id, &new, now_ms())
+        .await?;
+    tracing::info!(user = %me.user_id, workspace = %me.workspace_id, channel = %channel.id, kind = channel.kind.as_str(), "channel added");
+    Ok(Redirect::to(&format!("/channels/{}", channel.id)).into_response())
+}
+
+/// Finds a channel of the signed-in seller's workspace; anything else is a 404, whether it
+/// does not exist or belongs to someone else.
+pub async fn load_channel(state: &AppState, me: SignedIn, id: &str) -> Result<Channel, WebError> {
+    let id: ChannelId = id.parse().map_err(|_| WebError::NotFound)?;
+    state
+        .storage()
+        .get_channel(me.workspace_id, id)
+        .await?
+        .ok_or(WebError::NotFound)
+}
+
+#[derive(Deserialize, Default)]
+pub struct SettingsQuery {
+    done: Option<String>,
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+    Path(id): Path<String>,
+    Query(query): Query<SettingsQuery>,
+) -> Result<Response, WebError> {
+    let channel = load_channel(&state, me, &id).await?;
+    let notice = match query.done.as_deref() {
+        Some("authorized")
+            if channel.kind == ChannelKind::Marketplace && channel.store_id.is_none() =>
+        {
+            Some("Mirakl authorized Marketbridge. Now enter your Mirakl store ID.".to_owned())
+        }
+        Some("authorized") => Some("Mirakl authorized Marketbridge.".to_owned()),
+        Some("store") => Some("Store verified. Click Launch when you are ready.".to_owned()),
+        Some("launched") => Some(format!("{} is live.", channel.name)),
+        _ => None,
+    };
+    settings_page(&state, &session, &channel, notice, None, String::new()).await
+}
+
+async fn settings_page(
+    state: &AppState,
+    session: &Session,
+    channel: &Channel,
+    notice: Option<String>,
+    error: Option<String>,
+    store_id_value: String,
+) -> Result<Response, WebError> {
+    let (token, refresh_error) = token_state(state, channel).await?;
+    let status = channel.status;
+    let target = match channel.kind {
+        ChannelKind::MiraklConnect => "Mirakl Connect".to_owned(),
+        ChannelKind::Marketplace => channel.name.clone(),
+    };
+    let connect_label = match status {
+        ChannelStatus::ReauthorizationNeeded => "Reconnect".to_owned(),
+        ChannelStatus::AwaitingAuthorization => format!("Connect to {target}"),
+        _ => format!("Authorize {target} again"),
+    };
+    Ok(render(&SettingsPage {
+        nav: Nav::for_session(session),
+        csrf_token: session.csrf_token.clone(),
+        id: channel.id.to_string(),
+        name: channel.name.clone(),
+        status: status.label(),
+        status_class: status_class(status),
+        instance_url: channel.instance_url.as_ref().map(ToString::to_string),
+        store: channel
+            .store_name
+            .as_ref()
+            .zip(channel.store_id)
+            .map(|(n, id)| format!("{n} (store {id})")),
+        company: channel.company.clone(),
+        token: describe_token(token, refresh_error.as_deref()),
+        last_error: channel.last_error.clone(),
+        notice,
+        error,
+        show_connect: true,
+        connect_label,
+        show_store_form: channel.kind == ChannelKind::Marketplace
+            && matches!(
+                status,
+                ChannelStatus::AwaitingStoreId | ChannelStatus::ReadyToLaunch
+            ),
+        store_id_value,
+        show_launch: status == ChannelStatus::ReadyToLaunch,
+    }))
+}
+
+/// **Connect to …**: remembers a pending authorization (random state bound to this browser
+/// session, PKCE verifier, expiry) and sends the browser to the Mirakl Authentication System.
+pub async fn authorize(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let channel = load_channel(&state, me, &id).await?;
+    let target = match channel.kind {
+        ChannelKind::MiraklConnect => AuthorizationTarget::MiraklConnect,
+        ChannelKind::Marketplace => AuthorizationTarget::Marketplace,
+    };
+    let request = state.inner.mas.authorization_request(target);
+    let now = now_ms();
+    state
+        .storage()
+        .create_pending_authorization(&NewPendingAuthorization {
+            state_hash: sha256(&request.state),
+            session_id: session.id,
+            workspace_id: me.workspace_id,
+            channel_id: channel.id,
+            pkce_verifier: request.pkce_verifier,
+            created_at_ms: now,
+            expires_at_ms: now + state.config().authorization_ttl.as_millis() as i64,
+        })
+        .await?;
+    tracing::info!(workspace = %me.workspace_id, channel = %channel.id, "authorization started");
+    Ok(Redirect::to(request.url.as_str()).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct StoreForm {
+    #[serde(default)]
+    store_id: String,
+}
+
+/// The **Mirakl store ID** step: the id is checked with A01 and `shop_id` using the channel's
+/// own token, so only a store the seller's authorization grants can be saved.
+pub async fn verify_store(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<StoreForm>,
+) -> Result<Response, WebError> {
+    let channel = load_channel(&state, me, &id).await?;
+    let typed = form.store_id.trim().to_owned();
+    let fail = |message: String| {
+        settings_page(
+            &state,
+            &session,
+            &channel,
+            None,
+            Some(message),
+            typed.clone(),
+        )
+    };
+    if channel.kind != ChannelKind::Marketplace || !channel.status.is_authorized() {
+        return fail("Connect this channel to Mirakl before entering a store ID.".to_owned()).await;
+    }
+    let store_id = match StoreId::parse(&typed) {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()).await,
+    };
+    let Some(instance) = channel.instance_url.clone() else {
+        return fail(
+            "This channel has no marketplace address; remove it and add it again.".to_owned(),
+        )
+        .await;
+    };
+    let token = match state
+        .inner
+        .tokens
+        .access_token(me.workspace_id, channel.id)
+        .await
+    {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(format!(
+                "Marketbridge could not get a Mirakl token for this channel: {e}."
+            ))
+            .await;
+        }
+    };
+    let account = state
+        .inner
+        .marketplace
+        .account(
+            &instance,
+            Credential::Bearer(token.expose()),
+            Some(store_id),
+        )
+        .await;
+    let account = match account {
+        Ok(a) => a,
+        Err(MarketplaceError::Forbidden(_)) | Err(MarketplaceError::NotFound(_)) => {
+            return fail(format!(
+                "Store {store_id} is not a store your Mirakl authorization gives access to on {}. Check the ID on the home page of your Mirakl back office, or authorize again and pick that store.",
+                channel.name
+            ))
+            .await;
+        }
+        Err(MarketplaceError::Unauthorized) => {
+            return fail(
+                "Mirakl refused this channel's token. Authorize again with the button above."
+                    .to_owned(),
+            )
+            .await;
+        }
+        Err(e) => {
+            tracing::warn!(channel = %channel.id, error = %e, "store check failed");
+            return fail(format!(
+                "{} did not answer the store check ({e}). Try again in a moment.",
+                channel.name
+            ))
+            .await;
+        }
+    };
+    let next = match channel
+        .status
+        .apply(channel.kind, ChannelEvent::StoreVerified)
+    {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()).await,
+    };
+    state
+        .storage()
+        .set_channel_store(
+            me.workspace_id,
+            channel.id,
+            store_id,
+            &account.shop_name,
+            next,
+            now_ms(),
+        )
+        .await?;
+    tracing::info!(channel = %channel.id, store = %store_id, "store verified");
+    Ok(Redirect::to(&format!("/channels/{}?done=store", channel.id)).into_response())
+}
+
+/// **Launch**: the channel goes live and its flows may start.
+pub async fn launch(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let channel = load_channel(&state, me, &id).await?;
+    if channel
+        .status
+        .apply(channel.kind, ChannelEvent::Launched)
+        .is_err()
+    {
+        let message = match channel.status {
+            ChannelStatus::AwaitingStoreId => {
+                "Enter and verify your Mirakl store ID before launching."
+            }
+            ChannelStatus::Live => "This channel is already live.",
+            _ => "Connect this channel to Mirakl before launching it.",
+        };
+        return settings_page(
+            &state,
+            &session,
+            &channel,
+            None,
+            Some(message.to_owned()),
+            String::new(),
+        )
+        .await;
+    }
+    state
+        .storage()
+        .launch_channel(me.workspace_id, channel.id, now_ms())
+        .await?;
+    tracing::info!(channel = %channel.id, "channel launched");
+    Ok(Redirect::to(&format!("/channels/{}?done=launched", channel.id)).into_response())
+}

@@ -1,0 +1,96 @@
+//! The dashboard: every channel of the workspace with its status and token health.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use domain::{ChannelStatus, TokenState};
+use storage::{Channel, now_ms};
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::session::{Session, SignedIn};
+use crate::ui::{Nav, format_time, render};
+
+pub struct ChannelRow {
+    pub id: String,
+    pub name: String,
+    pub store: Option<String>,
+    pub status: &'static str,
+    pub status_class: &'static str,
+    pub token: String,
+    pub needs_reconnect: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    nav: Nav,
+    csrf_token: String,
+    channels: Vec<ChannelRow>,
+}
+
+pub fn status_class(status: ChannelStatus) -> &'static str {
+    match status {
+        ChannelStatus::Live => "live",
+        ChannelStatus::ReauthorizationNeeded => "bad",
+        _ => "pending",
+    }
+}
+
+/// The token column in the seller's words.
+pub fn describe_token(state: TokenState, last_error: Option<&str>) -> String {
+    match state {
+        TokenState::None => "Not connected yet".to_owned(),
+        TokenState::Valid { expires_at_ms } => {
+            format!("Valid until {}", format_time(expires_at_ms))
+        }
+        TokenState::Expired => match last_error {
+            Some(e) => format!("Expired; renewal failed: {e}"),
+            None => "Expired; it is renewed automatically".to_owned(),
+        },
+        TokenState::ReauthorizationNeeded => "Reauthorization needed".to_owned(),
+    }
+}
+
+pub async fn token_state(
+    state: &AppState,
+    channel: &Channel,
+) -> Result<(TokenState, Option<String>), WebError> {
+    let stored = state
+        .storage()
+        .load_tokens(channel.workspace_id, channel.id)
+        .await?;
+    let expires = stored.as_ref().map(|s| s.tokens.access_expires_at_ms);
+    let error = stored.and_then(|s| s.last_refresh_error);
+    Ok((TokenState::of(channel.status, expires, now_ms()), error))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+) -> Result<Response, WebError> {
+    let channels = state.storage().list_channels(me.workspace_id).await?;
+    let mut rows = Vec::with_capacity(channels.len());
+    for c in &channels {
+        let (token, error) = token_state(&state, c).await?;
+        rows.push(ChannelRow {
+            id: c.id.to_string(),
+            name: c.name.clone(),
+            store: c
+                .store_name
+                .as_ref()
+                .zip(c.store_id)
+                .map(|(n, id)| format!("{n} (store {id})")),
+            status: c.status.label(),
+            status_class: status_class(c.status),
+            token: describe_token(token, error.as_deref()),
+            needs_reconnect: c.status == ChannelStatus::ReauthorizationNeeded,
+        });
+    }
+    Ok(render(&DashboardPage {
+        nav: Nav::for_session(&session),
+        csrf_token: session.csrf_token,
+        channels: rows,
+    }))
+}
