@@ -1,0 +1,195 @@
+//! Browser tests: headless Chromium drives each seller flow by the labels on the page, against
+//! the real connector and the real sandbox in this process. Screenshots of every step are
+//! saved under `target/screenshots/<test>/`.
+
+use test_support::flows::{MAS_EMAIL, MAS_PASSWORD, SELLER_PASSWORD};
+use test_support::{Browser, TestApp};
+
+async fn sign_up(b: &Browser, app: &TestApp) {
+    b.goto(&app.url("/")).await;
+    b.expect_text("Sign in").await;
+    b.click("Create an account").await;
+    b.fill("Email", "shop@example.com").await;
+    b.fill("Password", SELLER_PASSWORD).await;
+    b.screenshot("sign-up").await;
+    b.click("Create account").await;
+    b.expect_text("No channel yet").await;
+    b.screenshot("dashboard-empty").await;
+}
+
+async fn add_demo_marketplace(b: &Browser) {
+    b.click("Add a channel").await;
+    b.choose("Demo Marketplace").await;
+    b.screenshot("add-channel").await;
+    b.click("Add channel").await;
+    b.expect_text("Connect to Demo Marketplace").await;
+    b.screenshot("channel-settings").await;
+}
+
+async fn mas_sign_in(b: &Browser, password: &str) {
+    b.expect_text("Forgot password?").await;
+    b.fill("Email", MAS_EMAIL).await;
+    b.fill("Password", password).await;
+    b.screenshot("mas-login").await;
+    b.click("Sign in").await;
+}
+
+async fn mas_select_demo_store(b: &Browser) {
+    b.expect_text("Confirm").await;
+    b.select("Marketplace", "Demo Marketplace").await;
+    if !b.has_button("Confirm").await || !b.text().await.contains("Store") {
+        b.click("Continue").await;
+    }
+    b.select("Store", "Demo Store (2001)").await;
+    b.screenshot("mas-selection").await;
+    b.click("Confirm").await;
+}
+
+async fn accept_and_enter_store(b: &Browser, store_id: &str) {
+    b.expect_text("Accept").await;
+    b.screenshot("mas-consent").await;
+    b.click("Accept").await;
+    b.expect_text("Now enter your Mirakl store ID").await;
+    b.screenshot("back-on-connector").await;
+    b.fill("Mirakl store ID", store_id).await;
+    b.click("Verify store").await;
+}
+
+#[tokio::test]
+async fn a_new_seller_connects_a_marketplace_store_and_launches_it() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("connect_marketplace").await;
+    sign_up(&b, &app).await;
+    add_demo_marketplace(&b).await;
+    b.click("Connect to Demo Marketplace").await;
+    mas_sign_in(&b, MAS_PASSWORD).await;
+    mas_select_demo_store(&b).await;
+    accept_and_enter_store(&b, "2001").await;
+    b.expect_text("Demo Store (store 2001)").await;
+    b.screenshot("store-verified").await;
+    b.click("Launch").await;
+    b.expect_text("Demo Marketplace is live").await;
+    b.screenshot("launched").await;
+
+    // A second authorization of the same Mirakl user skips the selection.
+    b.click("Authorize Demo Marketplace again").await;
+    b.expect_text("Accept").await;
+    assert!(
+        !b.text().await.contains("Confirm"),
+        "the selection should be skipped"
+    );
+    b.screenshot("second-authorization-consent").await;
+    b.click("Accept").await;
+    b.expect_text("Mirakl authorized Marketbridge").await;
+    b.expect_text("Live").await;
+    b.click("Dashboard").await;
+    b.expect_text("Valid until").await;
+    b.screenshot("dashboard-live").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_seller_who_forgot_the_mirakl_password_resets_it_and_connects() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("forgot_password").await;
+    sign_up(&b, &app).await;
+    add_demo_marketplace(&b).await;
+    b.click("Connect to Demo Marketplace").await;
+    b.expect_text("Forgot password?").await;
+    let login_page = b.current_url().await;
+    b.click("Forgot password?").await;
+    b.fill("Email", MAS_EMAIL).await;
+    b.screenshot("forgot-password").await;
+    b.click("Send reset link").await;
+    b.expect_text("If an account exists").await;
+
+    b.goto(&format!("{}sandbox/mailbox", app.sandbox_url)).await;
+    b.expect_text("Reset your Mirakl password").await;
+    b.screenshot("mailbox-reset").await;
+    let reset_link = app
+        .sandbox
+        .mailbox()
+        .iter()
+        .rev()
+        .find(|m| m.subject.contains("Reset"))
+        .and_then(|m| {
+            m.body
+                .split_whitespace()
+                .find(|w| w.contains("/mas/reset-password"))
+                .map(str::to_owned)
+        })
+        .expect("a reset link in the mail");
+    b.goto(reset_link.trim_end_matches(['.', ','])).await;
+    b.fill("New password", "a brand new password").await;
+    b.fill("Confirm password", "a brand new password").await;
+    b.screenshot("reset-password").await;
+    b.click("Reset password").await;
+
+    // The next login asks for a code sent by e-mail.
+    b.goto(login_page.as_str()).await;
+    mas_sign_in(&b, "a brand new password").await;
+    b.expect_text("Verification code").await;
+    b.screenshot("verification-code").await;
+    let code = app
+        .sandbox
+        .mailbox()
+        .iter()
+        .rev()
+        .find(|m| m.subject.contains("verification code"))
+        .and_then(|m| {
+            m.body
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == 6)
+                .map(str::to_owned)
+        })
+        .expect("a six-digit code in the mail");
+    b.fill("Verification code", &code).await;
+    b.click("Verify").await;
+    mas_select_demo_store(&b).await;
+    accept_and_enter_store(&b, "2001").await;
+    b.expect_text("Demo Store (store 2001)").await;
+    b.screenshot("connected").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_seller_who_declines_on_mirakl_is_told_and_can_try_again() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("decline").await;
+    sign_up(&b, &app).await;
+    add_demo_marketplace(&b).await;
+    b.click("Connect to Demo Marketplace").await;
+    mas_sign_in(&b, MAS_PASSWORD).await;
+    mas_select_demo_store(&b).await;
+    b.expect_text("Decline").await;
+    b.click("Decline").await;
+    b.expect_text("You declined access on Mirakl").await;
+    b.screenshot("declined").await;
+    b.click("Try again").await;
+    b.expect_text("Connect to Demo Marketplace").await;
+    b.expect_text("Not connected").await;
+    b.screenshot("back-to-settings").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_seller_who_types_a_wrong_store_id_gets_a_clear_error_and_retries() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("wrong_store_id").await;
+    sign_up(&b, &app).await;
+    add_demo_marketplace(&b).await;
+    b.click("Connect to Demo Marketplace").await;
+    mas_sign_in(&b, MAS_PASSWORD).await;
+    mas_select_demo_store(&b).await;
+    accept_and_enter_store(&b, "9999").await;
+    b.expect_text("Store 9999 is not a store your Mirakl authorization gives access to")
+        .await;
+    b.screenshot("wrong-store-id").await;
+    b.fill("Mirakl store ID", "2001").await;
+    b.click("Verify store").await;
+    b.expect_text("Demo Store (store 2001)").await;
+    b.click("Launch").await;
+    b.expect_text("Demo Marketplace is live").await;
+    b.screenshot("launched").await;
+    b.close().await;
+}

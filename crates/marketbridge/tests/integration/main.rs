@@ -1,0 +1,7 @@
+//! Integration tests: the real connector and the real sandbox, in this process, each test with
+//! a fresh database. They drive the connector over HTTP the way a browser would.
+
+mod accounts;
+mod authorization;
+mod security;
+mod tokens;
