@@ -65,6 +65,12 @@ pub enum Command {
         /// Start with no demo data.
         #[arg(long)]
         empty: bool,
+        /// How long MAS access tokens live, in seconds.
+        #[arg(long, default_value_t = 3599)]
+        access_token_seconds: u64,
+        /// How long MAS refresh tokens live, in seconds.
+        #[arg(long, default_value_t = 30 * 24 * 3600)]
+        refresh_token_seconds: u64,
     },
     /// The sandbox and the connector wired together on SQLite, seeded, ready in a browser.
     Demo {
@@ -92,11 +98,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             public_url,
             redirect_uris,
             empty,
+            access_token_seconds,
+            refresh_token_seconds,
         } => {
             let public_url = public_url.unwrap_or(Url::parse(&format!("http://{listen}"))?);
             let mut config = SandboxConfig::new(public_url.clone());
             config.redirect_uris = redirect_uris;
             config.seed_demo = !empty;
+            config.access_token_ttl = Duration::from_secs(access_token_seconds);
+            config.refresh_token_ttl = Duration::from_secs(refresh_token_seconds);
             let server = spawn_server(bind(listen).await?, Sandbox::new(config).router()).await?;
             println!("Sandbox running at {public_url} (overview: {public_url}sandbox)");
             stop_requested().await;

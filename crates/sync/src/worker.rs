@@ -91,10 +91,19 @@ impl Worker {
         Ok(true)
     }
 
-    /// One pass: return expired leases, schedule due work, run every job that is due now.
+    /// One pass: return expired leases, drop expired sessions and authorizations, schedule due
+    /// work, run every job that is due now.
     /// Tests call this to drain the queue instead of sleeping.
     pub async fn tick(&self) -> anyhow::Result<usize> {
-        self.storage.reap_expired_leases(now_ms()).await?;
+        let now = now_ms();
+        self.storage.reap_expired_leases(now).await?;
+        // Housekeeping: expired sessions and abandoned authorizations are dead weight.
+        self.storage.delete_expired_sessions(now).await?;
+        // Authorizations are kept a day past expiry, so a late callback is told "expired" or
+        // "already used" rather than "unknown".
+        self.storage
+            .delete_expired_pending_authorizations(now - 24 * 3600 * 1000)
+            .await?;
         self.schedule_due_refreshes().await?;
         let mut ran = 0;
         while self.run_one().await? {

@@ -9,7 +9,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::{ChannelEvent, ChannelKind};
+use domain::ChannelEvent;
 use mirakl::mas::MasError;
 use serde::Deserialize;
 use storage::{PendingLookup, now_ms};
@@ -175,16 +175,14 @@ pub async fn callback(
         .status
         .apply(channel.kind, event)
         .map_err(|e| WebError::Internal(e.into()))?;
-    // For Mirakl Connect the grant names the company (assumption: MAS reports it as the
-    // token's resource owner, as the sandbox does).
-    let company = match channel.kind {
-        ChannelKind::MiraklConnect => response.resource_owner.clone().filter(|c| !c.is_empty()),
-        ChannelKind::Marketplace => None,
-    };
+    // The Connect company chosen on MAS is not in the token response's documented fields
+    // (`resource_owner` is the user); it will be read from the Connect API once that client
+    // exists. Until then the channel shows no company rather than a guess.
+    let company: Option<&str> = None;
     let tokens = TokenKeeper::token_set(response, now_ms());
     state
         .storage()
-        .authorize_channel(ws, channel.id, &tokens, next, company.as_deref(), now_ms())
+        .authorize_channel(ws, channel.id, &tokens, next, company, now_ms())
         .await?;
     tracing::info!(workspace = %ws, channel = %channel.id, status = next.as_str(), "channel authorized");
     Ok(Redirect::to(&format!("/channels/{}?done=authorized", channel.id)).into_response())
