@@ -5,6 +5,7 @@
 use domain::{ChannelId, ChannelKind, ChannelStatus, InstanceUrl, StoreId, WorkspaceId};
 use uuid::Uuid;
 
+use crate::error::found;
 use crate::{Storage, StorageError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub struct Channel {
     pub updated_at_ms: i64,
     /// The last problem worth showing the seller, if any.
     pub last_error: Option<String>,
+    /// When a flow last reached the channel successfully (the Account page's "last sync").
+    pub last_success_at_ms: Option<i64>,
 }
 
 /// `SELECT <every column of Channel> FROM channels WHERE <condition>`.
@@ -41,7 +44,8 @@ macro_rules! select_channels_where {
     ($condition:literal) => {
         concat!(
             "SELECT id, workspace_id, kind, name, marketplace_code, instance_url, status, store_id, ",
-            "store_name, company, launched_at_ms, created_at_ms, updated_at_ms, last_error ",
+            "store_name, company, launched_at_ms, created_at_ms, updated_at_ms, last_error, ",
+            "last_success_at_ms ",
             "FROM channels WHERE ",
             $condition
         )
@@ -64,6 +68,7 @@ struct ChannelRow {
     created_at_ms: i64,
     updated_at_ms: i64,
     last_error: Option<String>,
+    last_success_at_ms: Option<i64>,
 }
 
 impl TryFrom<ChannelRow> for Channel {
@@ -99,16 +104,8 @@ impl TryFrom<ChannelRow> for Channel {
             created_at_ms: row.created_at_ms,
             updated_at_ms: row.updated_at_ms,
             last_error: row.last_error,
+            last_success_at_ms: row.last_success_at_ms,
         })
-    }
-}
-
-/// `NotFound` when an UPDATE touched no row: the channel is not in this workspace.
-fn found(rows_affected: u64) -> Result<(), StorageError> {
-    if rows_affected == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
     }
 }
 
@@ -139,6 +136,7 @@ impl Storage {
             created_at_ms: now_ms,
             updated_at_ms: now_ms,
             last_error: None,
+            last_success_at_ms: None,
         };
         on_writer!(self, |p| sqlx::query(SQL)
             .bind(channel.id.0)
@@ -280,6 +278,25 @@ impl Storage {
             .bind(ws.0)
             .bind(id.0)
             .bind(error)
+            .bind(now_ms)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))?;
+        found(rows)
+    }
+
+    /// Records that a flow reached the channel successfully at `now_ms`.
+    pub async fn record_channel_success(
+        &self,
+        ws: WorkspaceId,
+        id: ChannelId,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        const SQL: &str = "UPDATE channels SET last_success_at_ms = $3, updated_at_ms = $3 \
+             WHERE workspace_id = $1 AND id = $2";
+        let rows = on_writer!(self, |p| sqlx::query(SQL)
+            .bind(ws.0)
+            .bind(id.0)
             .bind(now_ms)
             .execute(p)
             .await

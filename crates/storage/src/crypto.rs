@@ -90,6 +90,16 @@ pub enum SecretColumn {
     AccessToken,
     RefreshToken,
     PkceVerifier,
+    /// A shop's REST API key (WooCommerce `ck_…`).
+    ConsumerKey,
+    /// A shop's REST API secret (WooCommerce `cs_…`).
+    ConsumerSecret,
+    /// The per-shop secret that signs its webhooks.
+    WebhookSecret,
+    /// A consumer key that arrived for an app authorization still under way.
+    PendingConsumerKey,
+    /// A consumer secret that arrived for an app authorization still under way.
+    PendingConsumerSecret,
 }
 
 impl SecretColumn {
@@ -98,6 +108,11 @@ impl SecretColumn {
             Self::AccessToken => "channel_tokens.access_token",
             Self::RefreshToken => "channel_tokens.refresh_token",
             Self::PkceVerifier => "oauth_pending.pkce_verifier",
+            Self::ConsumerKey => "shops.consumer_key",
+            Self::ConsumerSecret => "shops.consumer_secret",
+            Self::WebhookSecret => "shops.webhook_secret",
+            Self::PendingConsumerKey => "shop_auth_pending.consumer_key",
+            Self::PendingConsumerSecret => "shop_auth_pending.consumer_secret",
         }
     }
 }

@@ -39,6 +39,15 @@ impl StorageError {
     }
 }
 
+/// `NotFound` when a scoped UPDATE or DELETE touched no row: the row is not in the workspace.
+pub(crate) fn found(rows_affected: u64) -> Result<(), StorageError> {
+    if rows_affected == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// `Debug` walks the cause chain, so a log line shows the driver's message too.
 impl fmt::Debug for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

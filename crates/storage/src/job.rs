@@ -126,6 +126,36 @@ macro_rules! claim_sql {
     };
 }
 
+/// Queues a job; `None` back when a live job holds its dedupe key. `DO NOTHING` without a
+/// target covers the partial unique index on live dedupe keys.
+pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs \
+     (id, workspace_id, flow, payload, dedupe_key, status, attempts, max_attempts, run_at_ms, \
+      created_at_ms, updated_at_ms) \
+     VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8, $8) \
+     ON CONFLICT DO NOTHING RETURNING id";
+
+/// `insert_job!(executor, &NewJob, now_ms)`: runs [`INSERT_JOB`] with the job's binds on a pool
+/// or an open transaction of either engine, giving `Result<Option<Uuid>, sqlx::Error>`. Written
+/// once for [`Storage::enqueue_job`] and for writes that queue their job in their own
+/// transaction.
+macro_rules! insert_job {
+    ($executor:expr, $job:expr, $now_ms:expr) => {{
+        let job: &$crate::job::NewJob = $job;
+        sqlx::query_scalar::<_, uuid::Uuid>($crate::job::INSERT_JOB)
+            .bind(domain::JobId::new().0)
+            .bind(job.workspace_id.map(|w| w.0))
+            .bind(&job.flow)
+            .bind(job.payload.to_string())
+            .bind(job.dedupe_key.as_deref())
+            .bind(job.max_attempts)
+            .bind(job.run_at_ms)
+            .bind($now_ms)
+            .fetch_optional($executor)
+            .await
+    }};
+}
+pub(crate) use insert_job;
+
 /// Key of the PostgreSQL advisory lock that makes claims take turns (see `claim_job`).
 const CLAIM_LOCK_KEY: i64 = 0x6d62_6a6f_6273; // "mbjobs"
 
@@ -180,25 +210,8 @@ impl Storage {
     /// Queues a job. `None` when a live job with the same dedupe key exists already;
     /// `NotFound` if the workspace does not exist.
     pub async fn enqueue_job(&self, job: &NewJob) -> Result<Option<JobId>, StorageError> {
-        // DO NOTHING without a target covers the partial unique index on live dedupe keys.
-        const SQL: &str = "INSERT INTO jobs \
-             (id, workspace_id, flow, payload, dedupe_key, status, attempts, max_attempts, run_at_ms, \
-              created_at_ms, updated_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8, $8) \
-             ON CONFLICT DO NOTHING RETURNING id";
-        let payload = job.payload.to_string();
-        let id: Option<Uuid> = on_writer!(self, |p| sqlx::query_scalar(SQL)
-            .bind(JobId::new().0)
-            .bind(job.workspace_id.map(|w| w.0))
-            .bind(&job.flow)
-            .bind(&payload)
-            .bind(job.dedupe_key.as_deref())
-            .bind(job.max_attempts)
-            .bind(job.run_at_ms)
-            .bind(crate::now_ms())
-            .fetch_optional(p)
-            .await)
-        .map_err(StorageError::on_write("jobs_live_dedupe_key"))?;
+        let id = on_writer!(self, |p| insert_job!(p, job, crate::now_ms()))
+            .map_err(StorageError::on_write("jobs_live_dedupe_key"))?;
         Ok(id.map(JobId))
     }
 

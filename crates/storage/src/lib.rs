@@ -1,7 +1,8 @@
 //! Marketbridge's storage: one interface, [`Storage`], on SQLite (the default, one file, WAL)
 //! or PostgreSQL (several nodes). It owns the schema (`migrations/sqlite`,
-//! `migrations/postgres`), the sealing of secrets at rest ([`crypto`]) and the lease job
-//! queue ([`job`]). It knows nothing of HTTP, Mirakl or WooCommerce.
+//! `migrations/postgres`), the sealing of secrets at rest ([`crypto`]), the lease job
+//! queue ([`job`]) and the inbox of shop webhooks ([`webhook_inbox`]). It knows nothing of
+//! HTTP, Mirakl or WooCommerce: it stores what they said.
 //!
 //! Rules kept everywhere in this crate:
 //! - each SQL statement is written once, in the dialect both engines accept (`$1` binds work on
@@ -20,9 +21,13 @@ pub mod crypto;
 mod error;
 pub mod job;
 pub mod session;
+pub mod shop;
+pub mod shop_authorization;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod token;
+pub mod webhook_inbox;
+pub mod workspace;
 
 use std::fmt;
 use std::sync::Arc;
@@ -38,7 +43,17 @@ pub use error::StorageError;
 pub use job::{Job, JobFailure, JobStatus, NewJob, backoff_ms};
 pub use pool::Engine;
 pub use session::SessionRecord;
+pub use shop::{
+    NewShop, RegisteredWebhook, Shop, ShopConnection, ShopHealth, ShopId, ShopPlatform, ShopSecrets,
+};
+pub use shop_authorization::{
+    NewPendingShopAuthorization, PendingShopAuthorization, PendingShopLookup,
+};
 pub use token::{RefreshOutcome, StoredTokens, TokenSet};
+pub use webhook_inbox::{
+    InboxEntry, IncomingWebhook, WEBHOOK_JOB_MAX_ATTEMPTS, WebhookCounts, WebhookRecord,
+};
+pub use workspace::{Workspace, WorkspaceSettings};
 
 use pool::{POSTGRES_MIGRATIONS, Pools, SQLITE_MIGRATIONS};
 

@@ -12,8 +12,11 @@ use serde_json::json;
 use storage::account::{LOCKOUT_MS, MAX_FAILED_LOGINS};
 use storage::testing::RawPool;
 use storage::{
-    Engine, Job, JobFailure, JobStatus, NewChannel, NewJob, NewPendingAuthorization, PendingLookup,
-    RefreshOutcome, Secret, Storage, StorageError, TokenSet, backoff_ms,
+    Engine, IncomingWebhook, Job, JobFailure, JobStatus, NewChannel, NewJob,
+    NewPendingAuthorization, NewPendingShopAuthorization, NewShop, PendingLookup,
+    PendingShopLookup, RefreshOutcome, RegisteredWebhook, Secret, ShopConnection, ShopHealth,
+    ShopId, ShopPlatform, Storage, StorageError, TokenSet, WebhookCounts, WebhookRecord,
+    WorkspaceSettings, backoff_ms,
 };
 use uuid::Uuid;
 
@@ -58,6 +61,18 @@ conformance!(
     one_job_runs_per_workspace_and_flow,
     racing_workers_claim_each_job_exactly_once,
     every_seller_table_is_listed_with_its_workspace,
+    a_shop_is_connected_with_its_secrets_sealed,
+    replacing_a_shop_keeps_its_id_and_replaces_its_secrets,
+    shops_are_only_seen_from_their_workspace,
+    shop_health_is_recorded_and_due_checks_come_oldest_first,
+    registered_webhooks_are_replaced_as_a_list,
+    deleting_a_shop_deletes_its_webhooks_and_inbox_rows,
+    shop_keys_attach_once_and_not_after_expiry,
+    a_pending_shop_authorization_is_taken_once_with_its_keys,
+    an_incoming_webhook_is_recorded_once_with_its_job,
+    workspace_settings_default_until_saved,
+    a_workspace_is_marked_onboarded_once,
+    a_channel_records_its_last_success,
 );
 
 const T0: i64 = 1_700_000_000_000;
@@ -1177,8 +1192,857 @@ async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
             "jobs",
             "oauth_pending",
             "sessions",
-            "users"
+            "shop_auth_pending",
+            "shop_webhooks",
+            "shops",
+            "users",
+            "webhook_inbox",
+            "workspace_settings",
         ]
+    );
+}
+
+// ---------------------------------------------------------------- shops
+
+const WEBHOOK_FLOW: &str = "shop_webhook";
+
+fn new_shop(tag: &str) -> NewShop {
+    NewShop {
+        platform: ShopPlatform::WooCommerce,
+        store_url: format!("https://{tag}.example.com"),
+        consumer_key: Secret::new(format!("ck_{tag}_PLAINTEXT")),
+        consumer_secret: Secret::new(format!("cs_{tag}_PLAINTEXT")),
+        key_permissions: Some("read_write".to_owned()),
+        connection: ShopConnection::AppAuthorization,
+        webhook_secret: Secret::new(format!("whsec_{tag}_PLAINTEXT")),
+    }
+}
+
+fn registered(topic: &str, remote_id: i64) -> RegisteredWebhook {
+    RegisteredWebhook {
+        topic: topic.to_owned(),
+        remote_id,
+        status: "active".to_owned(),
+    }
+}
+
+fn incoming(delivery_id: &str, body: &str) -> IncomingWebhook {
+    IncomingWebhook {
+        topic: "product.updated".to_owned(),
+        resource_id: Some(42),
+        delivery_id: delivery_id.to_owned(),
+        // Stands in for the SHA-256 of the body: storage only compares it.
+        body_sha256: body.as_bytes().to_vec(),
+        body: body.to_owned(),
+    }
+}
+
+/// The sealed columns of a shop as stored: consumer key, consumer secret, webhook secret.
+async fn raw_shop_secrets(s: &Storage, id: ShopId) -> [Vec<u8>; 3] {
+    const RAW: &str =
+        "SELECT consumer_key, consumer_secret, webhook_secret FROM shops WHERE id = $1";
+    let (key, secret, webhook): (Vec<u8>, Vec<u8>, Vec<u8>) = match s.raw_pool() {
+        RawPool::Sqlite(p) => sqlx::query_as(RAW).bind(id.0).fetch_one(p).await.unwrap(),
+        RawPool::Postgres(p) => sqlx::query_as(RAW).bind(id.0).fetch_one(p).await.unwrap(),
+    };
+    [key, secret, webhook]
+}
+
+/// `SELECT COUNT(*) … WHERE <column> = $1` read through the raw pool.
+async fn raw_count(s: &Storage, sql: &'static str, id: Uuid) -> i64 {
+    match s.raw_pool() {
+        RawPool::Sqlite(p) => sqlx::query_scalar(sql).bind(id).fetch_one(p).await.unwrap(),
+        RawPool::Postgres(p) => sqlx::query_scalar(sql).bind(id).fetch_one(p).await.unwrap(),
+    }
+}
+
+/// The payloads of the jobs of `flow`, oldest first.
+async fn job_payloads(s: &Storage, flow: &str) -> Vec<serde_json::Value> {
+    const SQL: &str = "SELECT payload FROM jobs WHERE flow = $1 ORDER BY run_at_ms, id";
+    let payloads: Vec<String> = match s.raw_pool() {
+        RawPool::Sqlite(p) => sqlx::query_scalar(SQL).bind(flow).fetch_all(p).await,
+        RawPool::Postgres(p) => sqlx::query_scalar(SQL).bind(flow).fetch_all(p).await,
+    }
+    .unwrap();
+    payloads
+        .iter()
+        .map(|p| serde_json::from_str(p).unwrap())
+        .collect()
+}
+
+async fn a_shop_is_connected_with_its_secrets_sealed(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    assert_eq!(s.get_shop(ws).await.unwrap(), None);
+    let new = new_shop("demo");
+    let shop = s.connect_shop(ws, &new, T0).await.unwrap();
+    assert_eq!(shop.workspace_id, ws);
+    assert_eq!(
+        (shop.platform, shop.store_url.as_str(), shop.connection),
+        (
+            ShopPlatform::WooCommerce,
+            "https://demo.example.com",
+            ShopConnection::AppAuthorization
+        )
+    );
+    assert_eq!(shop.key_permissions.as_deref(), Some("read_write"));
+    assert_eq!(
+        (
+            shop.health,
+            shop.last_success_at_ms,
+            shop.last_error.clone()
+        ),
+        (ShopHealth::Ok, Some(T0), None),
+        "verified on connection"
+    );
+    assert_eq!(
+        (
+            shop.last_webhook_at_ms,
+            shop.created_at_ms,
+            shop.updated_at_ms
+        ),
+        (None, T0, T0)
+    );
+    assert_eq!(s.get_shop(ws).await.unwrap(), Some(shop.clone()));
+    assert_eq!(s.find_shop(shop.id).await.unwrap(), Some(shop.clone()));
+
+    let secrets = s.shop_secrets(ws, shop.id).await.unwrap();
+    assert_eq!(
+        (
+            &secrets.consumer_key,
+            &secrets.consumer_secret,
+            &secrets.webhook_secret
+        ),
+        (&new.consumer_key, &new.consumer_secret, &new.webhook_secret)
+    );
+    assert!(
+        !format!("{secrets:?}{new:?}").contains("PLAINTEXT"),
+        "Debug hides secrets"
+    );
+    for column in raw_shop_secrets(&s, shop.id).await {
+        assert!(!contains(&column, "PLAINTEXT"));
+    }
+    if let RawPool::Sqlite(p) = s.raw_pool() {
+        s.checkpoint().await.unwrap();
+        let file = p.connect_options().get_filename().to_owned();
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            contains(&bytes, "demo.example.com"),
+            "the scan reads the real data"
+        );
+        assert!(
+            !contains(&bytes, "PLAINTEXT"),
+            "a key is in clear in {}",
+            file.display()
+        );
+    }
+
+    let orphan = s.connect_shop(WorkspaceId::new(), &new, T0).await;
+    assert!(matches!(orphan, Err(StorageError::NotFound)), "{orphan:?}");
+}
+
+async fn replacing_a_shop_keeps_its_id_and_replaces_its_secrets(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let first = s.connect_shop(ws, &new_shop("old"), T0).await.unwrap();
+    let sealed_before = raw_shop_secrets(&s, first.id).await;
+    s.record_shop_health(ws, first.id, ShopHealth::KeysRefused, Some("401"), T0 + 1)
+        .await
+        .unwrap();
+    s.record_incoming_webhook(ws, first.id, &incoming("d1", "{}"), WEBHOOK_FLOW, T0 + 2)
+        .await
+        .unwrap();
+
+    let new = NewShop {
+        connection: ShopConnection::PastedKeys,
+        key_permissions: None,
+        ..new_shop("new")
+    };
+    let replaced = s.connect_shop(ws, &new, T0 + 3).await.unwrap();
+    assert_eq!(replaced.id, first.id, "same shop");
+    assert_eq!(
+        (replaced.created_at_ms, replaced.updated_at_ms),
+        (T0, T0 + 3)
+    );
+    assert_eq!(
+        (
+            replaced.store_url.as_str(),
+            replaced.connection,
+            replaced.key_permissions.clone()
+        ),
+        ("https://new.example.com", ShopConnection::PastedKeys, None)
+    );
+    assert_eq!(
+        (
+            replaced.health,
+            replaced.last_success_at_ms,
+            replaced.last_error.clone()
+        ),
+        (ShopHealth::Ok, Some(T0 + 3), None),
+        "health reset"
+    );
+    assert_eq!(replaced.last_webhook_at_ms, Some(T0 + 2), "history kept");
+    assert_eq!(s.get_shop(ws).await.unwrap(), Some(replaced));
+
+    let secrets = s.shop_secrets(ws, first.id).await.unwrap();
+    assert_eq!(secrets.consumer_key, new.consumer_key);
+    assert_eq!(secrets.consumer_secret, new.consumer_secret);
+    assert_eq!(secrets.webhook_secret, new.webhook_secret);
+    let sealed_after = raw_shop_secrets(&s, first.id).await;
+    for (before, after) in sealed_before.iter().zip(&sealed_after) {
+        assert_ne!(before, after);
+        assert!(!contains(after, "PLAINTEXT"));
+    }
+    assert_eq!(
+        raw_count(
+            &s,
+            "SELECT COUNT(*) FROM shops WHERE workspace_id = $1",
+            ws.0
+        )
+        .await,
+        1
+    );
+}
+
+async fn shops_are_only_seen_from_their_workspace(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let shop = s.connect_shop(mine, &new_shop("mine"), T0).await.unwrap();
+    s.set_shop_webhooks(mine, shop.id, &[registered("order.created", 7)], T0)
+        .await
+        .unwrap();
+    let WebhookRecord::Recorded(inbox_id) = s
+        .record_incoming_webhook(mine, shop.id, &incoming("d1", "{}"), WEBHOOK_FLOW, T0)
+        .await
+        .unwrap()
+    else {
+        panic!("a first delivery is recorded");
+    };
+    let shop = s.get_shop(mine).await.unwrap().unwrap();
+
+    assert_eq!(s.get_shop(theirs).await.unwrap(), None);
+    // The webhook receiver's lookup is not scoped: it learns the workspace from the shop.
+    assert_eq!(s.find_shop(shop.id).await.unwrap(), Some(shop.clone()));
+    assert_eq!(s.find_shop(ShopId::new()).await.unwrap(), None);
+
+    let not_found = |r: Result<(), StorageError>| matches!(r, Err(StorageError::NotFound));
+    assert!(matches!(
+        s.shop_secrets(theirs, shop.id).await,
+        Err(StorageError::NotFound)
+    ));
+    assert!(not_found(
+        s.record_shop_health(theirs, shop.id, ShopHealth::Unreachable, Some("x"), T0 + 1)
+            .await
+    ));
+    assert!(not_found(
+        s.set_shop_webhooks(theirs, shop.id, &[], T0 + 1).await
+    ));
+    assert_eq!(s.shop_webhooks(theirs, shop.id).await.unwrap(), vec![]);
+    let foreign = s
+        .record_incoming_webhook(theirs, shop.id, &incoming("d2", "{}"), WEBHOOK_FLOW, T0 + 1)
+        .await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    assert_eq!(
+        s.get_incoming_webhook(theirs, inbox_id).await.unwrap(),
+        None
+    );
+    assert!(not_found(
+        s.mark_webhook_processed(theirs, inbox_id, T0 + 1).await
+    ));
+    assert_eq!(
+        s.webhook_counts(theirs, shop.id).await.unwrap(),
+        WebhookCounts {
+            received: 0,
+            processed: 0
+        }
+    );
+    assert!(not_found(s.delete_shop(theirs, shop.id).await));
+
+    // Nothing of the above touched the shop, its webhooks, its inbox or the queue.
+    assert_eq!(s.get_shop(mine).await.unwrap(), Some(shop.clone()));
+    assert_eq!(
+        s.shop_secrets(mine, shop.id).await.unwrap().consumer_key,
+        new_shop("mine").consumer_key
+    );
+    assert_eq!(
+        s.shop_webhooks(mine, shop.id).await.unwrap(),
+        vec![registered("order.created", 7)]
+    );
+    assert_eq!(
+        s.webhook_counts(mine, shop.id).await.unwrap(),
+        WebhookCounts {
+            received: 1,
+            processed: 0
+        }
+    );
+    assert_eq!(job_payloads(&s, WEBHOOK_FLOW).await.len(), 1);
+
+    // The other workspace connects a shop of its own.
+    let other = s
+        .connect_shop(theirs, &new_shop("theirs"), T0)
+        .await
+        .unwrap();
+    assert_ne!(other.id, shop.id);
+    assert_eq!(s.get_shop(mine).await.unwrap(), Some(shop));
+}
+
+async fn shop_health_is_recorded_and_due_checks_come_oldest_first(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let a = s.connect_shop(mine, &new_shop("a"), T0).await.unwrap().id;
+    let b = s
+        .connect_shop(theirs, &new_shop("b"), T0 + 1)
+        .await
+        .unwrap()
+        .id;
+
+    s.record_shop_health(
+        mine,
+        a,
+        ShopHealth::Unreachable,
+        Some("connection refused"),
+        T0 + 10,
+    )
+    .await
+    .unwrap();
+    let shop = s.get_shop(mine).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            shop.health,
+            shop.last_error.as_deref(),
+            shop.last_success_at_ms
+        ),
+        (
+            ShopHealth::Unreachable,
+            Some("connection refused"),
+            Some(T0)
+        ),
+        "the last success is kept"
+    );
+    assert_eq!(shop.updated_at_ms, T0 + 10);
+
+    s.record_shop_health(mine, a, ShopHealth::KeysRefused, Some("401"), T0 + 11)
+        .await
+        .unwrap();
+    let shop = s.get_shop(mine).await.unwrap().unwrap();
+    assert_eq!(
+        (shop.health, shop.last_error.as_deref()),
+        (ShopHealth::KeysRefused, Some("401"))
+    );
+
+    s.record_shop_health(mine, a, ShopHealth::Ok, Some("ignored"), T0 + 12)
+        .await
+        .unwrap();
+    let shop = s.get_shop(mine).await.unwrap().unwrap();
+    assert_eq!(
+        (shop.health, shop.last_error, shop.last_success_at_ms),
+        (ShopHealth::Ok, None, Some(T0 + 12))
+    );
+
+    assert_eq!(
+        s.shops_due_for_health_check(T0 + 1, 10).await.unwrap(),
+        vec![],
+        "checked at T0 + 1 is not before T0 + 1"
+    );
+    assert_eq!(
+        s.shops_due_for_health_check(T0 + 5, 10).await.unwrap(),
+        vec![(theirs, b)]
+    );
+    assert_eq!(
+        s.shops_due_for_health_check(T0 + 20, 10).await.unwrap(),
+        vec![(theirs, b), (mine, a)]
+    );
+    assert_eq!(
+        s.shops_due_for_health_check(T0 + 20, 1).await.unwrap(),
+        vec![(theirs, b)]
+    );
+    let unknown = s
+        .record_shop_health(mine, ShopId::new(), ShopHealth::Ok, None, T0)
+        .await;
+    assert!(
+        matches!(unknown, Err(StorageError::NotFound)),
+        "{unknown:?}"
+    );
+}
+
+async fn registered_webhooks_are_replaced_as_a_list(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let id = s.connect_shop(ws, &new_shop("demo"), T0).await.unwrap().id;
+    assert_eq!(s.shop_webhooks(ws, id).await.unwrap(), vec![]);
+
+    let first = [
+        registered("product.updated", 11),
+        registered("order.created", 12),
+        registered("product.created", 10),
+    ];
+    s.set_shop_webhooks(ws, id, &first, T0 + 1).await.unwrap();
+    assert_eq!(
+        s.shop_webhooks(ws, id).await.unwrap(),
+        vec![
+            registered("order.created", 12),
+            registered("product.created", 10),
+            registered("product.updated", 11),
+        ],
+        "by topic"
+    );
+
+    let second = [RegisteredWebhook {
+        status: "paused".to_owned(),
+        ..registered("product.deleted", 20)
+    }];
+    s.set_shop_webhooks(ws, id, &second, T0 + 2).await.unwrap();
+    assert_eq!(s.shop_webhooks(ws, id).await.unwrap(), second.to_vec());
+
+    // A list that names one webhook twice is refused as a whole.
+    let twice = [
+        registered("order.created", 30),
+        registered("order.updated", 30),
+    ];
+    let refused = s.set_shop_webhooks(ws, id, &twice, T0 + 3).await;
+    assert!(
+        matches!(refused, Err(StorageError::Conflict("shop_webhooks_pkey"))),
+        "{refused:?}"
+    );
+    assert_eq!(s.shop_webhooks(ws, id).await.unwrap(), second.to_vec());
+
+    s.set_shop_webhooks(ws, id, &[], T0 + 4).await.unwrap();
+    assert_eq!(s.shop_webhooks(ws, id).await.unwrap(), vec![]);
+    let unknown = s.set_shop_webhooks(ws, ShopId::new(), &first, T0).await;
+    assert!(
+        matches!(unknown, Err(StorageError::NotFound)),
+        "{unknown:?}"
+    );
+}
+
+async fn deleting_a_shop_deletes_its_webhooks_and_inbox_rows(s: Storage) {
+    const INBOX_ROWS: &str = "SELECT COUNT(*) FROM webhook_inbox WHERE shop_id = $1";
+    const WEBHOOK_ROWS: &str = "SELECT COUNT(*) FROM shop_webhooks WHERE shop_id = $1";
+    let ws = workspace(&s, "me@example.com").await;
+    let id = s.connect_shop(ws, &new_shop("demo"), T0).await.unwrap().id;
+    s.set_shop_webhooks(ws, id, &[registered("product.updated", 1)], T0)
+        .await
+        .unwrap();
+    let mut inbox = Vec::new();
+    for body in ["{\"a\":1}", "{\"a\":2}"] {
+        let WebhookRecord::Recorded(inbox_id) = s
+            .record_incoming_webhook(ws, id, &incoming("d1", body), WEBHOOK_FLOW, T0)
+            .await
+            .unwrap()
+        else {
+            panic!("recorded");
+        };
+        inbox.push(inbox_id);
+    }
+    assert_eq!(raw_count(&s, INBOX_ROWS, id.0).await, 2);
+    assert_eq!(raw_count(&s, WEBHOOK_ROWS, id.0).await, 1);
+
+    s.delete_shop(ws, id).await.unwrap();
+    assert_eq!(s.get_shop(ws).await.unwrap(), None);
+    assert_eq!(s.find_shop(id).await.unwrap(), None);
+    assert!(matches!(
+        s.shop_secrets(ws, id).await,
+        Err(StorageError::NotFound)
+    ));
+    assert_eq!(s.shop_webhooks(ws, id).await.unwrap(), vec![]);
+    for inbox_id in inbox {
+        assert_eq!(s.get_incoming_webhook(ws, inbox_id).await.unwrap(), None);
+    }
+    assert_eq!(raw_count(&s, INBOX_ROWS, id.0).await, 0);
+    assert_eq!(raw_count(&s, WEBHOOK_ROWS, id.0).await, 0);
+    let again = s.delete_shop(ws, id).await;
+    assert!(matches!(again, Err(StorageError::NotFound)), "{again:?}");
+
+    let reconnected = s.connect_shop(ws, &new_shop("demo"), T0 + 1).await.unwrap();
+    assert_ne!(reconnected.id, id, "a new shop");
+}
+
+// ---------------------------------------------------------------- pending shop authorizations
+
+const SHOP_KEY: &str = "ck_pending_PLAINTEXT";
+const SHOP_SECRET: &str = "cs_pending_PLAINTEXT";
+
+fn pending_shop(ws: WorkspaceId, token_hash: &[u8]) -> NewPendingShopAuthorization {
+    NewPendingShopAuthorization {
+        token_hash: token_hash.to_vec(),
+        session_id: Uuid::now_v7(),
+        workspace_id: ws,
+        store_url: "https://demo.example.com".to_owned(),
+        created_at_ms: T0,
+        expires_at_ms: T0 + 10 * MINUTE,
+    }
+}
+
+async fn attach(s: &Storage, token_hash: &[u8], key: &str, now_ms: i64) -> bool {
+    s.attach_shop_keys(
+        token_hash,
+        &Secret::new(key),
+        &Secret::new(SHOP_SECRET),
+        "read_write",
+        now_ms,
+    )
+    .await
+    .unwrap()
+}
+
+async fn shop_keys_attach_once_and_not_after_expiry(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    s.create_pending_shop_authorization(&pending_shop(ws, b"token-1"))
+        .await
+        .unwrap();
+    assert!(attach(&s, b"token-1", SHOP_KEY, T0 + 1).await);
+    assert!(
+        !attach(&s, b"token-1", "ck_second", T0 + 2).await,
+        "only once"
+    );
+    assert!(!attach(&s, b"no-such-token", SHOP_KEY, T0).await);
+
+    const RAW: &str =
+        "SELECT consumer_key, consumer_secret FROM shop_auth_pending WHERE token_hash = $1";
+    let (key, secret): (Vec<u8>, Vec<u8>) = match s.raw_pool() {
+        RawPool::Sqlite(p) => sqlx::query_as(RAW)
+            .bind(&b"token-1"[..])
+            .fetch_one(p)
+            .await
+            .unwrap(),
+        RawPool::Postgres(p) => sqlx::query_as(RAW)
+            .bind(&b"token-1"[..])
+            .fetch_one(p)
+            .await
+            .unwrap(),
+    };
+    assert!(!contains(&key, "PLAINTEXT") && !contains(&secret, "PLAINTEXT"));
+
+    let PendingShopLookup::Taken(taken) = s
+        .take_pending_shop_authorization(b"token-1", T0 + 3)
+        .await
+        .unwrap()
+    else {
+        panic!("taken");
+    };
+    let (key, _, _) = taken.keys.unwrap();
+    assert_eq!(key.expose(), SHOP_KEY, "the first keys stay");
+
+    // Expired: the keys are refused and the return finds none.
+    s.create_pending_shop_authorization(&pending_shop(ws, b"token-2"))
+        .await
+        .unwrap();
+    assert!(!attach(&s, b"token-2", SHOP_KEY, T0 + 10 * MINUTE).await);
+    let PendingShopLookup::Taken(expired) = s
+        .take_pending_shop_authorization(b"token-2", T0 + 10 * MINUTE)
+        .await
+        .unwrap()
+    else {
+        panic!("taken");
+    };
+    assert_eq!(expired.keys, None);
+
+    // Used: the browser came back first; late keys are refused.
+    s.create_pending_shop_authorization(&pending_shop(ws, b"token-3"))
+        .await
+        .unwrap();
+    s.take_pending_shop_authorization(b"token-3", T0 + 1)
+        .await
+        .unwrap();
+    assert!(!attach(&s, b"token-3", SHOP_KEY, T0 + 2).await);
+
+    let duplicate = s
+        .create_pending_shop_authorization(&pending_shop(ws, b"token-3"))
+        .await;
+    assert!(
+        matches!(duplicate, Err(StorageError::Conflict(_))),
+        "{duplicate:?}"
+    );
+    let orphan = s
+        .create_pending_shop_authorization(&pending_shop(WorkspaceId::new(), b"token-4"))
+        .await;
+    assert!(matches!(orphan, Err(StorageError::NotFound)), "{orphan:?}");
+}
+
+async fn a_pending_shop_authorization_is_taken_once_with_its_keys(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let new = pending_shop(ws, b"token");
+    s.create_pending_shop_authorization(&new).await.unwrap();
+    assert!(attach(&s, b"token", SHOP_KEY, T0 + 1).await);
+
+    let taken = s
+        .take_pending_shop_authorization(b"token", T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        taken,
+        PendingShopLookup::Taken(storage::PendingShopAuthorization {
+            session_id: new.session_id,
+            workspace_id: ws,
+            store_url: new.store_url.clone(),
+            expires_at_ms: new.expires_at_ms,
+            keys: Some((
+                Secret::new(SHOP_KEY),
+                Secret::new(SHOP_SECRET),
+                "read_write".to_owned()
+            )),
+        })
+    );
+    assert!(
+        !format!("{taken:?}").contains("PLAINTEXT"),
+        "Debug hides keys"
+    );
+    assert_eq!(
+        s.take_pending_shop_authorization(b"token", T0 + 3)
+            .await
+            .unwrap(),
+        PendingShopLookup::Replayed
+    );
+    assert_eq!(
+        s.take_pending_shop_authorization(b"other", T0)
+            .await
+            .unwrap(),
+        PendingShopLookup::Unknown
+    );
+
+    s.create_pending_shop_authorization(&pending_shop(ws, b"unused"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.delete_expired_pending_shop_authorizations(T0 + 10 * MINUTE - 1)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.delete_expired_pending_shop_authorizations(T0 + 10 * MINUTE)
+            .await
+            .unwrap(),
+        2,
+        "used or not"
+    );
+    assert_eq!(
+        s.take_pending_shop_authorization(b"unused", T0)
+            .await
+            .unwrap(),
+        PendingShopLookup::Unknown
+    );
+}
+
+// ---------------------------------------------------------------- webhook inbox
+
+async fn an_incoming_webhook_is_recorded_once_with_its_job(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let shop = s.connect_shop(ws, &new_shop("demo"), T0).await.unwrap().id;
+    let stock_1 = incoming("delivery-1", "{\"id\":42,\"stock_quantity\":1}");
+    let WebhookRecord::Recorded(first) = s
+        .record_incoming_webhook(ws, shop, &stock_1, WEBHOOK_FLOW, T0 + 5)
+        .await
+        .unwrap()
+    else {
+        panic!("a first delivery is recorded");
+    };
+
+    assert_eq!(
+        s.record_incoming_webhook(ws, shop, &stock_1, WEBHOOK_FLOW, T0 + 6)
+            .await
+            .unwrap(),
+        WebhookRecord::Duplicate
+    );
+    assert_eq!(
+        job_payloads(&s, WEBHOOK_FLOW).await,
+        vec![json!({ "inbox_id": first.to_string(), "shop_id": shop.to_string() })],
+        "no second job for a redelivery"
+    );
+    assert_eq!(
+        s.get_shop(ws).await.unwrap().unwrap().last_webhook_at_ms,
+        Some(T0 + 5),
+        "a redelivery writes nothing"
+    );
+
+    // Same delivery id (same webhook, same second), another event.
+    let stock_2 = incoming("delivery-1", "{\"id\":42,\"stock_quantity\":2}");
+    let WebhookRecord::Recorded(second) = s
+        .record_incoming_webhook(ws, shop, &stock_2, WEBHOOK_FLOW, T0 + 7)
+        .await
+        .unwrap()
+    else {
+        panic!("another body is another delivery");
+    };
+    assert_ne!(second, first);
+    assert_eq!(
+        job_payloads(&s, WEBHOOK_FLOW).await,
+        vec![
+            json!({ "inbox_id": first.to_string(), "shop_id": shop.to_string() }),
+            json!({ "inbox_id": second.to_string(), "shop_id": shop.to_string() }),
+        ]
+    );
+    assert_eq!(
+        s.get_shop(ws).await.unwrap().unwrap().last_webhook_at_ms,
+        Some(T0 + 7)
+    );
+
+    let job = s
+        .claim_job(Uuid::now_v7(), T0 + 7, MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (job.workspace_id, job.flow.as_str(), job.max_attempts),
+        (Some(ws), WEBHOOK_FLOW, storage::WEBHOOK_JOB_MAX_ATTEMPTS)
+    );
+    assert_eq!(job.payload["inbox_id"], json!(first.to_string()));
+
+    let entry = s.get_incoming_webhook(ws, first).await.unwrap().unwrap();
+    assert_eq!(
+        entry,
+        storage::InboxEntry {
+            id: first,
+            shop_id: shop,
+            topic: "product.updated".to_owned(),
+            resource_id: Some(42),
+            body: stock_1.body.clone(),
+            received_at_ms: T0 + 5,
+            processed_at_ms: None,
+        }
+    );
+    assert_eq!(
+        s.webhook_counts(ws, shop).await.unwrap(),
+        WebhookCounts {
+            received: 2,
+            processed: 0
+        }
+    );
+    s.mark_webhook_processed(ws, first, T0 + 8).await.unwrap();
+    s.mark_webhook_processed(ws, first, T0 + 9).await.unwrap();
+    assert_eq!(
+        s.get_incoming_webhook(ws, first)
+            .await
+            .unwrap()
+            .unwrap()
+            .processed_at_ms,
+        Some(T0 + 8),
+        "the first time is kept"
+    );
+    assert_eq!(
+        s.webhook_counts(ws, shop).await.unwrap(),
+        WebhookCounts {
+            received: 2,
+            processed: 1
+        }
+    );
+    let unknown = s.mark_webhook_processed(ws, Uuid::now_v7(), T0).await;
+    assert!(
+        matches!(unknown, Err(StorageError::NotFound)),
+        "{unknown:?}"
+    );
+    let no_shop = s
+        .record_incoming_webhook(ws, ShopId::new(), &stock_1, WEBHOOK_FLOW, T0)
+        .await;
+    assert!(
+        matches!(no_shop, Err(StorageError::NotFound)),
+        "{no_shop:?}"
+    );
+    assert_eq!(job_payloads(&s, WEBHOOK_FLOW).await.len(), 2);
+}
+
+// ---------------------------------------------------------------- workspaces
+
+async fn workspace_settings_default_until_saved(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let defaults = WorkspaceSettings {
+        sync_products: true,
+        import_orders: true,
+        saved_at_ms: None,
+    };
+    assert_eq!(s.workspace_settings(mine).await.unwrap(), defaults);
+
+    let off = WorkspaceSettings {
+        sync_products: false,
+        import_orders: true,
+        saved_at_ms: Some(1),
+    };
+    s.save_workspace_settings(mine, &off, T0 + 1).await.unwrap();
+    assert_eq!(
+        s.workspace_settings(mine).await.unwrap(),
+        WorkspaceSettings {
+            saved_at_ms: Some(T0 + 1),
+            ..off
+        }
+    );
+    let flipped = WorkspaceSettings {
+        sync_products: true,
+        import_orders: false,
+        saved_at_ms: None,
+    };
+    s.save_workspace_settings(mine, &flipped, T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.workspace_settings(mine).await.unwrap(),
+        WorkspaceSettings {
+            saved_at_ms: Some(T0 + 2),
+            ..flipped
+        }
+    );
+    assert_eq!(s.workspace_settings(theirs).await.unwrap(), defaults);
+
+    let orphan = s
+        .save_workspace_settings(WorkspaceId::new(), &off, T0)
+        .await;
+    assert!(matches!(orphan, Err(StorageError::NotFound)), "{orphan:?}");
+}
+
+async fn a_workspace_is_marked_onboarded_once(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    assert_eq!(
+        s.workspace(ws).await.unwrap(),
+        Some(storage::Workspace {
+            id: ws,
+            created_at_ms: T0,
+            onboarded_at_ms: None
+        })
+    );
+    s.mark_onboarded(ws, T0 + 1).await.unwrap();
+    s.mark_onboarded(ws, T0 + 2).await.unwrap();
+    assert_eq!(
+        s.workspace(ws).await.unwrap().unwrap().onboarded_at_ms,
+        Some(T0 + 1)
+    );
+    assert_eq!(s.workspace(WorkspaceId::new()).await.unwrap(), None);
+    let unknown = s.mark_onboarded(WorkspaceId::new(), T0).await;
+    assert!(
+        matches!(unknown, Err(StorageError::NotFound)),
+        "{unknown:?}"
+    );
+}
+
+async fn a_channel_records_its_last_success(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+    assert_eq!(
+        s.get_channel(mine, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_success_at_ms,
+        None
+    );
+    s.record_channel_success(mine, id, T0 + 1).await.unwrap();
+    let channel = s.get_channel(mine, id).await.unwrap().unwrap();
+    assert_eq!(
+        (channel.last_success_at_ms, channel.updated_at_ms),
+        (Some(T0 + 1), T0 + 1)
+    );
+    let foreign = s.record_channel_success(theirs, id, T0 + 2).await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    assert_eq!(
+        s.get_channel(mine, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_success_at_ms,
+        Some(T0 + 1)
     );
 }
 
