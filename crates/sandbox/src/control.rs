@@ -1,5 +1,6 @@
 //! The sandbox's own pages (`/sandbox`, `/sandbox/mailbox`) and its JSON control API
-//! (`/sandbox/api/…`), through which tests and benchmarks observe and steer the emulators.
+//! (`/sandbox/api/…`), through which tests and benchmarks observe and steer the emulators
+//! (the WooCommerce part of it lives in `woo::control`).
 //! Secrets (passwords, client secrets, tokens) never appear here.
 
 use std::time::{Duration, SystemTime};
@@ -27,6 +28,17 @@ pub fn router() -> Router<Sandbox> {
         .route("/sandbox/api/mas/token-lifetimes", post(token_lifetimes))
 }
 
+struct WooStoreLine {
+    name: String,
+    code: String,
+    url: String,
+    admin: String,
+    products: usize,
+    orders: usize,
+    webhooks: usize,
+    down: bool,
+}
+
 struct MarketplaceLine {
     name: String,
     instance: String,
@@ -42,6 +54,7 @@ struct OverviewPage {
     authorize_url: String,
     token_url: String,
     marketplaces: Vec<MarketplaceLine>,
+    woo_stores: Vec<WooStoreLine>,
     companies: Vec<String>,
     users: Vec<String>,
     clients: Vec<String>,
@@ -93,6 +106,20 @@ async fn overview(State(sandbox): State<Sandbox>) -> Response {
             authorize_url: world.url("/mas/authorize"),
             token_url: world.url("/mas/oauth/token"),
             marketplaces,
+            woo_stores: world
+                .woo
+                .values()
+                .map(|store| WooStoreLine {
+                    name: store.name.clone(),
+                    code: store.code.clone(),
+                    url: store.url(&world.public_url),
+                    admin: store.admin.email.clone(),
+                    products: store.products.values().filter(|p| p.parent_id == 0).count(),
+                    orders: store.orders.len(),
+                    webhooks: store.webhooks.len(),
+                    down: store.down,
+                })
+                .collect(),
             companies: world
                 .companies
                 .values()
@@ -230,6 +257,11 @@ fn state_view(world: &World) -> serde_json::Value {
         "marketplaces": marketplaces,
         "stores": stores,
         "companies": companies,
+        "woo_stores": world
+            .woo
+            .values()
+            .map(|store| crate::woo::control::state_view(store, &world.public_url))
+            .collect::<Vec<_>>(),
         "grants": world.grants.live_grant_count(),
         "mails": world.mailbox.len(),
     })

@@ -2,8 +2,9 @@
 //! from their published contracts, so the demo and every test run without an outside account.
 //!
 //! It owns the emulated Mirakl Authentication System (`/mas`), the marketplace seller API
-//! (`/mmp/{instance}/api`), and its own pages and control API (`/sandbox`). All of its state
-//! lives in memory behind one mutex; it never touches the connector's storage.
+//! (`/mmp/{instance}/api`), WooCommerce stores (`/woo/{store}`), and its own pages and control
+//! API (`/sandbox`). All of its state lives in memory behind one mutex; it never touches the
+//! connector's storage. WooCommerce webhooks leave through a queue (`woo::delivery`).
 
 mod control;
 mod entropy;
@@ -14,17 +15,29 @@ mod marketplace;
 mod mas;
 mod page;
 mod seed;
+mod woo;
 mod world;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
+use axum::middleware::from_fn_with_state;
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use mail::Mail;
+pub use woo::control::{
+    WooControlError, WooKeyInfo, WooStoreCreated, WooWebhookInfo, WooWebhookStatus,
+};
+pub use woo::delivery::WebhookAttempt;
+pub use woo::seed::{
+    DEMO_ADMIN_EMAIL as WOO_DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD as WOO_DEMO_ADMIN_PASSWORD,
+    DEMO_CONSUMER_KEY as WOO_DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET as WOO_DEMO_CONSUMER_SECRET,
+    DEMO_STORE as WOO_DEMO_STORE,
+};
 
 use crate::form::BODY_LIMIT;
+use crate::woo::delivery::Deliveries;
 use crate::world::{Lifetimes, World};
 
 /// How a sandbox is started.
@@ -34,7 +47,7 @@ pub struct SandboxConfig {
     pub public_url: url::Url,
     /// Redirect URIs registered for the demo OAuth client `marketbridge-demo` (exact match).
     pub redirect_uris: Vec<String>,
-    /// Seed the demo users, client, marketplaces and stores.
+    /// Seed the demo users, client, marketplaces, stores and the WooCommerce store `demo-shop`.
     pub seed_demo: bool,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
@@ -60,6 +73,7 @@ impl SandboxConfig {
 #[derive(Clone)]
 pub struct Sandbox {
     world: Arc<Mutex<World>>,
+    deliveries: Arc<Deliveries>,
 }
 
 impl Sandbox {
@@ -72,19 +86,26 @@ impl Sandbox {
         let mut world = World::new(config.public_url, lifetimes);
         if config.seed_demo {
             seed::demo(&mut world, &config.redirect_uris);
+            let shop = woo::seed::demo(&world.public_url);
+            world.woo.insert(shop.code.clone(), shop);
         }
-        Sandbox {
-            world: Arc::new(Mutex::new(world)),
-        }
+        let world = Arc::new(Mutex::new(world));
+        // The delivery task holds the state weakly, so dropping the sandbox ends it.
+        let deliveries = Arc::new(Deliveries::new(Arc::downgrade(&world)));
+        Sandbox { world, deliveries }
     }
 
-    /// Every emulated system under its path prefix, with the body size limit applied.
+    /// Every emulated system under its path prefix, with the body size limits applied (the
+    /// WooCommerce stores take bigger bodies, as PHP does).
     pub fn router(&self) -> Router {
         Router::new()
             .nest("/mas", mas::router())
             .nest("/mmp", marketplace::router())
             .merge(control::router())
+            .merge(woo::control::router())
             .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+            .merge(woo::router(self.clone()))
+            .layer(from_fn_with_state(self.clone(), woo::guard))
             .with_state(self.clone())
     }
 
@@ -116,7 +137,8 @@ impl Sandbox {
         self.world().grants.revoke_client(client_id);
     }
 
-    /// How many requests an endpoint has received, e.g. `"mas.token"` or `"mmp.a01"`.
+    /// How many requests an endpoint has received, e.g. `"mas.token"`, `"mmp.a01"`,
+    /// `"woo.rest"` (every WooCommerce REST call) or `"woo.rest.products"`.
     pub fn call_count(&self, endpoint: &str) -> u64 {
         self.world().calls.get(endpoint).copied().unwrap_or(0)
     }

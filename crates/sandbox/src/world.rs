@@ -1,5 +1,5 @@
 //! Everything the sandbox knows, in memory: the emulated accounts (users, OAuth clients,
-//! marketplaces and their stores, Connect companies) and what happened since it started
+//! marketplaces and their stores, Connect companies, WooCommerce stores) and what happened since it started
 //! (browser sessions, grants, e-mails, call counts).
 
 use std::collections::{BTreeMap, HashMap};
@@ -12,6 +12,7 @@ use crate::mail::Mail;
 use crate::mas::grants::GrantStore;
 use crate::mas::password::ResetToken;
 use crate::mas::session::BrowserSession;
+use crate::woo::model::WooStore;
 
 /// Lifetimes of what MAS issues; tests shorten them at run time.
 #[derive(Debug, Clone, Copy)]
@@ -151,6 +152,8 @@ pub struct World {
     pub reset_tokens: HashMap<String, ResetToken>,
     pub mailbox: Vec<Mail>,
     pub calls: BTreeMap<String, u64>,
+    /// WooCommerce stores by code.
+    pub woo: BTreeMap<String, WooStore>,
 }
 
 impl World {
@@ -170,6 +173,7 @@ impl World {
             reset_tokens: HashMap::new(),
             mailbox: Vec::new(),
             calls: BTreeMap::new(),
+            woo: BTreeMap::new(),
         }
     }
 

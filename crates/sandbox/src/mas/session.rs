@@ -189,7 +189,7 @@ fn is_idle(session: &BrowserSession, now: SystemTime) -> bool {
         .is_ok_and(|idle| idle > IDLE_LIMIT)
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

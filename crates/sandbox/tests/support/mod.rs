@@ -337,3 +337,5 @@ impl Browser<'_> {
         }
     }
 }
+
+pub mod woo;
