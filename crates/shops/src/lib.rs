@@ -1,0 +1,55 @@
+//! Clients for the sellers' own shops: the WooCommerce REST API (wc/v3) and its app
+//! authorization in [`woocommerce`], and the checks on the webhooks a shop sends in [`webhook`].
+//!
+//! This crate owns the HTTP conversations with shops and the mapping of their answers to typed
+//! errors. It stores nothing and knows no workspace: callers hand in the store address, the keys
+//! and the HTTP client. It never logs a key, a secret or a signature.
+
+pub mod webhook;
+pub mod woocommerce;
+
+/// The longest piece of a response body an error carries.
+const BODY_EXCERPT_CHARS: usize = 200;
+
+/// Bytes from the operating system's generator. Without one no nonce or webhook secret would be
+/// safe, so failing loudly is the only sensible answer.
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the operating system's random generator is unavailable");
+    bytes
+}
+
+/// The start of a response body, on one line, for an error message.
+fn body_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut excerpt: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(BODY_EXCERPT_CHARS)
+        .collect();
+    if text.chars().nth(BODY_EXCERPT_CHARS).is_some() {
+        excerpt.push('…');
+    }
+    excerpt.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_excerpts_are_one_short_line() {
+        assert_eq!(
+            body_excerpt(b"<html>\n<b>Bad gateway</b>\n</html>"),
+            "<html> <b>Bad gateway</b> </html>"
+        );
+        let excerpt = body_excerpt("x".repeat(500).as_bytes());
+        assert_eq!(excerpt.chars().count(), BODY_EXCERPT_CHARS + 1);
+        assert!(excerpt.ends_with('…'));
+    }
+
+    #[test]
+    fn random_bytes_differ_each_time() {
+        assert_ne!(random_bytes::<16>(), random_bytes::<16>());
+    }
+}

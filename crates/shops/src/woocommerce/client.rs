@@ -1,0 +1,257 @@
+//! [`WooClient`]: the calls the connector makes to one store's wc/v3 REST API.
+
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+use url::Url;
+
+use super::StoreUrl;
+use super::auth::{Credentials, authorized};
+use super::catalog::{MAX_PER_PAGE, Page, Product, ProductQuery, StoreSummary, Variation};
+use super::error::{WooError, is_web_page};
+use super::webhooks::{CreateWebhook, NewWebhook, Webhook};
+
+/// Where WooCommerce's REST API v3 lives under the store's address.
+const API_PREFIX: &str = "wp-json/wc/v3";
+
+/// A client for one store. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct WooClient {
+    store: StoreUrl,
+    credentials: Credentials,
+    http: reqwest::Client,
+}
+
+impl WooClient {
+    /// `http` must not follow redirects (a redirect would carry the keys to another address);
+    /// pass the application's one outside-calls client, `mirakl::http_client()`.
+    pub fn new(store: StoreUrl, credentials: Credentials, http: reqwest::Client) -> Self {
+        Self {
+            store,
+            credentials,
+            http,
+        }
+    }
+
+    pub fn store(&self) -> &StoreUrl {
+        &self.store
+    }
+
+    /// One read that proves the address and the keys work: `GET products?per_page=1`, counting
+    /// the products from `X-WP-Total`.
+    pub async fn verify(&self) -> Result<StoreSummary, WooError> {
+        let answer = self
+            .call(
+                Method::GET,
+                "products",
+                &[("per_page", "1".to_owned())],
+                None,
+            )
+            .await?;
+        // Items as raw JSON: one odd product must not make a good connection look broken.
+        let page: Page<Value> = answer.page("products")?;
+        Ok(StoreSummary {
+            product_count: page.total,
+        })
+    }
+
+    /// Every webhook of the store, following the pages (100 each).
+    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>, WooError> {
+        let mut webhooks = Vec::new();
+        let mut page = 1;
+        loop {
+            let query = page_query(page, MAX_PER_PAGE);
+            let answer = self.call(Method::GET, "webhooks", &query, None).await?;
+            let batch: Page<Webhook> = answer.page("webhooks")?;
+            let last = batch.items.is_empty() || page >= batch.total_pages;
+            webhooks.extend(batch.items);
+            if last {
+                return Ok(webhooks);
+            }
+            page += 1;
+        }
+    }
+
+    /// Creates an active webhook. The store pings `delivery_url` first and refuses to create the
+    /// webhook unless the ping gets a 200.
+    pub async fn create_webhook(&self, new: &NewWebhook) -> Result<Webhook, WooError> {
+        let body = serde_json::to_value(CreateWebhook {
+            new,
+            status: "active",
+        })
+        .map_err(|error| WooError::Decode(format!("webhook request: {error}")))?;
+        self.call(Method::POST, "webhooks", &[], Some(body))
+            .await?
+            .json("webhook")
+    }
+
+    /// Deletes a webhook for good (`force=true`: webhooks have no trash). One that is already
+    /// gone counts as deleted.
+    pub async fn delete_webhook(&self, id: i64) -> Result<(), WooError> {
+        let path = format!("webhooks/{id}");
+        match self
+            .call(Method::DELETE, &path, &[("force", "true".to_owned())], None)
+            .await
+        {
+            Ok(_) | Err(WooError::NotFound(_)) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// One page of products, ordered by id.
+    pub async fn products_page(&self, query: &ProductQuery) -> Result<Page<Product>, WooError> {
+        let mut params = page_query(query.page, query.per_page);
+        if let Some(after) = query.modified_after {
+            params.push(("modified_after", gmt(after)));
+            params.push(("dates_are_gmt", "true".to_owned()));
+        }
+        self.call(Method::GET, "products", &params, None)
+            .await?
+            .page("products")
+    }
+
+    /// One page of a variable product's variations, ordered by id.
+    pub async fn variations_page(
+        &self,
+        product_id: i64,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Page<Variation>, WooError> {
+        let path = format!("products/{product_id}/variations");
+        self.call(Method::GET, &path, &page_query(page, per_page), None)
+            .await?
+            .page("variations")
+    }
+
+    /// `METHOD {store}/wp-json/wc/v3/{path}?{query}`, authorized; any answer but a 2xx is an error.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Value>,
+    ) -> Result<Answer, WooError> {
+        let mut url = endpoint(&self.store, path);
+        if !query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (name, value) in query {
+                pairs.append_pair(name, value);
+            }
+        }
+        let mut request = authorized(&self.http, method.clone(), url.clone(), &self.credentials)
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(WooError::from_transport)?;
+        let status = response.status();
+        // The path only: over plain http the query holds the OAuth signature.
+        tracing::debug!(store = %self.store, %method, path, status = status.as_u16(), "WooCommerce answered");
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(WooError::from_transport)?;
+        if !status.is_success() {
+            return Err(WooError::from_status(status, &headers, &body, &url));
+        }
+        Ok(Answer {
+            status,
+            headers,
+            body: body.to_vec(),
+        })
+    }
+}
+
+/// A successful answer, before reading.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, WooError> {
+        if is_web_page(&self.headers, &self.body) {
+            return Err(WooError::web_page(self.status, &self.body));
+        }
+        serde_json::from_slice(&self.body)
+            .map_err(|error| WooError::Decode(format!("{what}: {error}")))
+    }
+
+    /// A list with its `X-WP-Total` and `X-WP-TotalPages` headers, which every wc/v3 list sends.
+    fn page<T: DeserializeOwned>(&self, what: &str) -> Result<Page<T>, WooError> {
+        let items = self.json(what)?;
+        Ok(Page {
+            items,
+            total: self.count_header("X-WP-Total", what)?,
+            total_pages: self.count_header("X-WP-TotalPages", what)?,
+        })
+    }
+
+    fn count_header<N: std::str::FromStr>(&self, name: &str, what: &str) -> Result<N, WooError> {
+        self.headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse().ok())
+            .ok_or_else(|| WooError::Decode(format!("{what}: no readable {name} header")))
+    }
+}
+
+/// `page` from 1 and `per_page` within WordPress's 1–100, ordered by id so that pages stay put
+/// while the store changes.
+fn page_query(page: u32, per_page: u32) -> Vec<(&'static str, String)> {
+    vec![
+        ("page", page.max(1).to_string()),
+        ("per_page", per_page.clamp(1, MAX_PER_PAGE).to_string()),
+        ("orderby", "id".to_owned()),
+        ("order", "asc".to_owned()),
+    ]
+}
+
+/// An instant as WooCommerce's `_gmt` dates are written: `2024-05-01T10:00:00`, no zone.
+fn gmt(instant: OffsetDateTime) -> String {
+    instant
+        .to_offset(UtcOffset::UTC)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]"
+        ))
+        .expect("a date with a four-digit year formats")
+}
+
+/// `{store}/wp-json/wc/v3/{path}`.
+fn endpoint(store: &StoreUrl, path: &str) -> Url {
+    store.join(&format!("{API_PREFIX}/{path}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn dates_are_sent_in_gmt_without_a_zone() {
+        assert_eq!(
+            gmt(datetime!(2024-05-01 12:00:00 +02:00)),
+            "2024-05-01T10:00:00"
+        );
+    }
+
+    #[test]
+    fn pages_stay_within_wordpress_limits() {
+        let query = page_query(0, 500);
+        assert_eq!(query[0], ("page", "1".to_owned()));
+        assert_eq!(query[1], ("per_page", "100".to_owned()));
+        assert_eq!(page_query(3, 0)[1], ("per_page", "1".to_owned()));
+    }
+
+    #[test]
+    fn endpoints_live_under_the_store_subfolder() {
+        let store = StoreUrl::parse("https://example.com/shop").unwrap();
+        assert_eq!(
+            endpoint(&store, "products/7/variations").as_str(),
+            "https://example.com/shop/wp-json/wc/v3/products/7/variations"
+        );
+    }
+}
