@@ -13,8 +13,8 @@ use url::Url;
 
 use crate::config::{ServerArgs, read_key_file, sqlite_url};
 use crate::wiring::{
-    ConnectorOptions, TOKEN_REFRESH_MARGIN, bind, build_connector, sandbox_marketplaces,
-    sandbox_mas_config, spawn_server, stop_requested,
+    ConnectorOptions, SHOP_HEALTH_INTERVAL, TOKEN_REFRESH_MARGIN, bind, build_connector,
+    sandbox_marketplaces, sandbox_mas_config, spawn_server, stop_requested,
 };
 
 #[derive(Parser, Debug)]
@@ -154,6 +154,7 @@ fn connector_options(settings: &mut crate::config::Settings) -> anyhow::Result<C
         marketplaces: std::mem::take(&mut settings.marketplaces),
         worker: WorkerConfig::default(),
         token_refresh_margin: TOKEN_REFRESH_MARGIN,
+        shop_health_interval: SHOP_HEALTH_INTERVAL,
     })
 }
 
@@ -249,6 +250,7 @@ async fn demo(
                 ..WorkerConfig::default()
             },
             token_refresh_margin: TOKEN_REFRESH_MARGIN,
+            shop_health_interval: SHOP_HEALTH_INTERVAL,
         },
     );
     let web = spawn_server(bind(connector_listen).await?, connector.app.clone()).await?;
@@ -256,7 +258,7 @@ async fn demo(
 
     println!(
         "\nMarketbridge demo is running.\n\
-         \n  Connector:  {connector_url}   (create an account, then Add channel)\
+         \n  Connector:  {connector_url}   (create an account; onboarding starts with Authorize Mirakl Connect)\
          \n  Sandbox:    {sandbox_url}sandbox   (emulated Mirakl; mailbox at {sandbox_url}sandbox/mailbox)\
          \n\nDemo credentials (sandbox only):\
          \n  Mirakl login (MAS):       seller@example.com / sandbox-seller-pass\
@@ -264,6 +266,9 @@ async fn demo(
          \n  Mirakl Connect company:   Demo Company\
          \n  OAuth client:             marketbridge-demo / sandbox-client-secret\
          \n  Shop API key (store 2001): sandbox-shop-api-key\
+         \n  WooCommerce store URL:    {sandbox_url}woo/demo-shop\
+         \n  WooCommerce admin:        shop-admin@example.com / sandbox-shop-pass\
+         \n  WooCommerce REST key:     ck_sandbox_demo / cs_sandbox_demo\
          \n\nData: {} (delete it to start over). Press Ctrl-C to stop.\n",
         data_dir.display()
     );

@@ -10,7 +10,7 @@ use domain::{InstanceUrl, MarketplaceDefinition};
 use mirakl::marketplace::MarketplaceClient;
 use mirakl::mas::{MasClient, MasConfig};
 use storage::Storage;
-use sync::{TokenKeeper, Worker, WorkerConfig};
+use sync::{ShopKeeper, TokenKeeper, Worker, WorkerConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -19,12 +19,16 @@ use url::Url;
 /// Renew access tokens when they have less than this left. MAS tokens live about an hour.
 pub const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
+/// How often a connected store is checked for health (one read).
+pub const SHOP_HEALTH_INTERVAL: Duration = Duration::from_secs(10 * 60);
+
 /// The connector, built but not yet serving.
 #[derive(Clone)]
 pub struct Connector {
     pub storage: Storage,
     pub worker: Worker,
     pub tokens: TokenKeeper,
+    pub shops: ShopKeeper,
     pub app: axum::Router,
 }
 
@@ -34,25 +38,35 @@ pub struct ConnectorOptions {
     pub marketplaces: Vec<MarketplaceDefinition>,
     pub worker: WorkerConfig,
     pub token_refresh_margin: Duration,
+    /// How often each connected store is checked.
+    pub shop_health_interval: Duration,
 }
 
 pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector {
     let http = mirakl::http_client();
     let mas = MasClient::new(options.mas, http.clone());
     let tokens = TokenKeeper::new(storage.clone(), mas.clone(), options.token_refresh_margin);
-    let worker = Worker::new(storage.clone(), tokens.clone(), options.worker);
+    let shops = ShopKeeper::new(storage.clone(), http.clone(), options.shop_health_interval);
+    let worker = Worker::new(
+        storage.clone(),
+        tokens.clone(),
+        shops.clone(),
+        options.worker,
+    );
     let state = web::AppState::new(
         storage.clone(),
         mas,
-        MarketplaceClient::new(http),
+        MarketplaceClient::new(http.clone()),
         tokens.clone(),
         options.marketplaces,
         web::WebConfig::new(options.public_url),
+        http,
     );
     Connector {
         storage,
         worker,
         tokens,
+        shops,
         app: web::router(state),
     }
 }

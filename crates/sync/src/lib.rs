@@ -1,9 +1,12 @@
 //! The flows that run with nobody watching, as jobs over the Mirakl clients and storage.
-//! Today: F7, keeping every channel's access token fresh. This crate owns no SQL (that is
+//! Today: F7, keeping every channel's access token fresh, and the
+//! shops' health checks and webhook deliveries. This crate owns no SQL (that is
 //! `storage`) and no HTTP routes (that is `web`).
 
+pub mod shops;
 pub mod tokens;
 pub mod worker;
 
+pub use shops::ShopKeeper;
 pub use tokens::{TokenError, TokenKeeper};
 pub use worker::{Worker, WorkerConfig};

@@ -9,6 +9,7 @@ use storage::{Job, NewJob, Storage, now_ms};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::shops::{SHOP_HEALTH_FLOW, SHOP_WEBHOOK_FLOW, ShopKeeper};
 use crate::tokens::{REFRESH_FLOW, TokenError, TokenKeeper};
 
 #[derive(Clone, Debug)]
@@ -33,17 +34,48 @@ pub struct Worker {
     id: Uuid,
     storage: Storage,
     tokens: TokenKeeper,
+    shops: ShopKeeper,
     config: WorkerConfig,
 }
 
 impl Worker {
-    pub fn new(storage: Storage, tokens: TokenKeeper, config: WorkerConfig) -> Self {
+    pub fn new(
+        storage: Storage,
+        tokens: TokenKeeper,
+        shops: ShopKeeper,
+        config: WorkerConfig,
+    ) -> Self {
         Self {
             id: Uuid::new_v4(),
             storage,
             tokens,
+            shops,
             config,
         }
+    }
+
+    /// Puts a health check in the queue for every store not checked within the interval.
+    pub async fn schedule_shop_health_checks(&self) -> anyhow::Result<usize> {
+        let checked_before = now_ms() - self.shops.health_interval.as_millis() as i64;
+        let due = self
+            .storage
+            .shops_due_for_health_check(checked_before, 500)
+            .await?;
+        let mut queued = 0;
+        for (ws, shop) in due {
+            let job = NewJob {
+                workspace_id: Some(ws),
+                flow: SHOP_HEALTH_FLOW.to_owned(),
+                payload: serde_json::json!({ "shop_id": shop.to_string() }),
+                dedupe_key: Some(format!("{SHOP_HEALTH_FLOW}:{shop}")),
+                run_at_ms: now_ms(),
+                max_attempts: 3,
+            };
+            if self.storage.enqueue_job(&job).await?.is_some() {
+                queued += 1;
+            }
+        }
+        Ok(queued)
     }
 
     /// Puts a refresh job in the queue for every channel whose token lapses within the margin.
@@ -99,12 +131,16 @@ impl Worker {
         self.storage.reap_expired_leases(now).await?;
         // Housekeeping: expired sessions and abandoned authorizations are dead weight.
         self.storage.delete_expired_sessions(now).await?;
+        self.storage
+            .delete_expired_pending_shop_authorizations(now - 24 * 3600 * 1000)
+            .await?;
         // Authorizations are kept a day past expiry, so a late callback is told "expired" or
         // "already used" rather than "unknown".
         self.storage
             .delete_expired_pending_authorizations(now - 24 * 3600 * 1000)
             .await?;
         self.schedule_due_refreshes().await?;
+        self.schedule_shop_health_checks().await?;
         let mut ran = 0;
         while self.run_one().await? {
             ran += 1;
@@ -142,6 +178,26 @@ impl Worker {
                     | Err(TokenError::NotAuthorized) => Ok(()),
                     Err(e) => Err(e.into()),
                 }
+            }
+            SHOP_HEALTH_FLOW => {
+                let ws = job
+                    .workspace_id
+                    .context("a health check names its workspace")?;
+                let shop = job.payload["shop_id"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .context("a health check names its shop")?;
+                self.shops.check_health(ws, shop).await.map(|_| ())
+            }
+            SHOP_WEBHOOK_FLOW => {
+                let ws = job
+                    .workspace_id
+                    .context("a webhook job names its workspace")?;
+                let inbox: Uuid = job.payload["inbox_id"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .context("a webhook job names its delivery")?;
+                self.shops.process_webhook(ws, inbox).await
             }
             other => anyhow::bail!("unknown job flow {other:?}"),
         }

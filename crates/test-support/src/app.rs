@@ -108,6 +108,7 @@ impl TestApp {
                     lease: Duration::from_secs(30),
                 },
                 token_refresh_margin: marketbridge::wiring::TOKEN_REFRESH_MARGIN,
+                shop_health_interval: marketbridge::wiring::SHOP_HEALTH_INTERVAL,
             },
         )
     }

@@ -132,3 +132,98 @@ impl TestApp {
             .await
     }
 }
+
+pub const WOO_ADMIN: &str = "shop-admin@example.com";
+pub const WOO_ADMIN_PASSWORD: &str = "sandbox-shop-pass";
+pub const WOO_KEY: &str = "ck_sandbox_demo";
+pub const WOO_SECRET: &str = "cs_sandbox_demo";
+
+impl TestApp {
+    /// The demo WooCommerce store's URL, as a seller would type it.
+    pub fn store_url(&self) -> String {
+        format!("{}woo/demo-shop", self.sandbox_url)
+    }
+
+    /// Onboarding Step 1: authorizes Mirakl Connect (signing in on MAS, picking the company,
+    /// accepting) and returns the page the connector shows next.
+    pub async fn onboard_mirakl_connect(&self, v: &Visitor, step1: &Page) -> Page {
+        step1.expect_text("Authorize Mirakl Connect");
+        let mas = self
+            .start_authorization(v, step1, "Authorize Mirakl Connect")
+            .await;
+        let consent = self.mas_until_consent(v, mas, "Demo Company", "").await;
+        let callback = self.mas_accept(v, &consent).await;
+        v.get(callback.as_str()).await
+    }
+
+    /// Onboarding Step 2 through the store's app authorization: logs in to the store's admin,
+    /// approves, and returns the page the connector shows once the store sent the keys.
+    pub async fn onboard_store_by_app_authorization(&self, v: &Visitor, step2: &Page) -> Page {
+        let store_url = self.store_url();
+        let response = v
+            .send_raw(&step2.form(
+                "Connect with WooCommerce",
+                &[("Store URL", store_url.as_str())],
+            ))
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "Connect with WooCommerce should redirect to the store"
+        );
+        let mut page = v.follow(response).await;
+        if page.contains("Log In") {
+            page = v
+                .submit(&page.form(
+                    "Log In",
+                    &[
+                        ("Username or Email Address", WOO_ADMIN),
+                        ("Password", WOO_ADMIN_PASSWORD),
+                    ],
+                ))
+                .await;
+        }
+        page.expect_text("Approve");
+        v.submit(&page.form("Approve", &[])).await
+    }
+
+    /// Onboarding Step 2 with pasted keys.
+    pub async fn onboard_store_by_keys(
+        &self,
+        v: &Visitor,
+        step2: &Page,
+        key: &str,
+        secret: &str,
+    ) -> Page {
+        let store_url = self.store_url();
+        v.submit(&step2.form(
+            "Connect with API keys",
+            &[
+                ("Store URL", store_url.as_str()),
+                ("Consumer key", key),
+                ("Consumer secret", secret),
+            ],
+        ))
+        .await
+    }
+
+    /// Steps 3 and 4 with both toggles on; returns the dashboard.
+    pub async fn finish_onboarding(&self, v: &Visitor, step3: &Page) -> Page {
+        step3.expect_text("Step 3 of 4");
+        let step4 = v.submit(&step3.form("Save and continue", &[])).await;
+        step4.expect_text("Step 4 of 4");
+        let dashboard = v.submit(&step4.form("Launch", &[])).await;
+        dashboard.expect_text("Marketbridge is live");
+        dashboard
+    }
+
+    /// A workspace through all four onboarding steps (store connected with pasted keys).
+    pub async fn onboarded(&self, v: &Visitor, email: &str) -> Page {
+        let step1 = self.sign_up(v, email).await;
+        let step2 = self.onboard_mirakl_connect(v, &step1).await;
+        let step3 = self
+            .onboard_store_by_keys(v, &step2, WOO_KEY, WOO_SECRET)
+            .await;
+        self.finish_onboarding(v, &step3).await
+    }
+}

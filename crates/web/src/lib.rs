@@ -6,6 +6,7 @@ mod error;
 mod form;
 mod session;
 mod ui;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +43,8 @@ struct Inner {
     tokens: TokenKeeper,
     marketplaces: Vec<MarketplaceDefinition>,
     config: WebConfig,
+    /// For calls to shops (the WooCommerce client is built per store).
+    http: reqwest::Client,
 }
 
 #[derive(Clone, Debug)]
@@ -76,6 +79,7 @@ impl AppState {
         tokens: TokenKeeper,
         marketplaces: Vec<MarketplaceDefinition>,
         config: WebConfig,
+        http: reqwest::Client,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -85,6 +89,7 @@ impl AppState {
                 tokens,
                 marketplaces,
                 config,
+                http,
             }),
         }
     }
@@ -121,6 +126,17 @@ pub fn router(state: AppState) -> Router {
             get(ui::accounts::sign_in_form).post(ui::accounts::sign_in),
         )
         .route("/sign-out", post(ui::accounts::sign_out))
+        .route("/onboarding", get(ui::onboarding::show))
+        .route(
+            "/onboarding/mirakl-connect",
+            post(ui::onboarding::authorize_connect),
+        )
+        .route("/onboarding/settings", post(ui::onboarding::save_settings))
+        .route("/onboarding/launch", post(ui::onboarding::launch))
+        .route("/account", get(ui::account::show))
+        .route("/shop", get(ui::onboarding::shop_form))
+        .route("/shop/connect", post(ui::shop::connect))
+        .route("/shop/woocommerce/return", get(ui::shop::return_from_store))
         .route("/channels/new", get(ui::channels::new_form))
         .route("/channels", post(ui::channels::create))
         .route("/channels/{id}", get(ui::channels::settings))
@@ -137,13 +153,28 @@ pub fn router(state: AppState) -> Router {
             session::load_session,
         ));
 
+    // Server-to-server endpoints: no browser session, so no cookie and no CSRF token; each
+    // proves itself another way (a single-use token, a signature).
+    let from_stores = Router::new().route("/shop/woocommerce/keys", post(ui::shop::receive_keys));
+    let webhooks = Router::new()
+        .route(
+            "/webhooks/woocommerce/{shop_id}",
+            post(webhooks::woocommerce),
+        )
+        .layer(DefaultBodyLimit::max(webhooks::MAX_WEBHOOK_BYTES))
+        .layer(RequestBodyLimitLayer::new(webhooks::MAX_WEBHOOK_BYTES));
+
     Router::new()
-        .merge(pages)
-        .route("/healthz", get(ui::health))
-        .route("/assets/style.css", get(ui::stylesheet))
-        .fallback(ui::not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(
+            pages
+                .merge(from_stores)
+                .route("/healthz", get(ui::health))
+                .route("/assets/style.css", get(ui::stylesheet))
+                .fallback(ui::not_found)
+                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
+        )
+        .merge(webhooks)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -13,6 +13,8 @@ async fn sign_up(b: &Browser, app: &TestApp) {
     b.fill("Password", SELLER_PASSWORD).await;
     b.screenshot("sign-up").await;
     b.click("Create account").await;
+    b.expect_text("Step 1 of 4: Authorize Mirakl Connect").await;
+    b.click("Dashboard").await;
     b.expect_text("No channel yet").await;
     b.screenshot("dashboard-empty").await;
 }
@@ -191,5 +193,101 @@ async fn a_seller_who_types_a_wrong_store_id_gets_a_clear_error_and_retries() {
     b.click("Launch").await;
     b.expect_text("Demo Marketplace is live").await;
     b.screenshot("launched").await;
+    b.close().await;
+}
+
+/// Step 1 as a new seller: authorize Mirakl Connect with the demo company.
+async fn onboard_step_one(b: &Browser, app: &TestApp) {
+    b.goto(&app.url("/sign-up")).await;
+    b.fill("Email", "shop@example.com").await;
+    b.fill("Password", SELLER_PASSWORD).await;
+    b.click("Create account").await;
+    b.expect_text("Step 1 of 4: Authorize Mirakl Connect").await;
+    b.screenshot("step-1").await;
+    b.click("Authorize Mirakl Connect").await;
+    mas_sign_in(b, MAS_PASSWORD).await;
+    b.expect_text("Company").await;
+    b.select("Company", "Demo Company").await;
+    b.screenshot("mas-company").await;
+    b.click("Confirm").await;
+    b.expect_text("Accept").await;
+    b.click("Accept").await;
+    b.expect_text("Step 2 of 4: Connect your WooCommerce store")
+        .await;
+    b.screenshot("step-2").await;
+}
+
+async fn onboard_steps_three_and_four(b: &Browser) {
+    b.expect_text("Step 3 of 4: Settings").await;
+    b.screenshot("step-3").await;
+    b.click("Save and continue").await;
+    b.expect_text("Step 4 of 4: Launch").await;
+    b.screenshot("step-4").await;
+    b.click("Launch").await;
+    b.expect_text("Marketbridge is live").await;
+    b.screenshot("dashboard-live").await;
+    b.click("Account").await;
+    b.expect_text("product.updated: active").await;
+    b.screenshot("account").await;
+}
+
+#[tokio::test]
+async fn a_new_seller_onboards_in_four_steps_with_the_woocommerce_app_authorization() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("onboarding_app_authorization").await;
+    onboard_step_one(&b, &app).await;
+    b.fill("Store URL", &app.store_url()).await;
+    b.click("Connect with WooCommerce").await;
+    b.expect_text("Log In").await;
+    b.fill("Username or Email Address", test_support::flows::WOO_ADMIN)
+        .await;
+    b.fill("Password", test_support::flows::WOO_ADMIN_PASSWORD)
+        .await;
+    b.screenshot("woo-login").await;
+    b.click("Log In").await;
+    b.expect_text("Approve").await;
+    b.screenshot("woo-approve").await;
+    b.click("Approve").await;
+    b.expect_text("Your WooCommerce store is connected").await;
+    onboard_steps_three_and_four(&b).await;
+    b.expect_text("WooCommerce app authorization").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_new_seller_onboards_in_four_steps_with_pasted_keys() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("onboarding_pasted_keys").await;
+    onboard_step_one(&b, &app).await;
+    b.fill("Store URL", &app.store_url()).await;
+    b.fill("Consumer key", test_support::flows::WOO_KEY).await;
+    b.fill("Consumer secret", test_support::flows::WOO_SECRET)
+        .await;
+    b.screenshot("keys").await;
+    b.click("Connect with API keys").await;
+    b.expect_text("Your WooCommerce store is connected").await;
+    onboard_steps_three_and_four(&b).await;
+    b.expect_text("API keys pasted by you").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_seller_who_leaves_at_step_two_finds_it_again() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("onboarding_leave_and_return").await;
+    onboard_step_one(&b, &app).await;
+    b.click("Sign out").await;
+    b.expect_text("Sign in").await;
+    b.fill("Email", "shop@example.com").await;
+    b.fill("Password", SELLER_PASSWORD).await;
+    b.click("Sign in").await;
+    b.expect_text("Step 2 of 4: Connect your WooCommerce store")
+        .await;
+    b.screenshot("back-at-step-2").await;
+    b.click("Dashboard").await;
+    b.expect_text("Setup is not finished: Step 2 of 4").await;
+    b.click("Continue setup").await;
+    b.expect_text("Step 2 of 4: Connect your WooCommerce store")
+        .await;
     b.close().await;
 }

@@ -6,10 +6,10 @@ use test_support::{TestApp, Visitor};
 async fn a_seller_signs_up_signs_out_and_signs_in_again() {
     let app = TestApp::spawn().await;
     let v = Visitor::new();
-    let dashboard = app.sign_up(&v, "shop@example.com").await;
-    dashboard.expect_text("No channel yet");
+    let step1 = app.sign_up(&v, "shop@example.com").await;
+    v.get(&app.url("/")).await.expect_text("No channel yet");
 
-    let signed_out = v.submit(&dashboard.form("Sign out", &[])).await;
+    let signed_out = v.submit(&step1.form("Sign out", &[])).await;
     signed_out.expect_text("Sign in");
     // Signed out means signed out: the dashboard sends us back to the sign-in page.
     assert!(v.get(&app.url("/")).await.url.path().ends_with("/sign-in"));

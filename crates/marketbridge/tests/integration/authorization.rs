@@ -127,12 +127,17 @@ async fn a_mirakl_connect_channel_is_authorized_with_its_company() {
         .await;
     let consent = app.mas_until_consent(&v, mas, "Demo Company", "").await;
     let callback = app.mas_accept(&v, &consent).await;
+    // During onboarding this is Step 1 done: on to Step 2.
     let page = v.get(callback.as_str()).await;
-    page.expect_text("Mirakl authorized Marketbridge");
+    page.expect_text("Mirakl Connect is authorized");
+    page.expect_text("Step 2 of 4");
+
+    let settings = v.get(settings.url.as_str()).await;
+    settings.expect_text("Ready to launch");
     assert!(
-        !page.contains("Mirakl store ID"),
+        !settings.contains("Mirakl store ID"),
         "Connect channels have no store ID step"
     );
-    let page = v.submit(&page.form("Launch", &[])).await;
+    let page = v.submit(&settings.form("Launch", &[])).await;
     page.expect_text("Mirakl Connect is live");
 }

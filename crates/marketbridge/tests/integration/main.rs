@@ -3,5 +3,7 @@
 
 mod accounts;
 mod authorization;
+mod onboarding;
 mod security;
 mod tokens;
+mod webhooks;

@@ -184,7 +184,13 @@ async fn signed_in_response(
 ) -> Result<Response, WebError> {
     end_session(state, old).await?;
     let (_, cookie) = start_session(state, Some((user, ws))).await?;
-    Ok(([(SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+    // A workspace that has not finished onboarding lands on its current step.
+    let onboarding = crate::ui::onboarding::progress(state, ws)
+        .await?
+        .step
+        .is_some();
+    let next = if onboarding { "/onboarding" } else { "/" };
+    Ok(([(SET_COOKIE, cookie)], Redirect::to(next)).into_response())
 }
 
 /// An argon2id hash of a random password nobody knows, used to spend the same time on an

@@ -200,6 +200,16 @@ pub async fn authorize(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let channel = load_channel(&state, me, &id).await?;
+    begin_authorization(&state, me, &session, &channel).await
+}
+
+/// Starts F1 for `channel` and redirects the browser to MAS.
+pub async fn begin_authorization(
+    state: &AppState,
+    me: SignedIn,
+    session: &Session,
+    channel: &Channel,
+) -> Result<Response, WebError> {
     let target = match channel.kind {
         ChannelKind::MiraklConnect => AuthorizationTarget::MiraklConnect,
         ChannelKind::Marketplace => AuthorizationTarget::Marketplace,
@@ -327,6 +337,10 @@ pub async fn verify_store(
             next,
             now_ms(),
         )
+        .await?;
+    state
+        .storage()
+        .record_channel_success(me.workspace_id, channel.id, now_ms())
         .await?;
     tracing::info!(channel = %channel.id, store = %store_id, "store verified");
     Ok(Redirect::to(&format!("/channels/{}?done=store", channel.id)).into_response())

@@ -21,12 +21,27 @@ pub struct ChannelRow {
     pub needs_reconnect: bool,
 }
 
+pub struct ShopSummary {
+    pub url: String,
+    pub health: &'static str,
+    pub health_class: &'static str,
+    pub advice: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     nav: Nav,
     csrf_token: String,
+    notice: Option<String>,
+    onboarding: Option<(u8, &'static str)>,
+    shop: Option<ShopSummary>,
     channels: Vec<ChannelRow>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct DashboardQuery {
+    done: Option<String>,
 }
 
 pub fn status_class(status: ChannelStatus) -> &'static str {
@@ -69,6 +84,7 @@ pub async fn show(
     State(state): State<AppState>,
     me: SignedIn,
     session: Session,
+    axum::extract::Query(query): axum::extract::Query<DashboardQuery>,
 ) -> Result<Response, WebError> {
     let channels = state.storage().list_channels(me.workspace_id).await?;
     let mut rows = Vec::with_capacity(channels.len());
@@ -88,9 +104,34 @@ pub async fn show(
             needs_reconnect: c.status == ChannelStatus::ReauthorizationNeeded,
         });
     }
+    let progress = crate::ui::onboarding::progress(&state, me.workspace_id).await?;
+    let onboarding = progress.step.and_then(|n| {
+        crate::ui::onboarding::STEPS
+            .iter()
+            .find(|(s, _)| *s == n)
+            .copied()
+    });
+    let shop = state
+        .storage()
+        .get_shop(me.workspace_id)
+        .await?
+        .map(|shop| {
+            let (health, health_class, advice) = crate::ui::account::shop_health(&shop);
+            ShopSummary {
+                url: shop.store_url.clone(),
+                health,
+                health_class,
+                advice,
+            }
+        });
+    let notice = (query.done.as_deref() == Some("launched"))
+        .then(|| "Marketbridge is live: your catalog and orders now sync on their own.".to_owned());
     Ok(render(&DashboardPage {
         nav: Nav::for_session(&session),
         csrf_token: session.csrf_token,
+        notice,
+        onboarding,
+        shop,
         channels: rows,
     }))
 }

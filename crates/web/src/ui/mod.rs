@@ -1,9 +1,12 @@
 //! The seller's pages, one module per area.
 
+pub mod account;
 pub mod accounts;
 pub mod channels;
 pub mod dashboard;
 pub mod oauth;
+pub mod onboarding;
+pub mod shop;
 
 use askama::Template;
 use axum::extract::State;

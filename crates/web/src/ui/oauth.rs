@@ -184,6 +184,18 @@ pub async fn callback(
         .storage()
         .authorize_channel(ws, channel.id, &tokens, next, company, now_ms())
         .await?;
+    state
+        .storage()
+        .record_channel_success(ws, channel.id, now_ms())
+        .await?;
     tracing::info!(workspace = %ws, channel = %channel.id, status = next.as_str(), "channel authorized");
+    // During onboarding, Step 1 is the Connect authorization: go on to Step 2.
+    let onboarding = crate::ui::onboarding::progress(&state, ws)
+        .await?
+        .step
+        .is_some();
+    if onboarding && channel.kind == domain::ChannelKind::MiraklConnect {
+        return Ok(Redirect::to("/onboarding?done=connect").into_response());
+    }
     Ok(Redirect::to(&format!("/channels/{}?done=authorized", channel.id)).into_response())
 }

@@ -1,0 +1,103 @@
+//! The shop side of the background work: health checks of each connected store (so a store
+//! that stops answering, or keys that were revoked, show on the dashboard with what to do) and
+//! the processing of stored webhook deliveries.
+
+use std::time::Duration;
+
+use domain::WorkspaceId;
+use shops::woocommerce::{ConsumerSecret, Credentials, StoreUrl, WooClient, WooError};
+use storage::{RegisteredWebhook, ShopHealth, ShopId, Storage, now_ms};
+use uuid::Uuid;
+
+/// The flow of the job that processes one stored webhook delivery.
+pub const SHOP_WEBHOOK_FLOW: &str = "shop_webhook";
+/// The flow of the job that checks one store's health.
+pub const SHOP_HEALTH_FLOW: &str = "shop_health";
+
+#[derive(Clone)]
+pub struct ShopKeeper {
+    storage: Storage,
+    http: reqwest::Client,
+    /// How often each store is checked.
+    pub health_interval: Duration,
+}
+
+impl ShopKeeper {
+    pub fn new(storage: Storage, http: reqwest::Client, health_interval: Duration) -> Self {
+        Self {
+            storage,
+            http,
+            health_interval,
+        }
+    }
+
+    /// A client for the workspace's store, with its keys unsealed.
+    pub async fn client(&self, ws: WorkspaceId, shop: ShopId) -> anyhow::Result<WooClient> {
+        let record = self
+            .storage
+            .get_shop(ws)
+            .await?
+            .filter(|s| s.id == shop)
+            .ok_or_else(|| anyhow::anyhow!("the shop is no longer connected"))?;
+        let secrets = self.storage.shop_secrets(ws, shop).await?;
+        let store = StoreUrl::parse(&record.store_url)
+            .map_err(|e| anyhow::anyhow!("stored store URL: {e}"))?;
+        let credentials = Credentials {
+            consumer_key: secrets.consumer_key.expose().to_owned(),
+            consumer_secret: ConsumerSecret::new(secrets.consumer_secret.expose().to_owned()),
+        };
+        Ok(WooClient::new(store, credentials, self.http.clone()))
+    }
+
+    /// One read against the store; records what it says about the store's health, and the
+    /// current state of our webhooks there (WooCommerce disables one after repeated failures).
+    pub async fn check_health(&self, ws: WorkspaceId, shop: ShopId) -> anyhow::Result<ShopHealth> {
+        let client = self.client(ws, shop).await?;
+        let verdict = match client.verify().await {
+            Ok(_) => (ShopHealth::Ok, None),
+            Err(e @ (WooError::Unauthorized(_) | WooError::Forbidden(_))) => {
+                (ShopHealth::KeysRefused, Some(e.to_string()))
+            }
+            Err(e) => (ShopHealth::Unreachable, Some(e.to_string())),
+        };
+        if verdict.0 == ShopHealth::Ok
+            && let Ok(remote) = client.list_webhooks().await
+        {
+            let ours = self.storage.shop_webhooks(ws, shop).await?;
+            let refreshed: Vec<RegisteredWebhook> = ours
+                .into_iter()
+                .map(|mut w| {
+                    w.status = remote
+                        .iter()
+                        .find(|r| r.id == w.remote_id)
+                        .map(|r| r.status.clone())
+                        .unwrap_or_else(|| "deleted".to_owned());
+                    w
+                })
+                .collect();
+            self.storage
+                .set_shop_webhooks(ws, shop, &refreshed, now_ms())
+                .await?;
+        }
+        self.storage
+            .record_shop_health(ws, shop, verdict.0, verdict.1.as_deref(), now_ms())
+            .await?;
+        tracing::info!(%ws, %shop, health = verdict.0.as_str(), "shop health checked");
+        Ok(verdict.0)
+    }
+
+    /// Processes one stored webhook delivery. Today that is acknowledging it: the catalog
+    /// export (F4) and order flows (F5) will act on these events when they land.
+    pub async fn process_webhook(&self, ws: WorkspaceId, inbox_id: Uuid) -> anyhow::Result<()> {
+        let Some(entry) = self.storage.get_incoming_webhook(ws, inbox_id).await? else {
+            return Ok(());
+        };
+        if entry.processed_at_ms.is_none() {
+            tracing::info!(%ws, topic = %entry.topic, resource = ?entry.resource_id, "shop event received");
+            self.storage
+                .mark_webhook_processed(ws, inbox_id, now_ms())
+                .await?;
+        }
+        Ok(())
+    }
+}

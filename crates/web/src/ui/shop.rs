@@ -1,0 +1,369 @@
+//! F2: connecting the seller's WooCommerce store, by its app authorization (preferred: the
+//! store creates keys for Marketbridge and POSTs them to us) or with pasted keys. Either way
+//! the keys are proved with one read, the product and order webhooks are registered with a
+//! secret of this shop's own, and everything secret is stored sealed.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use shops::woocommerce::{
+    AppAuthorization, AppKeys, Credentials, NewWebhook, Scope, StoreUrl, WooClient, WooError,
+};
+use storage::{
+    NewPendingShopAuthorization, NewShop, PendingShopLookup, RegisteredWebhook, Secret,
+    ShopConnection, ShopPlatform, now_ms,
+};
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::form::Form;
+use crate::session::{Session, SignedIn, random_token, sha256};
+use crate::ui::ErrorPage;
+use crate::ui::onboarding::{OnboardingPage, progress};
+use crate::ui::render;
+
+/// The webhooks Marketbridge registers on the store: catalog changes and orders.
+pub const WEBHOOK_TOPICS: [&str; 5] = [
+    "product.created",
+    "product.updated",
+    "product.deleted",
+    "order.created",
+    "order.updated",
+];
+
+/// How the connector names itself on the store's approve page and key list.
+const APP_NAME: &str = "Marketbridge";
+
+#[derive(Deserialize)]
+pub struct ConnectForm {
+    #[serde(default)]
+    store_url: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    consumer_key: String,
+    #[serde(default)]
+    consumer_secret: String,
+}
+
+/// Shows Step 2 again with an error, keeping what the seller typed (but never the secret).
+async fn step_two_again(
+    state: &AppState,
+    me: SignedIn,
+    session: &Session,
+    store_url: &str,
+    error: String,
+) -> Result<Response, WebError> {
+    let progress = progress(state, me.workspace_id).await?;
+    let mut page = OnboardingPage::new(session, &progress, 2);
+    page.store_url = store_url.to_owned();
+    page.error = Some(error);
+    Ok(render(&page))
+}
+
+pub async fn connect(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+    Form(form): Form<ConnectForm>,
+) -> Result<Response, WebError> {
+    let store = match StoreUrl::parse(&form.store_url) {
+        Ok(s) => s,
+        Err(e) => {
+            return step_two_again(&state, me, &session, &form.store_url, e.to_string()).await;
+        }
+    };
+    if form.method == "keys" {
+        let key = form.consumer_key.trim();
+        let secret = form.consumer_secret.trim();
+        if key.is_empty() || secret.is_empty() {
+            return step_two_again(
+                &state,
+                me,
+                &session,
+                &form.store_url,
+                "Enter both the consumer key and the consumer secret, or use Connect with WooCommerce.".to_owned(),
+            )
+            .await;
+        }
+        return match finish_connection(
+            &state,
+            me,
+            &store,
+            key,
+            secret,
+            None,
+            ShopConnection::PastedKeys,
+        )
+        .await
+        {
+            Ok(()) => Ok(after_connection(&state, me).await?),
+            Err(message) => step_two_again(&state, me, &session, &form.store_url, message).await,
+        };
+    }
+    // The app authorization: the store will call us back with the keys, server to server,
+    // naming this token as `user_id`; the browser returns with the same token.
+    let token = random_token();
+    let now = now_ms();
+    state
+        .storage()
+        .create_pending_shop_authorization(&NewPendingShopAuthorization {
+            token_hash: sha256(&token),
+            session_id: session.id,
+            workspace_id: me.workspace_id,
+            store_url: store.as_str().to_owned(),
+            created_at_ms: now,
+            expires_at_ms: now + state.config().authorization_ttl.as_millis() as i64,
+        })
+        .await?;
+    let public = &state.config().public_url;
+    let return_url = public
+        .join("/shop/woocommerce/return")
+        .map_err(|e| WebError::Internal(e.into()))?;
+    let callback_url = public
+        .join("/shop/woocommerce/keys")
+        .map_err(|e| WebError::Internal(e.into()))?;
+    let url = shops::woocommerce::app_authorization_url(
+        &store,
+        &AppAuthorization {
+            app_name: APP_NAME,
+            scope: Scope::ReadWrite,
+            user_id: &token,
+            return_url: &return_url,
+            callback_url: &callback_url,
+        },
+    );
+    tracing::info!(workspace = %me.workspace_id, "WooCommerce app authorization started");
+    Ok(Redirect::to(url.as_str()).into_response())
+}
+
+/// The store's server-to-server POST of the new keys (no browser, no session: the token in
+/// `user_id` is the only proof). Anything but 200 makes WooCommerce delete the key again.
+pub async fn receive_keys(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    let Ok(keys) = serde_json::from_slice::<AppKeys>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "expected the WooCommerce app authorization JSON",
+        )
+            .into_response();
+    };
+    let attached = state
+        .storage()
+        .attach_shop_keys(
+            &sha256(&keys.user_id),
+            &Secret::new(keys.consumer_key.clone()),
+            &Secret::new(keys.consumer_secret.clone()),
+            &keys.key_permissions,
+            now_ms(),
+        )
+        .await;
+    match attached {
+        Ok(true) => (StatusCode::OK, "keys received").into_response(),
+        Ok(false) => {
+            tracing::warn!(
+                "WooCommerce keys for an unknown, expired or used authorization refused"
+            );
+            (
+                StatusCode::NOT_FOUND,
+                "no pending authorization for this user_id",
+            )
+                .into_response()
+        }
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReturnQuery {
+    success: Option<String>,
+    user_id: Option<String>,
+}
+
+/// The browser's return from the store's approve page.
+pub async fn return_from_store(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+    Query(q): Query<ReturnQuery>,
+) -> Result<Response, WebError> {
+    let refused = |title: &str, message: &str| {
+        ErrorPage::new(title, message)
+            .with_nav(&session)
+            .with_action("/onboarding", "Try again")
+            .with_status(StatusCode::BAD_REQUEST)
+    };
+    let Some(token) = q.user_id.filter(|t| !t.is_empty()) else {
+        return Ok(refused(
+            "That link from your store is incomplete",
+            "Start the connection again.",
+        ));
+    };
+    let pending = match state
+        .storage()
+        .take_pending_shop_authorization(&sha256(&token), now_ms())
+        .await?
+    {
+        PendingShopLookup::Unknown => {
+            return Ok(refused(
+                "This store connection is not one Marketbridge started",
+                "Nothing was changed. Start again.",
+            ));
+        }
+        PendingShopLookup::Replayed => {
+            return Ok(refused(
+                "This store connection was already used",
+                "Each approval link works once. Nothing was changed.",
+            ));
+        }
+        PendingShopLookup::Taken(p) => p,
+    };
+    if pending.session_id != session.id || pending.workspace_id != me.workspace_id {
+        return Ok(refused(
+            "This store connection was started in another browser session",
+            "For your security it can only be finished where it started. Nothing was changed.",
+        ));
+    }
+    if q.success.as_deref() != Some("1") {
+        return Ok(refused(
+            "The store was not connected",
+            "You did not approve Marketbridge in your WooCommerce admin, so nothing was changed. You can connect whenever you are ready.",
+        ));
+    }
+    if pending.expires_at_ms < now_ms() {
+        return Ok(refused(
+            "This store connection took too long",
+            "Nothing was changed. Start again; it takes a minute.",
+        ));
+    }
+    let Some((key, secret, permissions)) = pending.keys else {
+        return Ok(refused(
+            "WooCommerce did not send the keys",
+            "Your store approved Marketbridge but its keys never reached us (the store must be able to reach this server). Try again, or paste API keys instead.",
+        ));
+    };
+    let store = StoreUrl::parse(&pending.store_url)
+        .map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
+    match finish_connection(
+        &state,
+        me,
+        &store,
+        key.expose(),
+        secret.expose(),
+        Some(permissions),
+        ShopConnection::AppAuthorization,
+    )
+    .await
+    {
+        Ok(()) => after_connection(&state, me).await,
+        Err(message) => step_two_again(&state, me, &session, store.as_str(), message).await,
+    }
+}
+
+async fn after_connection(state: &AppState, me: SignedIn) -> Result<Response, WebError> {
+    let onboarding = progress(state, me.workspace_id).await?.step.is_some();
+    Ok(Redirect::to(if onboarding {
+        "/onboarding?done=shop"
+    } else {
+        "/account?done=shop"
+    })
+    .into_response())
+}
+
+/// Proves the keys with one read, stores the shop, registers the webhooks. On failure nothing
+/// is left half made, and the message says what to do.
+async fn finish_connection(
+    state: &AppState,
+    me: SignedIn,
+    store: &StoreUrl,
+    consumer_key: &str,
+    consumer_secret: &str,
+    permissions: Option<String>,
+    connection: ShopConnection,
+) -> Result<(), String> {
+    let credentials = Credentials {
+        consumer_key: consumer_key.to_owned(),
+        consumer_secret: shops::woocommerce::ConsumerSecret::new(consumer_secret.to_owned()),
+    };
+    let client = WooClient::new(store.clone(), credentials, state.inner.http.clone());
+    let summary = client.verify().await.map_err(|e| e.seller_message())?;
+    let webhook_secret = shops::webhook::new_secret();
+    let storage = state.storage();
+    let now = now_ms();
+    let shop = storage
+        .connect_shop(
+            me.workspace_id,
+            &NewShop {
+                platform: ShopPlatform::WooCommerce,
+                store_url: store.as_str().to_owned(),
+                consumer_key: Secret::new(consumer_key.to_owned()),
+                consumer_secret: Secret::new(consumer_secret.to_owned()),
+                key_permissions: permissions,
+                connection,
+                webhook_secret: Secret::new(webhook_secret.clone()),
+            },
+            now,
+        )
+        .await
+        .map_err(|e| internal(e.into()))?;
+    match register_webhooks(state, &client, &shop.id.to_string(), &webhook_secret).await {
+        Ok(webhooks) => {
+            storage
+                .set_shop_webhooks(me.workspace_id, shop.id, &webhooks, now_ms())
+                .await
+                .map_err(|e| internal(e.into()))?;
+        }
+        Err(e) => {
+            let _ = storage.delete_shop(me.workspace_id, shop.id).await;
+            return Err(format!(
+                "Marketbridge could not register its webhooks on your store: {}",
+                e.seller_message()
+            ));
+        }
+    }
+    tracing::info!(workspace = %me.workspace_id, shop = %shop.id, products = summary.product_count, "WooCommerce store connected");
+    Ok(())
+}
+
+fn internal(e: anyhow::Error) -> String {
+    tracing::error!(error = %format!("{e:#}"), "storing the shop failed");
+    "Something went wrong on our side and nothing was saved. Try again in a moment.".to_owned()
+}
+
+/// Registers our webhooks, first removing any this connector left on the store before (a
+/// reconnect), so the store never delivers twice.
+async fn register_webhooks(
+    state: &AppState,
+    client: &WooClient,
+    shop_id: &str,
+    secret: &str,
+) -> Result<Vec<RegisteredWebhook>, WooError> {
+    let delivery_url = state
+        .config()
+        .public_url
+        .join(&format!("/webhooks/woocommerce/{shop_id}"))
+        .expect("a valid path")
+        .to_string();
+    for old in client.list_webhooks().await? {
+        if old.delivery_url == delivery_url {
+            client.delete_webhook(old.id).await?;
+        }
+    }
+    let mut registered = Vec::new();
+    for topic in WEBHOOK_TOPICS {
+        let webhook = client
+            .create_webhook(&NewWebhook {
+                name: format!("{APP_NAME} {topic}"),
+                topic: topic.to_owned(),
+                delivery_url: delivery_url.clone(),
+                secret: secret.to_owned(),
+            })
+            .await?;
+        registered.push(RegisteredWebhook {
+            topic: topic.to_owned(),
+            remote_id: webhook.id,
+            status: webhook.status,
+        });
+    }
+    Ok(registered)
+}
