@@ -1,5 +1,6 @@
-//! Clients for Mirakl: the Mirakl Authentication System (MAS, OAuth 2) in [`mas`] and the
-//! marketplace seller API of one instance in [`marketplace`].
+//! Clients for Mirakl: the Mirakl Authentication System (MAS, OAuth 2) in [`mas`], the
+//! marketplace seller API of one instance in [`marketplace`], the Mirakl Connect seller API in
+//! [`connect`], and the offer file and JSON Mirakl reads in [`offers_file`].
 //!
 //! This crate owns the HTTP conversations with Mirakl and the mapping of their answers to typed
 //! errors. It stores nothing and knows no workspace: callers hand in base URLs and credentials.
@@ -7,8 +8,14 @@
 
 use std::time::Duration;
 
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+pub mod connect;
 pub mod marketplace;
 pub mod mas;
+pub mod offers_file;
+mod retry_after;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -63,9 +70,49 @@ pub(crate) fn body_excerpt(body: &[u8]) -> String {
     excerpt.trim().to_owned()
 }
 
+/// The `message` of a Mirakl error body (`{"message": "…", "status": 400}` on a marketplace,
+/// `{"code": "…", "message": "…"}` on Connect); any other body is quoted.
+pub(crate) fn error_message(status: StatusCode, body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct MiraklError {
+        message: Option<String>,
+    }
+    if let Ok(MiraklError {
+        message: Some(message),
+    }) = serde_json::from_slice(body)
+    {
+        return message;
+    }
+    let excerpt = body_excerpt(body);
+    if excerpt.is_empty() {
+        status.canonical_reason().unwrap_or_default().to_owned()
+    } else {
+        excerpt
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_messages_prefer_mirakls_message_field() {
+        let body = br#"{"message":"Shop 7 is not granted","status":403}"#;
+        assert_eq!(
+            error_message(StatusCode::FORBIDDEN, body),
+            "Shop 7 is not granted"
+        );
+        let connect = br#"{"code":"INVALID_INPUT","message":"Invalid body"}"#;
+        assert_eq!(
+            error_message(StatusCode::BAD_REQUEST, connect),
+            "Invalid body"
+        );
+        assert_eq!(error_message(StatusCode::BAD_GATEWAY, b""), "Bad Gateway");
+        assert_eq!(
+            error_message(StatusCode::BAD_GATEWAY, b"<h1>oops</h1>"),
+            "<h1>oops</h1>"
+        );
+    }
 
     #[test]
     fn body_excerpts_are_one_short_line() {

@@ -304,25 +304,29 @@ impl Storage {
         found(rows)
     }
 
-    /// Deletes the channel with its tokens and pending authorizations, in one transaction.
+    /// Deletes the channel with everything kept for it, in one transaction: tokens, pending
+    /// authorizations, item states, call budgets, followed imports, setting overrides and sync
+    /// runs.
     pub async fn delete_channel(&self, ws: WorkspaceId, id: ChannelId) -> Result<(), StorageError> {
         // The foreign keys cascade too; the explicit deletes keep the rule visible here.
-        const DELETE_TOKENS: &str =
-            "DELETE FROM channel_tokens WHERE workspace_id = $1 AND channel_id = $2";
-        const DELETE_PENDING: &str =
-            "DELETE FROM oauth_pending WHERE workspace_id = $1 AND channel_id = $2";
+        const DELETE_CHANNEL_ROWS: [&str; 7] = [
+            "DELETE FROM channel_tokens WHERE workspace_id = $1 AND channel_id = $2",
+            "DELETE FROM oauth_pending WHERE workspace_id = $1 AND channel_id = $2",
+            "DELETE FROM channel_items WHERE workspace_id = $1 AND channel_id = $2",
+            "DELETE FROM call_budgets WHERE workspace_id = $1 AND channel_id = $2",
+            "DELETE FROM channel_imports WHERE workspace_id = $1 AND channel_id = $2",
+            "DELETE FROM channel_overrides WHERE workspace_id = $1 AND channel_id = $2",
+            "DELETE FROM sync_runs WHERE workspace_id = $1 AND channel_id = $2",
+        ];
         const DELETE_CHANNEL: &str = "DELETE FROM channels WHERE workspace_id = $1 AND id = $2";
         in_transaction!(self, |tx| {
-            sqlx::query(DELETE_TOKENS)
-                .bind(ws.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(DELETE_PENDING)
-                .bind(ws.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
+            for sql in DELETE_CHANNEL_ROWS {
+                sqlx::query(sql)
+                    .bind(ws.0)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let done = sqlx::query(DELETE_CHANNEL)
                 .bind(ws.0)
                 .bind(id.0)

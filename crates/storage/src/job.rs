@@ -299,6 +299,30 @@ impl Storage {
         Ok(rows > 0)
     }
 
+    /// Puts a running job back in the queue to run at `run_at_ms`, without counting an
+    /// attempt: it waits for something (a call budget, an import still running), it did not
+    /// fail. False if `worker` no longer holds its lease.
+    pub async fn release_job(
+        &self,
+        id: JobId,
+        worker: Uuid,
+        run_at_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        const SQL: &str = "UPDATE jobs SET status = 'queued', run_at_ms = $3, lease_until_ms = NULL, \
+             lease_owner = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+             updated_at_ms = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'running'";
+        let rows = on_writer!(self, |p| sqlx::query(SQL)
+            .bind(id.0)
+            .bind(worker)
+            .bind(run_at_ms)
+            .bind(now_ms)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(rows > 0)
+    }
+
     /// Records the failure and queues the job again after [`backoff_ms`], or moves it to the
     /// dead letter status when it has used all its attempts.
     pub async fn fail_job(

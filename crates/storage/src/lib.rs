@@ -1,7 +1,8 @@
 //! Marketbridge's storage: one interface, [`Storage`], on SQLite (the default, one file, WAL)
 //! or PostgreSQL (several nodes). It owns the schema (`migrations/sqlite`,
 //! `migrations/postgres`), the sealing of secrets at rest ([`crypto`]), the lease job
-//! queue ([`job`]) and the inbox of shop webhooks ([`webhook_inbox`]). It knows nothing of
+//! queue ([`job`]), the inbox of shop webhooks ([`webhook_inbox`]), the catalog ([`catalog`])
+//! and what each channel received of it ([`channel_item`]). It knows nothing of
 //! HTTP, Mirakl or WooCommerce: it stores what they said.
 //!
 //! Rules kept everywhere in this crate:
@@ -16,13 +17,21 @@ mod pool;
 
 pub mod account;
 pub mod authorization;
+mod batch;
+pub mod call_budget;
+pub mod catalog;
 pub mod channel;
+pub mod channel_import;
+pub mod channel_item;
 pub mod crypto;
 mod error;
 pub mod job;
+pub mod product_settings;
+pub mod products_view;
 pub mod session;
 pub mod shop;
 pub mod shop_authorization;
+pub mod sync_run;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod token;
@@ -37,11 +46,16 @@ use domain::WorkspaceId;
 
 pub use account::{Account, LoginThrottle};
 pub use authorization::{NewPendingAuthorization, PendingAuthorization, PendingLookup};
+pub use call_budget::BudgetDecision;
+pub use catalog::CatalogRow;
 pub use channel::{Channel, NewChannel};
+pub use channel_import::{ChannelImport, IMPORT_OPEN};
+pub use channel_item::{ChannelItem, ImportOutcomeCounts, ItemState};
 pub use crypto::{CryptoError, KeyError, Secret, SecretBox, SecretColumn, SecretKey};
 pub use error::StorageError;
 pub use job::{Job, JobFailure, JobStatus, NewJob, backoff_ms};
 pub use pool::Engine;
+pub use products_view::{ProductView, ProductsFilter};
 pub use session::SessionRecord;
 pub use shop::{
     NewShop, RegisteredWebhook, Shop, ShopConnection, ShopHealth, ShopId, ShopPlatform, ShopSecrets,
@@ -49,6 +63,7 @@ pub use shop::{
 pub use shop_authorization::{
     NewPendingShopAuthorization, PendingShopAuthorization, PendingShopLookup,
 };
+pub use sync_run::{SyncRun, SyncRunStatus};
 pub use token::{RefreshOutcome, StoredTokens, TokenSet};
 pub use webhook_inbox::{
     InboxEntry, IncomingWebhook, WEBHOOK_JOB_MAX_ATTEMPTS, WebhookCounts, WebhookRecord,

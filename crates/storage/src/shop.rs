@@ -1,5 +1,5 @@
 //! The seller's shop (F2): its URL, sealed API keys and webhook secret, the webhooks the
-//! connector registered in it, and the health of the connection. One shop per workspace for
+//! connector registered in it, the health of the connection and the cursor of catalog reads. One shop per workspace for
 //! now. Every statement but [`Storage::find_shop`] and [`Storage::shops_due_for_health_check`]
 //! is scoped by the workspace.
 
@@ -138,6 +138,9 @@ pub struct Shop {
     /// The problem found by the last health check, if it failed.
     pub last_error: Option<String>,
     pub last_webhook_at_ms: Option<i64>,
+    /// The `modified_after` cursor of delta reads of the catalog: items modified since were
+    /// not read yet. `None` until a first full read (and again after the store URL changes).
+    pub catalog_read_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -164,7 +167,8 @@ pub struct RegisteredWebhook {
 macro_rules! shop_columns {
     () => {
         "id, workspace_id, platform, store_url, key_permissions, connection, health, \
-         last_success_at_ms, last_error, last_webhook_at_ms, created_at_ms, updated_at_ms"
+         last_success_at_ms, last_error, last_webhook_at_ms, catalog_read_at_ms, created_at_ms, \
+         updated_at_ms"
     };
 }
 
@@ -180,6 +184,7 @@ struct ShopRow {
     last_success_at_ms: Option<i64>,
     last_error: Option<String>,
     last_webhook_at_ms: Option<i64>,
+    catalog_read_at_ms: Option<i64>,
     created_at_ms: i64,
     updated_at_ms: i64,
 }
@@ -208,6 +213,7 @@ impl TryFrom<ShopRow> for Shop {
             last_success_at_ms: row.last_success_at_ms,
             last_error: row.last_error,
             last_webhook_at_ms: row.last_webhook_at_ms,
+            catalog_read_at_ms: row.catalog_read_at_ms,
             created_at_ms: row.created_at_ms,
             updated_at_ms: row.updated_at_ms,
         })
@@ -230,7 +236,8 @@ struct WebhookRow {
 
 impl Storage {
     /// Connects the workspace's shop, or replaces the one it has (new URL, keys, connection and
-    /// webhook secret; the id, creation time and webhook history stay). The keys were just
+    /// webhook secret; the id, creation time and webhook history stay, and so does the catalog
+    /// cursor unless the store URL changed: another store's catalog is read in full). The keys were just
     /// verified, so health is reset to `Ok` with a success at `now_ms`. `NotFound` if the
     /// workspace does not exist.
     pub async fn connect_shop(
@@ -251,6 +258,8 @@ impl Storage {
             "webhook_secret = excluded.webhook_secret, health = excluded.health, ",
             "health_checked_at_ms = excluded.health_checked_at_ms, ",
             "last_success_at_ms = excluded.last_success_at_ms, last_error = NULL, ",
+            "catalog_read_at_ms = CASE WHEN shops.store_url = excluded.store_url ",
+            "THEN shops.catalog_read_at_ms END, ",
             "updated_at_ms = excluded.updated_at_ms ",
             "RETURNING ",
             shop_columns!()
@@ -370,6 +379,26 @@ impl Storage {
             .bind(error)
             .bind(success)
             .bind(now_ms)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))?;
+        found(rows)
+    }
+
+    /// Moves the catalog cursor (see [`Shop::catalog_read_at_ms`]) to `at_ms`, as given: a full
+    /// read may set it back. `NotFound` if the shop is not in `ws`.
+    pub async fn set_catalog_cursor(
+        &self,
+        ws: WorkspaceId,
+        shop_id: ShopId,
+        at_ms: i64,
+    ) -> Result<(), StorageError> {
+        const SQL: &str =
+            "UPDATE shops SET catalog_read_at_ms = $3 WHERE workspace_id = $1 AND id = $2";
+        let rows = on_writer!(self, |p| sqlx::query(SQL)
+            .bind(ws.0)
+            .bind(shop_id.0)
+            .bind(at_ms)
             .execute(p)
             .await
             .map(|done| done.rows_affected()))?;

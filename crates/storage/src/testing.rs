@@ -69,6 +69,33 @@ pub enum RawPool<'a> {
 }
 
 impl Storage {
+    /// Makes every queued job due now: lets a test run work that waits for a backoff or a
+    /// budget slot without waiting for the clock.
+    pub async fn make_queued_jobs_due(&self) -> u64 {
+        const SQL: &str = "UPDATE jobs SET run_at_ms = 0 WHERE status = 'queued'";
+        let done = match &self.pools {
+            Pools::Sqlite { writer, .. } => sqlx::query(SQL)
+                .execute(writer)
+                .await
+                .map(|d| d.rows_affected()),
+            Pools::Postgres(pool) => sqlx::query(SQL)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected()),
+        };
+        done.expect("update the test jobs")
+    }
+
+    /// How many jobs wait in the queue (due or not).
+    pub async fn queued_jobs(&self) -> i64 {
+        const SQL: &str = "SELECT COUNT(*) FROM jobs WHERE status = 'queued'";
+        let n: Result<i64, _> = match &self.pools {
+            Pools::Sqlite { writer, .. } => sqlx::query_scalar(SQL).fetch_one(writer).await,
+            Pools::Postgres(pool) => sqlx::query_scalar(SQL).fetch_one(pool).await,
+        };
+        n.expect("count the test jobs")
+    }
+
     pub fn raw_pool(&self) -> RawPool<'_> {
         match &self.pools {
             Pools::Sqlite { writer, .. } => RawPool::Sqlite(writer),

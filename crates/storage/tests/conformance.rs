@@ -12,10 +12,11 @@ use serde_json::json;
 use storage::account::{LOCKOUT_MS, MAX_FAILED_LOGINS};
 use storage::testing::RawPool;
 use storage::{
-    Engine, IncomingWebhook, Job, JobFailure, JobStatus, NewChannel, NewJob,
-    NewPendingAuthorization, NewPendingShopAuthorization, NewShop, PendingLookup,
-    PendingShopLookup, RefreshOutcome, RegisteredWebhook, Secret, ShopConnection, ShopHealth,
-    ShopId, ShopPlatform, Storage, StorageError, TokenSet, WebhookCounts, WebhookRecord,
+    BudgetDecision, CatalogRow, ChannelItem, Engine, ImportOutcomeCounts, IncomingWebhook,
+    ItemState, Job, JobFailure, JobStatus, NewChannel, NewJob, NewPendingAuthorization,
+    NewPendingShopAuthorization, NewShop, PendingLookup, PendingShopLookup, ProductView,
+    ProductsFilter, RefreshOutcome, RegisteredWebhook, Secret, ShopConnection, ShopHealth, ShopId,
+    ShopPlatform, Storage, StorageError, SyncRunStatus, TokenSet, WebhookCounts, WebhookRecord,
     WorkspaceSettings, backoff_ms,
 };
 use uuid::Uuid;
@@ -57,6 +58,7 @@ conformance!(
     a_claimed_job_runs_under_a_lease,
     an_expired_lease_is_reaped_and_claimed_again,
     failures_back_off_then_dead_letter,
+    a_released_job_waits_without_spending_an_attempt,
     a_dedupe_key_admits_one_live_job,
     one_job_runs_per_workspace_and_flow,
     racing_workers_claim_each_job_exactly_once,
@@ -73,6 +75,21 @@ conformance!(
     workspace_settings_default_until_saved,
     a_workspace_is_marked_onboarded_once,
     a_channel_records_its_last_success,
+    catalog_upserts_count_only_changed_items,
+    catalog_pages_walk_every_item_once_in_byte_order,
+    items_gone_from_the_shop_are_marked_deleted,
+    catalog_items_are_only_seen_from_their_workspace,
+    a_sent_item_goes_live_or_fails_with_its_import,
+    item_errors_forgotten_hashes_and_removals_set_the_state,
+    channel_items_are_paged_and_scoped_by_workspace,
+    the_products_page_filters_by_text_channel_and_state,
+    product_settings_and_channel_overrides_are_saved,
+    a_call_budget_grants_then_says_when,
+    racing_processes_get_one_call_budget,
+    imports_are_followed_until_they_finish,
+    sync_runs_are_listed_newest_first,
+    the_catalog_cursor_is_kept_with_the_shop,
+    deleting_a_channel_removes_its_items_budgets_imports_overrides_and_runs,
 );
 
 const T0: i64 = 1_700_000_000_000;
@@ -940,6 +957,36 @@ async fn an_expired_lease_is_reaped_and_claimed_again(s: Storage) {
     );
 }
 
+async fn a_released_job_waits_without_spending_an_attempt(s: Storage) {
+    let worker = Uuid::now_v7();
+    let id = s
+        .enqueue_job(&job(None, "export", T0))
+        .await
+        .unwrap()
+        .unwrap();
+    let claimed = s.claim_job(worker, T0, MINUTE).await.unwrap().unwrap();
+    assert_eq!(claimed.attempts, 1);
+    // Another worker cannot release what it does not hold.
+    assert!(
+        !s.release_job(id, Uuid::now_v7(), T0 + MINUTE, T0)
+            .await
+            .unwrap()
+    );
+    assert!(s.release_job(id, worker, T0 + MINUTE, T0).await.unwrap());
+    assert_eq!(
+        s.claim_job(worker, T0 + MINUTE - 1, MINUTE).await.unwrap(),
+        None,
+        "not due yet"
+    );
+    let again = s
+        .claim_job(worker, T0 + MINUTE, MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.id, id);
+    assert_eq!(again.attempts, 1, "waiting is not a failed attempt");
+}
+
 async fn failures_back_off_then_dead_letter(s: Storage) {
     let worker = Uuid::now_v7();
     let id = s
@@ -1187,14 +1234,21 @@ async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
     assert_eq!(
         tables,
         [
+            "call_budgets",
+            "catalog_items",
+            "channel_imports",
+            "channel_items",
+            "channel_overrides",
             "channel_tokens",
             "channels",
             "jobs",
             "oauth_pending",
+            "product_settings",
             "sessions",
             "shop_auth_pending",
             "shop_webhooks",
             "shops",
+            "sync_runs",
             "users",
             "webhook_inbox",
             "workspace_settings",
@@ -2044,6 +2098,1084 @@ async fn a_channel_records_its_last_success(s: Storage) {
             .last_success_at_ms,
         Some(T0 + 1)
     );
+}
+
+// ---------------------------------------------------------------- catalog
+
+fn catalog_row(sku: &str, product: i64, title: &str, data: &str, seen_at_ms: i64) -> CatalogRow {
+    CatalogRow {
+        sku: sku.to_owned(),
+        shop_product_id: product,
+        shop_variation_id: None,
+        title: title.to_owned(),
+        data: data.to_owned(),
+        modified_at_ms: T0,
+        seen_at_ms,
+        deleted_at_ms: None,
+    }
+}
+
+fn skus(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Every item of the catalog, read page by page.
+async fn whole_catalog(s: &Storage, ws: WorkspaceId, include_deleted: bool) -> Vec<CatalogRow> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = s
+            .catalog_page(ws, after.as_deref(), 100, include_deleted)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.sku.clone());
+        all.extend(page);
+    }
+    all
+}
+
+async fn catalog_upserts_count_only_changed_items(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let rows = vec![
+        catalog_row("A", 1, "Apple", r#"{"price":"1.00"}"#, T0),
+        catalog_row("B", 2, "Banana", r#"{"price":"2.00"}"#, T0),
+        CatalogRow {
+            shop_variation_id: Some(31),
+            ..catalog_row("C", 3, "Cherry", r#"{"price":"3.00"}"#, T0)
+        },
+    ];
+    assert_eq!(s.upsert_catalog_items(ws, &rows).await.unwrap(), 3);
+    assert_eq!(s.catalog_count(ws).await.unwrap(), 3);
+    assert_eq!(whole_catalog(&s, ws, false).await, rows);
+
+    // Read again: nothing changed, so only the time it was seen moves.
+    let again: Vec<CatalogRow> = rows
+        .iter()
+        .map(|row| CatalogRow {
+            modified_at_ms: T0 + 5,
+            seen_at_ms: T0 + 1,
+            ..row.clone()
+        })
+        .collect();
+    assert_eq!(s.upsert_catalog_items(ws, &again).await.unwrap(), 0);
+    let stored = whole_catalog(&s, ws, false).await;
+    assert!(
+        stored.iter().all(|row| row.seen_at_ms == T0 + 1),
+        "{stored:?}"
+    );
+    assert!(
+        stored.iter().all(|row| row.modified_at_ms == T0),
+        "{stored:?}"
+    );
+
+    // A new price is a change; an older read does not move `seen_at_ms` back.
+    let cherry = CatalogRow {
+        data: r#"{"price":"3.50"}"#.to_owned(),
+        modified_at_ms: T0 + 2,
+        seen_at_ms: T0 + 2,
+        ..rows[2].clone()
+    };
+    let stale = CatalogRow {
+        seen_at_ms: T0,
+        ..rows[0].clone()
+    };
+    assert_eq!(
+        s.upsert_catalog_items(ws, &[cherry.clone(), stale])
+            .await
+            .unwrap(),
+        1
+    );
+    let stored = whole_catalog(&s, ws, false).await;
+    assert_eq!(stored[2], cherry);
+    assert_eq!(stored[0].seen_at_ms, T0 + 1);
+
+    // A SKU listed twice: the last one wins.
+    let first = catalog_row("D", 4, "Date", r#"{"v":1}"#, T0 + 3);
+    let second = catalog_row("D", 4, "Date", r#"{"v":2}"#, T0 + 3);
+    assert_eq!(
+        s.upsert_catalog_items(ws, &[first, second.clone()])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(s.catalog_items_by_product(ws, 4).await.unwrap(), [second]);
+    assert_eq!(s.upsert_catalog_items(ws, &[]).await.unwrap(), 0);
+
+    let orphan = s.upsert_catalog_items(WorkspaceId::new(), &rows).await;
+    assert!(matches!(orphan, Err(StorageError::NotFound)), "{orphan:?}");
+}
+
+async fn catalog_pages_walk_every_item_once_in_byte_order(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    // More than one statement's worth of rows, written in one call.
+    let mut rows: Vec<CatalogRow> = (0..1_234)
+        .map(|n| catalog_row(&format!("SKU-{n:05}"), n, "Item", "{}", T0))
+        .collect();
+    for sku in ["a-lower", "B-upper", "Z"] {
+        rows.push(catalog_row(sku, 9_999, "Odd one", "{}", T0));
+    }
+    assert_eq!(s.upsert_catalog_items(ws, &rows).await.unwrap(), 1_237);
+
+    let mut expected: Vec<String> = rows.iter().map(|row| row.sku.clone()).collect();
+    expected.sort();
+    let walked: Vec<String> = whole_catalog(&s, ws, false)
+        .await
+        .into_iter()
+        .map(|row| row.sku)
+        .collect();
+    assert_eq!(walked, expected, "every item once, in byte order");
+    assert_eq!(walked[0], "B-upper", "upper case before lower case");
+    assert_eq!(walked[1_236], "a-lower");
+
+    let deleted = skus(&["SKU-00000", "SKU-00500", "SKU-01233"]);
+    assert_eq!(
+        s.mark_catalog_deleted(ws, &deleted, T0 + 1).await.unwrap(),
+        3
+    );
+    assert_eq!(whole_catalog(&s, ws, false).await.len(), 1_234);
+    assert_eq!(whole_catalog(&s, ws, true).await.len(), 1_237);
+    let page = s
+        .catalog_page(ws, Some("SKU-00499"), 2, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|row| row.sku.as_str()).collect::<Vec<_>>(),
+        ["SKU-00501", "SKU-00502"],
+        "a deleted item is skipped"
+    );
+    let page = s
+        .catalog_page(ws, Some("SKU-00499"), 2, true)
+        .await
+        .unwrap();
+    assert_eq!(page[0].sku, "SKU-00500");
+    assert_eq!(page[0].deleted_at_ms, Some(T0 + 1));
+    assert!(
+        s.catalog_page(ws, Some("a-lower"), 10, true)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn items_gone_from_the_shop_are_marked_deleted(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let variation = |sku: &str, id: i64| CatalogRow {
+        shop_variation_id: Some(id),
+        ..catalog_row(sku, 10, "Shirt", "{}", T0)
+    };
+    let rows = vec![
+        variation("SHIRT-S", 11),
+        variation("SHIRT-M", 12),
+        catalog_row("MUG", 20, "Mug", "{}", T0),
+        catalog_row("CAP", 30, "Cap", "{}", T0),
+    ];
+    s.upsert_catalog_items(ws, &rows).await.unwrap();
+
+    let gone = skus(&["SHIRT-M", "NEVER-SEEN"]);
+    assert_eq!(s.mark_catalog_deleted(ws, &gone, T0 + 1).await.unwrap(), 1);
+    assert_eq!(s.mark_catalog_deleted(ws, &gone, T0 + 2).await.unwrap(), 0);
+    assert_eq!(s.catalog_count(ws).await.unwrap(), 3);
+    let shirt = s.catalog_items_by_product(ws, 10).await.unwrap();
+    assert_eq!(
+        shirt
+            .iter()
+            .map(|row| (row.sku.as_str(), row.shop_variation_id, row.deleted_at_ms))
+            .collect::<Vec<_>>(),
+        [
+            ("SHIRT-M", Some(12), Some(T0 + 1)),
+            ("SHIRT-S", Some(11), None)
+        ],
+        "deleted variations are listed too, with the first deletion time"
+    );
+
+    // Back in the shop: the upsert is a change and clears the deletion.
+    let back = CatalogRow {
+        seen_at_ms: T0 + 3,
+        ..rows[1].clone()
+    };
+    assert_eq!(s.upsert_catalog_items(ws, &[back]).await.unwrap(), 1);
+    assert_eq!(s.catalog_count(ws).await.unwrap(), 4);
+
+    // A full read started at T0 + 10 saw the shirt sizes only: the rest is gone.
+    let seen: Vec<CatalogRow> = rows[..2]
+        .iter()
+        .map(|row| CatalogRow {
+            seen_at_ms: T0 + 10,
+            ..row.clone()
+        })
+        .collect();
+    s.upsert_catalog_items(ws, &seen).await.unwrap();
+    assert_eq!(
+        s.mark_catalog_unseen_deleted(ws, T0 + 10, T0 + 11)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(s.catalog_count(ws).await.unwrap(), 2);
+    let live: Vec<String> = whole_catalog(&s, ws, false)
+        .await
+        .into_iter()
+        .map(|row| row.sku)
+        .collect();
+    assert_eq!(live, ["SHIRT-M", "SHIRT-S"]);
+    assert_eq!(
+        s.catalog_items_by_product(ws, 20).await.unwrap()[0].deleted_at_ms,
+        Some(T0 + 11)
+    );
+}
+
+async fn catalog_items_are_only_seen_from_their_workspace(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    s.upsert_catalog_items(mine, &[catalog_row("SAME", 1, "Mine", "{}", T0)])
+        .await
+        .unwrap();
+    s.upsert_catalog_items(theirs, &[catalog_row("SAME", 1, "Theirs", "{}", T0)])
+        .await
+        .unwrap();
+    s.upsert_catalog_items(mine, &[catalog_row("ONLY-MINE", 2, "Mine", "{}", T0)])
+        .await
+        .unwrap();
+
+    assert_eq!(s.catalog_count(theirs).await.unwrap(), 1);
+    assert_eq!(s.catalog_items_by_product(theirs, 2).await.unwrap(), []);
+    assert_eq!(
+        s.mark_catalog_deleted(theirs, &skus(&["ONLY-MINE"]), T0)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.mark_catalog_unseen_deleted(theirs, T0 + 1, T0 + 1)
+            .await
+            .unwrap(),
+        1,
+        "only their own item"
+    );
+    assert_eq!(s.catalog_count(mine).await.unwrap(), 2);
+    assert_eq!(
+        s.catalog_page(mine, None, 10, false).await.unwrap()[1].title,
+        "Mine"
+    );
+}
+
+// ---------------------------------------------------------------- channel items
+
+fn sent(list: &[&str]) -> Vec<(String, Vec<u8>)> {
+    list.iter()
+        .map(|sku| ((*sku).to_owned(), format!("hash-of-{sku}").into_bytes()))
+        .collect()
+}
+
+fn errors(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(sku, message)| ((*sku).to_owned(), (*message).to_owned()))
+        .collect()
+}
+
+async fn item(s: &Storage, ws: WorkspaceId, channel: ChannelId, sku: &str) -> ChannelItem {
+    let mut items = s
+        .channel_items_for(ws, channel, &skus(&[sku]))
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1, "{sku}: {items:?}");
+    items.remove(0)
+}
+
+async fn a_sent_item_goes_live_or_fails_with_its_import(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    s.record_sent(ws, id, &sent(&["A", "B", "C"]), Some("2044"), T0)
+        .await
+        .unwrap();
+    let items = s
+        .channel_items_for(ws, id, &skus(&["C", "A", "B", "NEVER-SENT"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        items[0],
+        ChannelItem {
+            sku: "A".to_owned(),
+            sent_hash: Some(b"hash-of-A".to_vec()),
+            state: ItemState::Sent,
+            error: None,
+            import_id: Some("2044".to_owned()),
+            sent_at_ms: Some(T0),
+            live_at_ms: None,
+            updated_at_ms: T0,
+        }
+    );
+    assert_eq!(
+        items.iter().map(|i| i.sku.as_str()).collect::<Vec<_>>(),
+        ["A", "B", "C"],
+        "in SKU order, unsent SKUs left out"
+    );
+
+    // The error report names B twice and a SKU that was not in the import.
+    let report = errors(&[
+        ("B", "price is missing"),
+        ("B", "state is unknown"),
+        ("ELSEWHERE", "not in this import"),
+    ]);
+    let counts = s
+        .record_import_result(ws, id, "2044", &report, T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(counts, ImportOutcomeCounts { live: 2, errors: 1 });
+    let b = item(&s, ws, id, "B").await;
+    assert_eq!(
+        (b.state, b.error.as_deref(), b.sent_hash.as_deref()),
+        (
+            ItemState::Error,
+            Some("price is missing; state is unknown"),
+            Some(&b"hash-of-B"[..])
+        )
+    );
+    let a = item(&s, ws, id, "A").await;
+    assert_eq!((a.state, a.live_at_ms), (ItemState::Live, Some(T0 + 1)));
+
+    // The same result again changes nothing.
+    let again = s
+        .record_import_result(ws, id, "2044", &report, T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(again, counts);
+    assert_eq!(item(&s, ws, id, "A").await.live_at_ms, Some(T0 + 1));
+
+    // A sent again in a newer import: the old import's result no longer touches it, and it
+    // keeps its last live time (the channel still shows the old offer).
+    s.record_sent(ws, id, &sent(&["A"]), Some("2045"), T0 + 3)
+        .await
+        .unwrap();
+    let late = s
+        .record_import_result(ws, id, "2044", &[], T0 + 4)
+        .await
+        .unwrap();
+    assert_eq!(late, ImportOutcomeCounts { live: 1, errors: 0 }, "C only");
+    let a = item(&s, ws, id, "A").await;
+    assert_eq!(
+        (a.state, a.import_id.as_deref(), a.live_at_ms),
+        (ItemState::Sent, Some("2045"), Some(T0 + 1))
+    );
+
+    // Sent again without an import (Mirakl Connect): live at once, the error cleared.
+    s.record_sent(ws, id, &sent(&["B", "D"]), None, T0 + 5)
+        .await
+        .unwrap();
+    for sku in ["B", "D"] {
+        let applied = item(&s, ws, id, sku).await;
+        assert_eq!(
+            (
+                applied.state,
+                applied.error,
+                applied.import_id,
+                applied.live_at_ms
+            ),
+            (ItemState::Live, None, None, Some(T0 + 5)),
+            "{sku}"
+        );
+    }
+}
+
+async fn item_errors_forgotten_hashes_and_removals_set_the_state(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    s.record_sent(
+        ws,
+        id,
+        &sent(&["LIVE", "DRIFT", "GONE", "NO-PRICE"]),
+        None,
+        T0,
+    )
+    .await
+    .unwrap();
+    s.record_sent(ws, id, &sent(&["PENDING"]), Some("7"), T0)
+        .await
+        .unwrap();
+
+    s.record_item_errors(
+        ws,
+        id,
+        &errors(&[("NO-PRICE", "no price"), ("NO-GTIN", "no GTIN")]),
+        T0 + 1,
+    )
+    .await
+    .unwrap();
+    let no_price = item(&s, ws, id, "NO-PRICE").await;
+    assert_eq!(
+        (
+            no_price.state,
+            no_price.error.as_deref(),
+            no_price.sent_hash
+        ),
+        (ItemState::Error, Some("no price"), None)
+    );
+    assert_eq!(no_price.live_at_ms, Some(T0), "the last send's times stay");
+    assert_eq!(item(&s, ws, id, "NO-GTIN").await.state, ItemState::Error);
+
+    let forgotten = s
+        .forget_sent_hashes(ws, id, &skus(&["DRIFT", "NEVER-SENT"]), T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 1);
+    let drift = item(&s, ws, id, "DRIFT").await;
+    assert_eq!(
+        (drift.state, drift.sent_hash, drift.updated_at_ms),
+        (ItemState::Waiting, None, T0 + 2)
+    );
+
+    s.mark_removed(ws, id, &skus(&["GONE", "NEVER-SENT"]), T0 + 3)
+        .await
+        .unwrap();
+    let gone = item(&s, ws, id, "GONE").await;
+    assert_eq!((gone.state, gone.sent_hash), (ItemState::Removed, None));
+    assert!(
+        s.channel_items_for(ws, id, &skus(&["NEVER-SENT"]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    assert_eq!(
+        s.item_state_counts(ws, id).await.unwrap(),
+        [
+            (ItemState::Waiting, 1),
+            (ItemState::Sent, 1),
+            (ItemState::Live, 1),
+            (ItemState::Error, 2),
+            (ItemState::Removed, 1),
+        ]
+    );
+    // Fixed and sent: the error is gone.
+    s.record_sent(ws, id, &sent(&["NO-PRICE"]), None, T0 + 4)
+        .await
+        .unwrap();
+    let fixed = item(&s, ws, id, "NO-PRICE").await;
+    assert_eq!((fixed.state, fixed.error), (ItemState::Live, None));
+}
+
+async fn channel_items_are_paged_and_scoped_by_workspace(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+    let all: Vec<String> = (0..1_100).map(|n| format!("SKU-{n:05}")).collect();
+    let items: Vec<(String, Vec<u8>)> = all.iter().map(|sku| (sku.clone(), vec![1])).collect();
+    s.record_sent(mine, id, &items, Some("1"), T0)
+        .await
+        .unwrap();
+
+    let mut walked = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = s
+            .channel_items_page(mine, id, after.as_deref(), 250)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.sku.clone());
+        walked.extend(page.into_iter().map(|i| i.sku));
+    }
+    assert_eq!(walked, all);
+    let mut reversed = all.clone();
+    reversed.reverse();
+    let found: Vec<String> = s
+        .channel_items_for(mine, id, &reversed)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.sku)
+        .collect();
+    assert_eq!(
+        found, all,
+        "more SKUs than one statement takes, in SKU order"
+    );
+
+    // Another workspace neither sees nor touches the channel's rows.
+    let not_found = |r: Result<(), StorageError>| matches!(r, Err(StorageError::NotFound));
+    let existing = sent(&["SKU-00000"]);
+    assert!(not_found(
+        s.record_sent(theirs, id, &existing, None, T0).await
+    ));
+    assert!(not_found(
+        s.record_item_errors(theirs, id, &errors(&[("SKU-00000", "x")]), T0)
+            .await
+    ));
+    assert!(
+        s.channel_items_for(theirs, id, &all[..3])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.channel_items_page(theirs, id, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.forget_sent_hashes(theirs, id, &all[..3], T0)
+            .await
+            .unwrap(),
+        0
+    );
+    s.mark_removed(theirs, id, &all[..3], T0).await.unwrap();
+    assert_eq!(
+        s.record_import_result(theirs, id, "1", &[], T0)
+            .await
+            .unwrap(),
+        ImportOutcomeCounts::default()
+    );
+    assert!(
+        s.item_state_counts(theirs, id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|(_, n)| *n == 0)
+    );
+    assert_eq!(
+        s.item_state_counts(mine, id).await.unwrap()[1],
+        (ItemState::Sent, 1_100),
+        "untouched"
+    );
+}
+
+// ---------------------------------------------------------------- products page
+
+async fn the_products_page_filters_by_text_channel_and_state(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let live = channel(&s, ws, ChannelStatus::Live).await;
+    let pending = s
+        .create_channel(ws, &marketplace("Not launched"), T0 + 1)
+        .await
+        .unwrap()
+        .id;
+    s.upsert_catalog_items(
+        ws,
+        &[
+            catalog_row("SHIRT-BLUE", 1, "Blue shirt", "{}", T0),
+            catalog_row("SHIRT-RED", 2, "Red shirt", "{}", T0),
+            catalog_row("MUG-1", 3, "Coffee mug 50% off", "{}", T0),
+            catalog_row("GONE", 4, "Gone shirt", "{}", T0),
+        ],
+    )
+    .await
+    .unwrap();
+    s.mark_catalog_deleted(ws, &skus(&["GONE"]), T0)
+        .await
+        .unwrap();
+    s.record_sent(ws, live, &sent(&["SHIRT-BLUE"]), None, T0)
+        .await
+        .unwrap();
+    s.record_item_errors(ws, live, &errors(&[("MUG-1", "no GTIN")]), T0)
+        .await
+        .unwrap();
+    s.record_sent(ws, pending, &sent(&["SHIRT-RED"]), Some("9"), T0)
+        .await
+        .unwrap();
+
+    let view = |filter: ProductsFilter| {
+        let s = s.clone();
+        async move { s.products_view(ws, &filter).await.unwrap() }
+    };
+    let all = ProductsFilter {
+        limit: 10,
+        ..ProductsFilter::default()
+    };
+    let sku_list = |views: &[ProductView]| views.iter().map(|v| v.sku.clone()).collect::<Vec<_>>();
+
+    let everything = view(all.clone()).await;
+    assert_eq!(
+        everything,
+        [
+            ProductView {
+                sku: "MUG-1".to_owned(),
+                title: "Coffee mug 50% off".to_owned(),
+                shop_product_id: 3,
+                states: vec![(live, ItemState::Error, Some("no GTIN".to_owned()))],
+            },
+            ProductView {
+                sku: "SHIRT-BLUE".to_owned(),
+                title: "Blue shirt".to_owned(),
+                shop_product_id: 1,
+                states: vec![(live, ItemState::Live, None)],
+            },
+            ProductView {
+                sku: "SHIRT-RED".to_owned(),
+                title: "Red shirt".to_owned(),
+                shop_product_id: 2,
+                // Never sent to the live channel: waiting there.
+                states: vec![
+                    (live, ItemState::Waiting, None),
+                    (pending, ItemState::Sent, None)
+                ],
+            },
+        ],
+        "deleted items left out, channels oldest first"
+    );
+
+    let search = |text: &str| ProductsFilter {
+        search: Some(text.to_owned()),
+        ..all.clone()
+    };
+    assert_eq!(
+        sku_list(&view(search("SHIRT")).await),
+        ["SHIRT-BLUE", "SHIRT-RED"]
+    );
+    assert_eq!(
+        sku_list(&view(search("blue")).await),
+        ["SHIRT-BLUE"],
+        "by title"
+    );
+    assert_eq!(sku_list(&view(search("mug-")).await), ["MUG-1"], "by SKU");
+    assert_eq!(sku_list(&view(search("%")).await), ["MUG-1"], "% is itself");
+    assert_eq!(
+        sku_list(&view(search("  ")).await).len(),
+        3,
+        "blank: no filter"
+    );
+
+    let in_state = |state: ItemState, channel: Option<ChannelId>| ProductsFilter {
+        state: Some(state),
+        channel,
+        ..all.clone()
+    };
+    assert_eq!(
+        sku_list(&view(in_state(ItemState::Waiting, None)).await),
+        ["SHIRT-RED"]
+    );
+    assert_eq!(
+        sku_list(&view(in_state(ItemState::Error, None)).await),
+        ["MUG-1"]
+    );
+    assert_eq!(
+        sku_list(&view(in_state(ItemState::Sent, None)).await),
+        ["SHIRT-RED"]
+    );
+    assert_eq!(
+        view(in_state(ItemState::Waiting, Some(pending))).await,
+        [],
+        "a channel not launched shows no waiting items"
+    );
+    assert_eq!(view(in_state(ItemState::Sent, Some(live))).await, []);
+
+    let on_live = view(ProductsFilter {
+        channel: Some(live),
+        ..all.clone()
+    })
+    .await;
+    assert_eq!(on_live.len(), 3);
+    assert_eq!(on_live[2].states, [(live, ItemState::Waiting, None)]);
+
+    let first = view(ProductsFilter {
+        limit: 2,
+        ..all.clone()
+    })
+    .await;
+    assert_eq!(sku_list(&first), ["MUG-1", "SHIRT-BLUE"]);
+    let next = view(ProductsFilter {
+        limit: 2,
+        after_sku: Some("SHIRT-BLUE".to_owned()),
+        ..all.clone()
+    })
+    .await;
+    assert_eq!(sku_list(&next), ["SHIRT-RED"]);
+
+    let theirs = workspace(&s, "them@example.com").await;
+    assert_eq!(s.products_view(theirs, &all).await.unwrap(), []);
+}
+
+// ---------------------------------------------------------------- product settings
+
+async fn product_settings_and_channel_overrides_are_saved(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+    assert_eq!(s.product_settings(mine).await.unwrap(), None);
+    assert_eq!(s.channel_overrides(mine, id).await.unwrap(), None);
+
+    s.save_product_settings(mine, r#"{"sync":true}"#, T0)
+        .await
+        .unwrap();
+    s.save_product_settings(mine, r#"{"sync":false}"#, T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.product_settings(mine).await.unwrap().as_deref(),
+        Some(r#"{"sync":false}"#)
+    );
+    s.save_channel_overrides(mine, id, r#"{"markup":10}"#, T0)
+        .await
+        .unwrap();
+    s.save_channel_overrides(mine, id, r#"{"markup":12}"#, T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.channel_overrides(mine, id).await.unwrap().as_deref(),
+        Some(r#"{"markup":12}"#)
+    );
+    assert_eq!(
+        s.product_settings(mine).await.unwrap().as_deref(),
+        Some(r#"{"sync":false}"#),
+        "overrides are apart from the workspace's settings"
+    );
+
+    assert_eq!(s.product_settings(theirs).await.unwrap(), None);
+    assert_eq!(s.channel_overrides(theirs, id).await.unwrap(), None);
+    let foreign = s.save_channel_overrides(theirs, id, "{}", T0 + 2).await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    let orphan = s.save_product_settings(WorkspaceId::new(), "{}", T0).await;
+    assert!(matches!(orphan, Err(StorageError::NotFound)), "{orphan:?}");
+    assert_eq!(
+        s.channel_overrides(mine, id).await.unwrap().as_deref(),
+        Some(r#"{"markup":12}"#)
+    );
+}
+
+// ---------------------------------------------------------------- call budgets
+
+async fn a_call_budget_grants_then_says_when(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+    let take = |op: &'static str, now: i64| {
+        let s = s.clone();
+        async move { s.take_call_budget(mine, id, op, MINUTE, now).await.unwrap() }
+    };
+    assert_eq!(take("OF01", T0).await, BudgetDecision::Granted);
+    assert_eq!(
+        take("OF01", T0 + 1).await,
+        BudgetDecision::WaitUntil(T0 + MINUTE)
+    );
+    assert_eq!(
+        take("OR11", T0 + 1).await,
+        BudgetDecision::Granted,
+        "per operation"
+    );
+    assert_eq!(take("OF01", T0 + MINUTE).await, BudgetDecision::Granted);
+
+    // A 429 said wait ten minutes; an earlier deferral does not shorten it.
+    s.defer_call_budget(mine, id, "OF01", T0 + 10 * MINUTE)
+        .await
+        .unwrap();
+    s.defer_call_budget(mine, id, "OF01", T0 + 5 * MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        take("OF01", T0 + 3 * MINUTE).await,
+        BudgetDecision::WaitUntil(T0 + 10 * MINUTE)
+    );
+    assert_eq!(
+        take("OF01", T0 + 10 * MINUTE).await,
+        BudgetDecision::Granted
+    );
+    s.defer_call_budget(mine, id, "P41", T0 + MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        take("P41", T0).await,
+        BudgetDecision::WaitUntil(T0 + MINUTE)
+    );
+
+    let foreign = s
+        .take_call_budget(theirs, id, "OF01", MINUTE, T0 + 99 * MINUTE)
+        .await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    let foreign = s.take_call_budget(theirs, id, "NEW", MINUTE, T0).await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    let foreign = s
+        .defer_call_budget(theirs, id, "OF01", T0 + 99 * MINUTE)
+        .await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    assert_eq!(
+        take("OF01", T0 + 10 * MINUTE + 1).await,
+        BudgetDecision::WaitUntil(T0 + 11 * MINUTE),
+        "the other workspace's attempts changed nothing"
+    );
+}
+
+async fn racing_processes_get_one_call_budget(s: Storage) {
+    const RACERS: usize = 8;
+    let ws = workspace(&s, "me@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    // Each round starts every racer at once, on its own connection, at the same instant.
+    for round in 0..5 {
+        let now = T0 + round * MINUTE;
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(RACERS));
+        let mut racers = Vec::new();
+        for _ in 0..RACERS {
+            let (s, start) = (s.clone(), start.clone());
+            racers.push(tokio::spawn(async move {
+                start.wait().await;
+                s.take_call_budget(ws, id, "OR11", MINUTE, now)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut decisions = Vec::new();
+        for racer in racers {
+            decisions.push(racer.await.unwrap());
+        }
+        let granted = decisions
+            .iter()
+            .filter(|d| **d == BudgetDecision::Granted)
+            .count();
+        assert_eq!(granted, 1, "round {round}: {decisions:?}");
+        assert!(
+            decisions.iter().all(|d| [
+                BudgetDecision::Granted,
+                BudgetDecision::WaitUntil(now + MINUTE)
+            ]
+            .contains(d)),
+            "{decisions:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- imports and sync runs
+
+async fn imports_are_followed_until_they_finish(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+    s.record_import(mine, id, "2044", "OF01", 1_000, T0)
+        .await
+        .unwrap();
+    s.record_import(mine, id, "77", "P41", 20, T0 + 1)
+        .await
+        .unwrap();
+    let twice = s
+        .record_import(mine, id, "2044", "OF01", 1_000, T0 + 2)
+        .await;
+    assert!(
+        matches!(twice, Err(StorageError::Conflict("channel_imports_pkey"))),
+        "{twice:?}"
+    );
+
+    let open = s.open_imports(mine, id).await.unwrap();
+    assert_eq!(
+        open.iter()
+            .map(|i| (
+                i.import_id.as_str(),
+                i.kind.as_str(),
+                i.status.as_str(),
+                i.lines
+            ))
+            .collect::<Vec<_>>(),
+        [("2044", "OF01", "open", 1_000), ("77", "P41", "open", 20)],
+        "oldest first"
+    );
+    assert_eq!((open[0].created_at_ms, open[0].finished_at_ms), (T0, None));
+
+    s.finish_import(mine, id, "2044", "COMPLETE", T0 + 3)
+        .await
+        .unwrap();
+    let open = s.open_imports(mine, id).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].import_id, "77");
+
+    let unknown = s.finish_import(mine, id, "404", "COMPLETE", T0).await;
+    assert!(
+        matches!(unknown, Err(StorageError::NotFound)),
+        "{unknown:?}"
+    );
+    let foreign = s.finish_import(theirs, id, "77", "FAILED", T0).await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    let foreign = s.record_import(theirs, id, "88", "OF24", 1, T0).await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    assert_eq!(s.open_imports(theirs, id).await.unwrap(), []);
+    assert_eq!(s.open_imports(mine, id).await.unwrap().len(), 1);
+}
+
+async fn sync_runs_are_listed_newest_first(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+    let read = s
+        .start_sync_run(mine, None, "catalog_read", T0)
+        .await
+        .unwrap();
+    let export = s
+        .start_sync_run(mine, Some(id), "catalog_export", T0 + 1)
+        .await
+        .unwrap();
+    let orders = s
+        .start_sync_run(mine, Some(id), "order_import", T0 + 2)
+        .await
+        .unwrap();
+    s.finish_sync_run(
+        mine,
+        read,
+        SyncRunStatus::Done,
+        r#"{"items":120}"#,
+        None,
+        T0 + 3,
+    )
+    .await
+    .unwrap();
+    s.finish_sync_run(
+        mine,
+        export,
+        SyncRunStatus::Failed,
+        r#"{"sent":0}"#,
+        Some("Mirakl refused the offer file"),
+        T0 + 4,
+    )
+    .await
+    .unwrap();
+
+    let recent = s.recent_sync_runs(mine, 2).await.unwrap();
+    assert_eq!(
+        recent.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [orders, export],
+        "newest first"
+    );
+    assert_eq!(
+        (
+            recent[0].status,
+            recent[0].counts.as_str(),
+            recent[0].finished_at_ms
+        ),
+        (SyncRunStatus::Running, "{}", None)
+    );
+    assert_eq!(recent[1].channel_id, Some(id));
+    assert_eq!(recent[1].status, SyncRunStatus::Failed);
+    assert_eq!(
+        recent[1].message.as_deref(),
+        Some("Mirakl refused the offer file")
+    );
+    let all = s.recent_sync_runs(mine, 10).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(
+        (
+            all[2].channel_id,
+            all[2].flow.as_str(),
+            all[2].counts.as_str()
+        ),
+        (None, "catalog_read", r#"{"items":120}"#)
+    );
+    assert_eq!(all[2].finished_at_ms, Some(T0 + 3));
+
+    assert_eq!(s.recent_sync_runs(theirs, 10).await.unwrap(), []);
+    let foreign = s
+        .finish_sync_run(theirs, orders, SyncRunStatus::Done, "{}", None, T0)
+        .await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    let foreign = s
+        .start_sync_run(theirs, Some(id), "catalog_export", T0)
+        .await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+}
+
+// ---------------------------------------------------------------- catalog cursor
+
+async fn the_catalog_cursor_is_kept_with_the_shop(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let shop = s.connect_shop(mine, &new_shop("demo"), T0).await.unwrap();
+    assert_eq!(shop.catalog_read_at_ms, None);
+
+    s.set_catalog_cursor(mine, shop.id, T0 + 1).await.unwrap();
+    assert_eq!(
+        s.get_shop(mine).await.unwrap().unwrap().catalog_read_at_ms,
+        Some(T0 + 1)
+    );
+    assert_eq!(
+        s.find_shop(shop.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .catalog_read_at_ms,
+        Some(T0 + 1)
+    );
+    let foreign = s.set_catalog_cursor(theirs, shop.id, T0 + 2).await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+
+    // New keys for the same store keep the cursor; another store is read in full.
+    let rekeyed = s
+        .connect_shop(mine, &new_shop("demo"), T0 + 3)
+        .await
+        .unwrap();
+    assert_eq!(rekeyed.catalog_read_at_ms, Some(T0 + 1));
+    let moved = s
+        .connect_shop(mine, &new_shop("other"), T0 + 4)
+        .await
+        .unwrap();
+    assert_eq!((moved.id, moved.catalog_read_at_ms), (shop.id, None));
+}
+
+// ---------------------------------------------------------------- deleting a channel
+
+async fn deleting_a_channel_removes_its_items_budgets_imports_overrides_and_runs(s: Storage) {
+    const PER_CHANNEL: [&str; 5] = [
+        "SELECT COUNT(*) FROM channel_items WHERE channel_id = $1",
+        "SELECT COUNT(*) FROM call_budgets WHERE channel_id = $1",
+        "SELECT COUNT(*) FROM channel_imports WHERE channel_id = $1",
+        "SELECT COUNT(*) FROM channel_overrides WHERE channel_id = $1",
+        "SELECT COUNT(*) FROM sync_runs WHERE channel_id = $1",
+    ];
+    let ws = workspace(&s, "me@example.com").await;
+    let doomed = channel(&s, ws, ChannelStatus::Live).await;
+    let kept = channel(&s, ws, ChannelStatus::Live).await;
+    s.upsert_catalog_items(ws, &[catalog_row("A", 1, "Apple", "{}", T0)])
+        .await
+        .unwrap();
+    s.save_product_settings(ws, "{}", T0).await.unwrap();
+    let workspace_run = s
+        .start_sync_run(ws, None, "catalog_read", T0)
+        .await
+        .unwrap();
+    for id in [doomed, kept] {
+        s.record_sent(ws, id, &sent(&["A"]), Some("1"), T0)
+            .await
+            .unwrap();
+        s.take_call_budget(ws, id, "OF01", MINUTE, T0)
+            .await
+            .unwrap();
+        s.record_import(ws, id, "1", "OF01", 1, T0).await.unwrap();
+        s.save_channel_overrides(ws, id, "{}", T0).await.unwrap();
+        s.start_sync_run(ws, Some(id), "catalog_export", T0 + 1)
+            .await
+            .unwrap();
+    }
+
+    s.delete_channel(ws, doomed).await.unwrap();
+    for sql in PER_CHANNEL {
+        assert_eq!(raw_count(&s, sql, doomed.0).await, 0, "{sql}");
+        assert_eq!(raw_count(&s, sql, kept.0).await, 1, "{sql}");
+    }
+    assert_eq!(s.catalog_count(ws).await.unwrap(), 1, "the catalog stays");
+    assert!(s.product_settings(ws).await.unwrap().is_some());
+    let runs = s.recent_sync_runs(ws, 10).await.unwrap();
+    assert_eq!(runs.len(), 2);
+    assert!(runs.iter().any(|r| r.id == workspace_run));
 }
 
 #[tokio::test]

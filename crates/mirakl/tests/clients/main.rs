@@ -1,7 +1,10 @@
 //! Integration tests of the Mirakl clients against a tiny local HTTP server.
 //! One test binary (zero2prod style) so the crate links once.
 
+mod connect;
 mod marketplace;
 mod mas;
+mod offers;
+mod offers_file;
 mod sandbox;
 mod support;

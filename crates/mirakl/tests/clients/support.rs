@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// What the server answers on one path.
@@ -44,6 +44,7 @@ impl Canned {
 /// One request as the server saw it.
 #[derive(Clone, Debug)]
 pub struct Recorded {
+    pub method: Method,
     pub path: String,
     pub query: Option<String>,
     pub headers: HeaderMap,
@@ -67,6 +68,37 @@ impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
+
+    /// The JSON body.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+
+    /// The `multipart/form-data` body, read the way a server reads it.
+    pub async fn multipart(&self) -> Vec<FormPart> {
+        let mut request = Request::new(Body::from(self.body.clone()));
+        *request.headers_mut() = self.headers.clone();
+        let mut multipart = Multipart::from_request(request, &()).await.unwrap();
+        let mut parts = Vec::new();
+        while let Some(field) = multipart.next_field().await.unwrap() {
+            parts.push(FormPart {
+                name: field.name().unwrap().to_owned(),
+                file_name: field.file_name().map(str::to_owned),
+                content_type: field.content_type().map(str::to_owned),
+                text: field.text().await.unwrap(),
+            });
+        }
+        parts
+    }
+}
+
+/// One field of a `multipart/form-data` body.
+#[derive(Clone, Debug)]
+pub struct FormPart {
+    pub name: String,
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
+    pub text: String,
 }
 
 #[derive(Clone, Default)]
@@ -102,6 +134,11 @@ impl FakeServer {
         }
     }
 
+    /// Every request the server received, oldest first.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+
     /// Every request that reached `path`, oldest first.
     pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
         self.requests
@@ -126,6 +163,7 @@ async fn answer(State(shared): State<Shared>, request: Request) -> Response {
     let body = to_bytes(body, 1 << 20).await.unwrap();
     let path = parts.uri.path().to_owned();
     shared.requests.lock().unwrap().push(Recorded {
+        method: parts.method,
         path: path.clone(),
         query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
@@ -149,4 +187,14 @@ async fn answer(State(shared): State<Shared>, request: Request) -> Response {
 pub async fn closed_port_addr() -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     listener.local_addr().unwrap()
+}
+
+/// An HTTP-date (IMF-fixdate) `seconds` from now, as a `Retry-After` header may carry.
+pub fn http_date_in(seconds: i64) -> String {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    (time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds))
+        .format(format)
+        .unwrap()
 }

@@ -11,6 +11,7 @@ mod auth;
 mod catalog;
 mod client;
 mod error;
+pub mod normalize;
 mod store_url;
 mod webhooks;
 mod wire;
@@ -23,5 +24,6 @@ pub use catalog::{
 };
 pub use client::WooClient;
 pub use error::WooError;
+pub use normalize::{NormalizeProblem, NormalizeProblemKind, catalog_items};
 pub use store_url::{StoreUrl, StoreUrlError};
 pub use webhooks::{NewWebhook, Webhook};

@@ -2,17 +2,26 @@
 //!
 //! Calls send `Accept: application/json` and the credential in `Authorization`. Mirakl may add
 //! fields at any time, so response types read only what the connector uses and ignore the rest.
+//! Account calls live here; offer imports and offer reads in [`offers`], the OF03 report in
+//! [`error_report`]. Rate limits are surfaced ([`MarketplaceError::RateLimited`]), never waited
+//! out here: the caller keeps the budgets.
+
+mod error_report;
+mod offers;
 
 use std::fmt;
 use std::time::Duration;
 
 use domain::{InstanceUrl, StoreId};
-use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::{body_excerpt, transport_failure};
+pub use self::error_report::ImportErrorLine;
+pub use self::offers::{ImportId, ImportMode, ImportStatus, LiveOffer, OfferImport, OffersPage};
+use crate::retry_after::retry_after;
+use crate::{error_message, transport_failure};
 
 /// How a call proves who it is for.
 #[derive(Clone, Copy)]
@@ -71,9 +80,16 @@ pub enum MarketplaceError {
     /// 404, with Mirakl's message.
     #[error("Mirakl found nothing there ({0}). Check the marketplace address.")]
     NotFound(String),
-    /// 429: too many calls; `Retry-After` in seconds when Mirakl sent it.
+    /// 429: too many calls. `retry_after` is the wait Mirakl asked for, from `Retry-After` in
+    /// seconds or as an HTTP date.
     #[error("Mirakl is limiting calls for this account. Try again {}.", .retry_after.map(|d| format!("in {} s", d.as_secs())).unwrap_or_else(|| "later".to_owned()))]
     RateLimited { retry_after: Option<Duration> },
+    /// Any other 4xx (typically 400): Mirakl refused what was sent, with its message. Sending the
+    /// same thing again fails the same way.
+    #[error(
+        "Mirakl refused the request (HTTP {status}: {message}). Correct the data and try again."
+    )]
+    Rejected { status: u16, message: String },
     /// 5xx and any other unexpected status, with Mirakl's message when it sent one.
     #[error("Mirakl answered HTTP {status}: {message}")]
     Server { status: u16, message: String },
@@ -91,7 +107,11 @@ impl MarketplaceError {
         match self {
             Self::RateLimited { .. } | Self::Unreachable(_) => true,
             Self::Server { status, .. } => *status >= 500,
-            Self::Unauthorized | Self::Forbidden(_) | Self::NotFound(_) | Self::Decode(_) => false,
+            Self::Unauthorized
+            | Self::Forbidden(_)
+            | Self::NotFound(_)
+            | Self::Rejected { .. }
+            | Self::Decode(_) => false,
         }
     }
 
@@ -108,6 +128,10 @@ impl MarketplaceError {
             StatusCode::TOO_MANY_REQUESTS => Self::RateLimited {
                 retry_after: retry_after(headers),
             },
+            _ if status.is_client_error() => Self::Rejected {
+                status: status.as_u16(),
+                message: error_message(status, body),
+            },
             _ => Self::Server {
                 status: status.as_u16(),
                 message: error_message(status, body),
@@ -116,36 +140,47 @@ impl MarketplaceError {
     }
 }
 
-/// Mirakl's error body is `{"message": "…", "status": 400}`; anything else is quoted.
-fn error_message(status: StatusCode, body: &[u8]) -> String {
-    #[derive(Deserialize)]
-    struct MiraklError {
-        message: Option<String>,
-    }
-    if let Ok(MiraklError {
-        message: Some(message),
-    }) = serde_json::from_slice(body)
-    {
-        return message;
-    }
-    let excerpt = body_excerpt(body);
-    if excerpt.is_empty() {
-        status.canonical_reason().unwrap_or_default().to_owned()
-    } else {
-        excerpt
-    }
+/// What a call sends after its headers.
+enum Payload {
+    None,
+    /// Serialized JSON.
+    Json(Vec<u8>),
+    Multipart(reqwest::multipart::Form),
 }
 
-/// `Retry-After` in seconds (Mirakl's documented form; an HTTP date is ignored).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(seconds))
+/// One call to the seller API: `{method} {instance}/api/{segments joined by /}`.
+struct Call<'a> {
+    method: Method,
+    /// Each one percent-encoded on its own, so an id can never change the path.
+    segments: Vec<&'a str>,
+    query: &'a [(&'a str, String)],
+    accept: &'static str,
+    payload: Payload,
+}
+
+impl<'a> Call<'a> {
+    fn get(segments: Vec<&'a str>) -> Self {
+        Self {
+            method: Method::GET,
+            segments,
+            query: &[],
+            accept: "application/json",
+            payload: Payload::None,
+        }
+    }
+
+    fn post(segments: Vec<&'a str>, payload: Payload) -> Self {
+        Self {
+            method: Method::POST,
+            payload,
+            ..Self::get(segments)
+        }
+    }
+
+    /// `METHOD /api/a/b`, for logs and messages.
+    fn describe(&self) -> String {
+        format!("{} /api/{}", self.method, self.segments.join("/"))
+    }
 }
 
 /// A client for the seller API of any instance. Cheap to clone.
@@ -168,37 +203,74 @@ impl MarketplaceClient {
         credential: Credential<'_>,
         shop_id: Option<StoreId>,
     ) -> Result<ShopAccount, MarketplaceError> {
-        self.get(instance, "account", credential, shop_id).await
+        self.call_json(instance, credential, shop_id, Call::get(vec!["account"]))
+            .await
     }
 
-    /// `GET {instance}/api/{path}[?shop_id=]`, read as JSON.
-    async fn get<T: DeserializeOwned>(
+    /// [`Self::call`], its body read as JSON.
+    async fn call_json<T: DeserializeOwned>(
         &self,
         instance: &InstanceUrl,
-        path: &str,
         credential: Credential<'_>,
         shop_id: Option<StoreId>,
+        call: Call<'_>,
     ) -> Result<T, MarketplaceError> {
+        let what = call.describe();
+        let body = self.call(instance, credential, shop_id, call).await?;
+        serde_json::from_slice(&body)
+            .map_err(|error| MarketplaceError::Decode(format!("{what}: {error}")))
+    }
+
+    /// Sends `call` with the credential and `shop_id`; the body of a success, or the error
+    /// any other status maps to.
+    async fn call(
+        &self,
+        instance: &InstanceUrl,
+        credential: Credential<'_>,
+        shop_id: Option<StoreId>,
+        call: Call<'_>,
+    ) -> Result<Vec<u8>, MarketplaceError> {
         // A credential no header can carry could never be accepted by Mirakl.
         let authorization = credential
             .header_value()
             .ok_or(MarketplaceError::Unauthorized)?;
-        let mut url = instance.api(path);
-        if let Some(shop_id) = shop_id {
-            url.query_pairs_mut()
-                .append_pair("shop_id", &shop_id.to_string());
+        let mut url = instance.api("");
+        url.path_segments_mut()
+            .expect("an instance URL is http(s), so it has a path")
+            .pop_if_empty()
+            .extend(&call.segments);
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (name, value) in call.query {
+                pairs.append_pair(name, value);
+            }
+            if let Some(shop_id) = shop_id {
+                pairs.append_pair("shop_id", &shop_id.to_string());
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
         }
 
-        let response = self
+        let what = call.describe();
+        let request = self
             .http
-            .get(url)
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(AUTHORIZATION, authorization)
+            .request(call.method, url)
+            .header(ACCEPT, HeaderValue::from_static(call.accept))
+            .header(AUTHORIZATION, authorization);
+        let request = match call.payload {
+            Payload::None => request,
+            Payload::Json(body) => request
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body),
+            Payload::Multipart(form) => request.multipart(form),
+        };
+        let response = request
             .send()
             .await
             .map_err(|error| MarketplaceError::from_transport(&error))?;
         let status = response.status();
-        tracing::debug!(%instance, path, shop_id = shop_id.map(StoreId::get), status = status.as_u16(), "Mirakl seller API answered");
+        tracing::debug!(%instance, call = what, shop_id = shop_id.map(StoreId::get), status = status.as_u16(), "Mirakl seller API answered");
         let headers = response.headers().clone();
         let body = response
             .bytes()
@@ -207,8 +279,7 @@ impl MarketplaceClient {
         if !status.is_success() {
             return Err(MarketplaceError::from_status(status, &headers, &body));
         }
-        serde_json::from_slice(&body)
-            .map_err(|error| MarketplaceError::Decode(format!("GET /api/{path}: {error}")))
+        Ok(body.into())
     }
 }
 
@@ -231,16 +302,25 @@ mod tests {
     }
 
     #[test]
-    fn error_messages_prefer_mirakls_message_field() {
-        let body = br#"{"message":"Shop 7 is not granted","status":403}"#;
-        assert_eq!(
-            error_message(StatusCode::FORBIDDEN, body),
-            "Shop 7 is not granted"
+    fn only_rate_limits_outages_and_server_errors_are_retryable() {
+        let headers = HeaderMap::new();
+        let status = |code: u16| {
+            MarketplaceError::from_status(
+                StatusCode::from_u16(code).unwrap(),
+                &headers,
+                br#"{"message":"Error with field offers.price","status":400}"#,
+            )
+        };
+        let rejected = status(400);
+        assert!(
+            matches!(rejected, MarketplaceError::Rejected { status: 400, ref message } if message == "Error with field offers.price"),
+            "{rejected:?}"
         );
-        assert_eq!(error_message(StatusCode::BAD_GATEWAY, b""), "Bad Gateway");
-        assert_eq!(
-            error_message(StatusCode::BAD_GATEWAY, b"<h1>oops</h1>"),
-            "<h1>oops</h1>"
-        );
+        assert!(!rejected.is_retryable());
+        assert!(!status(422).is_retryable());
+        assert!(status(429).is_retryable());
+        assert!(status(500).is_retryable());
+        assert!(status(503).is_retryable());
+        assert!(!status(302).is_retryable(), "a redirect is never followed");
     }
 }

@@ -1,0 +1,179 @@
+//! The one place an offer is written the way Mirakl reads it: a line of the OF01 CSV file
+//! ([`write_offers_csv`]) or an OF24 JSON offer ([`offer_json`]).
+//!
+//! Both carry the same fields, so an offer sent either way ends up the same on Mirakl. Fields
+//! an [`OfferLine`] does not hold (logistic class, lead time, …) take Mirakl's defaults.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+/// The OF01 columns, in the order [`write_offers_csv`] writes them.
+const COLUMNS: [&str; 11] = [
+    "sku",
+    "product-id",
+    "product-id-type",
+    "description",
+    "price",
+    "quantity",
+    "state",
+    "discount-price",
+    "discount-start-date",
+    "discount-end-date",
+    "update-delete",
+];
+
+/// What an import does with the offer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UpdateDelete {
+    /// Create the offer or update it.
+    #[default]
+    Update,
+    /// Remove the offer from the marketplace.
+    Delete,
+}
+
+impl UpdateDelete {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Update => "update",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// One offer as Mirakl imports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfferLine {
+    /// The seller's SKU (Mirakl's `shop_sku`).
+    pub sku: String,
+    /// The product the offer sells, e.g. an EAN.
+    pub product_id: String,
+    /// How `product_id` is to be read: `SKU`, `EAN`, … (operator-defined).
+    pub product_id_type: String,
+    pub description: String,
+    /// A decimal with a dot, e.g. `"19.90"`.
+    pub price: String,
+    pub quantity: i64,
+    /// The condition code from OF61, e.g. `"11"`.
+    pub state: String,
+    /// A decimal with a dot.
+    pub discount_price: Option<String>,
+    /// ISO 8601 UTC, e.g. `"2026-03-01T00:00:00Z"`.
+    pub discount_start: Option<String>,
+    /// ISO 8601 UTC.
+    pub discount_end: Option<String>,
+    pub update_delete: UpdateDelete,
+}
+
+/// Writes the OF01 file: a header row, then one row per offer, `;`-separated, values quoted only
+/// when they hold `;`, a quote or a line break. Rows go out as they come, through a small
+/// buffer, so a file of any size takes constant memory.
+///
+/// Returns the number of bytes written.
+pub fn write_offers_csv<W: Write>(
+    lines: impl IntoIterator<Item = OfferLine>,
+    out: W,
+) -> io::Result<u64> {
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .quote_style(csv::QuoteStyle::Necessary)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(CountingWriter {
+            inner: out,
+            bytes: 0,
+        });
+    writer.write_record(COLUMNS).map_err(into_io)?;
+    for line in lines {
+        let quantity = line.quantity.to_string();
+        writer
+            .write_record([
+                line.sku.as_str(),
+                &line.product_id,
+                &line.product_id_type,
+                &line.description,
+                &line.price,
+                &quantity,
+                &line.state,
+                line.discount_price.as_deref().unwrap_or_default(),
+                line.discount_start.as_deref().unwrap_or_default(),
+                line.discount_end.as_deref().unwrap_or_default(),
+                line.update_delete.as_str(),
+            ])
+            .map_err(into_io)?;
+    }
+    let counted = writer
+        .into_inner()
+        .map_err(|error| io::Error::new(error.error().kind(), error.to_string()))?;
+    Ok(counted.bytes)
+}
+
+/// The offer as an OF24 JSON object.
+///
+/// OF24 replaces the whole offer: a field left out is reset on Mirakl (quantity to 0, the
+/// discount cleared). So every field is written, `null` where there is no value.
+pub fn offer_json(line: &OfferLine) -> Value {
+    let discount = match &line.discount_price {
+        Some(price) => json!({
+            "price": decimal(price),
+            "start_date": line.discount_start,
+            "end_date": line.discount_end,
+        }),
+        None => Value::Null,
+    };
+    json!({
+        "shop_sku": line.sku,
+        "product_id": line.product_id,
+        "product_id_type": line.product_id_type,
+        "description": line.description,
+        "price": decimal(&line.price),
+        "quantity": line.quantity,
+        "state_code": line.state,
+        "discount": discount,
+        "update_delete": line.update_delete.as_str(),
+    })
+}
+
+/// A decimal as a JSON number, as OF24 documents prices; a value that is no number is sent as
+/// written so that Mirakl's refusal names it.
+fn decimal(text: &str) -> Value {
+    text.parse::<serde_json::Number>()
+        .map_or_else(|_| Value::String(text.to_owned()), Value::Number)
+}
+
+/// A csv error while writing is an I/O error of `out` or a bug in this module.
+fn into_io(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(error) => error,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Counts what reaches the underlying writer.
+struct CountingWriter<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.bytes += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_price_that_is_no_number_is_sent_as_written() {
+        assert_eq!(decimal("19.90"), json!(19.9));
+        assert_eq!(decimal("19,90"), json!("19,90"));
+    }
+}

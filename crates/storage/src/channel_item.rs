@@ -1,0 +1,520 @@
+//! What each channel last received of each SKU and where it stands (F4): the content hash of
+//! the last send (so only what changed is sent again), the import that carried it, and the
+//! state the Products page shows. Writes that add rows answer `NotFound` for a channel of
+//! another workspace; updates of listed SKUs there simply find nothing.
+//!
+//! How a row moves:
+//! - [`Storage::record_sent`]: `sent` (waiting for its import) or `live` (applied at once);
+//! - [`Storage::record_import_result`]: the import's `sent` rows become `live` or `error`;
+//! - [`Storage::record_item_errors`]: `error` before sending (no price, no GTIN);
+//! - [`Storage::forget_sent_hashes`]: `waiting`, to be sent again;
+//! - [`Storage::mark_removed`]: `removed` from the channel.
+//!
+//! A catalog item without a row has never been sent: it is waiting.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use domain::{ChannelId, WorkspaceId};
+
+use crate::batch::{BATCH_ROWS, Batch, last_of_each, sku_chunks};
+use crate::{Storage, StorageError};
+
+/// Where an item stands on a channel; the names are the words the Products page shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ItemState {
+    /// Not sent yet, or to be sent again.
+    Waiting,
+    /// Sent in an import whose result has not come back.
+    Sent,
+    /// Accepted by the channel.
+    Live,
+    /// Refused, by the channel or before sending; the row's error says why.
+    Error,
+    /// Taken off the channel.
+    Removed,
+}
+
+impl ItemState {
+    pub const ALL: [ItemState; 5] = [
+        Self::Waiting,
+        Self::Sent,
+        Self::Live,
+        Self::Error,
+        Self::Removed,
+    ];
+
+    /// The stored name, also the word shown to the seller.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Sent => "sent",
+            Self::Live => "live",
+            Self::Error => "error",
+            Self::Removed => "removed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl fmt::Display for ItemState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelItem {
+    pub sku: String,
+    /// The content hash of what the channel last received; `None` when it must be sent again.
+    pub sent_hash: Option<Vec<u8>>,
+    pub state: ItemState,
+    pub error: Option<String>,
+    /// The channel's import that carried the last send, if it came in one.
+    pub import_id: Option<String>,
+    pub sent_at_ms: Option<i64>,
+    /// When the channel last accepted it.
+    pub live_at_ms: Option<i64>,
+    pub updated_at_ms: i64,
+}
+
+/// What [`Storage::record_import_result`] did with the import's rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct ImportOutcomeCounts {
+    pub live: u64,
+    pub errors: u64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChannelItemRow {
+    sku: String,
+    sent_hash: Option<Vec<u8>>,
+    state: String,
+    error: Option<String>,
+    import_id: Option<String>,
+    sent_at_ms: Option<i64>,
+    live_at_ms: Option<i64>,
+    updated_at_ms: i64,
+}
+
+impl TryFrom<ChannelItemRow> for ChannelItem {
+    type Error = StorageError;
+
+    fn try_from(row: ChannelItemRow) -> Result<Self, StorageError> {
+        let state = ItemState::parse(&row.state).ok_or_else(|| {
+            StorageError::Corrupt(format!("channel item {}: state {:?}", row.sku, row.state))
+        })?;
+        Ok(ChannelItem {
+            sku: row.sku,
+            sent_hash: row.sent_hash,
+            state,
+            error: row.error,
+            import_id: row.import_id,
+            sent_at_ms: row.sent_at_ms,
+            live_at_ms: row.live_at_ms,
+            updated_at_ms: row.updated_at_ms,
+        })
+    }
+}
+
+/// `SELECT <every column of ChannelItemRow> FROM channel_items WHERE <condition>`.
+macro_rules! select_channel_items_where {
+    ($condition:literal) => {
+        concat!(
+            "SELECT sku, sent_hash, state, error, import_id, sent_at_ms, live_at_ms, updated_at_ms ",
+            "FROM channel_items WHERE ",
+            $condition
+        )
+    };
+}
+
+/// Proves the channel is in the workspace before rows are added to it: an upsert alone would
+/// quietly skip a foreign channel's existing rows while failing on its new ones.
+const CHANNEL_IN_WORKSPACE: &str =
+    "SELECT COUNT(*) FROM channels WHERE workspace_id = $1 AND id = $2";
+
+/// $3 and $4 the first and last SKU of the chunk (see `batch`).
+const ITEMS_FOR: Batch = Batch {
+    head: select_channel_items_where!(
+        "workspace_id = $1 AND channel_id = $2 AND sku BETWEEN $3 AND $4 AND sku IN ("
+    ),
+    row: "?",
+    tail: ") ORDER BY sku",
+    fixed: 4,
+};
+
+/// $3 state, $4 import id, $5 now, $6 now when live at once (else NULL, keeping the last time).
+const UPSERT_SENT: Batch = Batch {
+    head: "INSERT INTO channel_items (workspace_id, channel_id, sku, sent_hash, state, error, \
+           import_id, sent_at_ms, live_at_ms, updated_at_ms) VALUES ",
+    row: "($1, $2, ?, ?, $3, NULL, $4, $5, $6, $5)",
+    tail: " ON CONFLICT (channel_id, sku) DO UPDATE SET \
+             sent_hash = excluded.sent_hash, state = excluded.state, error = NULL, \
+             import_id = excluded.import_id, sent_at_ms = excluded.sent_at_ms, \
+             live_at_ms = COALESCE(excluded.live_at_ms, channel_items.live_at_ms), \
+             updated_at_ms = excluded.updated_at_ms \
+           WHERE channel_items.workspace_id = excluded.workspace_id",
+    fixed: 6,
+};
+
+/// $3 error state, $4 now. The last send's times stay: the channel may still show it.
+const UPSERT_ERRORS: Batch = Batch {
+    head: "INSERT INTO channel_items (workspace_id, channel_id, sku, sent_hash, state, error, \
+           import_id, sent_at_ms, live_at_ms, updated_at_ms) VALUES ",
+    row: "($1, $2, ?, NULL, $3, ?, NULL, NULL, NULL, $4)",
+    tail: " ON CONFLICT (channel_id, sku) DO UPDATE SET \
+             sent_hash = NULL, state = excluded.state, error = excluded.error, import_id = NULL, \
+             updated_at_ms = excluded.updated_at_ms \
+           WHERE channel_items.workspace_id = excluded.workspace_id",
+    fixed: 4,
+};
+
+/// Puts listed rows in state $3 at $4 without their hash: `waiting` (sent again next time) or
+/// `removed` (sent in full if the item comes back). $5 and $6 bound the chunk's SKUs.
+const SET_STATE_UNSENT: Batch = Batch {
+    head: "UPDATE channel_items SET sent_hash = NULL, state = $3, error = NULL, import_id = NULL, \
+           updated_at_ms = $4 WHERE workspace_id = $1 AND channel_id = $2 \
+           AND sku BETWEEN $5 AND $6 AND sku IN (",
+    row: "?",
+    tail: ")",
+    fixed: 6,
+};
+
+/// One message per SKU, in the order the SKUs first appear; several messages for one SKU (an
+/// error report may have a line per problem) are joined with "; ".
+fn messages_by_sku(errors: &[(String, String)]) -> Vec<(&str, String)> {
+    let mut merged: Vec<(&str, String)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (sku, message) in errors {
+        match index.get(sku.as_str()) {
+            Some(&i) => {
+                merged[i].1.push_str("; ");
+                merged[i].1.push_str(message);
+            }
+            None => {
+                index.insert(sku, merged.len());
+                merged.push((sku, message.clone()));
+            }
+        }
+    }
+    merged
+}
+
+impl Storage {
+    /// The channel's rows for these SKUs (a page of catalog items, typically up to 1,000), in
+    /// SKU order. SKUs without a row are left out: they are waiting.
+    pub async fn channel_items_for(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        skus: &[String],
+    ) -> Result<Vec<ChannelItem>, StorageError> {
+        let mut items = Vec::with_capacity(skus.len());
+        for chunk in sku_chunks(skus) {
+            let sql = ITEMS_FOR.sql(chunk.len());
+            let rows = on_reader!(self, |p| {
+                let mut query = sqlx::query_as::<_, ChannelItemRow>(sql)
+                    .bind(ws.0)
+                    .bind(channel.0)
+                    .bind(chunk[0])
+                    .bind(chunk[chunk.len() - 1]);
+                for sku in &chunk {
+                    query = query.bind(*sku);
+                }
+                query.fetch_all(p).await
+            })?;
+            for row in rows {
+                items.push(ChannelItem::try_from(row)?);
+            }
+        }
+        Ok(items)
+    }
+
+    /// Up to `limit` of the channel's rows after `after_sku` (from the first without it), in
+    /// SKU order: for reconciliation, which walks everything the channel was sent.
+    pub async fn channel_items_page(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        after_sku: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ChannelItem>, StorageError> {
+        const SQL: &str = select_channel_items_where!(
+            "workspace_id = $1 AND channel_id = $2 AND sku > $3 ORDER BY sku LIMIT $4"
+        );
+        // SKUs are never empty, so '' comes before the first one.
+        let rows = on_reader!(self, |p| sqlx::query_as::<_, ChannelItemRow>(SQL)
+            .bind(ws.0)
+            .bind(channel.0)
+            .bind(after_sku.unwrap_or(""))
+            .bind(limit.max(0))
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(ChannelItem::try_from).collect()
+    }
+
+    /// Records that the channel received these items (SKU, content hash), in one transaction:
+    /// with an `import_id` they are `sent` until the import's result comes back
+    /// ([`Storage::record_import_result`]); without one the channel applied them at once
+    /// (Mirakl Connect) and they are `live`. Any earlier error is cleared. If a SKU is listed
+    /// twice the last one wins. `NotFound` if the channel is not in the workspace.
+    pub async fn record_sent(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        items: &[(String, Vec<u8>)],
+        import_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        let items = last_of_each(items, |(sku, _)| sku);
+        if items.is_empty() {
+            return Ok(());
+        }
+        let (state, live_at) = match import_id {
+            Some(_) => (ItemState::Sent, None),
+            None => (ItemState::Live, Some(now_ms)),
+        };
+        in_transaction!(self, |tx| {
+            let channels: i64 = sqlx::query_scalar(CHANNEL_IN_WORKSPACE)
+                .bind(ws.0)
+                .bind(channel.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            if channels == 0 {
+                return Err(StorageError::NotFound);
+            }
+            for chunk in items.chunks(BATCH_ROWS) {
+                let mut upsert = sqlx::query(UPSERT_SENT.sql(chunk.len()))
+                    .bind(ws.0)
+                    .bind(channel.0)
+                    .bind(state.as_str())
+                    .bind(import_id)
+                    .bind(now_ms)
+                    .bind(live_at);
+                for (sku, hash) in chunk {
+                    upsert = upsert.bind(sku).bind(hash.as_slice());
+                }
+                upsert
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StorageError::on_write("channel_items_pkey"))?;
+            }
+        });
+        Ok(())
+    }
+
+    /// The result of an import (OF02/P42 finished, OF03/P44 read), in one transaction: the
+    /// import's rows named in `errors` (SKU, message) become `error` with their message, the
+    /// import's other rows become `live`. Only rows whose last send is still that import's
+    /// (`sent`, or already settled by an earlier call) are touched, so recording the same result
+    /// twice changes nothing and a SKU sent again since is left alone. Their hash is kept: the
+    /// same content would fail again; [`Storage::forget_sent_hashes`] sends it anyway.
+    pub async fn record_import_result(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        import_id: &str,
+        errors: &[(String, String)],
+        now_ms: i64,
+    ) -> Result<ImportOutcomeCounts, StorageError> {
+        // One row per statement, the statement prepared once and reused: each SKU has its own
+        // message, and a join with a `VALUES` list is planned as a scan of the channel's rows
+        // (SQLite walks the import's index; PostgreSQL does so while its statistics are stale).
+        const ERROR: &str = "UPDATE channel_items SET state = $4, error = $5, updated_at_ms = $6 \
+             WHERE workspace_id = $1 AND channel_id = $2 AND sku = $3 AND import_id = $7 \
+               AND state IN ($4, $8, $9)";
+        // `live_at_ms` is kept when the row is live already: a repeated call, not a new success.
+        const LIVE: &str = "UPDATE channel_items SET state = $4, error = NULL, \
+               live_at_ms = CASE WHEN state = $4 THEN live_at_ms ELSE $5 END, updated_at_ms = $5 \
+             WHERE workspace_id = $1 AND channel_id = $2 AND import_id = $3 AND state IN ($4, $6)";
+        let errors = messages_by_sku(errors);
+        Ok(in_transaction!(self, |tx| {
+            let mut counts = ImportOutcomeCounts::default();
+            for (sku, message) in &errors {
+                counts.errors += sqlx::query(ERROR)
+                    .bind(ws.0)
+                    .bind(channel.0)
+                    .bind(*sku)
+                    .bind(ItemState::Error.as_str())
+                    .bind(message)
+                    .bind(now_ms)
+                    .bind(import_id)
+                    .bind(ItemState::Sent.as_str())
+                    .bind(ItemState::Live.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            counts.live = sqlx::query(LIVE)
+                .bind(ws.0)
+                .bind(channel.0)
+                .bind(import_id)
+                .bind(ItemState::Live.as_str())
+                .bind(now_ms)
+                .bind(ItemState::Sent.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            counts
+        }))
+    }
+
+    /// Errors found before sending (no price, no GTIN), in one transaction: the items become
+    /// `error` with their message (several for one SKU are joined with "; ") and lose their hash,
+    /// so they are sent once fixed. `NotFound` if the channel is not in the workspace.
+    pub async fn record_item_errors(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        errors: &[(String, String)],
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        let errors = messages_by_sku(errors);
+        if errors.is_empty() {
+            return Ok(());
+        }
+        in_transaction!(self, |tx| {
+            let channels: i64 = sqlx::query_scalar(CHANNEL_IN_WORKSPACE)
+                .bind(ws.0)
+                .bind(channel.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            if channels == 0 {
+                return Err(StorageError::NotFound);
+            }
+            for chunk in errors.chunks(BATCH_ROWS) {
+                let mut upsert = sqlx::query(UPSERT_ERRORS.sql(chunk.len()))
+                    .bind(ws.0)
+                    .bind(channel.0)
+                    .bind(ItemState::Error.as_str())
+                    .bind(now_ms);
+                for (sku, message) in chunk {
+                    upsert = upsert.bind(*sku).bind(message);
+                }
+                upsert
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StorageError::on_write("channel_items_pkey"))?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Reconciliation found the channel differs from what was sent: these items go back to
+    /// `waiting` without a hash, so the next export sends them again. Returns how many rows
+    /// changed (SKUs without a row are waiting already).
+    pub async fn forget_sent_hashes(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        skus: &[String],
+        now_ms: i64,
+    ) -> Result<u64, StorageError> {
+        self.set_items_unsent(ws, channel, skus, ItemState::Waiting, now_ms)
+            .await
+    }
+
+    /// These items were taken off the channel (deleted there, or the catalog item is gone).
+    /// SKUs without a row are skipped: the channel never had them.
+    pub async fn mark_removed(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        skus: &[String],
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.set_items_unsent(ws, channel, skus, ItemState::Removed, now_ms)
+            .await?;
+        Ok(())
+    }
+
+    /// Runs [`SET_STATE_UNSENT`] over `skus` in one transaction; returns the rows changed.
+    async fn set_items_unsent(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        skus: &[String],
+        state: ItemState,
+        now_ms: i64,
+    ) -> Result<u64, StorageError> {
+        let chunks = sku_chunks(skus);
+        if chunks.is_empty() {
+            return Ok(0);
+        }
+        Ok(in_transaction!(self, |tx| {
+            let mut changed = 0;
+            for chunk in &chunks {
+                let mut query = sqlx::query(SET_STATE_UNSENT.sql(chunk.len()))
+                    .bind(ws.0)
+                    .bind(channel.0)
+                    .bind(state.as_str())
+                    .bind(now_ms)
+                    .bind(chunk[0])
+                    .bind(chunk[chunk.len() - 1]);
+                for sku in chunk {
+                    query = query.bind(*sku);
+                }
+                changed += query.execute(&mut *tx).await?.rows_affected();
+            }
+            changed
+        }))
+    }
+
+    /// How many of the channel's rows are in each state, every state listed (in
+    /// [`ItemState::ALL`] order) even at zero. Catalog items without a row are not counted
+    /// here: they are waiting too (see [`Storage::catalog_count`]).
+    pub async fn item_state_counts(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+    ) -> Result<Vec<(ItemState, i64)>, StorageError> {
+        const SQL: &str = "SELECT state, COUNT(*) FROM channel_items \
+             WHERE workspace_id = $1 AND channel_id = $2 GROUP BY state";
+        let rows: Vec<(String, i64)> = on_reader!(self, |p| sqlx::query_as(SQL)
+            .bind(ws.0)
+            .bind(channel.0)
+            .fetch_all(p)
+            .await)?;
+        let mut counts = ItemState::ALL.map(|state| (state, 0));
+        for (state, count) in rows {
+            let state = ItemState::parse(&state).ok_or_else(|| {
+                StorageError::Corrupt(format!("channel {channel}: item state {state:?}"))
+            })?;
+            counts[state as usize].1 = count;
+        }
+        Ok(counts.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip_through_their_names() {
+        for (i, state) in ItemState::ALL.into_iter().enumerate() {
+            assert_eq!(ItemState::parse(state.as_str()), Some(state));
+            assert_eq!(state as usize, i, "ALL is in declaration order");
+        }
+        assert_eq!(ItemState::parse("pending"), None);
+    }
+
+    #[test]
+    fn messages_of_one_sku_are_joined() {
+        let errors = [
+            ("a".to_owned(), "no price".to_owned()),
+            ("b".to_owned(), "no GTIN".to_owned()),
+            ("a".to_owned(), "no stock".to_owned()),
+        ];
+        assert_eq!(
+            messages_by_sku(&errors),
+            [
+                ("a", "no price; no stock".to_owned()),
+                ("b", "no GTIN".to_owned())
+            ]
+        );
+    }
+}

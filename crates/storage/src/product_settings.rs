@@ -1,0 +1,84 @@
+//! Product settings (F3): saved per workspace, overridable per channel. Both are JSON text whose
+//! shape belongs to the caller; storage keeps them as given. Overrides live in a table of their
+//! own (not a NULL channel in one table: NULLs in unique constraints differ between engines).
+
+use domain::{ChannelId, WorkspaceId};
+
+use crate::error::found;
+use crate::{Storage, StorageError};
+
+impl Storage {
+    /// The workspace's saved product settings (JSON), or `None` until the seller saves them.
+    pub async fn product_settings(&self, ws: WorkspaceId) -> Result<Option<String>, StorageError> {
+        const SQL: &str = "SELECT data FROM product_settings WHERE workspace_id = $1";
+        Ok(on_reader!(self, |p| sqlx::query_scalar(SQL)
+            .bind(ws.0)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// Saves the workspace's product settings (JSON), replacing earlier ones. `NotFound` if
+    /// the workspace does not exist.
+    pub async fn save_product_settings(
+        &self,
+        ws: WorkspaceId,
+        json: &str,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        const SQL: &str = "INSERT INTO product_settings (workspace_id, data, updated_at_ms) \
+             VALUES ($1, $2, $3) \
+             ON CONFLICT (workspace_id) DO UPDATE SET \
+               data = excluded.data, updated_at_ms = excluded.updated_at_ms";
+        on_writer!(self, |p| sqlx::query(SQL)
+            .bind(ws.0)
+            .bind(json)
+            .bind(now_ms)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))
+        .map_err(StorageError::on_write("product_settings_pkey"))?;
+        Ok(())
+    }
+
+    /// The channel's overrides of the product settings (JSON), or `None` if it has none (or is
+    /// not in the workspace).
+    pub async fn channel_overrides(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+    ) -> Result<Option<String>, StorageError> {
+        const SQL: &str =
+            "SELECT data FROM channel_overrides WHERE workspace_id = $1 AND channel_id = $2";
+        Ok(on_reader!(self, |p| sqlx::query_scalar(SQL)
+            .bind(ws.0)
+            .bind(channel.0)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// Saves the channel's overrides (JSON), replacing earlier ones. `NotFound` if the channel
+    /// is not in the workspace.
+    pub async fn save_channel_overrides(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        json: &str,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        const SQL: &str = "INSERT INTO channel_overrides \
+             (channel_id, workspace_id, data, updated_at_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (channel_id) DO UPDATE SET \
+               data = excluded.data, updated_at_ms = excluded.updated_at_ms \
+             WHERE channel_overrides.workspace_id = excluded.workspace_id";
+        let rows = on_writer!(self, |p| sqlx::query(SQL)
+            .bind(channel.0)
+            .bind(ws.0)
+            .bind(json)
+            .bind(now_ms)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))
+        .map_err(StorageError::on_write("channel_overrides_pkey"))?;
+        found(rows)
+    }
+}
