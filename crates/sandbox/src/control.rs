@@ -1,6 +1,7 @@
 //! The sandbox's own pages (`/sandbox`, `/sandbox/mailbox`) and its JSON control API
-//! (`/sandbox/api/…`), through which tests and benchmarks observe and steer the emulators
-//! (the WooCommerce part of it lives in `woo::control`).
+//! (`/sandbox/api/…`), through which tests and benchmarks observe and steer the emulators: call
+//! counts, token lifetimes, call budgets and faults here; the WooCommerce, marketplace and
+//! Connect parts in `woo::control`, `marketplace::control` and `connect`.
 //! Secrets (passwords, client secrets, tokens) never appear here.
 
 use std::time::{Duration, SystemTime};
@@ -14,9 +15,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::Sandbox;
+use crate::gate::{Faults, scale_problem};
 use crate::page;
 use crate::world::{GrantKind, ShopState, World};
+use crate::{Sandbox, marketplace};
 
 pub fn router() -> Router<Sandbox> {
     Router::new()
@@ -26,6 +28,8 @@ pub fn router() -> Router<Sandbox> {
         .route("/sandbox/api/calls", get(calls))
         .route("/sandbox/api/mas/revoke-grants", post(revoke_grants))
         .route("/sandbox/api/mas/token-lifetimes", post(token_lifetimes))
+        .route("/sandbox/api/budgets", post(budgets))
+        .route("/sandbox/api/faults", post(faults))
 }
 
 struct WooStoreLine {
@@ -44,6 +48,7 @@ struct MarketplaceLine {
     instance: String,
     base_url: String,
     stores: String,
+    catalog_products: usize,
 }
 
 #[derive(Template)]
@@ -55,7 +60,10 @@ struct OverviewPage {
     token_url: String,
     marketplaces: Vec<MarketplaceLine>,
     woo_stores: Vec<WooStoreLine>,
+    connect_url: String,
     companies: Vec<String>,
+    budgets: String,
+    faults: String,
     users: Vec<String>,
     clients: Vec<String>,
     mail_count: usize,
@@ -93,11 +101,35 @@ async fn overview(State(sandbox): State<Sandbox>) -> Response {
             stores: marketplace
                 .stores
                 .values()
-                .map(|store| format!("{} ({})", store.name, store.shop_id))
+                .map(|store| {
+                    format!(
+                        "{} ({}): {} offers",
+                        store.name,
+                        store.shop_id,
+                        store.offers.len()
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
+            catalog_products: marketplace.catalog.len(),
         })
         .collect();
+    let scale = world.gate.scale();
+    let budgets = if scale == 0.0 {
+        "off".to_owned()
+    } else {
+        format!("on, scale {scale} (1 = Mirakl's documented call frequencies)")
+    };
+    let faults = world.gate.faults();
+    let faults = if faults == Faults::default() {
+        "none".to_owned()
+    } else {
+        format!(
+            "{}% of catalog calls answered 500, {}% answered 429",
+            faults.error_rate * 100.0,
+            faults.rate_limit_rate * 100.0
+        )
+    };
     page::render(
         StatusCode::OK,
         &OverviewPage {
@@ -120,11 +152,21 @@ async fn overview(State(sandbox): State<Sandbox>) -> Response {
                     down: store.down,
                 })
                 .collect(),
+            connect_url: world.url("/connect/api"),
             companies: world
                 .companies
                 .values()
-                .map(|company| format!("{} ({})", company.name, company.id))
+                .map(|company| {
+                    format!(
+                        "{} ({}): {} catalog products",
+                        company.name,
+                        company.id,
+                        company.products.len()
+                    )
+                })
                 .collect(),
+            budgets,
+            faults,
             users: world.users.iter().map(|user| user.email.clone()).collect(),
             clients: world
                 .clients
@@ -249,7 +291,13 @@ fn state_view(world: &World) -> serde_json::Value {
     let companies: Vec<_> = world
         .companies
         .values()
-        .map(|company| json!({ "id": company.id, "name": company.name }))
+        .map(|company| {
+            json!({
+                "id": company.id,
+                "name": company.name,
+                "connect_products": company.products.len(),
+            })
+        })
         .collect();
     json!({
         "users": users,
@@ -262,8 +310,11 @@ fn state_view(world: &World) -> serde_json::Value {
             .values()
             .map(|store| crate::woo::control::state_view(store, &world.public_url))
             .collect::<Vec<_>>(),
+        "offers": marketplace::control::state_view(world),
         "grants": world.grants.live_grant_count(),
         "mails": world.mailbox.len(),
+        "budget_scale": world.gate.scale(),
+        "faults": world.gate.faults(),
     })
 }
 
@@ -311,6 +362,33 @@ async fn token_lifetimes(
         "refresh_seconds": request.refresh_seconds,
     }))
     .into_response()
+}
+
+fn refused(message: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "message": message }))).into_response()
+}
+
+#[derive(Deserialize)]
+struct Budgets {
+    scale: f64,
+}
+
+/// `POST /sandbox/api/budgets {scale}`: see `Sandbox::set_budget_scale`.
+async fn budgets(State(sandbox): State<Sandbox>, Json(request): Json<Budgets>) -> Response {
+    if let Some(problem) = scale_problem(request.scale) {
+        return refused(problem);
+    }
+    sandbox.set_budget_scale(request.scale);
+    Json(json!({ "scale": request.scale })).into_response()
+}
+
+/// `POST /sandbox/api/faults {error_rate, rate_limit_rate}`: see `Sandbox::set_faults`.
+async fn faults(State(sandbox): State<Sandbox>, Json(request): Json<Faults>) -> Response {
+    if let Some(problem) = request.problem() {
+        return refused(problem);
+    }
+    sandbox.set_faults(request);
+    Json(request).into_response()
 }
 
 fn fragments(body: &str) -> Vec<Fragment> {

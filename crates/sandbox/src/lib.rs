@@ -2,13 +2,17 @@
 //! from their published contracts, so the demo and every test run without an outside account.
 //!
 //! It owns the emulated Mirakl Authentication System (`/mas`), the marketplace seller API
-//! (`/mmp/{instance}/api`), WooCommerce stores (`/woo/{store}`), and its own pages and control
-//! API (`/sandbox`). All of its state lives in memory behind one mutex; it never touches the
-//! connector's storage. WooCommerce webhooks leave through a queue (`woo::delivery`).
+//! (`/mmp/{instance}/api`), the Mirakl Connect seller API (`/connect/api`), WooCommerce stores
+//! (`/woo/{store}`), and its own pages and control API (`/sandbox`). All of its state lives in
+//! memory behind one mutex; it never touches the connector's storage. WooCommerce webhooks
+//! leave through a queue (`woo::delivery`). Mirakl's call budgets and injected faults are
+//! `gate`'s.
 
+mod connect;
 mod control;
 mod entropy;
 mod form;
+mod gate;
 mod jwt;
 mod mail;
 mod marketplace;
@@ -25,7 +29,10 @@ use axum::Router;
 use axum::middleware::from_fn_with_state;
 use tower_http::limit::RequestBodyLimitLayer;
 
+pub use gate::Faults;
 pub use mail::Mail;
+pub use marketplace::catalog::corrected_gtin;
+pub use marketplace::control::MarketplaceControlError;
 pub use woo::control::{
     WooControlError, WooKeyInfo, WooStoreCreated, WooWebhookInfo, WooWebhookStatus,
 };
@@ -52,11 +59,15 @@ pub struct SandboxConfig {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub code_ttl: Duration,
+    /// Mirakl's call budgets (429 + `Retry-After` past the documented call frequency), scaled:
+    /// 1.0 is the documented budget, 0.001 turns a minute into 60 ms, 0.0 (the default) is off.
+    pub budget_scale: f64,
 }
 
 impl SandboxConfig {
     /// The defaults: demo data seeded, no redirect URI, access tokens of 3599 s (the lifetime
-    /// Mirakl's documented token response shows), refresh tokens of 30 days, codes of 10 minutes.
+    /// Mirakl's documented token response shows), refresh tokens of 30 days, codes of 10
+    /// minutes, call budgets off.
     pub fn new(public_url: url::Url) -> Self {
         Self {
             public_url,
@@ -65,6 +76,7 @@ impl SandboxConfig {
             access_token_ttl: Duration::from_secs(3599),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             code_ttl: Duration::from_secs(600),
+            budget_scale: 0.0,
         }
     }
 }
@@ -77,16 +89,21 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// # Panics
+    /// When `config.budget_scale` is negative or not a number.
     pub fn new(config: SandboxConfig) -> Sandbox {
+        if let Some(problem) = gate::scale_problem(config.budget_scale) {
+            panic!("{problem}");
+        }
         let lifetimes = Lifetimes {
             access: config.access_token_ttl,
             refresh: config.refresh_token_ttl,
             code: config.code_ttl,
         };
-        let mut world = World::new(config.public_url, lifetimes);
+        let mut world = World::new(config.public_url, lifetimes, config.budget_scale);
         if config.seed_demo {
-            seed::demo(&mut world, &config.redirect_uris);
             let shop = woo::seed::demo(&world.public_url);
+            seed::demo(&mut world, &config.redirect_uris, &shop);
             world.woo.insert(shop.code.clone(), shop);
         }
         let world = Arc::new(Mutex::new(world));
@@ -100,10 +117,14 @@ impl Sandbox {
     pub fn router(&self) -> Router {
         Router::new()
             .nest("/mas", mas::router())
-            .nest("/mmp", marketplace::router())
             .merge(control::router())
             .merge(woo::control::router())
+            .merge(marketplace::control::router())
+            .merge(connect::control_router())
             .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+            // The Mirakl APIs take files and catalogs of megabytes: limits of their own.
+            .nest("/mmp", marketplace::router())
+            .nest("/connect/api", connect::router())
             .merge(woo::router(self.clone()))
             .layer(from_fn_with_state(self.clone(), woo::guard))
             .with_state(self.clone())
@@ -137,8 +158,35 @@ impl Sandbox {
         self.world().grants.revoke_client(client_id);
     }
 
+    /// Scales Mirakl's call budgets from now on: 1.0 is the documented budget, 0.001 turns a
+    /// minute into 60 ms, 0.0 switches budgets off.
+    ///
+    /// # Panics
+    /// When `scale` is negative or not a number.
+    pub fn set_budget_scale(&self, scale: f64) {
+        if let Some(problem) = gate::scale_problem(scale) {
+            panic!("{problem}");
+        }
+        self.world().gate.set_scale(scale);
+    }
+
+    /// Injects faults into the catalog calls (Connect products, OF01, OF02, OF03, OF21, OF24,
+    /// P41, P42, P44): a share answered 500, a share answered 429 with `Retry-After: 1`. The
+    /// choice of calls restarts from a fixed seed, so the same calls fail on every run.
+    /// `Faults::default()` switches them off.
+    ///
+    /// # Panics
+    /// When a rate is outside 0–1 or both add up to more than 1.
+    pub fn set_faults(&self, faults: Faults) {
+        if let Some(problem) = faults.problem() {
+            panic!("{problem}");
+        }
+        self.world().gate.set_faults(faults);
+    }
+
     /// How many requests an endpoint has received, e.g. `"mas.token"`, `"mmp.a01"`,
-    /// `"woo.rest"` (every WooCommerce REST call) or `"woo.rest.products"`.
+    /// `"mmp.of01"`, `"connect.products.post"`, `"woo.rest"` (every WooCommerce REST call) or
+    /// `"woo.rest.products"`.
     pub fn call_count(&self, endpoint: &str) -> u64 {
         self.world().calls.get(endpoint).copied().unwrap_or(0)
     }

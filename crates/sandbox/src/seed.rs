@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::marketplace::catalog::{self, Catalog};
+use crate::woo::model::WooStore;
 use crate::world::{
     Company, Contact, GrantKind, Marketplace, OAuthClient, ShopApiKey, ShopState, Store, User,
     World,
@@ -9,7 +11,9 @@ use crate::world::{
 
 pub const DEMO_CLIENT_ID: &str = "marketbridge-demo";
 
-pub fn demo(world: &mut World, redirect_uris: &[String]) {
+/// The demo accounts; the marketplaces' catalogs know the products of `shop`, the demo
+/// WooCommerce store, by GTIN (each marketplace misses a different one in twenty).
+pub fn demo(world: &mut World, redirect_uris: &[String], shop: &WooStore) {
     world.users.push(User {
         id: "demo-seller".into(),
         email: "seller@example.com".into(),
@@ -38,7 +42,8 @@ pub fn demo(world: &mut World, redirect_uris: &[String]) {
         marketplace(
             "demo-marketplace",
             "Demo Marketplace",
-            store(2001, "Demo Store", 120, 37),
+            catalog::from_woo(shop, 0xD3_0001),
+            store(2001, "Demo Store", 37),
         ),
     );
     world.marketplaces.insert(
@@ -46,7 +51,8 @@ pub fn demo(world: &mut World, redirect_uris: &[String]) {
         marketplace(
             "second-marketplace",
             "Second Marketplace",
-            store(3001, "Second Store", 0, 0),
+            catalog::from_woo(shop, 0xD3_0002),
+            store(3001, "Second Store", 0),
         ),
     );
     world.companies.insert(
@@ -54,6 +60,7 @@ pub fn demo(world: &mut World, redirect_uris: &[String]) {
         Company {
             id: "demo-company".into(),
             name: "Demo Company".into(),
+            products: BTreeMap::new(),
         },
     );
     world.shop_api_keys.insert(
@@ -65,15 +72,14 @@ pub fn demo(world: &mut World, redirect_uris: &[String]) {
     );
 }
 
-fn marketplace(instance: &str, name: &str, store: Store) -> Marketplace {
-    Marketplace {
-        instance: instance.into(),
-        name: name.into(),
-        stores: BTreeMap::from([(store.shop_id, store)]),
-    }
+fn marketplace(instance: &str, name: &str, catalog: Catalog, store: Store) -> Marketplace {
+    let mut marketplace = Marketplace::new(instance, name, catalog);
+    marketplace.stores.insert(store.shop_id, store);
+    marketplace
 }
 
-fn store(shop_id: i64, name: &str, offers_count: u64, orders_count: u64) -> Store {
+/// A shop with the demo account's values.
+pub fn store(shop_id: i64, name: &str, orders_count: u64) -> Store {
     Store {
         shop_id,
         name: name.into(),
@@ -82,7 +88,6 @@ fn store(shop_id: i64, name: &str, offers_count: u64, orders_count: u64) -> Stor
         channels: vec!["INIT".into()],
         date_created: "2024-03-01T09:30:00Z".into(),
         is_professional: true,
-        offers_count,
         orders_count,
         contact: Contact {
             civility: "Mr".into(),
@@ -95,5 +100,6 @@ fn store(shop_id: i64, name: &str, offers_count: u64, orders_count: u64) -> Stor
             city: "Paris".into(),
             country: "FRA".into(),
         },
+        offers: BTreeMap::new(),
     }
 }

@@ -1,14 +1,20 @@
 //! Everything the sandbox knows, in memory: the emulated accounts (users, OAuth clients,
-//! marketplaces and their stores, Connect companies, WooCommerce stores) and what happened since it started
-//! (browser sessions, grants, e-mails, call counts).
+//! marketplaces with their catalogs, stores and offers, Connect companies with their catalogs,
+//! WooCommerce stores) and what happened since it started (browser sessions, grants, e-mails,
+//! call counts, call budgets spent).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::gate::Gate;
 use crate::jwt::TokenSigner;
 use crate::mail::Mail;
+use crate::marketplace::catalog::Catalog;
+use crate::marketplace::imports::OfferImport;
+use crate::marketplace::offers::Offer;
+use crate::marketplace::products::ProductImport;
 use crate::mas::grants::GrantStore;
 use crate::mas::password::ResetToken;
 use crate::mas::session::BrowserSession;
@@ -76,9 +82,42 @@ pub struct Marketplace {
     pub instance: String,
     pub name: String,
     pub stores: BTreeMap<i64, Store>,
+    /// The operator's products, which offers attach to.
+    pub catalog: Catalog,
+    /// OF01 and OF24 imports by id, every shop's.
+    pub offer_imports: BTreeMap<u64, OfferImport>,
+    /// P41 imports by id, every shop's.
+    pub product_imports: BTreeMap<u64, ProductImport>,
+    /// Offer and product imports share one sequence of ids, as Mirakl's examples show.
+    pub next_import_id: u64,
+    pub next_offer_id: i64,
+    /// The `import_mode` of every OF01 call received, oldest first.
+    pub import_modes: Vec<String>,
 }
 
-/// The values of a shop's A01 answer.
+impl Marketplace {
+    pub fn new(instance: &str, name: &str, catalog: Catalog) -> Self {
+        Self {
+            instance: instance.to_owned(),
+            name: name.to_owned(),
+            stores: BTreeMap::new(),
+            catalog,
+            offer_imports: BTreeMap::new(),
+            product_imports: BTreeMap::new(),
+            next_import_id: 2001,
+            next_offer_id: 3001,
+            import_modes: Vec::new(),
+        }
+    }
+
+    pub fn take_import_id(&mut self) -> u64 {
+        let id = self.next_import_id;
+        self.next_import_id += 1;
+        id
+    }
+}
+
+/// A shop: the values of its A01 answer, and its offers.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub shop_id: i64,
@@ -88,9 +127,10 @@ pub struct Store {
     pub channels: Vec<String>,
     pub date_created: String,
     pub is_professional: bool,
-    pub offers_count: u64,
     pub orders_count: u64,
     pub contact: Contact,
+    /// Offers by the seller's SKU (`shop_sku`).
+    pub offers: BTreeMap<String, Offer>,
 }
 
 /// A01's `shop_state`. Mirakl also knows CLOSE, SUSPENDED and TERMINATED; every sandbox store
@@ -119,6 +159,8 @@ pub struct Contact {
 pub struct Company {
     pub id: String,
     pub name: String,
+    /// The company's Mirakl Connect catalog: products by id, as stored (only the fields set).
+    pub products: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
 }
 
 /// What a raw shop API key opens.
@@ -154,10 +196,12 @@ pub struct World {
     pub calls: BTreeMap<String, u64>,
     /// WooCommerce stores by code.
     pub woo: BTreeMap<String, WooStore>,
+    /// Call budgets and injected faults of the Mirakl APIs.
+    pub gate: Gate,
 }
 
 impl World {
-    pub fn new(public_url: url::Url, lifetimes: Lifetimes) -> Self {
+    pub fn new(public_url: url::Url, lifetimes: Lifetimes, budget_scale: f64) -> Self {
         Self {
             public_url,
             signer: TokenSigner::random(),
@@ -174,6 +218,7 @@ impl World {
             mailbox: Vec::new(),
             calls: BTreeMap::new(),
             woo: BTreeMap::new(),
+            gate: Gate::new(budget_scale),
         }
     }
 

@@ -172,6 +172,63 @@ async fn the_overview_links_every_emulated_system() {
 }
 
 #[tokio::test]
+async fn the_overview_and_state_show_offers_connect_products_budgets_and_faults() {
+    let sandbox = TestSandbox::start();
+    let gtin = sandbox.sandbox.marketplace_products("demo-marketplace")[0]["gtin"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let file =
+        format!("sku;product-id;product-id-type;price;quantity;state\nA;{gtin};EAN;10;1;11\n");
+    assert_eq!(
+        sandbox.of01("NORMAL", &file).await.status,
+        StatusCode::CREATED
+    );
+    sandbox.sandbox.settle_imports();
+    let bearer = sandbox.connect_bearer().await;
+    let upsert = sandbox
+        .json(
+            axum::http::Method::POST,
+            "/connect/api/products",
+            Some(&bearer),
+            Some(&serde_json::json!({ "products": [{ "id": "one" }, { "id": "two" }] })),
+        )
+        .await;
+    assert_eq!(upsert.status, StatusCode::ACCEPTED);
+    sandbox.sandbox.set_budget_scale(0.5);
+    sandbox.sandbox.set_faults(sandbox::Faults {
+        error_rate: 0.25,
+        rate_limit_rate: 0.0,
+    });
+
+    let page = sandbox.get("/sandbox").await.body;
+    for expected in [
+        "Demo Store (2001): 1 offers",
+        "Demo Company (demo-company): 2 catalog products",
+        "http://sandbox.test:8090/connect/api",
+        "on, scale 0.5",
+        "25% of catalog calls answered 500",
+    ] {
+        assert!(page.contains(expected), "missing {expected}");
+    }
+
+    let state = sandbox.get("/sandbox/api/state").await.json();
+    assert_eq!(state["budget_scale"], 0.5);
+    assert_eq!(state["faults"]["error_rate"], 0.25);
+    assert_eq!(state["companies"][0]["connect_products"], 2);
+    let demo = state["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|marketplace| marketplace["instance"] == "demo-marketplace")
+        .unwrap();
+    assert_eq!(demo["shops"][0]["offers"], 1);
+    assert_eq!(demo["shops"][0]["offer_imports_done"], 1);
+    assert_eq!(demo["import_modes"], serde_json::json!(["NORMAL"]));
+    assert!(demo["catalog_products"].as_u64().unwrap() > 100);
+}
+
+#[tokio::test]
 async fn the_mailbox_shows_the_newest_mail_first_with_a_clickable_link() {
     let sandbox = TestSandbox::start();
     let mut browser = sandbox.browser();

@@ -139,3 +139,58 @@ async fn a_client_over_http_completes_the_code_flow_and_reads_a01() {
     assert_eq!(sandbox.call_count("mmp.a01"), 1);
     server.abort();
 }
+
+#[tokio::test]
+async fn an_offer_file_sent_with_reqwest_multipart_is_imported_over_http() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let sandbox = Sandbox::new(SandboxConfig::new(base.parse().unwrap()));
+    let router = sandbox.router();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let gtin = sandbox.marketplace_products("demo-marketplace")[0]["gtin"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A file bigger than the 64 KiB the sandbox's forms take: a shop's whole catalog.
+    let mut file =
+        String::from("sku;product-id;product-id-type;price;quantity;state;description\n");
+    file.push_str(&format!(
+        "BIG-1;{gtin};EAN;10.00;3;11;{}\n",
+        "x".repeat(100 * 1024)
+    ));
+    let form = reqwest::multipart::Form::new()
+        .text("import_mode", "NORMAL")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(file.into_bytes())
+                .file_name("offers.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    let connector = reqwest::Client::new();
+    let created = connector
+        .post(format!("{base}/mmp/demo-marketplace/api/offers/imports"))
+        .header("authorization", "sandbox-shop-api-key")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let import: serde_json::Value = created.json().await.unwrap();
+    sandbox.settle_imports();
+    let status: serde_json::Value = connector
+        .get(format!(
+            "{base}/mmp/demo-marketplace/api/offers/imports/{}",
+            import["import_id"]
+        ))
+        .header("authorization", "sandbox-shop-api-key")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "COMPLETE");
+    assert_eq!(status["offer_inserted"], 1);
+    server.abort();
+}

@@ -5,6 +5,7 @@
 use time::OffsetDateTime;
 use time::macros::datetime;
 
+use crate::entropy::Sequence;
 use crate::woo::GLOBAL_ATTRIBUTES;
 use crate::woo::model::{
     Attribute, Category, Dimensions, Image, Money, Permissions, Product, ProductType, StockStatus,
@@ -102,29 +103,8 @@ const BRANDS: [&str; 6] = [
     "Umbrella",
     "Hooli",
 ];
-const COLORS: [&str; 6] = ["Red", "Blue", "Green", "Black", "White", "Yellow"];
-const SIZES: [&str; 4] = ["S", "M", "L", "XL"];
-
-/// SplitMix64: small, fast and the same on every machine.
-struct Sequence(u64);
-
-impl Sequence {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+pub const COLORS: [&str; 6] = ["Red", "Blue", "Green", "Black", "White", "Yellow"];
+pub const SIZES: [&str; 4] = ["S", "M", "L", "XL"];
 
 /// An EAN-13 from twelve digits and their check digit.
 pub fn ean13(body: u64) -> String {
@@ -146,7 +126,7 @@ fn price(sequence: &mut Sequence) -> Money {
 /// Adds `simple` simple products and `variable` variable ones (2–6 variations each) to a
 /// store, the same ones every time for the same counts.
 pub fn catalog(store: &mut WooStore, public_url: &url::Url, simple: usize, variable: usize) {
-    let mut sequence = Sequence(0x5EED_DE40);
+    let mut sequence = Sequence::new(0x5EED_DE40);
     let base: OffsetDateTime = datetime!(2024-01-01 08:00:00 UTC);
     let images_url = format!("{}/images", store.url(public_url));
     let category_ids: Vec<i64> = store.categories.keys().copied().skip(1).collect();

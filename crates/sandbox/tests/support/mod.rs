@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sandbox::{Sandbox, SandboxConfig};
@@ -20,6 +20,9 @@ pub const EMAIL: &str = "seller@example.com";
 pub const PASSWORD: &str = "sandbox-seller-pass";
 pub const SHOP_API_KEY: &str = "sandbox-shop-api-key";
 pub const PUBLIC_URL: &str = "http://sandbox.test:8090";
+pub const CONNECT_COMPANY: &str = "demo-company";
+/// A GTIN no marketplace catalog knows.
+pub const UNKNOWN_EAN: &str = "0000000000017";
 
 pub struct TestSandbox {
     pub sandbox: Sandbox,
@@ -75,11 +78,124 @@ pub fn hidden_field(html: &str, name: &str) -> Option<String> {
 
 impl TestSandbox {
     pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// A sandbox with the demo data and a configuration changed by `configure`.
+    pub fn start_with(configure: impl FnOnce(&mut SandboxConfig)) -> Self {
         let mut config = SandboxConfig::new(url::Url::parse(PUBLIC_URL).unwrap());
         config.redirect_uris = vec![CALLBACK.to_owned()];
+        configure(&mut config);
         let sandbox = Sandbox::new(config);
         let router = sandbox.router();
         Self { sandbox, router }
+    }
+
+    /// A request with an optional `Authorization` and an optional JSON body.
+    pub async fn json(
+        &self,
+        method: Method,
+        uri: &str,
+        authorization: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> TestResponse {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::ACCEPT, "application/json");
+        if let Some(authorization) = authorization {
+            request = request.header(header::AUTHORIZATION, authorization);
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        };
+        self.send(request.unwrap()).await
+    }
+
+    /// A Bearer value for the Connect company `demo-company` (client_credentials with
+    /// `audience`).
+    pub async fn connect_bearer(&self) -> String {
+        let response = self
+            .token(&[
+                ("grant_type", "client_credentials"),
+                ("audience", CONNECT_COMPANY),
+            ])
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        format!(
+            "Bearer {}",
+            response.json()["access_token"].as_str().unwrap()
+        )
+    }
+
+    /// A multipart/form-data POST, as OF01 and P41 take: text fields, then the file.
+    pub async fn upload(
+        &self,
+        uri: &str,
+        authorization: &str,
+        fields: &[(&str, &str)],
+        file: Option<&str>,
+    ) -> TestResponse {
+        const BOUNDARY: &str = "sandbox-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = String::new();
+        for (name, value) in fields {
+            body.push_str(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        if let Some(file) = file {
+            body.push_str(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"import.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{BOUNDARY}--\r\n"));
+        let request = Request::post(uri)
+            .header(header::AUTHORIZATION, authorization)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// OF01 on demo-marketplace with the demo shop key.
+    pub async fn of01(&self, mode: &str, file: &str) -> TestResponse {
+        self.upload(
+            "/mmp/demo-marketplace/api/offers/imports",
+            SHOP_API_KEY,
+            &[("import_mode", mode)],
+            Some(file),
+        )
+        .await
+    }
+
+    /// A GET on demo-marketplace with the demo shop key; `path` follows `/api`.
+    pub async fn mmp_get(&self, path: &str) -> TestResponse {
+        self.json(
+            Method::GET,
+            &format!("/mmp/demo-marketplace/api{path}"),
+            Some(SHOP_API_KEY),
+            None,
+        )
+        .await
+    }
+
+    /// Polls OF02 until the import is done (each poll moves it one step); its last answer.
+    pub async fn poll_until_done(&self, import_id: u64) -> serde_json::Value {
+        for _ in 0..5 {
+            let status = self.mmp_get(&format!("/offers/imports/{import_id}")).await;
+            assert_eq!(status.status, StatusCode::OK, "{}", status.body);
+            let status = status.json();
+            if matches!(status["status"].as_str(), Some("COMPLETE" | "FAILED")) {
+                return status;
+            }
+        }
+        panic!("import {import_id} still not done after 5 polls");
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {

@@ -1,41 +1,112 @@
 //! The marketplace seller API of each emulated Mirakl instance, under `/mmp/{instance}/api`
-//! (real: `https://{instance}.mirakl.net/api`): A01 (the shop account) and V01 (version).
+//! (real: `https://{instance}.mirakl.net/api`): A01 (the shop account), V01 (version), the
+//! offers (`offers`, `imports`: OF01, OF02, OF03, OF21, OF24, OF61) and the products
+//! (`products`: H11, PM11, VL11, P41, P42, P44) against the operator's catalog (`catalog`).
 //!
 //! A call is authorized by the raw shop API key in `Authorization` (Mirakl's documented scheme)
 //! or, as an ASSUMPTION (practitioner code only), by `Authorization: Bearer <MAS access token>`
-//! whose grant names this instance.
+//! whose grant names this instance. Every call but A01 and V01 then passes the shop's call
+//! budget and the injected faults (`gate`).
+
+pub mod catalog;
+pub mod control;
+pub mod imports;
+pub mod offers;
+pub mod products;
+pub mod sheet;
 
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::Sandbox;
-use crate::world::{Store, World, unix_seconds};
+use crate::gate::{Operation, Refusal};
+use crate::world::{Marketplace, Store, World, unix_seconds};
+
+/// Offer and product files and OF24 bodies run to megabytes (a shop's whole catalog), far past
+/// the 64 KiB of the sandbox's forms.
+pub const API_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
 pub fn router() -> Router<Sandbox> {
     Router::new()
         .route("/{instance}/api/account", get(account))
         .route("/{instance}/api/version", get(version))
+        .route(
+            "/{instance}/api/offers",
+            get(offers::list).post(offers::upsert),
+        )
+        .route("/{instance}/api/offers/states", get(offers::states))
+        .route("/{instance}/api/offers/imports", post(imports::create))
+        .route(
+            "/{instance}/api/offers/imports/{import}",
+            get(imports::status),
+        )
+        .route(
+            "/{instance}/api/offers/imports/{import}/error_report",
+            get(imports::error_report),
+        )
+        .route("/{instance}/api/hierarchies", get(products::hierarchies))
+        .route(
+            "/{instance}/api/products/attributes",
+            get(products::attributes),
+        )
+        .route(
+            "/{instance}/api/values_lists",
+            get(products::values_lists_handler),
+        )
+        .route(
+            "/{instance}/api/products/imports",
+            post(products::create_import),
+        )
+        .route(
+            "/{instance}/api/products/imports/{import}",
+            get(products::import_status),
+        )
+        .route(
+            "/{instance}/api/products/imports/{import}/error_report",
+            get(products::error_report),
+        )
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
 }
 
-/// Mirakl's error body, `{"message": …, "status": …}`.
+/// Mirakl's error body, `{"message": …, "status": …}`, with `Retry-After` on a 429.
 #[derive(Debug)]
-struct ApiError {
-    status: StatusCode,
-    message: String,
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let status = match refusal.retry_after() {
+            Some(_) => StatusCode::TOO_MANY_REQUESTS,
+            None => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self {
+            status,
+            message: refusal.message(),
+            retry_after: refusal.retry_after(),
         }
     }
 }
@@ -43,8 +114,102 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "message": self.message, "status": self.status.as_u16() });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
+}
+
+/// Counts a call and finds the shop its credential acts for.
+pub fn open_call(
+    world: &mut World,
+    instance: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    operation: Operation,
+) -> Result<i64, ApiError> {
+    world.count_call(operation.counter());
+    resolve_shop(world, instance, query, headers).map(|store| store.shop_id)
+}
+
+/// Charges a call to its shop's budget, or turns it away (budget spent, injected fault).
+pub fn admit(
+    world: &mut World,
+    instance: &str,
+    shop_id: i64,
+    operation: Operation,
+) -> Result<(), ApiError> {
+    world
+        .gate
+        .admit(&format!("{instance}/{shop_id}"), operation)
+        .map_err(ApiError::from)
+}
+
+/// `open_call` then `admit`: the front door of every budgeted endpoint.
+pub fn serve(
+    world: &mut World,
+    instance: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    operation: Operation,
+) -> Result<i64, ApiError> {
+    let shop_id = open_call(world, instance, query, headers, operation)?;
+    admit(world, instance, shop_id, operation)?;
+    Ok(shop_id)
+}
+
+pub fn marketplace_mut<'w>(
+    world: &'w mut World,
+    instance: &str,
+) -> Result<&'w mut Marketplace, ApiError> {
+    world
+        .marketplaces
+        .get_mut(instance)
+        .ok_or_else(|| unknown_instance(instance))
+}
+
+impl Marketplace {
+    /// Completes every import in progress: products first, so the offers that name them find
+    /// them.
+    pub fn settle(&mut self) {
+        self.settle_product_imports();
+        self.settle_offer_imports();
+    }
+}
+
+/// A date as Mirakl answers it: UTC, whole seconds, `Z`.
+pub fn format_date(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+/// A date in an import: RFC 3339, an offset of hours alone as in Mirakl's example file
+/// (`2017-02-20T10:45:53+01`), no offset (UTC), or a day alone (its midnight, UTC).
+pub fn parse_date(raw: &str) -> Option<OffsetDateTime> {
+    let raw = raw.trim();
+    let hours_only = raw.len() > 3
+        && matches!(raw.as_bytes()[raw.len() - 3], b'+' | b'-')
+        && raw[raw.len() - 2..].bytes().all(|b| b.is_ascii_digit())
+        && raw.contains('T');
+    let raw = if hours_only {
+        format!("{raw}:00")
+    } else {
+        raw.to_owned()
+    };
+    if let Some(at) = crate::woo::model::parse_date(&raw) {
+        return Some(at);
+    }
+    let day = time::Date::parse(
+        &raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()?;
+    Some(day.midnight().assume_utc())
 }
 
 /// The stores a credential opens on one instance; the first is the default store.
@@ -60,7 +225,7 @@ async fn account(
 ) -> Response {
     let mut world = sandbox.world();
     world.count_call("mmp.a01");
-    match shop_account(&world, &instance, &query, &headers) {
+    match resolve_shop(&world, &instance, &query, &headers) {
         Ok(store) => Json(a01_body(store)).into_response(),
         Err(error) => error.into_response(),
     }
@@ -75,7 +240,9 @@ async fn version(State(sandbox): State<Sandbox>, Path(instance): Path<String>) -
     Json(json!({ "version": "3.240.0-sandbox" })).into_response()
 }
 
-fn shop_account<'w>(
+/// The store a call acts for: `shop_id` when the credential opens it, else the credential's
+/// default store.
+fn resolve_shop<'w>(
     world: &'w World,
     instance: &str,
     query: &HashMap<String, String>,
@@ -179,7 +346,7 @@ fn a01_body(store: &Store) -> serde_json::Value {
         "is_professional": store.is_professional,
         "premium": false,
         "free_shipping": false,
-        "offers_count": store.offers_count,
+        "offers_count": store.offers.len(),
         "orders_count": store.orders_count,
         "evaluations_count": 0,
         "model": "MARKETPLACE",

@@ -1,0 +1,660 @@
+//! The Connect catalog: `POST /products` (upsert, PATCH semantics), `GET /products` (seek
+//! pagination, sorted by id) and `DELETE /products`.
+//!
+//! An upsert is checked whole against the published schema before anything is stored: one bad
+//! product refuses the request with every problem listed. Connect answers 202 ("accepted")
+//! and processes later; the sandbox applies the request at once, which a client cannot tell
+//! from a fast Connect.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use crate::Sandbox;
+use crate::connect::{ConnectError, FieldError, serve};
+use crate::gate::Operation;
+
+/// Products per upsert or delete, and per page.
+const MAX_PRODUCTS: usize = 1000;
+
+/// The top-level fields of a product; anything else in a request is ignored.
+const FIELDS: [&str; 12] = [
+    "id",
+    "titles",
+    "descriptions",
+    "brand",
+    "category",
+    "gtins",
+    "images",
+    "attributes",
+    "quantities",
+    "partner_quantities",
+    "standard_prices",
+    "discount_prices",
+];
+
+/// ISO 4217 currency codes in use.
+const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD \
+    BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP \
+    ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK \
+    JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK \
+    MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG \
+    QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT \
+    TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW \
+    ZWG";
+
+/// The problems found in a request, each at its field.
+#[derive(Default)]
+struct Problems(Vec<FieldError>);
+
+impl Problems {
+    fn add(&mut self, field: &str, message: &str) {
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        });
+    }
+
+    /// A string of `min..=max` characters.
+    fn string(&mut self, field: &str, value: Option<&Value>, min: usize, max: usize) {
+        match value {
+            Some(Value::String(text)) if (min..=max).contains(&text.chars().count()) => {}
+            Some(Value::String(_)) => {
+                self.add(field, &format!("must be {min} to {max} characters long"))
+            }
+            None if min == 0 => {}
+            _ => self.add(field, "must be a string"),
+        }
+    }
+
+    /// A string, null or absent.
+    fn optional_string(&mut self, field: &str, value: Option<&Value>, max: usize) {
+        if !matches!(value, None | Some(Value::Null)) {
+            self.string(field, value, 0, max);
+        }
+    }
+
+    /// An array of `min..=max` items (`null` allowed when `nullable`): its items, to check.
+    fn array<'v>(
+        &mut self,
+        field: &str,
+        value: &'v Value,
+        nullable: bool,
+        min: usize,
+        max: usize,
+    ) -> &'v [Value] {
+        match value {
+            Value::Null if nullable => &[],
+            Value::Array(items) if (min..=max).contains(&items.len()) => items,
+            Value::Array(_) => {
+                self.add(field, &format!("must have {min} to {max} items"));
+                &[]
+            }
+            _ => {
+                let kind = if nullable {
+                    "an array or null"
+                } else {
+                    "an array"
+                };
+                self.add(field, &format!("must be {kind}"));
+                &[]
+            }
+        }
+    }
+
+    /// An object: its fields, to check.
+    fn object<'v>(&mut self, field: &str, value: &'v Value) -> Option<&'v Map<String, Value>> {
+        let object = value.as_object();
+        if object.is_none() {
+            self.add(field, "must be an object");
+        }
+        object
+    }
+
+    fn date(&mut self, field: &str, value: Option<&Value>) {
+        match value {
+            None | Some(Value::Null) => {}
+            Some(Value::String(text)) if crate::marketplace::parse_date(text).is_some() => {}
+            Some(_) => self.add(
+                field,
+                "must be an ISO 8601 date-time, e.g. 2025-02-19T16:46:00Z",
+            ),
+        }
+    }
+
+    fn quantity(&mut self, field: &str, value: Option<&Value>) {
+        let valid = value
+            .and_then(Value::as_i64)
+            .is_some_and(|n| (0..=1_000_000_000).contains(&n));
+        if !valid {
+            self.add(field, "must be a whole number from 0 to 1000000000");
+        }
+    }
+
+    fn money(&mut self, field: &str, value: Option<&Value>) {
+        let Some(money) = value.and_then(|value| self.object(field, value)) else {
+            if value.is_none() {
+                self.add(field, "is required");
+            }
+            return;
+        };
+        let amount = match money.get("amount") {
+            Some(Value::Number(number)) => number.as_f64(),
+            Some(Value::String(text)) => text.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        if !amount.is_some_and(|amount| amount.is_finite() && amount >= 0.0) {
+            self.add(&format!("{field}.amount"), "must be a number of 0 or more");
+        }
+        match money.get("currency") {
+            Some(Value::String(code))
+                if code.len() == 3 && CURRENCIES.split_whitespace().any(|known| known == code) => {}
+            _ => self.add(
+                &format!("{field}.currency"),
+                "must be an ISO 4217 currency code, e.g. EUR",
+            ),
+        }
+    }
+
+    /// `[{locale, value}]` (titles, descriptions, category labels).
+    fn localized(&mut self, field: &str, items: &[Value], max: usize) {
+        for (index, item) in items.iter().enumerate() {
+            let path = format!("{field}[{index}]");
+            if let Some(item) = self.object(&path, item) {
+                self.string(&format!("{path}.locale"), item.get("locale"), 1, 20);
+                self.string(&format!("{path}.value"), item.get("value"), 0, max);
+                if item.get("value").is_none() {
+                    self.add(&format!("{path}.value"), "is required");
+                }
+            }
+        }
+    }
+}
+
+/// Checks one product; its fields to store when it is valid.
+fn check_product(
+    path: &str,
+    product: &Value,
+    problems: &mut Problems,
+) -> Option<Map<String, Value>> {
+    let before = problems.0.len();
+    let fields = problems.object(path, product)?;
+    let at = |name: &str| format!("{path}.{name}");
+    match fields.get("id") {
+        None => problems.add(&at("id"), "is required"),
+        id => problems.string(&at("id"), id, 1, 256),
+    }
+    for (name, value) in fields {
+        let field = at(name);
+        match name.as_str() {
+            "titles" => {
+                let items = problems.array(&field, value, true, 0, 10);
+                problems.localized(&field, items, 255);
+            }
+            "descriptions" => {
+                let items = problems.array(&field, value, true, 0, 10);
+                problems.localized(&field, items, 6000);
+            }
+            "brand" => problems.optional_string(&field, Some(value), 255),
+            "category" => {
+                if !value.is_null()
+                    && let Some(category) = problems.object(&field, value)
+                {
+                    if !matches!(category.get("id"), None | Some(Value::Null)) {
+                        problems.string(&format!("{field}.id"), category.get("id"), 1, 255);
+                    }
+                    let labels = format!("{field}.labels");
+                    match category.get("labels") {
+                        Some(labels_value) => {
+                            let items = problems.array(&labels, labels_value, false, 0, usize::MAX);
+                            problems.localized(&labels, items, 255);
+                        }
+                        None => problems.add(&labels, "is required"),
+                    }
+                }
+            }
+            "gtins" => {
+                for (index, gtin) in problems
+                    .array(&field, value, false, 0, 10)
+                    .iter()
+                    .enumerate()
+                {
+                    let path = format!("{field}[{index}]");
+                    let Some(gtin) = problems.object(&path, gtin) else {
+                        continue;
+                    };
+                    let valid = gtin
+                        .get("value")
+                        .and_then(Value::as_str)
+                        .is_some_and(|value| {
+                            matches!(value.len(), 8 | 12 | 13)
+                                && value.bytes().all(|b| b.is_ascii_digit())
+                        });
+                    if !valid {
+                        problems.add(
+                            &format!("{path}.value"),
+                            "must be a GTIN of 8, 12 or 13 digits",
+                        );
+                    }
+                }
+            }
+            "images" => {
+                for (index, image) in problems
+                    .array(&field, value, true, 0, 15)
+                    .iter()
+                    .enumerate()
+                {
+                    let path = format!("{field}[{index}]");
+                    let Some(image) = problems.object(&path, image) else {
+                        continue;
+                    };
+                    let valid = image.get("url").and_then(Value::as_str).is_some_and(|url| {
+                        url.starts_with("http://") || url.starts_with("https://")
+                    });
+                    if !valid {
+                        problems.add(&format!("{path}.url"), "must be an http or https URL");
+                    }
+                }
+            }
+            "attributes" => {
+                for (index, attribute) in problems
+                    .array(&field, value, true, 0, 1000)
+                    .iter()
+                    .enumerate()
+                {
+                    let path = format!("{field}[{index}]");
+                    let Some(attribute) = problems.object(&path, attribute) else {
+                        continue;
+                    };
+                    problems.string(&format!("{path}.id"), attribute.get("id"), 1, 255);
+                    problems.string(&format!("{path}.name"), attribute.get("name"), 1, 255);
+                    let value = attribute.get("value");
+                    let valid = match attribute.get("type").and_then(Value::as_str) {
+                        Some("STRING") => value
+                            .and_then(Value::as_str)
+                            .is_some_and(|text| text.chars().count() <= 2000),
+                        Some("NUMERIC") => value
+                            .and_then(Value::as_f64)
+                            .is_some_and(|n| (-1e9..=1e9).contains(&n)),
+                        Some("BOOLEAN") => value.is_some_and(Value::is_boolean),
+                        _ => {
+                            problems.add(
+                                &format!("{path}.type"),
+                                "must be STRING, NUMERIC or BOOLEAN",
+                            );
+                            true
+                        }
+                    };
+                    if !valid {
+                        problems.add(
+                            &format!("{path}.value"),
+                            "does not match the attribute's type",
+                        );
+                    }
+                }
+            }
+            "quantities" => {
+                for (index, quantity) in problems
+                    .array(&field, value, false, 1, 20)
+                    .iter()
+                    .enumerate()
+                {
+                    let path = format!("{field}[{index}]");
+                    let Some(quantity) = problems.object(&path, quantity) else {
+                        continue;
+                    };
+                    problems.quantity(
+                        &format!("{path}.available_quantity"),
+                        quantity.get("available_quantity"),
+                    );
+                    if quantity.contains_key("warehouse_code") {
+                        problems.string(
+                            &format!("{path}.warehouse_code"),
+                            quantity.get("warehouse_code"),
+                            1,
+                            255,
+                        );
+                    }
+                }
+            }
+            "partner_quantities" => {
+                for (index, quantity) in problems
+                    .array(&field, value, false, 1, 20)
+                    .iter()
+                    .enumerate()
+                {
+                    let path = format!("{field}[{index}]");
+                    let Some(quantity) = problems.object(&path, quantity) else {
+                        continue;
+                    };
+                    problems.quantity(
+                        &format!("{path}.available_quantity"),
+                        quantity.get("available_quantity"),
+                    );
+                    problems.string(
+                        &format!("{path}.partner_id"),
+                        quantity.get("partner_id"),
+                        1,
+                        255,
+                    );
+                }
+            }
+            "standard_prices" | "discount_prices" => {
+                let discount = name == "discount_prices";
+                let min = usize::from(!discount);
+                for (index, price) in problems
+                    .array(&field, value, discount, min, 10)
+                    .iter()
+                    .enumerate()
+                {
+                    let path = format!("{field}[{index}]");
+                    let Some(price) = problems.object(&path, price) else {
+                        continue;
+                    };
+                    problems.money(&format!("{path}.price"), price.get("price"));
+                    problems.optional_string(&format!("{path}.scope"), price.get("scope"), 255);
+                    if discount {
+                        problems.date(&format!("{path}.start_date"), price.get("start_date"));
+                        problems.date(&format!("{path}.end_date"), price.get("end_date"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (problems.0.len() == before).then(|| {
+        fields
+            .iter()
+            .filter(|(name, _)| FIELDS.contains(&name.as_str()))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect()
+    })
+}
+
+/// The `products` array of an upsert or delete body, 1 to 1000 items.
+fn products_of(body: &[u8]) -> Result<Vec<Value>, ConnectError> {
+    let invalid = |message: &str| {
+        ConnectError::invalid(vec![FieldError {
+            field: "products".to_owned(),
+            message: message.to_owned(),
+        }])
+    };
+    let body: Value = serde_json::from_slice(body).map_err(|error| {
+        ConnectError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_INPUT",
+            format!("The body is not valid JSON: {error}."),
+        )
+    })?;
+    match body.get("products") {
+        Some(Value::Array(products)) if (1..=MAX_PRODUCTS).contains(&products.len()) => {
+            Ok(products.clone())
+        }
+        Some(Value::Array(products)) => Err(invalid(&format!(
+            "must have 1 to {MAX_PRODUCTS} items; got {}",
+            products.len()
+        ))),
+        _ => Err(invalid("is required: an array of products")),
+    }
+}
+
+/// `POST /products` (upsertProducts) → 202.
+pub async fn upsert(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut world = sandbox.world();
+    let applied =
+        serve(&mut world, &headers, Operation::ConnectUpsertProducts).and_then(|company| {
+            let products = products_of(&body)?;
+            let mut problems = Problems::default();
+            let checked: Vec<Map<String, Value>> = products
+                .iter()
+                .enumerate()
+                .filter_map(|(index, product)| {
+                    check_product(&format!("products[{index}]"), product, &mut problems)
+                })
+                .collect();
+            if !problems.0.is_empty() {
+                return Err(ConnectError::invalid(problems.0));
+            }
+            let catalog = &mut world
+                .companies
+                .get_mut(&company)
+                .expect("authorize checked the company exists")
+                .products;
+            for fields in checked {
+                let id = fields["id"].as_str().unwrap_or_default().to_owned();
+                let stored = catalog.entry(id).or_default();
+                for (name, value) in fields {
+                    // PATCH: an explicit null clears the field; an omitted one stays as it was.
+                    if value.is_null() {
+                        stored.remove(&name);
+                    } else {
+                        stored.insert(name, value);
+                    }
+                }
+            }
+            Ok(())
+        });
+    match applied {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `DELETE /products` (deleteProducts) → 202; unknown ids are no error.
+pub async fn delete(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut world = sandbox.world();
+    let deleted =
+        serve(&mut world, &headers, Operation::ConnectDeleteProducts).and_then(|company| {
+            let products = products_of(&body)?;
+            let mut problems = Problems::default();
+            let mut ids = Vec::with_capacity(products.len());
+            for (index, product) in products.iter().enumerate() {
+                let path = format!("products[{index}]");
+                if let Some(product) = problems.object(&path, product) {
+                    problems.string(&format!("{path}.id"), product.get("id"), 1, 256);
+                    if let Some(id) = product.get("id").and_then(Value::as_str) {
+                        ids.push(id.to_owned());
+                    }
+                }
+            }
+            if !problems.0.is_empty() {
+                return Err(ConnectError::invalid(problems.0));
+            }
+            let catalog = &mut world
+                .companies
+                .get_mut(&company)
+                .expect("authorize checked the company exists")
+                .products;
+            for id in ids {
+                catalog.remove(&id);
+            }
+            Ok(())
+        });
+    match deleted {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Where a page starts: after or before a product id. Tokens are opaque to clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PageToken {
+    After(String),
+    Before(String),
+}
+
+impl PageToken {
+    fn encode(&self) -> String {
+        let raw = match self {
+            PageToken::After(id) => format!("after:{id}"),
+            PageToken::Before(id) => format!("before:{id}"),
+        };
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    fn decode(token: &str) -> Option<Self> {
+        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token.trim()).ok()?).ok()?;
+        if let Some(id) = raw.strip_prefix("after:") {
+            return Some(PageToken::After(id.to_owned()));
+        }
+        raw.strip_prefix("before:")
+            .map(|id| PageToken::Before(id.to_owned()))
+    }
+}
+
+/// `GET /products` (listProducts): `limit` 1–1000 (default 1000), `page_token`.
+pub async fn list(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let mut world = sandbox.world();
+    let page = serve(&mut world, &headers, Operation::ConnectListProducts).and_then(|company| {
+        let invalid = |field: &str, message: &str| {
+            ConnectError::invalid(vec![FieldError {
+                field: field.to_owned(),
+                message: message.to_owned(),
+            }])
+        };
+        let limit = match query.get("limit") {
+            None => MAX_PRODUCTS,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|limit| (1..=MAX_PRODUCTS).contains(limit))
+                .ok_or_else(|| invalid("limit", "must be a whole number from 1 to 1000"))?,
+        };
+        let token = match query.get("page_token").filter(|token| !token.is_empty()) {
+            None => None,
+            Some(raw) => Some(
+                PageToken::decode(raw)
+                    .ok_or_else(|| invalid("page_token", "is not a page token this API issued"))?,
+            ),
+        };
+        let catalog = &world.companies[&company].products;
+        let ids: Vec<&String> = catalog.keys().collect();
+        let (start, end) = match &token {
+            None => (0, limit.min(ids.len())),
+            Some(PageToken::After(id)) => {
+                let start = ids.partition_point(|known| known.as_str() <= id.as_str());
+                (start, (start + limit).min(ids.len()))
+            }
+            Some(PageToken::Before(id)) => {
+                let end = ids.partition_point(|known| known.as_str() < id.as_str());
+                (end.saturating_sub(limit), end)
+            }
+        };
+        let data: Vec<Value> = ids[start..end]
+            .iter()
+            .map(|id| Value::Object(catalog[*id].clone()))
+            .collect();
+        let mut body = json!({ "data": data });
+        if end < ids.len() && end > start {
+            body["next_page_token"] = json!(PageToken::After(ids[end - 1].clone()).encode());
+        }
+        if start > 0 && end > start {
+            body["previous_page_token"] = json!(PageToken::Before(ids[start].clone()).encode());
+        }
+        Ok(body)
+    });
+    match page {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+impl Sandbox {
+    /// A company's Connect catalog, sorted by product id, each product with the fields set.
+    pub fn connect_products(&self, company: &str) -> Vec<Value> {
+        self.world()
+            .companies
+            .get(company)
+            .map(|company| {
+                company
+                    .products
+                    .values()
+                    .map(|product| Value::Object(product.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// `GET /sandbox/api/connect/{company}/products`.
+pub async fn control_list(State(sandbox): State<Sandbox>, Path(company): Path<String>) -> Response {
+    if !sandbox.world().companies.contains_key(&company) {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "message": format!("There is no Connect company '{company}' on this sandbox.") })),
+        )
+            .into_response();
+    }
+    Json(sandbox.connect_products(&company)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems_of(product: Value) -> Vec<String> {
+        let mut problems = Problems::default();
+        check_product("products[0]", &product, &mut problems);
+        let mut problems: Vec<String> = problems
+            .0
+            .into_iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect();
+        problems.sort();
+        problems
+    }
+
+    #[test]
+    fn a_complete_product_passes() {
+        let product = json!({
+            "id": "iphone14pro",
+            "titles": [{"locale": "en_US", "value": "iPhone 14 pro"}],
+            "brand": "APPLE",
+            "category": {"id": "Smartphone", "labels": [{"locale": "en_US", "value": "Smartphone"}]},
+            "gtins": [{"value": "0194252034279"}],
+            "images": [{"url": "https://picsum.photos/200"}],
+            "attributes": [{"id": "storage", "name": "storage", "type": "NUMERIC", "value": 256}],
+            "quantities": [{"available_quantity": 65}],
+            "standard_prices": [{"price": {"amount": 1329, "currency": "EUR"}}],
+            "discount_prices": [{"price": {"amount": "1299.99", "currency": "EUR"}, "start_date": "2025-01-01T10:00:00Z"}],
+        });
+        assert_eq!(problems_of(product), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_problem_is_reported_at_its_field() {
+        let problems = problems_of(json!({
+            "gtins": [{"value": "12345"}],
+            "standard_prices": [{"price": {"amount": -1, "currency": "EURO"}}],
+            "quantities": [],
+        }));
+        assert_eq!(
+            problems,
+            [
+                "products[0].gtins[0].value: must be a GTIN of 8, 12 or 13 digits",
+                "products[0].id: is required",
+                "products[0].quantities: must have 1 to 20 items",
+                "products[0].standard_prices[0].price.amount: must be a number of 0 or more",
+                "products[0].standard_prices[0].price.currency: must be an ISO 4217 currency code, e.g. EUR",
+            ]
+        );
+    }
+
+    #[test]
+    fn page_tokens_round_trip() {
+        let token = PageToken::After("a/b c".into());
+        assert_eq!(PageToken::decode(&token.encode()), Some(token));
+        assert_eq!(PageToken::decode("not a token"), None);
+    }
+}

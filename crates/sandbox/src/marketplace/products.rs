@@ -1,0 +1,575 @@
+//! Products a shop brings to the marketplace's catalog: the configuration it reads first (H11
+//! hierarchies, PM11 attributes, VL11 values lists), the P41 import of a CSV file with one
+//! column per attribute, its status (P42) and its error report (P44).
+//!
+//! A P41 import moves one step per P42 poll: WAITING → RUNNING → SENT → COMPLETE (FAILED when
+//! the file cannot be read). Its products join the catalog when it completes, so an offer can
+//! then name one with `product-id-type` SHOP_SKU and the shop's SKU.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use axum::Json;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::Sandbox;
+use crate::gate::Operation;
+use crate::marketplace::catalog::{
+    ATTRIBUTES, HIERARCHIES, NewProduct, ReferenceType, Requirement, gtin_key, hierarchy_level,
+    values_lists,
+};
+use crate::marketplace::imports::report_response;
+use crate::marketplace::sheet::{Row, Sheet};
+use crate::marketplace::{ApiError, format_date, marketplace_mut, serve};
+use crate::world::{Marketplace, World};
+
+/// P42's `import_status`, the part of it the sandbox goes through. Mirakl's TRANSFORMATION_*
+/// states belong to files in the seller's own format, which the sandbox does not convert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductImportStatus {
+    Waiting,
+    Running,
+    Sent,
+    Complete,
+    Failed,
+}
+
+impl ProductImportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "WAITING",
+            Self::Running => "RUNNING",
+            Self::Sent => "SENT",
+            Self::Complete => "COMPLETE",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    fn is_done(self) -> bool {
+        matches!(self, Self::Complete | Self::Failed)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProductImport {
+    pub id: u64,
+    pub shop_id: i64,
+    pub created: OffsetDateTime,
+    pub status: ProductImportStatus,
+    pub sheet: Result<Sheet, String>,
+    pub outcome: ProductOutcome,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProductOutcome {
+    pub succeeded: u64,
+    /// Products new to the catalog (the rest matched or updated one).
+    pub created: u64,
+    /// `(index in the sheet's rows, message)`.
+    pub errors: Vec<(usize, String)>,
+}
+
+impl ProductImport {
+    fn has_error_report(&self) -> bool {
+        self.status == ProductImportStatus::Complete && !self.outcome.errors.is_empty()
+    }
+
+    /// P42's answer.
+    fn status_json(&self) -> Value {
+        let lines = self.sheet.as_ref().map_or(0, |sheet| sheet.rows.len());
+        let complete = self.status == ProductImportStatus::Complete;
+        let read = match self.status {
+            ProductImportStatus::Waiting | ProductImportStatus::Failed => 0,
+            _ => lines,
+        };
+        let errors = self.outcome.errors.len() as u64;
+        let mut body = json!({
+            "import_id": self.id,
+            "shop_id": self.shop_id,
+            "date_created": format_date(self.created),
+            "import_status": self.status.as_str(),
+            "has_error_report": self.has_error_report(),
+            "has_new_product_report": complete && self.outcome.created > 0,
+            "has_transformed_file": false,
+            "has_transformation_error_report": false,
+            "transform_lines_read": read,
+            "transform_lines_in_success": if complete { self.outcome.succeeded } else { 0 },
+            "transform_lines_in_error": if complete { errors } else { 0 },
+            "transform_lines_with_warning": 0,
+        });
+        if complete {
+            body["integration_details"] = json!({
+                "invalid_products": errors,
+                "products_successfully_synchronized": self.outcome.succeeded,
+                "products_with_synchronization_issues": 0,
+                "products_not_accepted_in_time": 0,
+                "products_not_synchronized_in_time": 0,
+                "products_reimported": self.outcome.succeeded - self.outcome.created,
+                "products_with_wrong_identifiers": 0,
+                "rejected_products": 0,
+            });
+        }
+        if let (ProductImportStatus::Failed, Err(reason)) = (self.status, &self.sheet) {
+            body["reason_status"] = json!(reason);
+        }
+        body
+    }
+
+    fn error_report(&self) -> Option<Vec<u8>> {
+        let sheet = self
+            .sheet
+            .as_ref()
+            .ok()
+            .filter(|_| self.has_error_report())?;
+        Some(
+            sheet.error_report(
+                self.outcome
+                    .errors
+                    .iter()
+                    .map(|(index, message)| (&sheet.rows[*index], message.as_str())),
+            ),
+        )
+    }
+}
+
+/// One P41 line checked against PM11, H11 and VL11: the shop's SKU and the product, or every
+/// problem found, joined.
+fn read_product_line(sheet: &Sheet, row: &Row) -> Result<(String, NewProduct), String> {
+    let lists = values_lists();
+    let mut problems = Vec::new();
+    for attribute in ATTRIBUTES {
+        let value = sheet.value(row, attribute.code);
+        if value.is_empty() {
+            if attribute.requirement == Requirement::Required {
+                problems.push(format!("The attribute '{}' is required", attribute.code));
+            }
+            continue;
+        }
+        if let Some(list) = attribute.values_list {
+            let known = lists
+                .iter()
+                .find(|(code, _, _)| *code == list)
+                .is_some_and(|(_, _, values)| values.contains(&value));
+            if !known {
+                problems.push(format!(
+                    "The value '{value}' of attribute '{}' is not in the values list '{list}'",
+                    attribute.code
+                ));
+            }
+        }
+        match attribute.code {
+            "category" if hierarchy_level(value).is_none() => {
+                problems.push(format!("The category '{value}' does not exist"));
+            }
+            "ean"
+                if gtin_key(ReferenceType::Ean, value).is_none()
+                    && gtin_key(ReferenceType::Upc, value).is_none() =>
+            {
+                problems.push(format!(
+                    "The value '{value}' of attribute 'ean' is not a valid EAN or UPC"
+                ));
+            }
+            _ => {}
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
+    }
+    let value = |code: &str| sheet.value(row, code).to_owned();
+    let attributes: BTreeMap<String, String> = ["color", "size", "main_image"]
+        .into_iter()
+        .filter(|code| !sheet.value(row, code).is_empty())
+        .map(|code| (code.to_owned(), value(code)))
+        .collect();
+    Ok((
+        value("shop_sku"),
+        NewProduct {
+            title: value("title"),
+            brand: value("brand"),
+            description: value("description"),
+            category: value("category"),
+            gtin: Some(value("ean")).filter(|ean| !ean.is_empty()),
+            attributes,
+        },
+    ))
+}
+
+impl Marketplace {
+    fn create_product_import(&mut self, shop_id: i64, sheet: Result<Sheet, String>) -> u64 {
+        let id = self.take_import_id();
+        self.product_imports.insert(
+            id,
+            ProductImport {
+                id,
+                shop_id,
+                created: crate::woo::model::now(),
+                status: ProductImportStatus::Waiting,
+                sheet,
+                outcome: ProductOutcome::default(),
+            },
+        );
+        id
+    }
+
+    /// One step, as one P42 poll makes it.
+    fn advance_product_import(&mut self, id: u64) {
+        let Some(import) = self.product_imports.get_mut(&id) else {
+            return;
+        };
+        match (import.status, import.sheet.is_ok()) {
+            (ProductImportStatus::Waiting, true) => import.status = ProductImportStatus::Running,
+            (ProductImportStatus::Waiting, false) => import.status = ProductImportStatus::Failed,
+            (ProductImportStatus::Running, _) => import.status = ProductImportStatus::Sent,
+            (ProductImportStatus::Sent, _) => {
+                let shop_id = import.shop_id;
+                let earlier: Vec<u64> = self
+                    .product_imports
+                    .range(..=id)
+                    .filter(|(_, import)| import.shop_id == shop_id && !import.status.is_done())
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in earlier {
+                    self.finish_product_import(id);
+                }
+            }
+            (ProductImportStatus::Complete | ProductImportStatus::Failed, _) => {}
+        }
+    }
+
+    /// Completes every product import still in progress, oldest first.
+    pub fn settle_product_imports(&mut self) {
+        let pending: Vec<u64> = self
+            .product_imports
+            .iter()
+            .filter(|(_, import)| !import.status.is_done())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in pending {
+            self.finish_product_import(id);
+        }
+    }
+
+    fn finish_product_import(&mut self, id: u64) {
+        let Some(mut import) = self.product_imports.remove(&id) else {
+            return;
+        };
+        match &import.sheet {
+            Ok(sheet) => {
+                let mut outcome = ProductOutcome::default();
+                let mut seen = HashSet::new();
+                for (index, row) in sheet.rows.iter().enumerate() {
+                    let line = read_product_line(sheet, row).and_then(|(shop_sku, product)| {
+                        if seen.insert(shop_sku.clone()) {
+                            Ok((shop_sku, product))
+                        } else {
+                            Err(format!(
+                                "The shop_sku '{shop_sku}' appears more than once in the file"
+                            ))
+                        }
+                    });
+                    match line {
+                        Ok((shop_sku, product)) => {
+                            if self.catalog.integrate(import.shop_id, &shop_sku, product) {
+                                outcome.created += 1;
+                            }
+                            outcome.succeeded += 1;
+                        }
+                        Err(message) => outcome.errors.push((index, message)),
+                    }
+                }
+                import.outcome = outcome;
+                import.status = ProductImportStatus::Complete;
+            }
+            Err(_) => import.status = ProductImportStatus::Failed,
+        }
+        self.product_imports.insert(id, import);
+    }
+}
+
+/// P41 `POST /api/products/imports`: multipart `file` (CSV, one column per PM11 attribute) →
+/// 201 `{import_id}`. `operator_format` and `conversion_type` are read past: the file is always
+/// taken in the operator's format.
+pub async fn create_import(
+    State(sandbox): State<Sandbox>,
+    Path(instance): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let file = read_file(multipart).await;
+    let mut world = sandbox.world();
+    match create(&mut world, &instance, &query, &headers, file) {
+        Ok(import_id) => {
+            (StatusCode::CREATED, Json(json!({ "import_id": import_id }))).into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn read_file(multipart: Result<Multipart, MultipartRejection>) -> Result<Vec<u8>, String> {
+    let mut multipart = multipart
+        .map_err(|_| "The request must be multipart/form-data with a file field.".to_owned())?;
+    let unreadable = |error: axum::extract::multipart::MultipartError| {
+        format!("The multipart body could not be read: {error}.")
+    };
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        let is_file = field.name() == Some("file");
+        let bytes = field.bytes().await.map_err(unreadable)?;
+        if is_file {
+            file = Some(bytes.to_vec());
+        }
+    }
+    file.ok_or_else(|| "file is required: the products as a ';'-separated CSV file.".to_owned())
+}
+
+fn create(
+    world: &mut World,
+    instance: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    file: Result<Vec<u8>, String>,
+) -> Result<u64, ApiError> {
+    let shop_id = serve(world, instance, query, headers, Operation::P41)?;
+    let file = file.map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?;
+    let sheet = Sheet::parse(&file);
+    Ok(marketplace_mut(world, instance)?.create_product_import(shop_id, sheet))
+}
+
+fn shop_import<'m>(
+    marketplace: &'m mut Marketplace,
+    shop_id: i64,
+    raw: &str,
+) -> Result<&'m mut ProductImport, ApiError> {
+    raw.parse::<u64>()
+        .ok()
+        .and_then(|id| marketplace.product_imports.get_mut(&id))
+        .filter(|import| import.shop_id == shop_id)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("Import {raw} not found.")))
+}
+
+/// P42 `GET /api/products/imports/{import}`: the import's status, one step further.
+pub async fn import_status(
+    State(sandbox): State<Sandbox>,
+    Path((instance, import)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut world = sandbox.world();
+    let status =
+        serve(&mut world, &instance, &query, &headers, Operation::P42).and_then(|shop_id| {
+            let marketplace = marketplace_mut(&mut world, &instance)?;
+            let id = shop_import(marketplace, shop_id, &import)?.id;
+            marketplace.advance_product_import(id);
+            Ok(marketplace.product_imports[&id].status_json())
+        });
+    match status {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// P44 `GET /api/products/imports/{import}/error_report`: the products not integrated, as CSV
+/// (the format Mirakl sends when MCM is enabled).
+pub async fn error_report(
+    State(sandbox): State<Sandbox>,
+    Path((instance, import)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut world = sandbox.world();
+    let report =
+        serve(&mut world, &instance, &query, &headers, Operation::P44).and_then(|shop_id| {
+            let marketplace = marketplace_mut(&mut world, &instance)?;
+            let tracked = shop_import(marketplace, shop_id, &import)?;
+            let id = tracked.id;
+            tracked
+                .error_report()
+                .map(|file| (id, file))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        format!("Import {import} has no error report."),
+                    )
+                })
+        });
+    match report {
+        Ok((id, file)) => report_response(&format!("products_error_report_{id}.csv"), file),
+        Err(error) => error.into_response(),
+    }
+}
+
+fn translations(label: &str) -> Value {
+    json!([{ "locale": "en", "value": label }])
+}
+
+/// H11 `GET /api/hierarchies`: the category tree, or the part under `hierarchy`, down to
+/// `max_level` levels below it.
+pub async fn hierarchies(
+    State(sandbox): State<Sandbox>,
+    Path(instance): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut world = sandbox.world();
+    let listed = serve(&mut world, &instance, &query, &headers, Operation::H11).and_then(|_| {
+        let max_level = match query.get("max_level") {
+            None => None,
+            Some(raw) => Some(raw.parse::<u32>().map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("max_level must be a whole number, got '{raw}'."),
+                )
+            })?),
+        };
+        let top = match query.get("hierarchy").filter(|code| !code.is_empty()) {
+            None => None,
+            Some(code) => Some((
+                code.as_str(),
+                hierarchy_level(code).ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        format!("The hierarchy '{code}' does not exist."),
+                    )
+                })?,
+            )),
+        };
+        let under = |code: &str, top: &str| {
+            let mut current = Some(code);
+            while let Some(node) = current {
+                if node == top {
+                    return true;
+                }
+                current = HIERARCHIES
+                    .iter()
+                    .find(|(c, _, _)| *c == node)
+                    .and_then(|(_, _, parent)| *parent);
+            }
+            false
+        };
+        let hierarchies: Vec<Value> = HIERARCHIES
+            .iter()
+            .filter_map(|(code, label, parent)| {
+                let level = hierarchy_level(code)?;
+                let (top_code, top_level) = top.unwrap_or(("", 0));
+                let inside = top.is_none() || under(code, top_code);
+                let shallow = max_level.is_none_or(|max| level - top_level.min(level) <= max);
+                (inside && shallow).then(|| {
+                    json!({
+                        "code": code,
+                        "label": label,
+                        "label_translations": translations(label),
+                        "level": level,
+                        "parent_code": parent.unwrap_or_default(),
+                    })
+                })
+            })
+            .collect();
+        Ok(json!({ "hierarchies": hierarchies }))
+    });
+    match listed {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// PM11 `GET /api/products/attributes`: the columns of a P41 file.
+pub async fn attributes(
+    State(sandbox): State<Sandbox>,
+    Path(instance): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut world = sandbox.world();
+    match serve(&mut world, &instance, &query, &headers, Operation::Pm11) {
+        Ok(_) => {
+            let attributes: Vec<Value> = ATTRIBUTES
+                .iter()
+                .map(|attribute| {
+                    json!({
+                        "code": attribute.code,
+                        "label": attribute.label,
+                        "label_translations": translations(attribute.label),
+                        "description": attribute.description,
+                        "description_translations": translations(attribute.description),
+                        "hierarchy_code": "",
+                        "requirement_level": attribute.requirement.as_str(),
+                        "required": attribute.requirement == Requirement::Required,
+                        "type": attribute.kind,
+                        "type_parameter": attribute.values_list,
+                        "values_list": attribute.values_list,
+                        "type_parameters": attribute.values_list.map_or_else(Vec::new, |list| {
+                            vec![json!({ "name": "LIST_CODE", "value": list })]
+                        }),
+                        "roles": attribute.role.map_or_else(Vec::new, |role| {
+                            vec![json!({ "type": role, "parameters": [] })]
+                        }),
+                        "variant": matches!(attribute.code, "color" | "size"),
+                        "channels": [],
+                        "default_value": null,
+                        "example": null,
+                    })
+                })
+                .collect();
+            Json(json!({ "attributes": attributes })).into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// VL11 `GET /api/values_lists`: every list, or the one named by `code`.
+pub async fn values_lists_handler(
+    State(sandbox): State<Sandbox>,
+    Path(instance): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut world = sandbox.world();
+    match serve(&mut world, &instance, &query, &headers, Operation::Vl11) {
+        Ok(_) => {
+            let lists: Vec<Value> = values_lists()
+                .into_iter()
+                .filter(|(code, _, _)| query.get("code").is_none_or(|wanted| wanted == code))
+                .map(|(code, label, values)| {
+                    json!({
+                        "code": code,
+                        "label": label,
+                        "label_translations": translations(label),
+                        "values": values.iter().map(|value| json!({
+                            "code": value,
+                            "label": value,
+                            "label_translations": translations(value),
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            Json(json!({ "values_lists": lists })).into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_product_line_without_a_required_attribute_names_it() {
+        let sheet = Sheet::parse(
+            b"category;shop_sku;title;brand;color\nclothing;TEE-1;Tee;;Red\ntoys;TOY-1;Toy;Acme;Purple\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_product_line(&sheet, &sheet.rows[0]).unwrap_err(),
+            "The attribute 'brand' is required"
+        );
+        assert_eq!(
+            read_product_line(&sheet, &sheet.rows[1]).unwrap_err(),
+            "The value 'Purple' of attribute 'color' is not in the values list 'colors'"
+        );
+    }
+}
