@@ -8,13 +8,13 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use sandbox::{Sandbox, SandboxConfig};
 use storage::{SecretKey, Storage};
-use sync::WorkerConfig;
+use sync::{Budgets, WorkerConfig};
 use url::Url;
 
 use crate::config::{ServerArgs, read_key_file, sqlite_url};
 use crate::wiring::{
     ConnectorOptions, SHOP_HEALTH_INTERVAL, TOKEN_REFRESH_MARGIN, bind, build_connector,
-    sandbox_marketplaces, sandbox_mas_config, spawn_server, stop_requested,
+    sandbox_connect_url, sandbox_marketplaces, sandbox_mas_config, spawn_server, stop_requested,
 };
 
 #[derive(Parser, Debug)]
@@ -155,6 +155,10 @@ fn connector_options(settings: &mut crate::config::Settings) -> anyhow::Result<C
         worker: WorkerConfig::default(),
         token_refresh_margin: TOKEN_REFRESH_MARGIN,
         shop_health_interval: SHOP_HEALTH_INTERVAL,
+        connect_url: settings.connect_url.clone(),
+        budgets: Budgets {
+            scale: settings.budget_scale,
+        },
     })
 }
 
@@ -184,6 +188,9 @@ async fn worker(server: ServerArgs) -> anyhow::Result<()> {
     let _ = handle.await;
     Ok(())
 }
+
+/// The demo's call budgets: Mirakl's documented frequencies, a minute lasting three seconds.
+const DEMO_BUDGET_SCALE: f64 = 0.05;
 
 /// The demo's key lives beside its database; it is created on first run.
 fn demo_secret_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
@@ -232,6 +239,9 @@ async fn demo(
 
     let mut sandbox_config = SandboxConfig::new(sandbox_url.clone());
     sandbox_config.redirect_uris = vec![redirect_uri.to_string()];
+    // The demo keeps Mirakl's call budgets, shortened so that a minute lasts three seconds:
+    // products arrive in seconds, and the budget logic still runs.
+    sandbox_config.budget_scale = DEMO_BUDGET_SCALE;
     let sandbox = spawn_server(
         bind(sandbox_listen).await?,
         Sandbox::new(sandbox_config).router(),
@@ -251,6 +261,10 @@ async fn demo(
             },
             token_refresh_margin: TOKEN_REFRESH_MARGIN,
             shop_health_interval: SHOP_HEALTH_INTERVAL,
+            connect_url: sandbox_connect_url(&sandbox_url),
+            budgets: Budgets {
+                scale: DEMO_BUDGET_SCALE,
+            },
         },
     );
     let web = spawn_server(bind(connector_listen).await?, connector.app.clone()).await?;

@@ -52,6 +52,13 @@ pub struct ServerArgs {
     /// The redirect URI registered with Mirakl (default: PUBLIC_URL/oauth/mirakl/callback).
     #[arg(long, env = "MARKETBRIDGE_MAS_REDIRECT_URI")]
     pub mas_redirect_uri: Option<Url>,
+    /// Base URL of the Mirakl Connect seller API.
+    #[arg(long, env = "MARKETBRIDGE_CONNECT_URL")]
+    pub connect_url: Option<Url>,
+    /// How strictly Mirakl's call budgets are applied: 1 = the documented frequencies
+    /// (production), 0 = off (only against a sandbox with budgets off).
+    #[arg(long, env = "MARKETBRIDGE_BUDGET_SCALE")]
+    pub budget_scale: Option<f64>,
     /// A marketplace sellers may connect, as CODE=NAME=INSTANCE_URL (repeatable), e.g.
     /// `acme=Acme Marketplace=https://acme.mirakl.net`.
     #[arg(
@@ -75,6 +82,8 @@ struct FileConfig {
     mas_client_id: Option<String>,
     mas_client_secret_file: Option<PathBuf>,
     mas_redirect_uri: Option<Url>,
+    connect_url: Option<Url>,
+    budget_scale: Option<f64>,
     #[serde(default)]
     marketplace: Vec<MarketplaceDefinition>,
 }
@@ -89,6 +98,8 @@ pub struct Settings {
     pub secret_key: SecretKey,
     pub mas: Option<MasSettings>,
     pub marketplaces: Vec<MarketplaceDefinition>,
+    pub connect_url: Url,
+    pub budget_scale: f64,
 }
 
 #[derive(Debug)]
@@ -102,6 +113,7 @@ pub struct MasSettings {
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "marketbridge-data";
 pub const DEFAULT_MAS_URL: &str = "https://auth.mirakl.net";
+pub const DEFAULT_CONNECT_URL: &str = "https://miraklconnect.com/api";
 
 impl ServerArgs {
     /// Resolves the layers. `need_mas` is false for `migrate`, which talks to no one.
@@ -186,6 +198,11 @@ impl ServerArgs {
             secret_key,
             mas,
             marketplaces,
+            connect_url: self
+                .connect_url
+                .or(file.connect_url)
+                .unwrap_or_else(|| Url::parse(DEFAULT_CONNECT_URL).expect("valid default")),
+            budget_scale: self.budget_scale.or(file.budget_scale).unwrap_or(1.0),
         })
     }
 }

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use domain::{InstanceUrl, MarketplaceDefinition};
+use mirakl::connect::ConnectClient;
 use mirakl::marketplace::MarketplaceClient;
 use mirakl::mas::{MasClient, MasConfig};
 use storage::Storage;
-use sync::{ShopKeeper, TokenKeeper, Worker, WorkerConfig};
+use sync::{Budgets, CatalogSync, ShopKeeper, TokenKeeper, Worker, WorkerConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -40,6 +41,10 @@ pub struct ConnectorOptions {
     pub token_refresh_margin: Duration,
     /// How often each connected store is checked.
     pub shop_health_interval: Duration,
+    /// The Mirakl Connect seller API, e.g. https://miraklconnect.com/api.
+    pub connect_url: Url,
+    /// How strictly Mirakl's call budgets are applied (1.0 in production).
+    pub budgets: Budgets,
 }
 
 pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector {
@@ -47,21 +52,31 @@ pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector
     let mas = MasClient::new(options.mas, http.clone());
     let tokens = TokenKeeper::new(storage.clone(), mas.clone(), options.token_refresh_margin);
     let shops = ShopKeeper::new(storage.clone(), http.clone(), options.shop_health_interval);
+    let catalog = CatalogSync::new(
+        storage.clone(),
+        shops.clone(),
+        tokens.clone(),
+        MarketplaceClient::new(http.clone()),
+        ConnectClient::new(options.connect_url, http.clone()),
+        options.budgets,
+    );
     let worker = Worker::new(
         storage.clone(),
         tokens.clone(),
         shops.clone(),
+        catalog.clone(),
         options.worker,
     );
-    let state = web::AppState::new(
-        storage.clone(),
+    let state = web::AppState::new(web::AppParts {
+        storage: storage.clone(),
         mas,
-        MarketplaceClient::new(http.clone()),
-        tokens.clone(),
-        options.marketplaces,
-        web::WebConfig::new(options.public_url),
+        marketplace: MarketplaceClient::new(http.clone()),
+        tokens: tokens.clone(),
+        marketplaces: options.marketplaces,
+        config: web::WebConfig::new(options.public_url),
         http,
-    );
+        catalog,
+    });
     Connector {
         storage,
         worker,
@@ -141,6 +156,15 @@ pub fn sandbox_marketplaces(sandbox_url: &Url) -> Vec<MarketplaceDefinition> {
         .expect("sandbox URLs are valid"),
     })
     .collect()
+}
+
+/// The sandbox's Mirakl Connect API, as the connector is configured for it.
+pub fn sandbox_connect_url(sandbox_url: &Url) -> Url {
+    Url::parse(&format!(
+        "{}/connect/api",
+        sandbox_url.as_str().trim_end_matches('/')
+    ))
+    .expect("valid URL")
 }
 
 /// The sandbox's demo OAuth client, as the connector is configured for it.

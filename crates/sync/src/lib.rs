@@ -3,10 +3,14 @@
 //! shops' health checks and webhook deliveries. This crate owns no SQL (that is
 //! `storage`) and no HTTP routes (that is `web`).
 
+pub mod budgets;
+pub mod catalog;
 pub mod shops;
 pub mod tokens;
 pub mod worker;
 
+pub use budgets::Budgets;
+pub use catalog::CatalogSync;
 pub use shops::ShopKeeper;
 pub use tokens::{TokenError, TokenKeeper};
 pub use worker::{Worker, WorkerConfig};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use domain::WorkspaceId;
 use shops::woocommerce::{ConsumerSecret, Credentials, StoreUrl, WooClient, WooError};
-use storage::{RegisteredWebhook, ShopHealth, ShopId, Storage, now_ms};
+use storage::{InboxEntry, RegisteredWebhook, ShopHealth, ShopId, Storage, now_ms};
 use uuid::Uuid;
 
 /// The flow of the job that processes one stored webhook delivery.
@@ -86,18 +86,23 @@ impl ShopKeeper {
         Ok(verdict.0)
     }
 
-    /// Processes one stored webhook delivery. Today that is acknowledging it: the catalog
-    /// export (F4) and order flows (F5) will act on these events when they land.
-    pub async fn process_webhook(&self, ws: WorkspaceId, inbox_id: Uuid) -> anyhow::Result<()> {
-        let Some(entry) = self.storage.get_incoming_webhook(ws, inbox_id).await? else {
-            return Ok(());
-        };
-        if entry.processed_at_ms.is_none() {
-            tracing::info!(%ws, topic = %entry.topic, resource = ?entry.resource_id, "shop event received");
-            self.storage
-                .mark_webhook_processed(ws, inbox_id, now_ms())
-                .await?;
-        }
+    /// The stored delivery, unless it was already processed.
+    pub async fn pending_webhook(
+        &self,
+        ws: WorkspaceId,
+        inbox_id: Uuid,
+    ) -> anyhow::Result<Option<InboxEntry>> {
+        Ok(self
+            .storage
+            .get_incoming_webhook(ws, inbox_id)
+            .await?
+            .filter(|e| e.processed_at_ms.is_none()))
+    }
+
+    pub async fn webhook_processed(&self, ws: WorkspaceId, inbox_id: Uuid) -> anyhow::Result<()> {
+        self.storage
+            .mark_webhook_processed(ws, inbox_id, now_ms())
+            .await?;
         Ok(())
     }
 }

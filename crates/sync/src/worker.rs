@@ -9,6 +9,9 @@ use storage::{Job, NewJob, Storage, now_ms};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::catalog::{
+    CATALOG_READ_FLOW, CHANNEL_EXPORT_FLOW, CatalogSync, IMPORT_FOLLOW_FLOW, RECONCILE_FLOW, Step,
+};
 use crate::shops::{SHOP_HEALTH_FLOW, SHOP_WEBHOOK_FLOW, ShopKeeper};
 use crate::tokens::{REFRESH_FLOW, TokenError, TokenKeeper};
 
@@ -18,6 +21,10 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// How long a claimed job is ours before another worker may reclaim it.
     pub lease: Duration,
+    /// A full read of the shop this long after the last one (webhooks bring the rest).
+    pub catalog_interval: Duration,
+    /// A reconciliation of each channel this long after the last one.
+    pub reconcile_interval: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -25,6 +32,8 @@ impl Default for WorkerConfig {
         Self {
             poll_interval: Duration::from_secs(5),
             lease: Duration::from_secs(120),
+            catalog_interval: Duration::from_secs(24 * 3600),
+            reconcile_interval: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -35,7 +44,10 @@ pub struct Worker {
     storage: Storage,
     tokens: TokenKeeper,
     shops: ShopKeeper,
+    catalog: CatalogSync,
     config: WorkerConfig,
+    /// When the periodic catalog work was last scheduled (it is checked once a minute).
+    maintenance_at_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Worker {
@@ -43,6 +55,7 @@ impl Worker {
         storage: Storage,
         tokens: TokenKeeper,
         shops: ShopKeeper,
+        catalog: CatalogSync,
         config: WorkerConfig,
     ) -> Self {
         Self {
@@ -50,8 +63,63 @@ impl Worker {
             storage,
             tokens,
             shops,
+            catalog,
             config,
+            maintenance_at_ms: Default::default(),
         }
+    }
+
+    pub fn catalog(&self) -> &CatalogSync {
+        &self.catalog
+    }
+
+    /// Once a minute at most: a full read of each shop a day after the last one, and a
+    /// reconciliation of each live channel a day after its last one (or its launch).
+    pub async fn schedule_catalog_maintenance(&self) -> anyhow::Result<()> {
+        use std::sync::atomic::Ordering;
+        let now = now_ms();
+        let last = self.maintenance_at_ms.load(Ordering::Relaxed);
+        if now - last < 60_000 {
+            return Ok(());
+        }
+        self.maintenance_at_ms.store(now, Ordering::Relaxed);
+        for ws in self.storage.list_workspace_ids().await? {
+            let Some(workspace) = self.storage.workspace(ws).await? else {
+                continue;
+            };
+            let runs = self.storage.recent_sync_runs(ws, 200).await?;
+            let last_run = |flow: &str, channel: Option<ChannelId>| {
+                runs.iter()
+                    .filter(|r| r.flow == flow && r.channel_id == channel)
+                    .map(|r| r.started_at_ms)
+                    .max()
+            };
+            if let Some(onboarded) = workspace.onboarded_at_ms {
+                let since = last_run(CATALOG_READ_FLOW, None)
+                    .unwrap_or(onboarded)
+                    .max(onboarded);
+                if now - since > self.config.catalog_interval.as_millis() as i64 {
+                    self.catalog.enqueue_read(ws, true).await?;
+                }
+            }
+            for c in self.storage.list_channels(ws).await? {
+                let Some(launched) = c
+                    .launched_at_ms
+                    .filter(|_| c.status == domain::ChannelStatus::Live)
+                else {
+                    continue;
+                };
+                let since = last_run(RECONCILE_FLOW, Some(c.id))
+                    .unwrap_or(launched)
+                    .max(launched);
+                if now - since > self.config.reconcile_interval.as_millis() as i64 {
+                    self.catalog
+                        .enqueue_channel(ws, RECONCILE_FLOW, c.id)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Puts a health check in the queue for every store not checked within the interval.
@@ -110,8 +178,14 @@ impl Worker {
             return Ok(false);
         };
         match self.execute(&job).await {
-            Ok(()) => {
+            Ok(Step::Done) => {
                 self.storage.complete_job(job.id, self.id, now_ms()).await?;
+            }
+            Ok(Step::RunAgainAt(at)) => {
+                // Not a failure: a budget slot or an import still running.
+                self.storage
+                    .release_job(job.id, self.id, at, now_ms())
+                    .await?;
             }
             Err(e) => {
                 tracing::warn!(job = %job.id, flow = %job.flow, error = %format!("{e:#}"), "job failed");
@@ -141,6 +215,7 @@ impl Worker {
             .await?;
         self.schedule_due_refreshes().await?;
         self.schedule_shop_health_checks().await?;
+        self.schedule_catalog_maintenance().await?;
         let mut ran = 0;
         while self.run_one().await? {
             ran += 1;
@@ -163,7 +238,7 @@ impl Worker {
         tracing::info!(worker = %self.id, "worker stopped");
     }
 
-    async fn execute(&self, job: &Job) -> anyhow::Result<()> {
+    async fn execute(&self, job: &Job) -> anyhow::Result<Step> {
         match job.flow.as_str() {
             REFRESH_FLOW => {
                 let ws: WorkspaceId = job
@@ -175,7 +250,7 @@ impl Worker {
                     // A refused grant is recorded on the channel; retrying cannot help.
                     Ok(_)
                     | Err(TokenError::ReauthorizationNeeded)
-                    | Err(TokenError::NotAuthorized) => Ok(()),
+                    | Err(TokenError::NotAuthorized) => Ok(Step::Done),
                     Err(e) => Err(e.into()),
                 }
             }
@@ -187,7 +262,7 @@ impl Worker {
                     .as_str()
                     .and_then(|s| s.parse().ok())
                     .context("a health check names its shop")?;
-                self.shops.check_health(ws, shop).await.map(|_| ())
+                self.shops.check_health(ws, shop).await.map(|_| Step::Done)
             }
             SHOP_WEBHOOK_FLOW => {
                 let ws = job
@@ -197,7 +272,41 @@ impl Worker {
                     .as_str()
                     .and_then(|s| s.parse().ok())
                     .context("a webhook job names its delivery")?;
-                self.shops.process_webhook(ws, inbox).await
+                if let Some(entry) = self.shops.pending_webhook(ws, inbox).await? {
+                    match (entry.topic.as_str(), entry.resource_id) {
+                        ("product.deleted", Some(id)) => {
+                            self.catalog.product_deleted(ws, id).await?
+                        }
+                        // Any other product event: a delta read of the shop, coalesced with
+                        // the other events that arrive before it runs.
+                        (topic, _) if topic.starts_with("product.") => {
+                            self.catalog.enqueue_read(ws, false).await?
+                        }
+                        // Orders come from Mirakl (F5); the shop's order events are not used yet.
+                        _ => {}
+                    }
+                    self.shops.webhook_processed(ws, inbox).await?;
+                }
+                Ok(Step::Done)
+            }
+            CATALOG_READ_FLOW => {
+                let ws = job
+                    .workspace_id
+                    .context("a catalog read names its workspace")?;
+                let full = job.payload["full"].as_bool().unwrap_or(false);
+                self.catalog.read_shop(ws, full).await
+            }
+            CHANNEL_EXPORT_FLOW | IMPORT_FOLLOW_FLOW | RECONCILE_FLOW => {
+                let ws = job
+                    .workspace_id
+                    .context("a channel job names its workspace")?;
+                let channel: ChannelId = serde_json::from_value(job.payload["channel_id"].clone())
+                    .context("a channel job names its channel")?;
+                match job.flow.as_str() {
+                    CHANNEL_EXPORT_FLOW => self.catalog.export(ws, channel).await,
+                    IMPORT_FOLLOW_FLOW => self.catalog.follow_imports(ws, channel).await,
+                    _ => self.catalog.reconcile(ws, channel).await,
+                }
             }
             other => anyhow::bail!("unknown job flow {other:?}"),
         }

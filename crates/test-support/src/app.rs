@@ -106,9 +106,13 @@ impl TestApp {
                 worker: WorkerConfig {
                     poll_interval: Duration::from_millis(200),
                     lease: Duration::from_secs(30),
+                    ..WorkerConfig::default()
                 },
                 token_refresh_margin: marketbridge::wiring::TOKEN_REFRESH_MARGIN,
                 shop_health_interval: marketbridge::wiring::SHOP_HEALTH_INTERVAL,
+                connect_url: marketbridge::wiring::sandbox_connect_url(&self.sandbox_url),
+                // The sandbox's budgets are off unless a test turns them on.
+                budgets: sync::Budgets::off(),
             },
         )
     }
@@ -157,6 +161,21 @@ impl TestApp {
     /// Runs every background job that is due now, until none is left.
     pub async fn drain_jobs(&self) -> usize {
         self.connector().worker.tick().await.expect("worker pass")
+    }
+
+    /// Runs the background work to the end: every job, including those that wait for a
+    /// backoff or a budget slot (made due at once), until the queue is empty. Bounded, so a
+    /// job that never settles fails the test instead of hanging it.
+    pub async fn settle(&self) -> usize {
+        let mut ran = 0;
+        for _ in 0..200 {
+            ran += self.drain_jobs().await;
+            if self.storage().queued_jobs().await == 0 {
+                return ran;
+            }
+            self.storage().make_queued_jobs_due().await;
+        }
+        panic!("the job queue did not settle after 200 passes");
     }
 
     pub async fn stop(self) {

@@ -45,6 +45,8 @@ struct Inner {
     config: WebConfig,
     /// For calls to shops (the WooCommerce client is built per store).
     http: reqwest::Client,
+    /// To queue catalog work (Launch, Sync now).
+    catalog: sync::CatalogSync,
 }
 
 #[derive(Clone, Debug)]
@@ -71,16 +73,30 @@ impl WebConfig {
     }
 }
 
+/// What the web application is built from.
+pub struct AppParts {
+    pub storage: Storage,
+    pub mas: MasClient,
+    pub marketplace: MarketplaceClient,
+    pub tokens: TokenKeeper,
+    pub marketplaces: Vec<MarketplaceDefinition>,
+    pub config: WebConfig,
+    pub http: reqwest::Client,
+    pub catalog: sync::CatalogSync,
+}
+
 impl AppState {
-    pub fn new(
-        storage: Storage,
-        mas: MasClient,
-        marketplace: MarketplaceClient,
-        tokens: TokenKeeper,
-        marketplaces: Vec<MarketplaceDefinition>,
-        config: WebConfig,
-        http: reqwest::Client,
-    ) -> Self {
+    pub fn new(parts: AppParts) -> Self {
+        let AppParts {
+            storage,
+            mas,
+            marketplace,
+            tokens,
+            marketplaces,
+            config,
+            http,
+            catalog,
+        } = parts;
         Self {
             inner: Arc::new(Inner {
                 storage,
@@ -90,6 +106,7 @@ impl AppState {
                 marketplaces,
                 config,
                 http,
+                catalog,
             }),
         }
     }
@@ -134,6 +151,12 @@ pub fn router(state: AppState) -> Router {
         .route("/onboarding/settings", post(ui::onboarding::save_settings))
         .route("/onboarding/launch", post(ui::onboarding::launch))
         .route("/account", get(ui::account::show))
+        .route("/products", get(ui::products::show))
+        .route("/products/sync", post(ui::products::sync_now))
+        .route(
+            "/settings/products",
+            get(ui::product_settings::show).post(ui::product_settings::save),
+        )
         .route("/shop", get(ui::onboarding::shop_form))
         .route("/shop/connect", post(ui::shop::connect))
         .route("/shop/woocommerce/return", get(ui::shop::return_from_store))

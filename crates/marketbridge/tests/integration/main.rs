@@ -3,6 +3,7 @@
 
 mod accounts;
 mod authorization;
+mod catalog;
 mod onboarding;
 mod security;
 mod tokens;

@@ -88,7 +88,8 @@ async fn a_token_far_from_expiry_is_left_alone() {
         .unwrap()
         .unwrap()
         .tokens;
-    assert_eq!(app.drain_jobs().await, 0);
+    // The launch's catalog work runs, but no token refresh.
+    app.drain_jobs().await;
     let after = app
         .storage()
         .load_tokens(ws, channel)

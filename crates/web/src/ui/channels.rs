@@ -380,6 +380,12 @@ pub async fn launch(
         .storage()
         .launch_channel(me.workspace_id, channel.id, now_ms())
         .await?;
+    // Read the shop afresh; the export to this channel (and the others) follows.
+    state
+        .inner
+        .catalog
+        .enqueue_read(me.workspace_id, true)
+        .await?;
     tracing::info!(channel = %channel.id, "channel launched");
     Ok(Redirect::to(&format!("/channels/{}?done=launched", channel.id)).into_response())
 }

@@ -28,6 +28,57 @@ pub struct ShopSummary {
     pub advice: Option<String>,
 }
 
+pub struct RunRow {
+    pub when: String,
+    pub what: String,
+    pub status: &'static str,
+    pub class: &'static str,
+    pub message: Option<String>,
+    pub counts: String,
+}
+
+/// A run's counts in words, leaving out the zeros: "read 312, sent 12, unchanged 300".
+fn describe_counts(json: &str) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) else {
+        return String::new();
+    };
+    map.iter()
+        .filter_map(|(k, v)| v.as_u64().filter(|n| *n > 0).map(|n| format!("{k} {n}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn run_rows(runs: Vec<storage::SyncRun>, channels: &[Channel]) -> Vec<RunRow> {
+    runs.into_iter()
+        .map(|r| {
+            let channel = r
+                .channel_id
+                .and_then(|id| channels.iter().find(|c| c.id == id))
+                .map(|c| c.name.clone());
+            let what = match (r.flow.as_str(), channel) {
+                ("catalog_read", _) => "Read the WooCommerce catalog".to_owned(),
+                ("channel_export", Some(c)) => format!("Export to {c}"),
+                ("reconcile", Some(c)) => format!("Check the offers on {c}"),
+                (flow, Some(c)) => format!("{flow} ({c})"),
+                (flow, None) => flow.to_owned(),
+            };
+            let (status, class) = match r.status {
+                storage::SyncRunStatus::Running => ("Running", "pending"),
+                storage::SyncRunStatus::Done => ("Done", "live"),
+                storage::SyncRunStatus::Failed => ("Failed", "bad"),
+            };
+            RunRow {
+                when: format_time(r.started_at_ms),
+                what,
+                status,
+                class,
+                message: r.message,
+                counts: describe_counts(&r.counts),
+            }
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
@@ -37,6 +88,7 @@ struct DashboardPage {
     onboarding: Option<(u8, &'static str)>,
     shop: Option<ShopSummary>,
     channels: Vec<ChannelRow>,
+    runs: Vec<RunRow>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -133,5 +185,12 @@ pub async fn show(
         onboarding,
         shop,
         channels: rows,
+        runs: run_rows(
+            state
+                .storage()
+                .recent_sync_runs(me.workspace_id, 10)
+                .await?,
+            &channels,
+        ),
     }))
 }

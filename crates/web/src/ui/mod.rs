@@ -6,6 +6,8 @@ pub mod channels;
 pub mod dashboard;
 pub mod oauth;
 pub mod onboarding;
+pub mod product_settings;
+pub mod products;
 pub mod shop;
 
 use askama::Template;

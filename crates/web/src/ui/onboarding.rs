@@ -222,6 +222,12 @@ pub async fn launch(
         .storage()
         .mark_onboarded(me.workspace_id, now_ms())
         .await?;
+    // The first full read of the shop; the exports to every live channel follow it.
+    state
+        .inner
+        .catalog
+        .enqueue_read(me.workspace_id, true)
+        .await?;
     tracing::info!(workspace = %me.workspace_id, "onboarding finished: launched");
     Ok(Redirect::to("/?done=launched").into_response())
 }

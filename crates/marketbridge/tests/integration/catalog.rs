@@ -1,0 +1,417 @@
+//! F3/F4: the catalog export to Mirakl Connect and to a marketplace — deltas only, within
+//! budgets, every error attached to its SKU, drift repaired, nothing lost under faults.
+
+use domain::{ChannelKind, WorkspaceId};
+use storage::{ChannelItem, ItemState};
+use test_support::{TestApp, Visitor};
+
+const INSTANCE: &str = "demo-marketplace";
+const STORE: i64 = 2001;
+
+struct Setup {
+    v: Visitor,
+    ws: WorkspaceId,
+    connect: domain::ChannelId,
+    marketplace: domain::ChannelId,
+}
+
+/// An onboarded workspace (Mirakl Connect + the demo store) with Demo Marketplace live too,
+/// and every job run to the end.
+async fn launched(app: &TestApp) -> Setup {
+    let v = Visitor::new();
+    app.onboarded(&v, "shop@example.com").await;
+    let settings = app
+        .connect_marketplace(&v, "Demo Marketplace", "Demo Store (2001)")
+        .await;
+    let settings = app.enter_store_id(&v, &settings, "2001").await;
+    v.submit(&settings.form("Launch", &[]))
+        .await
+        .expect_text("is live");
+    app.settle().await;
+    let ws = app.storage().list_workspace_ids().await.unwrap()[0];
+    let channels = app.storage().list_channels(ws).await.unwrap();
+    let id = |kind| channels.iter().find(|c| c.kind == kind).unwrap().id;
+    Setup {
+        v,
+        ws,
+        connect: id(ChannelKind::MiraklConnect),
+        marketplace: id(ChannelKind::Marketplace),
+    }
+}
+
+async fn items(app: &TestApp, ws: WorkspaceId, channel: domain::ChannelId) -> Vec<ChannelItem> {
+    app.storage()
+        .channel_items_page(ws, channel, None, 100_000)
+        .await
+        .unwrap()
+}
+
+fn count(items: &[ChannelItem], state: ItemState) -> usize {
+    items.iter().filter(|i| i.state == state).count()
+}
+
+fn catalog_calls(app: &TestApp) -> [u64; 4] {
+    [
+        "connect.products.post",
+        "connect.products.delete",
+        "mmp.of01",
+        "mmp.of24",
+    ]
+    .map(|c| app.sandbox.call_count(c))
+}
+
+/// Every catalog call, following imports included.
+fn all_catalog_calls(app: &TestApp) -> u64 {
+    [
+        "connect.products.post",
+        "connect.products.delete",
+        "mmp.of01",
+        "mmp.of24",
+        "mmp.of02",
+        "mmp.of03",
+    ]
+    .iter()
+    .map(|c| app.sandbox.call_count(c))
+    .sum()
+}
+
+#[tokio::test]
+async fn launch_sends_the_catalog_to_connect_and_to_the_marketplace() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let catalog = app.storage().catalog_count(s.ws).await.unwrap();
+    assert!(
+        catalog > 300,
+        "simple products and one item per variation: {catalog}"
+    );
+
+    let connect = items(&app, s.ws, s.connect).await;
+    let live = count(&connect, ItemState::Live);
+    assert!(live > 0);
+    assert_eq!(
+        app.sandbox.connect_products("demo-company").len(),
+        live,
+        "Connect has every live product"
+    );
+
+    let market = items(&app, s.ws, s.marketplace).await;
+    let offers = app.sandbox.marketplace_offers(INSTANCE, STORE);
+    assert_eq!(offers.len(), count(&market, ItemState::Live));
+    assert_eq!(
+        count(&market, ItemState::Sent),
+        0,
+        "every import was followed to its end"
+    );
+    // The marketplace does not know every GTIN: those lines come back in the OF03 report,
+    // each attached to its SKU with Mirakl's message.
+    let refused: Vec<_> = market
+        .iter()
+        .filter(|i| i.state == ItemState::Error)
+        .collect();
+    assert!(!refused.is_empty());
+    assert!(
+        refused
+            .iter()
+            .any(|i| i.error.as_deref() == Some("The product does not exist")),
+        "{refused:?}"
+    );
+    assert!(
+        app.sandbox
+            .offer_import_modes(INSTANCE)
+            .iter()
+            .all(|m| m == "NORMAL"),
+        "never REPLACE"
+    );
+
+    let page = s.v.get(&app.url("/products?state=error")).await;
+    page.expect_text("The product does not exist");
+}
+
+#[tokio::test]
+async fn nothing_changed_means_no_call() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let before = catalog_calls(&app);
+    // A full read of the shop and an export to every channel: nothing differs.
+    app.connector()
+        .worker
+        .catalog()
+        .enqueue_read(s.ws, true)
+        .await
+        .unwrap();
+    app.settle().await;
+    assert_eq!(
+        catalog_calls(&app),
+        before,
+        "no catalog call when nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn only_the_changed_item_is_sent_after_a_webhook() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let live = items(&app, s.ws, s.marketplace).await;
+    let sku = live
+        .iter()
+        .find(|i| i.state == ItemState::Live)
+        .unwrap()
+        .sku
+        .clone();
+    let row = app
+        .storage()
+        .catalog_page(s.ws, None, 100_000, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.sku == sku)
+        .unwrap();
+    let id = row.shop_variation_id.unwrap_or(row.shop_product_id);
+    let before = catalog_calls(&app);
+
+    app.sandbox.woo_set_price("demo-shop", id, "123.45", None);
+    app.sandbox.settle_webhooks().await;
+    app.settle().await;
+
+    let after = catalog_calls(&app);
+    assert_eq!(after[2], before[2], "no offer file for one change");
+    assert_eq!(after[3], before[3] + 1, "one OF24 call");
+    assert_eq!(after[0], before[0] + 1, "one Connect upsert");
+    let offer = app
+        .sandbox
+        .marketplace_offers(INSTANCE, STORE)
+        .into_iter()
+        .find(|o| o["shop_sku"] == sku.as_str())
+        .unwrap();
+    assert_eq!(
+        offer["price"].to_string().trim_matches('"'),
+        "123.45",
+        "{offer}"
+    );
+    let connect = app
+        .sandbox
+        .connect_products("demo-company")
+        .into_iter()
+        .find(|p| p["id"] == sku.as_str())
+        .unwrap();
+    assert!(
+        connect["standard_prices"].to_string().contains("123.45"),
+        "{connect}"
+    );
+}
+
+#[tokio::test]
+async fn a_storm_of_429s_and_5xx_still_ends_with_every_offer_right() {
+    let calm = TestApp::spawn().await;
+    launched(&calm).await;
+    let calm_calls = all_catalog_calls(&calm);
+
+    let app = TestApp::spawn().await;
+    app.sandbox.set_faults(sandbox::Faults {
+        error_rate: 0.3,
+        rate_limit_rate: 0.3,
+    });
+    let s = launched(&app).await;
+    app.sandbox.set_faults(sandbox::Faults::default());
+    app.settle().await;
+    let stormy_calls = all_catalog_calls(&app);
+    assert!(
+        stormy_calls > calm_calls,
+        "the faults were hit: {stormy_calls} calls against {calm_calls}"
+    );
+
+    let market = items(&app, s.ws, s.marketplace).await;
+    assert_eq!(
+        count(&market, ItemState::Waiting) + count(&market, ItemState::Sent),
+        0,
+        "nothing left behind"
+    );
+    assert_eq!(
+        app.sandbox.marketplace_offers(INSTANCE, STORE).len(),
+        count(&market, ItemState::Live)
+    );
+    let connect = items(&app, s.ws, s.connect).await;
+    assert_eq!(
+        app.sandbox.connect_products("demo-company").len(),
+        count(&connect, ItemState::Live)
+    );
+    assert!(count(&connect, ItemState::Live) > 0);
+}
+
+#[tokio::test]
+async fn reconciliation_repairs_an_offer_changed_behind_the_connectors_back() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let offer = app.sandbox.marketplace_offers(INSTANCE, STORE).remove(0);
+    let sku = offer["shop_sku"].as_str().unwrap().to_owned();
+    let right = offer["quantity"].as_i64().unwrap();
+    app.sandbox
+        .set_offer_quantity(INSTANCE, STORE, &sku, right + 500);
+
+    let catalog = app.connector().worker.catalog();
+    catalog
+        .enqueue_channel(s.ws, sync::catalog::RECONCILE_FLOW, s.marketplace)
+        .await
+        .unwrap();
+    app.settle().await;
+
+    let repaired = app
+        .sandbox
+        .marketplace_offers(INSTANCE, STORE)
+        .into_iter()
+        .find(|o| o["shop_sku"] == sku.as_str())
+        .unwrap();
+    assert_eq!(repaired["quantity"].as_i64(), Some(right));
+    let runs = app.storage().recent_sync_runs(s.ws, 20).await.unwrap();
+    assert!(
+        runs.iter().any(|r| r
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("repaired 1"))),
+        "{runs:?}"
+    );
+}
+
+#[tokio::test]
+async fn with_sync_product_off_nothing_is_sent() {
+    let app = TestApp::spawn().await;
+    let v = Visitor::new();
+    let step1 = app.sign_up(&v, "shop@example.com").await;
+    let step2 = app.onboard_mirakl_connect(&v, &step1).await;
+    let step3 = app
+        .onboard_store_by_keys(
+            &v,
+            &step2,
+            test_support::flows::WOO_KEY,
+            test_support::flows::WOO_SECRET,
+        )
+        .await;
+    // Untick Sync Product (the form sends only ticked boxes).
+    let form = step3
+        .form("Save and continue", &[])
+        .without("sync_products");
+    let step4 = v.submit(&form).await;
+    step4.expect_text("Sync Product");
+    v.submit(&step4.form("Launch", &[]))
+        .await
+        .expect_text("Marketbridge is live");
+    app.settle().await;
+
+    assert_eq!(catalog_calls(&app), [0, 0, 0, 0], "nothing was sent");
+    assert!(app.sandbox.connect_products("demo-company").is_empty());
+    let page = v.get(&app.url("/products")).await;
+    page.expect_text("Sync Product is off: nothing is sent to Mirakl");
+}
+
+#[tokio::test]
+async fn a_product_deleted_in_the_shop_leaves_the_channels() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let live = items(&app, s.ws, s.connect).await;
+    let sku = live
+        .iter()
+        .find(|i| i.state == ItemState::Live)
+        .unwrap()
+        .sku
+        .clone();
+    let row = app
+        .storage()
+        .catalog_page(s.ws, None, 100_000, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.sku == sku)
+        .unwrap();
+    app.connector()
+        .worker
+        .catalog()
+        .product_deleted(s.ws, row.shop_product_id)
+        .await
+        .unwrap();
+    app.settle().await;
+    assert!(
+        !app.sandbox
+            .connect_products("demo-company")
+            .iter()
+            .any(|p| p["id"] == sku.as_str())
+    );
+    let state = items(&app, s.ws, s.connect)
+        .await
+        .into_iter()
+        .find(|i| i.sku == sku)
+        .unwrap();
+    assert_eq!(state.state, ItemState::Removed);
+}
+
+/// What a seller does in WooCommerce's product editor: set the product's GTIN.
+pub async fn correct_gtin_in_the_shop(app: &TestApp, product_id: i64, gtin: &str) {
+    let url = format!("{}/wp-json/wc/v3/products/{product_id}", app.store_url());
+    let response = reqwest::Client::new()
+        .put(url)
+        .basic_auth(
+            test_support::flows::WOO_KEY,
+            Some(test_support::flows::WOO_SECRET),
+        )
+        .json(&serde_json::json!({
+            "global_unique_id": gtin,
+            "meta_data": [{ "key": "_gtin", "value": gtin }],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn an_offer_refused_for_its_gtin_goes_live_once_the_gtin_is_corrected_in_the_shop() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let rows = app
+        .storage()
+        .catalog_page(s.ws, None, 100_000, false)
+        .await
+        .unwrap();
+    let refused = items(&app, s.ws, s.marketplace)
+        .await
+        .into_iter()
+        .filter(|i| i.error.as_deref() == Some("The product does not exist"))
+        .find_map(|i| {
+            rows.iter()
+                .find(|r| r.sku == i.sku && r.shop_variation_id.is_none())
+                .cloned()
+        })
+        .expect("a simple product refused for its GTIN");
+    let item: domain::catalog::CatalogItem = serde_json::from_str(&refused.data).unwrap();
+    let typo = item
+        .meta
+        .iter()
+        .find(|(k, _)| k == "_gtin")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+
+    correct_gtin_in_the_shop(
+        &app,
+        refused.shop_product_id,
+        &sandbox::corrected_gtin(&typo),
+    )
+    .await;
+    app.sandbox.settle_webhooks().await;
+    app.settle().await;
+
+    let state = items(&app, s.ws, s.marketplace)
+        .await
+        .into_iter()
+        .find(|i| i.sku == refused.sku)
+        .unwrap();
+    assert_eq!(state.state, ItemState::Live, "{state:?}");
+    assert!(
+        app.sandbox
+            .marketplace_offers(INSTANCE, STORE)
+            .iter()
+            .any(|o| o["shop_sku"] == refused.sku.as_str())
+    );
+}

@@ -1,0 +1,1129 @@
+//! F4, the catalog export: read the shop into catalog items, turn them into what each channel
+//! receives (the workspace's rules), and send only what changed since the channel last
+//! acknowledged it — within Mirakl's call budgets, following every import to its end and
+//! attaching each error line to its SKU. A periodic reconciliation reads the live offers back
+//! and repairs drift.
+//!
+//! Each step is a job; each can stop anywhere and run again without harm: what was sent is
+//! recorded with its content hash, so a second run sends nothing twice, and nothing is marked
+//! sent before Mirakl accepted it.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use domain::catalog::{
+    CatalogItem, ChannelOverrides, ConnectProduct, Offer, ProductSettings, RemovalPolicy,
+    connect_product_for, connect_product_hash, is_selected, offer_for, offer_hash,
+};
+use domain::{ChannelId, ChannelKind, ChannelStatus, WorkspaceId};
+use mirakl::connect::{ConnectClient, ConnectError};
+use mirakl::marketplace::{Credential, ImportMode, MarketplaceClient, MarketplaceError};
+use mirakl::offers_file::{OfferLine, UpdateDelete, offer_json, write_offers_csv};
+use storage::{
+    BudgetDecision, CatalogRow, Channel, ItemState, NewJob, ShopId, Storage, SyncRunStatus, now_ms,
+};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::budgets::{Budgets, Operation};
+use crate::shops::ShopKeeper;
+use crate::tokens::{TokenError, TokenKeeper};
+
+/// Read the shop into catalog items. Payload: `{"full": bool}`.
+pub const CATALOG_READ_FLOW: &str = "catalog_read";
+/// Send one channel what changed. Payload: `{"channel_id": …}`.
+pub const CHANNEL_EXPORT_FLOW: &str = "channel_export";
+/// Follow one channel's open imports to their end. Payload: `{"channel_id": …}`.
+pub const IMPORT_FOLLOW_FLOW: &str = "import_follow";
+/// Compare one channel's live offers with what it should have. Payload: `{"channel_id": …}`.
+pub const RECONCILE_FLOW: &str = "reconcile";
+
+/// Up to this many changed offers go as one OF24 call; more go as an OF01 file.
+pub const OF24_MAX_OFFERS: usize = 100;
+/// Connect's limit per POST/DELETE /products.
+pub const CONNECT_BATCH: usize = 1000;
+/// Catalog rows read per page while exporting: bounds memory whatever the catalog's size.
+const PAGE: i64 = 1000;
+/// The `modified_after` cursor is moved back this much, so a product saved during a read is
+/// read again next time rather than missed.
+const CURSOR_SAFETY_MS: i64 = 60_000;
+
+/// What a step asks of the worker when it returns.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    Done,
+    /// Run the same job again at this time (a budget slot, Retry-After, an import still running).
+    RunAgainAt(i64),
+}
+
+#[derive(Clone)]
+pub struct CatalogSync {
+    storage: Storage,
+    shops: ShopKeeper,
+    tokens: TokenKeeper,
+    marketplace: MarketplaceClient,
+    connect: ConnectClient,
+    budgets: Budgets,
+}
+
+/// The counts a run reports, as the dashboard shows them.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct RunCounts {
+    pub read: u64,
+    pub unchanged: u64,
+    pub sent: u64,
+    pub removed: u64,
+    pub problems: u64,
+    pub errors: u64,
+    pub live: u64,
+    pub repaired: u64,
+}
+
+impl CatalogSync {
+    pub fn new(
+        storage: Storage,
+        shops: ShopKeeper,
+        tokens: TokenKeeper,
+        marketplace: MarketplaceClient,
+        connect: ConnectClient,
+        budgets: Budgets,
+    ) -> Self {
+        Self {
+            storage,
+            shops,
+            tokens,
+            marketplace,
+            connect,
+            budgets,
+        }
+    }
+
+    /// Queues a job unless one is already waiting: two dedupe slots, so at most one runs and
+    /// one waits, and a change that arrives while a run is under way is never lost.
+    pub async fn enqueue(
+        &self,
+        ws: WorkspaceId,
+        flow: &str,
+        payload: serde_json::Value,
+        key: &str,
+    ) -> anyhow::Result<()> {
+        for slot in ["a", "b"] {
+            let job = NewJob {
+                workspace_id: Some(ws),
+                flow: flow.to_owned(),
+                payload: payload.clone(),
+                dedupe_key: Some(format!("{flow}:{key}:{slot}")),
+                run_at_ms: now_ms(),
+                max_attempts: 10,
+            };
+            if self.storage.enqueue_job(&job).await?.is_some() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn enqueue_read(&self, ws: WorkspaceId, full: bool) -> anyhow::Result<()> {
+        let key = if full { "full" } else { "delta" };
+        self.enqueue(
+            ws,
+            CATALOG_READ_FLOW,
+            serde_json::json!({ "full": full }),
+            &format!("{ws}:{key}"),
+        )
+        .await
+    }
+
+    pub async fn enqueue_channel(
+        &self,
+        ws: WorkspaceId,
+        flow: &str,
+        channel: ChannelId,
+    ) -> anyhow::Result<()> {
+        self.enqueue(
+            ws,
+            flow,
+            serde_json::json!({ "channel_id": channel }),
+            &channel.to_string(),
+        )
+        .await
+    }
+
+    /// Exports to every live channel of the workspace.
+    pub async fn enqueue_exports(&self, ws: WorkspaceId) -> anyhow::Result<()> {
+        for c in self.storage.list_channels(ws).await? {
+            if c.status == ChannelStatus::Live {
+                self.enqueue_channel(ws, CHANNEL_EXPORT_FLOW, c.id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The workspace's rules for one channel: its settings with the channel's overrides.
+    pub async fn settings_for(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+    ) -> anyhow::Result<ProductSettings> {
+        let base: ProductSettings = match self.storage.product_settings(ws).await? {
+            Some(json) => serde_json::from_str(&json).context("stored product settings")?,
+            None => ProductSettings::default(),
+        };
+        Ok(match self.storage.channel_overrides(ws, channel).await? {
+            Some(json) => base.with_overrides(&serde_json::from_str::<ChannelOverrides>(&json)?),
+            None => base,
+        })
+    }
+
+    // ----- reading the shop -------------------------------------------------------------
+
+    /// Reads the shop page by page (100 products a page, with their variations) into catalog
+    /// items. A delta read asks only for what changed since the last read; a full read also
+    /// marks what the shop no longer has as deleted. Memory holds one page at a time.
+    pub async fn read_shop(&self, ws: WorkspaceId, full: bool) -> anyhow::Result<Step> {
+        let Some(shop) = self.storage.get_shop(ws).await? else {
+            return Ok(Step::Done);
+        };
+        let run = self
+            .storage
+            .start_sync_run(ws, None, CATALOG_READ_FLOW, now_ms())
+            .await?;
+        let started = now_ms();
+        let result = self
+            .read_pages(
+                ws,
+                shop.id,
+                if full { None } else { shop.catalog_read_at_ms },
+                started,
+            )
+            .await;
+        match result {
+            Ok(mut counts) => {
+                if full {
+                    counts.removed = self
+                        .storage
+                        .mark_catalog_unseen_deleted(ws, started, now_ms())
+                        .await?;
+                }
+                self.storage
+                    .set_catalog_cursor(ws, shop.id, started - CURSOR_SAFETY_MS)
+                    .await?;
+                self.finish_run(ws, run, SyncRunStatus::Done, &counts, None)
+                    .await?;
+                self.enqueue_exports(ws).await?;
+                Ok(Step::Done)
+            }
+            Err(e) => {
+                self.finish_run(
+                    ws,
+                    run,
+                    SyncRunStatus::Failed,
+                    &RunCounts::default(),
+                    Some(&format!("{e:#}")),
+                )
+                .await?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn read_pages(
+        &self,
+        ws: WorkspaceId,
+        shop: ShopId,
+        modified_after_ms: Option<i64>,
+        started: i64,
+    ) -> anyhow::Result<RunCounts> {
+        let client = self.shops.client(ws, shop).await?;
+        let modified_after = modified_after_ms
+            .map(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000))
+            .transpose()?;
+        let mut counts = RunCounts::default();
+        let mut page = 1;
+        loop {
+            let query = shops::woocommerce::ProductQuery {
+                page,
+                per_page: 100,
+                modified_after,
+            };
+            let products = client.products_page(&query).await?;
+            let mut rows = Vec::with_capacity(products.items.len());
+            for product in &products.items {
+                let variations = if product.variations.is_empty() {
+                    Vec::new()
+                } else {
+                    let mut all = Vec::new();
+                    let mut vpage = 1;
+                    loop {
+                        let v = client.variations_page(product.id, vpage, 100).await?;
+                        all.extend(v.items);
+                        if vpage >= v.total_pages {
+                            break;
+                        }
+                        vpage += 1;
+                    }
+                    all
+                };
+                for item in
+                    shops::woocommerce::normalize::catalog_items(product, &variations, started)
+                {
+                    match item {
+                        Ok(item) => rows.push(catalog_row(&item, started)?),
+                        Err(problem) => {
+                            counts.problems += 1;
+                            tracing::info!(%ws, product = product.id, %problem, "shop product skipped");
+                        }
+                    }
+                }
+            }
+            counts.read += rows.len() as u64;
+            self.storage.upsert_catalog_items(ws, &rows).await?;
+            if page >= products.total_pages {
+                break;
+            }
+            page += 1;
+        }
+        Ok(counts)
+    }
+
+    /// A product deleted in the shop: its items leave every channel at the next export.
+    pub async fn product_deleted(
+        &self,
+        ws: WorkspaceId,
+        shop_product_id: i64,
+    ) -> anyhow::Result<()> {
+        let skus: Vec<String> = self
+            .storage
+            .catalog_items_by_product(ws, shop_product_id)
+            .await?
+            .into_iter()
+            .map(|r| r.sku)
+            .collect();
+        if !skus.is_empty() {
+            self.storage
+                .mark_catalog_deleted(ws, &skus, now_ms())
+                .await?;
+            self.enqueue_exports(ws).await?;
+        }
+        Ok(())
+    }
+
+    // ----- exporting to a channel -------------------------------------------------------
+
+    pub async fn export(&self, ws: WorkspaceId, channel_id: ChannelId) -> anyhow::Result<Step> {
+        let Some(channel) = self.storage.get_channel(ws, channel_id).await? else {
+            return Ok(Step::Done);
+        };
+        if channel.status != ChannelStatus::Live {
+            return Ok(Step::Done);
+        }
+        if !self.storage.workspace_settings(ws).await?.sync_products {
+            // Sync Product is off: nothing is sent, and the run says so.
+            let run = self
+                .storage
+                .start_sync_run(ws, Some(channel.id), CHANNEL_EXPORT_FLOW, now_ms())
+                .await?;
+            self.finish_run(
+                ws,
+                run,
+                SyncRunStatus::Done,
+                &RunCounts::default(),
+                Some("Sync Product is off: nothing was sent."),
+            )
+            .await?;
+            return Ok(Step::Done);
+        }
+        let settings = self.settings_for(ws, channel.id).await?;
+        let token = match self.tokens.access_token(ws, channel.id).await {
+            Ok(t) => t,
+            // The channel waits for its seller to reconnect; its flows are paused meanwhile.
+            Err(TokenError::ReauthorizationNeeded | TokenError::NotAuthorized) => {
+                return Ok(Step::Done);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let run = self
+            .storage
+            .start_sync_run(ws, Some(channel.id), CHANNEL_EXPORT_FLOW, now_ms())
+            .await?;
+        let result = match channel.kind {
+            ChannelKind::Marketplace => {
+                self.export_marketplace(ws, &channel, &settings, token.expose())
+                    .await
+            }
+            ChannelKind::MiraklConnect => {
+                self.export_connect(ws, &channel, &settings, token.expose())
+                    .await
+            }
+        };
+        match &result {
+            Ok((step, counts)) => {
+                let message = matches!(step, Step::RunAgainAt(_))
+                    .then_some("continues at the next budget slot");
+                self.finish_run(ws, run, SyncRunStatus::Done, counts, message)
+                    .await?;
+            }
+            Err(e) => {
+                self.finish_run(
+                    ws,
+                    run,
+                    SyncRunStatus::Failed,
+                    &RunCounts::default(),
+                    Some(&format!("{e:#}")),
+                )
+                .await?;
+            }
+        }
+        result.map(|(step, _)| step)
+    }
+
+    /// Walks the catalog page by page and calls `wanted` for items the channel should have
+    /// and `unwanted` for items it should no longer have; returns the counts.
+    async fn walk<F>(
+        &self,
+        ws: WorkspaceId,
+        channel: &Channel,
+        mut visit: F,
+    ) -> anyhow::Result<RunCounts>
+    where
+        F: FnMut(Visit<'_>, &mut RunCounts) -> Option<(String, String)>,
+    {
+        let settings = self.settings_for(ws, channel.id).await?;
+        let mut counts = RunCounts::default();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .storage
+                .catalog_page(ws, after.as_deref(), PAGE, true)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.sku.clone());
+            let skus: Vec<String> = page.iter().map(|r| r.sku.clone()).collect();
+            let states: HashMap<String, storage::ChannelItem> = self
+                .storage
+                .channel_items_for(ws, channel.id, &skus)
+                .await?
+                .into_iter()
+                .map(|c| (c.sku.clone(), c))
+                .collect();
+            let mut problems = Vec::new();
+            for row in &page {
+                let item: CatalogItem = match serde_json::from_str(&row.data) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        problems.push((
+                            row.sku.clone(),
+                            format!("Marketbridge could not read this item ({e})."),
+                        ));
+                        continue;
+                    }
+                };
+                let state = states.get(&row.sku);
+                if row.deleted_at_ms.is_none() && is_selected(&item, &settings) {
+                    counts.read += 1;
+                    if let Some(problem) = visit(Visit::Wanted(&item, state), &mut counts) {
+                        problems.push(problem);
+                    }
+                } else if let Some(state) = state
+                    && state.state != ItemState::Removed
+                {
+                    visit(Visit::Unwanted(&item), &mut counts);
+                }
+            }
+            if !problems.is_empty() {
+                counts.problems += problems.len() as u64;
+                self.storage
+                    .record_item_errors(ws, channel.id, &problems, now_ms())
+                    .await?;
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn export_marketplace(
+        &self,
+        ws: WorkspaceId,
+        channel: &Channel,
+        settings: &ProductSettings,
+        token: &str,
+    ) -> anyhow::Result<(Step, RunCounts)> {
+        let now = now_ms();
+        let mut lines: Vec<OfferLine> = Vec::new();
+        let mut sent: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut removed: Vec<String> = Vec::new();
+        let counts = self
+            .walk(ws, channel, |visit, counts| match visit {
+                Visit::Wanted(item, state) => match offer_for(item, settings, now) {
+                    Ok(offer) => {
+                        let hash = offer_hash(&offer).0.to_vec();
+                        if state.and_then(|s| s.sent_hash.as_ref()) == Some(&hash) {
+                            counts.unchanged += 1;
+                        } else {
+                            lines.push(offer_line(&offer, UpdateDelete::Update));
+                            sent.push((offer.sku.as_str().to_owned(), hash));
+                        }
+                        None
+                    }
+                    Err(problem) => new_problem(item, state, problem.to_string()),
+                },
+                Visit::Unwanted(item) => {
+                    counts.removed += 1;
+                    match (settings.removal, offer_for(item, settings, now)) {
+                        (RemovalPolicy::ZeroStock, Ok(offer)) => {
+                            lines.push(offer_line(&offer.without_stock(), UpdateDelete::Update));
+                        }
+                        _ => lines.push(delete_line(item.sku.as_str())),
+                    }
+                    removed.push(item.sku.as_str().to_owned());
+                    None
+                }
+            })
+            .await?;
+        let mut counts = counts;
+        if lines.is_empty() {
+            return Ok((Step::Done, counts));
+        }
+        let instance = channel
+            .instance_url
+            .clone()
+            .context("a marketplace channel has an instance URL")?;
+        // Small deltas go as OF24 (every field of each offer is sent: OF24 replaces whole
+        // offers); bulk and removals as an OF01 file in NORMAL mode — never REPLACE.
+        let use_of24 = lines.len() <= OF24_MAX_OFFERS && removed.is_empty();
+        let op = if use_of24 {
+            Operation::OfferUpsert
+        } else {
+            Operation::OfferFile
+        };
+        if let Some(at) = self.take_budget(ws, channel.id, op).await? {
+            return Ok((Step::RunAgainAt(at), counts));
+        }
+        let credential = Credential::Bearer(token);
+        let result = if use_of24 {
+            let offers: Vec<serde_json::Value> = lines.iter().map(offer_json).collect();
+            self.marketplace
+                .upsert_offers(&instance, credential, channel.store_id, &offers)
+                .await
+        } else {
+            let mut csv = Vec::new();
+            write_offers_csv(lines.iter().cloned(), &mut csv)?;
+            self.marketplace
+                .import_offers(
+                    &instance,
+                    credential,
+                    channel.store_id,
+                    csv,
+                    ImportMode::Normal,
+                )
+                .await
+        };
+        let import_id = match result {
+            Ok(id) => id,
+            Err(MarketplaceError::RateLimited { retry_after }) => {
+                return Ok((
+                    Step::RunAgainAt(self.defer(ws, channel.id, op, retry_after).await?),
+                    counts,
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let kind = if use_of24 { "OF24" } else { "OF01" };
+        let n = sent.len() as u64;
+        self.storage
+            .record_sent(ws, channel.id, &sent, Some(import_id.as_str()), now_ms())
+            .await?;
+        self.storage
+            .mark_removed(ws, channel.id, &removed, now_ms())
+            .await?;
+        self.storage
+            .record_import(
+                ws,
+                channel.id,
+                import_id.as_str(),
+                kind,
+                lines.len() as i32,
+                now_ms(),
+            )
+            .await?;
+        counts.sent = n;
+        tracing::info!(%ws, channel = %channel.id, import = import_id.as_str(), kind, lines = lines.len(), "offers sent");
+        self.enqueue_channel(ws, IMPORT_FOLLOW_FLOW, channel.id)
+            .await?;
+        Ok((Step::Done, counts))
+    }
+
+    async fn export_connect(
+        &self,
+        ws: WorkspaceId,
+        channel: &Channel,
+        settings: &ProductSettings,
+        token: &str,
+    ) -> anyhow::Result<(Step, RunCounts)> {
+        let now = now_ms();
+        let mut upserts: Vec<(String, Vec<u8>, ConnectProduct)> = Vec::new();
+        let mut deletes: Vec<String> = Vec::new();
+        let mut counts = self
+            .walk(ws, channel, |visit, counts| match visit {
+                Visit::Wanted(item, state) => match connect_product_for(item, settings, now) {
+                    Ok(product) => {
+                        let hash = connect_product_hash(&product).0.to_vec();
+                        if state.and_then(|s| s.sent_hash.as_ref()) == Some(&hash) {
+                            counts.unchanged += 1;
+                        } else {
+                            upserts.push((item.sku.as_str().to_owned(), hash, product));
+                        }
+                        None
+                    }
+                    Err(problem) => new_problem(item, state, problem.to_string()),
+                },
+                Visit::Unwanted(item) => {
+                    counts.removed += 1;
+                    match (settings.removal, connect_product_for(item, settings, now)) {
+                        (RemovalPolicy::ZeroStock, Ok(mut product)) => {
+                            product.set_available_quantity(0);
+                            let hash = connect_product_hash(&product).0.to_vec();
+                            upserts.push((item.sku.as_str().to_owned(), hash, product));
+                        }
+                        _ => deletes.push(item.sku.as_str().to_owned()),
+                    }
+                    None
+                }
+            })
+            .await?;
+        // Connect applies a POST /products at once (202 Accepted): what it accepted is live.
+        for batch in upserts.chunks(CONNECT_BATCH) {
+            if let Some(at) = self
+                .take_budget(ws, channel.id, Operation::ConnectUpsert)
+                .await?
+            {
+                return Ok((Step::RunAgainAt(at), counts));
+            }
+            let body: Vec<serde_json::Value> = batch
+                .iter()
+                .map(|(_, _, p)| serde_json::to_value(p))
+                .collect::<Result<_, _>>()?;
+            match self.connect.upsert_products(token, &body).await {
+                Ok(()) => {}
+                Err(ConnectError::RateLimited { retry_after }) => {
+                    let at = self
+                        .defer(ws, channel.id, Operation::ConnectUpsert, retry_after)
+                        .await?;
+                    return Ok((Step::RunAgainAt(at), counts));
+                }
+                Err(ConnectError::Invalid {
+                    message, errors, ..
+                }) => {
+                    // The whole batch was refused: attach what Connect said to each product
+                    // it names, or to all of them when it names none.
+                    let errs: Vec<(String, String)> = batch
+                        .iter()
+                        .map(|(sku, _, _)| {
+                            let specific = errors
+                                .iter()
+                                .map(|e| format!("{}: {}", e.field, e.message))
+                                .collect::<Vec<_>>();
+                            let text = if specific.is_empty() {
+                                message.clone()
+                            } else {
+                                specific.join("; ")
+                            };
+                            (sku.clone(), text)
+                        })
+                        .collect();
+                    counts.errors += errs.len() as u64;
+                    self.storage
+                        .record_item_errors(ws, channel.id, &errs, now_ms())
+                        .await?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let sent: Vec<(String, Vec<u8>)> = batch
+                .iter()
+                .map(|(s, h, _)| (s.clone(), h.clone()))
+                .collect();
+            self.storage
+                .record_sent(ws, channel.id, &sent, None, now_ms())
+                .await?;
+            counts.sent += sent.len() as u64;
+        }
+        for batch in deletes.chunks(CONNECT_BATCH) {
+            if let Some(at) = self
+                .take_budget(ws, channel.id, Operation::ConnectDelete)
+                .await?
+            {
+                return Ok((Step::RunAgainAt(at), counts));
+            }
+            match self.connect.delete_products(token, batch).await {
+                Ok(()) => {
+                    self.storage
+                        .mark_removed(ws, channel.id, batch, now_ms())
+                        .await?
+                }
+                Err(ConnectError::RateLimited { retry_after }) => {
+                    let at = self
+                        .defer(ws, channel.id, Operation::ConnectDelete, retry_after)
+                        .await?;
+                    return Ok((Step::RunAgainAt(at), counts));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok((Step::Done, counts))
+    }
+
+    // ----- following imports ------------------------------------------------------------
+
+    /// Polls each open import (OF02) until it ends, then reads its error report (OF03) and
+    /// attaches every error line to its SKU; the import's other offers are live.
+    pub async fn follow_imports(
+        &self,
+        ws: WorkspaceId,
+        channel_id: ChannelId,
+    ) -> anyhow::Result<Step> {
+        let Some(channel) = self.storage.get_channel(ws, channel_id).await? else {
+            return Ok(Step::Done);
+        };
+        let Some(instance) = channel.instance_url.clone() else {
+            return Ok(Step::Done);
+        };
+        let token = match self.tokens.access_token(ws, channel.id).await {
+            Ok(t) => t,
+            Err(TokenError::ReauthorizationNeeded | TokenError::NotAuthorized) => {
+                return Ok(Step::Done);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let credential = Credential::Bearer(token.expose());
+        for import in self.storage.open_imports(ws, channel.id).await? {
+            if let Some(at) = self
+                .take_budget(ws, channel.id, Operation::ImportStatus)
+                .await?
+            {
+                return Ok(Step::RunAgainAt(at));
+            }
+            let id = mirakl::marketplace::ImportId::from(import.import_id.clone());
+            let status = match self
+                .marketplace
+                .offer_import(&instance, credential, channel.store_id, &id)
+                .await
+            {
+                Ok(s) => s,
+                Err(MarketplaceError::RateLimited { retry_after }) => {
+                    return Ok(Step::RunAgainAt(
+                        self.defer(ws, channel.id, Operation::ImportStatus, retry_after)
+                            .await?,
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if !status.is_finished() {
+                // Poll again at the next slot.
+                let next = now_ms() + self.budgets.interval_ms(Operation::ImportStatus);
+                return Ok(Step::RunAgainAt(next));
+            }
+            let mut errors = Vec::new();
+            if status.has_error_report {
+                if let Some(at) = self
+                    .take_budget(ws, channel.id, Operation::ImportErrors)
+                    .await?
+                {
+                    return Ok(Step::RunAgainAt(at));
+                }
+                let lines = match self
+                    .marketplace
+                    .offer_import_errors(&instance, credential, channel.store_id, &id)
+                    .await
+                {
+                    Ok(l) => l,
+                    Err(MarketplaceError::RateLimited { retry_after }) => {
+                        return Ok(Step::RunAgainAt(
+                            self.defer(ws, channel.id, Operation::ImportErrors, retry_after)
+                                .await?,
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                errors = lines
+                    .into_iter()
+                    .filter_map(|l| l.sku.map(|sku| (sku, l.message)))
+                    .collect();
+            }
+            let outcome = self
+                .storage
+                .record_import_result(ws, channel.id, import.import_id.as_str(), &errors, now_ms())
+                .await?;
+            self.storage
+                .finish_import(
+                    ws,
+                    channel.id,
+                    import.import_id.as_str(),
+                    status.status.as_str(),
+                    now_ms(),
+                )
+                .await?;
+            tracing::info!(%ws, channel = %channel.id, import = %import.import_id, live = outcome.live, errors = outcome.errors, "import finished");
+        }
+        Ok(Step::Done)
+    }
+
+    // ----- reconciliation ---------------------------------------------------------------
+
+    /// Reads the channel's live offers and makes the next export re-send every item whose
+    /// live price or quantity is not what the rules give (changed behind the connector's back,
+    /// or lost). Returns how many were repaired.
+    pub async fn reconcile(&self, ws: WorkspaceId, channel_id: ChannelId) -> anyhow::Result<Step> {
+        let Some(channel) = self.storage.get_channel(ws, channel_id).await? else {
+            return Ok(Step::Done);
+        };
+        if channel.status != ChannelStatus::Live
+            || !self.storage.workspace_settings(ws).await?.sync_products
+        {
+            return Ok(Step::Done);
+        }
+        let token = match self.tokens.access_token(ws, channel.id).await {
+            Ok(t) => t,
+            Err(TokenError::ReauthorizationNeeded | TokenError::NotAuthorized) => {
+                return Ok(Step::Done);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let run = self
+            .storage
+            .start_sync_run(ws, Some(channel.id), RECONCILE_FLOW, now_ms())
+            .await?;
+        let live = match channel.kind {
+            ChannelKind::Marketplace => {
+                self.live_marketplace_offers(ws, &channel, token.expose())
+                    .await
+            }
+            ChannelKind::MiraklConnect => {
+                self.live_connect_products(ws, &channel, token.expose())
+                    .await
+            }
+        };
+        let live = match live {
+            Ok(Ok(live)) => live,
+            Ok(Err(at)) => {
+                self.finish_run(
+                    ws,
+                    run,
+                    SyncRunStatus::Done,
+                    &RunCounts::default(),
+                    Some("continues at the next budget slot"),
+                )
+                .await?;
+                return Ok(Step::RunAgainAt(at));
+            }
+            Err(e) => {
+                self.finish_run(
+                    ws,
+                    run,
+                    SyncRunStatus::Failed,
+                    &RunCounts::default(),
+                    Some(&format!("{e:#}")),
+                )
+                .await?;
+                return Err(e);
+            }
+        };
+        let settings = self.settings_for(ws, channel.id).await?;
+        let now = now_ms();
+        let mut drifted = Vec::new();
+        let mut counts = RunCounts::default();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .storage
+                .catalog_page(ws, after.as_deref(), PAGE, false)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.sku.clone());
+            let skus: Vec<String> = page.iter().map(|r| r.sku.clone()).collect();
+            let states = self
+                .storage
+                .channel_items_for(ws, channel.id, &skus)
+                .await?;
+            for state in states
+                .iter()
+                .filter(|s| matches!(s.state, ItemState::Live | ItemState::Sent))
+            {
+                let Some(row) = page.iter().find(|r| r.sku == state.sku) else {
+                    continue;
+                };
+                let Ok(item) = serde_json::from_str::<CatalogItem>(&row.data) else {
+                    continue;
+                };
+                counts.read += 1;
+                let expected = match channel.kind {
+                    ChannelKind::Marketplace => offer_for(&item, &settings, now)
+                        .ok()
+                        .map(|o| (o.price.to_decimal_string(), o.quantity)),
+                    ChannelKind::MiraklConnect => {
+                        connect_product_for(&item, &settings, now).ok().map(|p| {
+                            (
+                                p.standard_price_string().unwrap_or_default(),
+                                p.available_quantity().unwrap_or(0),
+                            )
+                        })
+                    }
+                };
+                let Some(expected) = expected else { continue };
+                if live.get(&state.sku) != Some(&expected) {
+                    drifted.push(state.sku.clone());
+                }
+            }
+        }
+        counts.repaired = self
+            .storage
+            .forget_sent_hashes(ws, channel.id, &drifted, now_ms())
+            .await?;
+        let message = (!drifted.is_empty()).then(|| {
+            format!(
+                "repaired {} offers that differed on the channel",
+                drifted.len()
+            )
+        });
+        self.finish_run(ws, run, SyncRunStatus::Done, &counts, message.as_deref())
+            .await?;
+        if !drifted.is_empty() {
+            tracing::info!(%ws, channel = %channel.id, repaired = drifted.len(), "drift repaired");
+            self.enqueue_channel(ws, CHANNEL_EXPORT_FLOW, channel.id)
+                .await?;
+        }
+        Ok(Step::Done)
+    }
+
+    /// sku → (price as "19.90", quantity) of every live offer, or the time to come back.
+    async fn live_marketplace_offers(
+        &self,
+        ws: WorkspaceId,
+        channel: &Channel,
+        token: &str,
+    ) -> anyhow::Result<Result<HashMap<String, (String, i64)>, i64>> {
+        let instance = channel
+            .instance_url
+            .clone()
+            .context("a marketplace channel has an instance URL")?;
+        let mut live = HashMap::new();
+        let mut offset = 0;
+        loop {
+            if let Some(at) = self
+                .take_budget(ws, channel.id, Operation::OfferList)
+                .await?
+            {
+                return Ok(Err(at));
+            }
+            let page = match self
+                .marketplace
+                .offers_page(
+                    &instance,
+                    Credential::Bearer(token),
+                    channel.store_id,
+                    offset,
+                    100,
+                )
+                .await
+            {
+                Ok(p) => p,
+                Err(MarketplaceError::RateLimited { retry_after }) => {
+                    return Ok(Err(self
+                        .defer(ws, channel.id, Operation::OfferList, retry_after)
+                        .await?));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let n = page.offers.len() as u32;
+            for o in page.offers {
+                // The price the connector set, not a discount running now.
+                let set_price = o.origin_price.as_deref().or(o.price.as_deref());
+                let price = set_price
+                    .and_then(|p| domain::catalog::Money::parse(p).ok())
+                    .map(|m| m.to_decimal_string());
+                live.insert(o.shop_sku, (price.unwrap_or_default(), o.quantity));
+            }
+            offset += n;
+            if n == 0 || i64::from(offset) >= page.total_count {
+                break;
+            }
+        }
+        Ok(Ok(live))
+    }
+
+    async fn live_connect_products(
+        &self,
+        ws: WorkspaceId,
+        channel: &Channel,
+        token: &str,
+    ) -> anyhow::Result<Result<HashMap<String, (String, i64)>, i64>> {
+        let mut live = HashMap::new();
+        let mut page_token: Option<String> = None;
+        loop {
+            if let Some(at) = self
+                .take_budget(ws, channel.id, Operation::ConnectList)
+                .await?
+            {
+                return Ok(Err(at));
+            }
+            let page = match self
+                .connect
+                .list_products(token, 1000, page_token.as_deref())
+                .await
+            {
+                Ok(p) => p,
+                Err(ConnectError::RateLimited { retry_after }) => {
+                    return Ok(Err(self
+                        .defer(ws, channel.id, Operation::ConnectList, retry_after)
+                        .await?));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            for p in page.data {
+                if let Ok(product) = serde_json::from_value::<ConnectProduct>(p) {
+                    live.insert(
+                        product.id.clone(),
+                        (
+                            product.standard_price_string().unwrap_or_default(),
+                            product.available_quantity().unwrap_or(0),
+                        ),
+                    );
+                }
+            }
+            match page.next_page_token {
+                Some(t) => page_token = Some(t),
+                None => break,
+            }
+        }
+        Ok(Ok(live))
+    }
+
+    // ----- budgets and runs -------------------------------------------------------------
+
+    /// Takes the next call slot for `op`, or says when it comes.
+    async fn take_budget(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        op: Operation,
+    ) -> anyhow::Result<Option<i64>> {
+        let interval = self.budgets.interval_ms(op);
+        if interval == 0 {
+            return Ok(None);
+        }
+        match self
+            .storage
+            .take_call_budget(ws, channel, op.as_str(), interval, now_ms())
+            .await?
+        {
+            BudgetDecision::Granted => Ok(None),
+            BudgetDecision::WaitUntil(at) => Ok(Some(at)),
+        }
+    }
+
+    /// Mirakl answered 429: no call of this kind before Retry-After (one budget interval, or
+    /// one second, when it names none).
+    async fn defer(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        op: Operation,
+        retry_after: Option<std::time::Duration>,
+    ) -> anyhow::Result<i64> {
+        let wait = retry_after
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_else(|| self.budgets.interval_ms(op).max(1000));
+        let until = now_ms() + wait;
+        self.storage
+            .defer_call_budget(ws, channel, op.as_str(), until)
+            .await?;
+        tracing::info!(%ws, %channel, op = op.as_str(), wait_ms = wait, "rate limited by Mirakl; waiting");
+        Ok(until)
+    }
+
+    async fn finish_run(
+        &self,
+        ws: WorkspaceId,
+        run: uuid::Uuid,
+        status: SyncRunStatus,
+        counts: &RunCounts,
+        message: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let counts = serde_json::to_string(counts)?;
+        self.storage
+            .finish_sync_run(ws, run, status, &counts, message, now_ms())
+            .await?;
+        Ok(())
+    }
+}
+
+/// One catalog item as [`CatalogSync::walk`] meets it.
+enum Visit<'a> {
+    /// The channel should have it; its state on the channel so far, if any.
+    Wanted(&'a CatalogItem, Option<&'a storage::ChannelItem>),
+    /// The channel has it but should not any more (deleted, unpublished, deselected).
+    Unwanted(&'a CatalogItem),
+}
+
+/// A problem to record against the item, unless it is the one already recorded.
+fn new_problem(
+    item: &CatalogItem,
+    state: Option<&storage::ChannelItem>,
+    message: String,
+) -> Option<(String, String)> {
+    let same = state.and_then(|s| s.error.as_deref()) == Some(message.as_str());
+    (!same).then(|| (item.sku.as_str().to_owned(), message))
+}
+
+fn catalog_row(item: &CatalogItem, seen_at_ms: i64) -> anyhow::Result<CatalogRow> {
+    Ok(CatalogRow {
+        sku: item.sku.as_str().to_owned(),
+        shop_product_id: item.shop_product_id,
+        shop_variation_id: item.shop_variation_id,
+        title: item.title.clone(),
+        data: serde_json::to_string(item)?,
+        modified_at_ms: item.modified_at_ms,
+        seen_at_ms,
+        deleted_at_ms: None,
+    })
+}
+
+fn iso(ms: Option<i64>) -> Option<String> {
+    let ms = ms?;
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()?
+        .format(&Rfc3339)
+        .ok()
+}
+
+/// The one mapping from an offer to a line of Mirakl's offer file (and OF24 body).
+pub fn offer_line(offer: &Offer, update_delete: UpdateDelete) -> OfferLine {
+    OfferLine {
+        sku: offer.sku.as_str().to_owned(),
+        product_id: offer.product_id.clone(),
+        product_id_type: offer.product_id_type.to_owned(),
+        description: offer.description.clone(),
+        price: offer.price.to_decimal_string(),
+        quantity: offer.quantity,
+        state: offer.state_code.clone(),
+        discount_price: offer.discount.as_ref().map(|d| d.price.to_decimal_string()),
+        discount_start: offer.discount.as_ref().and_then(|d| iso(d.start_ms)),
+        discount_end: offer.discount.as_ref().and_then(|d| iso(d.end_ms)),
+        update_delete,
+    }
+}
+
+fn delete_line(sku: &str) -> OfferLine {
+    OfferLine {
+        sku: sku.to_owned(),
+        product_id: String::new(),
+        product_id_type: String::new(),
+        description: String::new(),
+        price: String::new(),
+        quantity: 0,
+        state: String::new(),
+        discount_price: None,
+        discount_start: None,
+        discount_end: None,
+        update_delete: UpdateDelete::Delete,
+    }
+}
