@@ -166,6 +166,10 @@ pub fn router(state: AppState) -> Router {
         .route("/channels/{id}/authorize", post(ui::channels::authorize))
         .route("/channels/{id}/store", post(ui::channels::verify_store))
         .route("/channels/{id}/launch", post(ui::channels::launch))
+        .route(
+            "/channels/{id}/overrides",
+            post(ui::channels::save_overrides),
+        )
         .route("/oauth/mirakl/callback", get(ui::oauth::callback))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

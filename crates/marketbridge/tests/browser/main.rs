@@ -291,3 +291,127 @@ async fn a_seller_who_leaves_at_step_two_finds_it_again() {
         .await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn a_seller_sets_product_rules_launches_and_fixes_an_offer_refused_by_the_marketplace() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("catalog_export").await;
+    onboard_step_one(&b, &app).await;
+    b.fill("Store URL", &app.store_url()).await;
+    b.fill("Consumer key", test_support::flows::WOO_KEY).await;
+    b.fill("Consumer secret", test_support::flows::WOO_SECRET)
+        .await;
+    b.click("Connect with API keys").await;
+    b.expect_text("Step 3 of 4: Settings").await;
+    b.click("Save and continue").await;
+    b.expect_text("Step 4 of 4: Launch").await;
+
+    // The price rule: +10 %, prices ending in .99.
+    b.click("Product settings").await;
+    b.fill("Markup (%)", "10").await;
+    b.select("Rounding", "End prices in .99").await;
+    b.screenshot("product-settings").await;
+    b.click("Save settings").await;
+    b.expect_text("Settings saved").await;
+
+    b.click("Dashboard").await;
+    b.click("Continue setup").await;
+    b.click("Launch").await;
+    b.expect_text("Marketbridge is live").await;
+    app.settle().await;
+
+    // A marketplace store too.
+    b.click("Add channel").await;
+    b.choose("Demo Marketplace").await;
+    b.click("Add channel").await;
+    b.click("Connect to Demo Marketplace").await;
+    mas_select_demo_store(&b).await;
+    accept_and_enter_store(&b, "2001").await;
+    b.click("Launch").await;
+    b.expect_text("Demo Marketplace is live").await;
+    app.settle().await;
+
+    let connect = app.sandbox.connect_products("demo-company");
+    assert!(
+        !connect.is_empty(),
+        "the products arrived on Mirakl Connect"
+    );
+    let offers = app.sandbox.marketplace_offers("demo-marketplace", 2001);
+    assert!(!offers.is_empty(), "the offers arrived on the marketplace");
+    assert!(
+        offers
+            .iter()
+            .all(|o| o["price"].to_string().trim_matches('"').ends_with(".99")),
+        "the price rule applies"
+    );
+
+    b.click("Dashboard").await;
+    b.expect_text("Recent syncs").await;
+    b.screenshot("dashboard-syncs").await;
+    b.click("Products").await;
+    b.select("State", "Error").await;
+    b.click("Filter").await;
+    b.expect_text("The product does not exist").await;
+    b.screenshot("products-with-errors").await;
+
+    // The seller corrects the GTIN in WooCommerce; the store's webhook brings the change.
+    let ws = app.storage().list_workspace_ids().await.unwrap()[0];
+    let market = app
+        .storage()
+        .list_channels(ws)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind == domain::ChannelKind::Marketplace)
+        .unwrap()
+        .id;
+    let rows = app
+        .storage()
+        .catalog_page(ws, None, 100_000, false)
+        .await
+        .unwrap();
+    let refused = app
+        .storage()
+        .channel_items_page(ws, market, None, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.error.as_deref() == Some("The product does not exist"))
+        .find_map(|i| {
+            rows.iter()
+                .find(|r| r.sku == i.sku && r.shop_variation_id.is_none())
+                .cloned()
+        })
+        .expect("a simple product refused for its GTIN");
+    let item: domain::catalog::CatalogItem = serde_json::from_str(&refused.data).unwrap();
+    let typo = item
+        .meta
+        .iter()
+        .find(|(k, _)| k == "_gtin")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let url = format!(
+        "{}/wp-json/wc/v3/products/{}",
+        app.store_url(),
+        refused.shop_product_id
+    );
+    let fixed = sandbox::corrected_gtin(&typo);
+    let response = reqwest::Client::new()
+        .put(url)
+        .basic_auth(test_support::flows::WOO_KEY, Some(test_support::flows::WOO_SECRET))
+        .json(&serde_json::json!({ "global_unique_id": fixed, "meta_data": [{ "key": "_gtin", "value": fixed }] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    app.sandbox.settle_webhooks().await;
+    app.settle().await;
+
+    b.goto(&app.url(&format!("/products?q={}", refused.sku)))
+        .await;
+    b.expect_text(&refused.sku).await;
+    b.expect_text("Live").await;
+    assert!(!b.text().await.contains("The product does not exist"));
+    b.screenshot("fixed-and-live").await;
+    b.close().await;
+}

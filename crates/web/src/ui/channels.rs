@@ -4,6 +4,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::catalog::ChannelOverrides;
 use domain::{ChannelEvent, ChannelId, ChannelKind, ChannelStatus, StoreId};
 use mirakl::marketplace::{Credential, MarketplaceError};
 use mirakl::mas::AuthorizationTarget;
@@ -47,6 +48,10 @@ struct SettingsPage {
     show_store_form: bool,
     store_id_value: String,
     show_launch: bool,
+    show_overrides: bool,
+    override_markup: String,
+    override_buffer: String,
+    override_state: String,
 }
 
 pub async fn new_form(State(state): State<AppState>, _me: SignedIn, session: Session) -> Response {
@@ -137,6 +142,9 @@ pub async fn settings(
         Some("authorized") => Some("Mirakl authorized Marketbridge.".to_owned()),
         Some("store") => Some("Store verified. Click Launch when you are ready.".to_owned()),
         Some("launched") => Some(format!("{} is live.", channel.name)),
+        Some("overrides") => {
+            Some("Channel rules saved. The channel gets the changes at the next sync.".to_owned())
+        }
         _ => None,
     };
     settings_page(&state, &session, &channel, notice, None, String::new()).await
@@ -151,6 +159,7 @@ async fn settings_page(
     store_id_value: String,
 ) -> Result<Response, WebError> {
     let (token, refresh_error) = token_state(state, channel).await?;
+    let overrides = load_overrides(state, channel).await?;
     let status = channel.status;
     let target = match channel.kind {
         ChannelKind::MiraklConnect => "Mirakl Connect".to_owned(),
@@ -188,7 +197,114 @@ async fn settings_page(
             ),
         store_id_value,
         show_launch: status == ChannelStatus::ReadyToLaunch,
+        show_overrides: status.is_authorized(),
+        override_markup: overrides
+            .price
+            .map(|p| {
+                let s = format!("{:.2}", p.markup_percent_bp as f64 / 100.0);
+                s.trim_end_matches('0').trim_end_matches('.').to_owned()
+            })
+            .unwrap_or_default(),
+        override_buffer: overrides
+            .stock
+            .map(|s| s.buffer.to_string())
+            .unwrap_or_default(),
+        override_state: overrides.offer_state.unwrap_or_default(),
     }))
+}
+
+async fn load_overrides(state: &AppState, channel: &Channel) -> Result<ChannelOverrides, WebError> {
+    Ok(
+        match state
+            .storage()
+            .channel_overrides(channel.workspace_id, channel.id)
+            .await?
+        {
+            Some(json) => serde_json::from_str(&json).map_err(|e| WebError::Internal(e.into()))?,
+            None => ChannelOverrides::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct OverridesForm {
+    #[serde(default)]
+    markup_percent: String,
+    #[serde(default)]
+    buffer: String,
+    #[serde(default)]
+    offer_state: String,
+}
+
+/// A channel's own rules: each field left empty follows the workspace's product settings.
+/// An override starts from the workspace's current rule and changes only what was typed.
+pub async fn save_overrides(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<OverridesForm>,
+) -> Result<Response, WebError> {
+    let channel = load_channel(&state, me, &id).await?;
+    let base = crate::ui::product_settings::load(&state, me.workspace_id).await?;
+    let mut overrides = ChannelOverrides::default();
+    let mut errors = Vec::new();
+    if !form.markup_percent.trim().is_empty() {
+        match form.markup_percent.trim().replace(',', ".").parse::<f64>() {
+            Ok(p) if p.is_finite() => {
+                let mut price = base.price;
+                price.markup_percent_bp = (p * 100.0).round() as i64;
+                overrides.price = Some(price);
+            }
+            _ => errors.push("Markup (%) on this channel: enter a number, like 10 or 7.5."),
+        }
+    }
+    if !form.buffer.trim().is_empty() {
+        match form.buffer.trim().parse::<i64>() {
+            Ok(n) => {
+                let mut stock = base.stock;
+                stock.buffer = n;
+                overrides.stock = Some(stock);
+            }
+            Err(_) => errors.push("Stock buffer on this channel: enter a whole number, like 5."),
+        }
+    }
+    if !form.offer_state.trim().is_empty() {
+        overrides.offer_state = Some(form.offer_state.trim().to_owned());
+    }
+    let mut messages: Vec<String> = errors.into_iter().map(str::to_owned).collect();
+    if messages.is_empty()
+        && let Err(field_errors) = base.with_overrides(&overrides).validate()
+    {
+        messages.extend(field_errors.into_iter().map(|e| e.message));
+    }
+    if !messages.is_empty() {
+        let message = format!("Nothing was saved: {}", messages.join(" "));
+        return settings_page(
+            &state,
+            &session,
+            &channel,
+            None,
+            Some(message),
+            String::new(),
+        )
+        .await;
+    }
+    let json = serde_json::to_string(&overrides).map_err(|e| WebError::Internal(e.into()))?;
+    state
+        .storage()
+        .save_channel_overrides(me.workspace_id, channel.id, &json, now_ms())
+        .await?;
+    state
+        .inner
+        .catalog
+        .enqueue_channel(
+            me.workspace_id,
+            sync::catalog::CHANNEL_EXPORT_FLOW,
+            channel.id,
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/channels/{}?done=overrides", channel.id)).into_response())
 }
 
 /// **Connect to …**: remembers a pending authorization (random state bound to this browser
