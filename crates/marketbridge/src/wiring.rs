@@ -11,7 +11,7 @@ use mirakl::connect::ConnectClient;
 use mirakl::marketplace::MarketplaceClient;
 use mirakl::mas::{MasClient, MasConfig};
 use storage::Storage;
-use sync::{Budgets, CatalogSync, ShopKeeper, TokenKeeper, Worker, WorkerConfig};
+use sync::{Budgets, CatalogSync, Disconnector, ShopKeeper, TokenKeeper, Worker, WorkerConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -60,11 +60,19 @@ pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector
         ConnectClient::new(options.connect_url, http.clone()),
         options.budgets,
     );
+    let disconnect = Disconnector::new(
+        storage.clone(),
+        catalog.clone(),
+        shops.clone(),
+        tokens.clone(),
+        mas.clone(),
+    );
     let worker = Worker::new(
         storage.clone(),
         tokens.clone(),
         shops.clone(),
         catalog.clone(),
+        disconnect.clone(),
         options.worker,
     );
     let state = web::AppState::new(web::AppParts {
@@ -76,6 +84,7 @@ pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector
         config: web::WebConfig::new(options.public_url),
         http,
         catalog,
+        disconnect,
     });
     Connector {
         storage,

@@ -24,6 +24,7 @@ pub mod channel;
 pub mod channel_import;
 pub mod channel_item;
 pub mod crypto;
+pub mod disconnect;
 mod error;
 pub mod job;
 pub mod product_settings;
@@ -52,6 +53,9 @@ pub use channel::{Channel, NewChannel};
 pub use channel_import::{ChannelImport, IMPORT_OPEN};
 pub use channel_item::{ChannelItem, ImportOutcomeCounts, ItemState};
 pub use crypto::{CryptoError, KeyError, Secret, SecretBox, SecretColumn, SecretKey};
+pub use disconnect::{
+    DISCONNECT_FIRST_STEP, Disconnect, DisconnectChoice, DisconnectStatus, WipeCounts,
+};
 pub use error::StorageError;
 pub use job::{Job, JobFailure, JobStatus, NewJob, backoff_ms};
 pub use pool::Engine;

@@ -86,6 +86,41 @@ impl Storage {
         done.expect("update the test jobs")
     }
 
+    /// Rows of `ws` in every table that has a `workspace_id` column, walking the database's
+    /// own catalogue: what a test checks after a Disconnect, so a table added later cannot be
+    /// forgotten.
+    pub async fn rows_per_workspace_table(&self, ws: domain::WorkspaceId) -> Vec<(String, i64)> {
+        let mut counts = Vec::new();
+        for table in self
+            .workspace_tables()
+            .await
+            .expect("list the workspace tables")
+        {
+            assert!(
+                table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "table names come from the catalogue: {table}"
+            );
+            // The name comes from the database's catalogue, never from input.
+            let sql = format!("SELECT COUNT(*) FROM {table} WHERE workspace_id = $1");
+            let n: Result<i64, _> = match &self.pools {
+                Pools::Sqlite { writer, .. } => {
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .bind(ws.0)
+                        .fetch_one(writer)
+                        .await
+                }
+                Pools::Postgres(pool) => {
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .bind(ws.0)
+                        .fetch_one(pool)
+                        .await
+                }
+            };
+            counts.push((table, n.expect("count the workspace's rows")));
+        }
+        counts
+    }
+
     /// How many jobs wait in the queue (due or not).
     pub async fn queued_jobs(&self) -> i64 {
         const SQL: &str = "SELECT COUNT(*) FROM jobs WHERE status = 'queued'";

@@ -12,12 +12,12 @@ use serde_json::json;
 use storage::account::{LOCKOUT_MS, MAX_FAILED_LOGINS};
 use storage::testing::RawPool;
 use storage::{
-    BudgetDecision, CatalogRow, ChannelItem, Engine, ImportOutcomeCounts, IncomingWebhook,
-    ItemState, Job, JobFailure, JobStatus, NewChannel, NewJob, NewPendingAuthorization,
-    NewPendingShopAuthorization, NewShop, PendingLookup, PendingShopLookup, ProductView,
-    ProductsFilter, RefreshOutcome, RegisteredWebhook, Secret, ShopConnection, ShopHealth, ShopId,
-    ShopPlatform, Storage, StorageError, SyncRunStatus, TokenSet, WebhookCounts, WebhookRecord,
-    WorkspaceSettings, backoff_ms,
+    BudgetDecision, CatalogRow, ChannelItem, DisconnectChoice, DisconnectStatus, Engine,
+    ImportOutcomeCounts, IncomingWebhook, ItemState, Job, JobFailure, JobStatus, NewChannel,
+    NewJob, NewPendingAuthorization, NewPendingShopAuthorization, NewShop, PendingLookup,
+    PendingShopLookup, ProductView, ProductsFilter, RefreshOutcome, RegisteredWebhook, Secret,
+    ShopConnection, ShopHealth, ShopId, ShopPlatform, Storage, StorageError, SyncRunStatus,
+    TokenSet, WebhookCounts, WebhookRecord, WipeCounts, WorkspaceSettings, backoff_ms,
 };
 use uuid::Uuid;
 
@@ -90,6 +90,9 @@ conformance!(
     sync_runs_are_listed_newest_first,
     the_catalog_cursor_is_kept_with_the_shop,
     deleting_a_channel_removes_its_items_budgets_imports_overrides_and_runs,
+    a_disconnect_is_started_once_and_resumed_after_a_failure,
+    deleting_a_workspace_leaves_its_login_sessions_and_a_receipt_only,
+    deleting_a_channels_data_can_be_repeated,
 );
 
 const T0: i64 = 1_700_000_000_000;
@@ -1241,6 +1244,8 @@ async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
             "channel_overrides",
             "channel_tokens",
             "channels",
+            "disconnect_receipts",
+            "disconnects",
             "jobs",
             "oauth_pending",
             "product_settings",
@@ -3176,6 +3181,305 @@ async fn deleting_a_channel_removes_its_items_budgets_imports_overrides_and_runs
     let runs = s.recent_sync_runs(ws, 10).await.unwrap();
     assert_eq!(runs.len(), 2);
     assert!(runs.iter().any(|r| r.id == workspace_run));
+}
+
+// ---------------------------------------------------------------- disconnect
+
+async fn a_disconnect_is_started_once_and_resumed_after_a_failure(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let other = workspace(&s, "other@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    assert_eq!(s.disconnect(ws).await.unwrap(), None);
+
+    let started = s
+        .start_disconnect(ws, Some(id), DisconnectChoice::Deactivate, T0)
+        .await
+        .unwrap();
+    assert_eq!(s.disconnect(ws).await.unwrap().as_ref(), Some(&started));
+    assert_eq!(
+        (started.status, started.step.as_str(), started.forced),
+        (
+            DisconnectStatus::Running,
+            storage::DISCONNECT_FIRST_STEP,
+            false
+        )
+    );
+    let again = s
+        .start_disconnect(ws, None, DisconnectChoice::Delete, T0 + 1)
+        .await;
+    assert!(
+        matches!(again, Err(StorageError::Conflict("disconnect_running"))),
+        "{again:?}"
+    );
+
+    s.set_disconnect_step(ws, "offers_deactivated", T0 + 2)
+        .await
+        .unwrap();
+    s.fail_disconnect(ws, "the channel did not answer", T0 + 3)
+        .await
+        .unwrap();
+    let failed = s.disconnect(ws).await.unwrap().unwrap();
+    assert_eq!(
+        (failed.status, failed.step.as_str(), failed.error.as_deref()),
+        (
+            DisconnectStatus::Failed,
+            "offers_deactivated",
+            Some("the channel did not answer")
+        )
+    );
+    assert_eq!((failed.updated_at_ms, failed.started_at_ms), (T0 + 3, T0));
+
+    s.retry_disconnect(ws, true, T0 + 4).await.unwrap();
+    let retried = s.disconnect(ws).await.unwrap().unwrap();
+    assert_eq!(
+        (retried.status, retried.error, retried.forced),
+        (DisconnectStatus::Running, None, true)
+    );
+    let not_failed = s.retry_disconnect(ws, false, T0 + 5).await;
+    assert!(
+        matches!(not_failed, Err(StorageError::NotFound)),
+        "{not_failed:?}"
+    );
+
+    s.finish_disconnect(ws, T0 + 6).await.unwrap();
+    let done = s.disconnect(ws).await.unwrap().unwrap();
+    assert_eq!(
+        done,
+        storage::Disconnect {
+            workspace_id: ws,
+            channel_id: Some(id),
+            choice: DisconnectChoice::Deactivate,
+            step: "offers_deactivated".to_owned(),
+            status: DisconnectStatus::Done,
+            error: None,
+            forced: true,
+            started_at_ms: T0,
+            updated_at_ms: T0 + 6,
+            finished_at_ms: Some(T0 + 6),
+        }
+    );
+
+    // A finished disconnect makes room for the next one.
+    let next = s
+        .start_disconnect(ws, None, DisconnectChoice::Keep, T0 + 7)
+        .await
+        .unwrap();
+    assert_eq!(s.disconnect(ws).await.unwrap(), Some(next));
+
+    // Scoped by workspace.
+    assert_eq!(s.disconnect(other).await.unwrap(), None);
+    for result in [
+        s.set_disconnect_step(other, "x", T0).await,
+        s.fail_disconnect(other, "x", T0).await,
+        s.finish_disconnect(other, T0).await,
+    ] {
+        assert!(matches!(result, Err(StorageError::NotFound)), "{result:?}");
+    }
+    let unknown = s
+        .start_disconnect(WorkspaceId::new(), None, DisconnectChoice::Keep, T0)
+        .await;
+    assert!(
+        matches!(unknown, Err(StorageError::NotFound)),
+        "{unknown:?}"
+    );
+}
+
+/// A row in every table of the workspace, through the public API.
+async fn fill_workspace(s: &Storage, address: &str) -> WorkspaceId {
+    let account = s
+        .create_account(&email(address), "$argon2id$hash", T0)
+        .await
+        .unwrap();
+    let ws = account.workspace_id;
+    let tag = address.as_bytes();
+    s.create_session(
+        &[tag, b"-session"].concat(),
+        "csrf",
+        Some((account.user_id, ws)),
+        T0,
+        T0 + MINUTE,
+    )
+    .await
+    .unwrap();
+    let id = channel(s, ws, ChannelStatus::Live).await;
+    s.store_tokens(ws, id, &tokens("access", Some("refresh"), T0), T0)
+        .await
+        .unwrap();
+    s.create_pending_authorization(&pending(ws, id, &[tag, b"-state"].concat()))
+        .await
+        .unwrap();
+    let shop = s.connect_shop(ws, &new_shop("demo"), T0).await.unwrap();
+    s.set_shop_webhooks(ws, shop.id, &[registered("product.updated", 7)], T0)
+        .await
+        .unwrap();
+    s.record_incoming_webhook(ws, shop.id, &incoming("d1", address), WEBHOOK_FLOW, T0)
+        .await
+        .unwrap();
+    s.create_pending_shop_authorization(&pending_shop(ws, &[tag, b"-shop-auth"].concat()))
+        .await
+        .unwrap();
+    let settings = WorkspaceSettings {
+        sync_products: true,
+        import_orders: false,
+        saved_at_ms: None,
+    };
+    s.save_workspace_settings(ws, &settings, T0).await.unwrap();
+    s.save_product_settings(ws, "{}", T0).await.unwrap();
+    s.save_channel_overrides(ws, id, "{}", T0).await.unwrap();
+    s.upsert_catalog_items(ws, &[catalog_row("A", 1, "Apple", "{}", T0)])
+        .await
+        .unwrap();
+    s.record_sent(ws, id, &sent(&["A"]), Some("1"), T0)
+        .await
+        .unwrap();
+    s.take_call_budget(ws, id, "OF01", MINUTE, T0)
+        .await
+        .unwrap();
+    s.record_import(ws, id, "1", "OF01", 1, T0).await.unwrap();
+    s.start_sync_run(ws, Some(id), "catalog_export", T0)
+        .await
+        .unwrap();
+    s.enqueue_job(&job(Some(ws), "disconnect", T0))
+        .await
+        .unwrap()
+        .unwrap();
+    s.start_disconnect(ws, None, DisconnectChoice::Delete, T0)
+        .await
+        .unwrap();
+    s.mark_onboarded(ws, T0).await.unwrap();
+    ws
+}
+
+/// Rows of `ws` in each table of `workspace_tables()`.
+async fn rows_per_table(s: &Storage, ws: WorkspaceId) -> Vec<(String, i64)> {
+    let mut counts = Vec::new();
+    for table in s.workspace_tables().await.unwrap() {
+        let sql = format!("SELECT COUNT(*) FROM \"{table}\" WHERE workspace_id = $1");
+        // The names come from the database's catalogue.
+        let n: i64 = match s.raw_pool() {
+            RawPool::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(ws.0)
+                .fetch_one(p)
+                .await
+                .unwrap(),
+            RawPool::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(ws.0)
+                .fetch_one(p)
+                .await
+                .unwrap(),
+        };
+        counts.push((table, n));
+    }
+    counts
+}
+
+async fn deleting_a_workspace_leaves_its_login_sessions_and_a_receipt_only(s: Storage) {
+    /// Rows a wiped workspace keeps: its login, its sessions, the receipt.
+    const KEPT: [&str; 3] = ["users", "sessions", "disconnect_receipts"];
+    let ws = fill_workspace(&s, "gone@example.com").await;
+    let other = fill_workspace(&s, "stays@example.com").await;
+    let before = rows_per_table(&s, ws).await;
+    for (table, n) in &before {
+        // A table added later must be filled above, so the wipe is checked on it too.
+        if table != "disconnect_receipts" {
+            assert!(*n > 0, "fill_workspace leaves {table} empty");
+        }
+    }
+    let other_before = rows_per_table(&s, other).await;
+
+    let wiped = s
+        .delete_workspace_data(ws, DisconnectChoice::Delete, T0 + 5)
+        .await
+        .unwrap();
+
+    let expected = before
+        .iter()
+        .filter(|(table, _)| !KEPT.contains(&table.as_str()))
+        .fold(WipeCounts::default(), |c, (_, n)| WipeCounts {
+            tables: c.tables + 1,
+            rows: c.rows + u64::try_from(*n).unwrap(),
+        });
+    assert_eq!(wiped, expected);
+    for (table, n) in rows_per_table(&s, ws).await {
+        let kept = i64::from(KEPT.contains(&table.as_str()));
+        assert_eq!(n, kept, "{table}");
+    }
+    assert_eq!(rows_per_table(&s, other).await, other_before);
+
+    let account = s
+        .find_account_by_email(&email("gone@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.workspace_id, ws);
+    assert_eq!(
+        s.workspace(ws).await.unwrap().unwrap().onboarded_at_ms,
+        None
+    );
+    assert!(
+        s.workspace(other)
+            .await
+            .unwrap()
+            .unwrap()
+            .onboarded_at_ms
+            .is_some()
+    );
+    assert_eq!(
+        s.disconnect_receipt(ws).await.unwrap(),
+        Some((DisconnectChoice::Delete, T0 + 5))
+    );
+    assert_eq!(s.disconnect_receipt(other).await.unwrap(), None);
+    assert_eq!(s.disconnect(ws).await.unwrap(), None);
+    assert!(s.disconnect(other).await.unwrap().is_some());
+
+    // Repeating the wipe (a resumed disconnect) finds nothing more to delete.
+    let again = s
+        .delete_workspace_data(ws, DisconnectChoice::Delete, T0 + 6)
+        .await
+        .unwrap();
+    assert_eq!(again, WipeCounts::default());
+    s.clear_disconnect_receipt(ws).await.unwrap();
+    s.clear_disconnect_receipt(ws).await.unwrap();
+    assert_eq!(s.disconnect_receipt(ws).await.unwrap(), None);
+
+    let unknown = s
+        .delete_workspace_data(WorkspaceId::new(), DisconnectChoice::Keep, T0)
+        .await;
+    assert!(
+        matches!(unknown, Err(StorageError::NotFound)),
+        "{unknown:?}"
+    );
+}
+
+async fn deleting_a_channels_data_can_be_repeated(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let doomed = channel(&s, ws, ChannelStatus::Live).await;
+    let kept = channel(&s, ws, ChannelStatus::Live).await;
+    s.store_tokens(ws, doomed, &tokens("access", None, T0), T0)
+        .await
+        .unwrap();
+    s.start_disconnect(ws, Some(doomed), DisconnectChoice::Keep, T0)
+        .await
+        .unwrap();
+
+    s.delete_channel_data(ws, doomed, T0 + 1).await.unwrap();
+    s.delete_channel_data(ws, doomed, T0 + 2).await.unwrap();
+    let left: Vec<ChannelId> = s
+        .list_channels(ws)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(left, [kept]);
+    assert_eq!(s.load_tokens(ws, doomed).await.unwrap(), None);
+    // The disconnect outlives its channel, to be marked done.
+    let state = s.disconnect(ws).await.unwrap().unwrap();
+    assert_eq!(
+        (state.channel_id, state.updated_at_ms),
+        (Some(doomed), T0 + 2)
+    );
+    s.finish_disconnect(ws, T0 + 3).await.unwrap();
 }
 
 #[tokio::test]

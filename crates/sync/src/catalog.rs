@@ -180,7 +180,20 @@ impl CatalogSync {
     /// Reads the shop page by page (100 products a page, with their variations) into catalog
     /// items. A delta read asks only for what changed since the last read; a full read also
     /// marks what the shop no longer has as deleted. Memory holds one page at a time.
+    /// While a Disconnect runs (or waits for a retry), the catalog flows stand still: an export
+    /// must not put back what the Disconnect just removed.
+    async fn disconnecting(&self, ws: WorkspaceId) -> anyhow::Result<bool> {
+        Ok(self
+            .storage
+            .disconnect(ws)
+            .await?
+            .is_some_and(|d| d.status != storage::DisconnectStatus::Done))
+    }
+
     pub async fn read_shop(&self, ws: WorkspaceId, full: bool) -> anyhow::Result<Step> {
+        if self.disconnecting(ws).await? {
+            return Ok(Step::Done);
+        }
         let Some(shop) = self.storage.get_shop(ws).await? else {
             return Ok(Step::Done);
         };
@@ -311,6 +324,9 @@ impl CatalogSync {
     // ----- exporting to a channel -------------------------------------------------------
 
     pub async fn export(&self, ws: WorkspaceId, channel_id: ChannelId) -> anyhow::Result<Step> {
+        if self.disconnecting(ws).await? {
+            return Ok(Step::Done);
+        }
         let Some(channel) = self.storage.get_channel(ws, channel_id).await? else {
             return Ok(Step::Done);
         };
@@ -773,6 +789,9 @@ impl CatalogSync {
     /// live price or quantity is not what the rules give (changed behind the connector's back,
     /// or lost). Returns how many were repaired.
     pub async fn reconcile(&self, ws: WorkspaceId, channel_id: ChannelId) -> anyhow::Result<Step> {
+        if self.disconnecting(ws).await? {
+            return Ok(Step::Done);
+        }
         let Some(channel) = self.storage.get_channel(ws, channel_id).await? else {
             return Ok(Step::Done);
         };
@@ -999,6 +1018,25 @@ impl CatalogSync {
 
     // ----- budgets and runs -------------------------------------------------------------
 
+    /// The marketplace client, for other flows that call Mirakl (Disconnect).
+    pub fn marketplace(&self) -> &MarketplaceClient {
+        &self.marketplace
+    }
+
+    pub fn connect(&self) -> &ConnectClient {
+        &self.connect
+    }
+
+    /// Takes the next call slot for `op`, or says when it comes (for other flows).
+    pub async fn take_budget_for(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        op: Operation,
+    ) -> anyhow::Result<Option<i64>> {
+        self.take_budget(ws, channel, op).await
+    }
+
     /// Takes the next call slot for `op`, or says when it comes.
     async fn take_budget(
         &self,
@@ -1112,7 +1150,7 @@ pub fn offer_line(offer: &Offer, update_delete: UpdateDelete) -> OfferLine {
     }
 }
 
-fn delete_line(sku: &str) -> OfferLine {
+pub(crate) fn delete_line(sku: &str) -> OfferLine {
     OfferLine {
         sku: sku.to_owned(),
         product_id: String::new(),

@@ -5,12 +5,14 @@
 
 pub mod budgets;
 pub mod catalog;
+pub mod disconnect;
 pub mod shops;
 pub mod tokens;
 pub mod worker;
 
 pub use budgets::Budgets;
 pub use catalog::CatalogSync;
+pub use disconnect::Disconnector;
 pub use shops::ShopKeeper;
 pub use tokens::{TokenError, TokenKeeper};
 pub use worker::{Worker, WorkerConfig};

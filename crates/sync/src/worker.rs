@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::catalog::{
     CATALOG_READ_FLOW, CHANNEL_EXPORT_FLOW, CatalogSync, IMPORT_FOLLOW_FLOW, RECONCILE_FLOW, Step,
 };
+use crate::disconnect::{DISCONNECT_FLOW, Disconnector};
 use crate::shops::{SHOP_HEALTH_FLOW, SHOP_WEBHOOK_FLOW, ShopKeeper};
 use crate::tokens::{REFRESH_FLOW, TokenError, TokenKeeper};
 
@@ -45,6 +46,7 @@ pub struct Worker {
     tokens: TokenKeeper,
     shops: ShopKeeper,
     catalog: CatalogSync,
+    disconnect: Disconnector,
     config: WorkerConfig,
     /// When the periodic catalog work was last scheduled (it is checked once a minute).
     maintenance_at_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
@@ -56,6 +58,7 @@ impl Worker {
         tokens: TokenKeeper,
         shops: ShopKeeper,
         catalog: CatalogSync,
+        disconnect: Disconnector,
         config: WorkerConfig,
     ) -> Self {
         Self {
@@ -64,6 +67,7 @@ impl Worker {
             tokens,
             shops,
             catalog,
+            disconnect,
             config,
             maintenance_at_ms: Default::default(),
         }
@@ -71,6 +75,10 @@ impl Worker {
 
     pub fn catalog(&self) -> &CatalogSync {
         &self.catalog
+    }
+
+    pub fn disconnector(&self) -> &Disconnector {
+        &self.disconnect
     }
 
     /// Once a minute at most: a full read of each shop a day after the last one, and a
@@ -307,6 +315,12 @@ impl Worker {
                     IMPORT_FOLLOW_FLOW => self.catalog.follow_imports(ws, channel).await,
                     _ => self.catalog.reconcile(ws, channel).await,
                 }
+            }
+            DISCONNECT_FLOW => {
+                let ws = job
+                    .workspace_id
+                    .context("a disconnect names its workspace")?;
+                self.disconnect.run(ws).await
             }
             other => anyhow::bail!("unknown job flow {other:?}"),
         }

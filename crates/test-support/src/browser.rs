@@ -171,6 +171,14 @@ impl Browser {
             .is_empty()
     }
 
+    /// Whether the button reading `text` is disabled.
+    pub async fn button_disabled(&self, text: &str) -> bool {
+        let t = xpath_literal(text);
+        let xpath = format!("//button[normalize-space(.)={t}]");
+        let button = self.wait_find(&xpath, &format!("a button {text:?}")).await;
+        !button.is_enabled().await.unwrap()
+    }
+
     /// The page's visible text.
     pub async fn text(&self) -> String {
         match self.client.find(Locator::Css("body")).await {

@@ -47,6 +47,8 @@ struct Inner {
     http: reqwest::Client,
     /// To queue catalog work (Launch, Sync now).
     catalog: sync::CatalogSync,
+    /// To run a Disconnect.
+    disconnect: sync::Disconnector,
 }
 
 #[derive(Clone, Debug)]
@@ -83,6 +85,7 @@ pub struct AppParts {
     pub config: WebConfig,
     pub http: reqwest::Client,
     pub catalog: sync::CatalogSync,
+    pub disconnect: sync::Disconnector,
 }
 
 impl AppState {
@@ -96,6 +99,7 @@ impl AppState {
             config,
             http,
             catalog,
+            disconnect,
         } = parts;
         Self {
             inner: Arc::new(Inner {
@@ -107,6 +111,7 @@ impl AppState {
                 config,
                 http,
                 catalog,
+                disconnect,
             }),
         }
     }
@@ -151,6 +156,19 @@ pub fn router(state: AppState) -> Router {
         .route("/onboarding/settings", post(ui::onboarding::save_settings))
         .route("/onboarding/launch", post(ui::onboarding::launch))
         .route("/account", get(ui::account::show))
+        .route(
+            "/account/disconnect",
+            get(ui::disconnect::show).post(ui::disconnect::start),
+        )
+        .route(
+            "/account/disconnect/progress",
+            get(ui::disconnect::progress),
+        )
+        .route("/account/disconnect/retry", post(ui::disconnect::retry))
+        .route(
+            "/account/settings.json",
+            get(ui::disconnect::download_settings),
+        )
         .route("/products", get(ui::products::show))
         .route("/products/sync", post(ui::products::sync_now))
         .route(

@@ -415,3 +415,84 @@ async fn a_seller_sets_product_rules_launches_and_fixes_an_offer_refused_by_the_
     b.screenshot("fixed-and-live").await;
     b.close().await;
 }
+
+/// Onboards with pasted keys and launches, then runs a Disconnect with `choice` from the
+/// Account page, as the seller would; returns the app to check the sandbox.
+async fn disconnect_with(choice: &str, shots: &str) -> TestApp {
+    let app = TestApp::spawn().await;
+    let b = Browser::start(shots).await;
+    onboard_step_one(&b, &app).await;
+    b.fill("Store URL", &app.store_url()).await;
+    b.fill("Consumer key", test_support::flows::WOO_KEY).await;
+    b.fill("Consumer secret", test_support::flows::WOO_SECRET)
+        .await;
+    b.click("Connect with API keys").await;
+    b.click("Save and continue").await;
+    b.click("Launch").await;
+    b.expect_text("Marketbridge is live").await;
+    app.settle().await;
+    assert!(!app.sandbox.connect_products("demo-company").is_empty());
+
+    b.click("Account").await;
+    b.click("Disconnect").await;
+    b.expect_text("On Mirakl today").await;
+    b.choose(choice).await;
+    let disabled = b.button_disabled("Disconnect & Continue").await;
+    assert!(disabled, "the button waits for the typed word");
+    b.fill("Type disconnect to confirm", "disconnect").await;
+    assert!(!b.button_disabled("Disconnect & Continue").await);
+    b.screenshot("dialog").await;
+    b.click("Disconnect & Continue").await;
+    b.expect_text("Disconnecting").await;
+    app.settle().await;
+    b.expect_text("Marketbridge is disconnected").await;
+    b.screenshot("disconnected").await;
+    assert!(
+        app.sandbox
+            .woo_webhooks("demo-shop")
+            .iter()
+            .all(|h| !h.delivery_url.contains("/webhooks/woocommerce/")),
+        "the webhooks are gone from the store"
+    );
+
+    b.click("Sign out").await;
+    b.fill("Email", "shop@example.com").await;
+    b.fill("Password", SELLER_PASSWORD).await;
+    b.click("Sign in").await;
+    b.expect_text("Step 1 of 4: Authorize Mirakl Connect").await;
+    b.screenshot("next-sign-in").await;
+    b.close().await;
+    app
+}
+
+#[tokio::test]
+async fn disconnecting_and_keeping_the_catalog_leaves_it_on_mirakl() {
+    let app = disconnect_with("Disconnect & keep catalog active", "disconnect_keep").await;
+    let products = app.sandbox.connect_products("demo-company");
+    assert!(!products.is_empty());
+    assert!(products.iter().any(|p| {
+        p["quantities"][0]["available_quantity"]
+            .as_i64()
+            .unwrap_or(0)
+            > 0
+    }));
+}
+
+#[tokio::test]
+async fn disconnecting_with_deactivate_sets_every_quantity_to_zero() {
+    let app = disconnect_with("Deactivate Products", "disconnect_deactivate").await;
+    let products = app.sandbox.connect_products("demo-company");
+    assert!(!products.is_empty());
+    assert!(products.iter().all(|p| {
+        p["quantities"][0]["available_quantity"]
+            .as_i64()
+            .unwrap_or(0)
+            == 0
+    }));
+}
+
+#[tokio::test]
+async fn disconnecting_with_delete_leaves_nothing_on_mirakl() {
+    let app = disconnect_with("Delete Products", "disconnect_delete").await;
+    assert!(app.sandbox.connect_products("demo-company").is_empty());
+}

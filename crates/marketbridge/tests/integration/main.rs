@@ -4,6 +4,7 @@
 mod accounts;
 mod authorization;
 mod catalog;
+mod disconnect;
 mod onboarding;
 mod security;
 mod tokens;

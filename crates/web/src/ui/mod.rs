@@ -4,6 +4,7 @@ pub mod account;
 pub mod accounts;
 pub mod channels;
 pub mod dashboard;
+pub mod disconnect;
 pub mod oauth;
 pub mod onboarding;
 pub mod product_settings;

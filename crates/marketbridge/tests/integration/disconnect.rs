@@ -1,0 +1,254 @@
+//! F6, Disconnect: the three catalog choices, the typed confirmation, the wipe of every
+//! workspace row but the login, and a disconnect that stops half way and is resumed.
+
+use domain::WorkspaceId;
+use reqwest::StatusCode;
+use storage::DisconnectStatus;
+use test_support::flows::SELLER_PASSWORD;
+use test_support::{TestApp, Visitor};
+
+const INSTANCE: &str = "demo-marketplace";
+const STORE: i64 = 2001;
+
+/// Onboarded, with Demo Marketplace live and the catalog exported.
+async fn launched(app: &TestApp) -> (Visitor, WorkspaceId) {
+    let v = Visitor::new();
+    app.onboarded(&v, "shop@example.com").await;
+    let settings = app
+        .connect_marketplace(&v, "Demo Marketplace", "Demo Store (2001)")
+        .await;
+    let settings = app.enter_store_id(&v, &settings, "2001").await;
+    v.submit(&settings.form("Launch", &[]))
+        .await
+        .expect_text("is live");
+    app.settle().await;
+    let ws = app.storage().list_workspace_ids().await.unwrap()[0];
+    (v, ws)
+}
+
+async fn disconnect(app: &TestApp, v: &Visitor, choice: &str) -> test_support::Page {
+    let page = v.get(&app.url("/account/disconnect")).await;
+    page.expect_text("On Mirakl today");
+    let page = v
+        .submit(&page.form(
+            "Disconnect & Continue",
+            &[(choice, "on"), ("Type disconnect to confirm", "disconnect")],
+        ))
+        .await;
+    page.expect_text("Disconnecting");
+    app.settle().await;
+    v.get(&app.url("/account/disconnect/progress")).await
+}
+
+/// Rows per workspace table, walking every table that has a workspace_id.
+async fn leftovers(app: &TestApp, ws: WorkspaceId) -> Vec<(String, i64)> {
+    app.storage()
+        .rows_per_workspace_table(ws)
+        .await
+        .into_iter()
+        .filter(|(table, n)| {
+            *n > 0
+                && !matches!(
+                    table.as_str(),
+                    "users" | "workspaces" | "sessions" | "disconnect_receipts"
+                )
+        })
+        .collect()
+}
+
+async fn signs_in_again_on_authorize_mirakl_connect(app: &TestApp) {
+    let v = Visitor::new();
+    let page = v.get(&app.url("/sign-in")).await;
+    let page = v
+        .submit(&page.form(
+            "Sign in",
+            &[("Email", "shop@example.com"), ("Password", SELLER_PASSWORD)],
+        ))
+        .await;
+    page.expect_text("Step 1 of 4: Authorize Mirakl Connect");
+    let dashboard = v.get(&app.url("/")).await;
+    dashboard.expect_text("No channel yet");
+}
+
+fn our_webhooks(app: &TestApp) -> usize {
+    app.sandbox
+        .woo_webhooks("demo-shop")
+        .iter()
+        .filter(|h| h.delivery_url.contains("/webhooks/woocommerce/"))
+        .count()
+}
+
+#[tokio::test]
+async fn disconnect_and_keep_the_catalog_leaves_offers_unchanged_and_deletes_all_data() {
+    let app = TestApp::spawn().await;
+    let (v, ws) = launched(&app).await;
+    let offers = app.sandbox.marketplace_offers(INSTANCE, STORE);
+    let products = app.sandbox.connect_products("demo-company");
+    assert!(!offers.is_empty() && !products.is_empty());
+    assert_eq!(our_webhooks(&app), 5);
+
+    let page = disconnect(&app, &v, "Disconnect & keep catalog active").await;
+    page.expect_text("Marketbridge is disconnected");
+    page.expect_text("Your catalog stays active on Mirakl");
+
+    assert_eq!(
+        app.sandbox.marketplace_offers(INSTANCE, STORE),
+        offers,
+        "offers unchanged"
+    );
+    assert_eq!(
+        app.sandbox.connect_products("demo-company"),
+        products,
+        "products unchanged"
+    );
+    assert_eq!(
+        our_webhooks(&app),
+        0,
+        "the webhooks are gone from the store"
+    );
+    assert_eq!(
+        leftovers(&app, ws).await,
+        vec![],
+        "no row of the workspace is left"
+    );
+    signs_in_again_on_authorize_mirakl_connect(&app).await;
+}
+
+#[tokio::test]
+async fn deactivate_products_sets_every_quantity_to_zero() {
+    let app = TestApp::spawn().await;
+    let (v, ws) = launched(&app).await;
+    let page = disconnect(&app, &v, "Deactivate Products").await;
+    page.expect_text("set to stock 0");
+    let offers = app.sandbox.marketplace_offers(INSTANCE, STORE);
+    assert!(!offers.is_empty());
+    assert!(
+        offers.iter().all(|o| o["quantity"].as_i64() == Some(0)),
+        "every offer at 0"
+    );
+    let products = app.sandbox.connect_products("demo-company");
+    assert!(!products.is_empty());
+    assert!(
+        products
+            .iter()
+            .all(|p| p["quantities"].as_array().is_none_or(|q| q
+                .iter()
+                .all(|q| q["available_quantity"].as_i64() == Some(0)))),
+        "every Connect product at 0"
+    );
+    assert_eq!(leftovers(&app, ws).await, vec![]);
+}
+
+#[tokio::test]
+async fn delete_products_leaves_nothing_on_connect_or_the_marketplace() {
+    let app = TestApp::spawn().await;
+    let (v, ws) = launched(&app).await;
+    let page = disconnect(&app, &v, "Delete Products").await;
+    page.expect_text("deleted from Mirakl");
+    assert_eq!(app.sandbox.marketplace_offers(INSTANCE, STORE).len(), 0);
+    assert_eq!(app.sandbox.connect_products("demo-company").len(), 0);
+    assert_eq!(leftovers(&app, ws).await, vec![]);
+}
+
+#[tokio::test]
+async fn the_typed_confirmation_is_enforced_by_the_server() {
+    let app = TestApp::spawn().await;
+    let (v, ws) = launched(&app).await;
+    let page = v.get(&app.url("/account/disconnect")).await;
+    for typed in ["", "Disconnect please", "delete"] {
+        let form = page
+            .form("Disconnect & Continue", &[("Delete Products", "on")])
+            .with("confirm", typed);
+        let response = v.send_raw(&form).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{typed:?}");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("Nothing was changed")
+        );
+    }
+    app.settle().await;
+    assert!(app.storage().disconnect(ws).await.unwrap().is_none());
+    assert!(!app.sandbox.marketplace_offers(INSTANCE, STORE).is_empty());
+}
+
+#[tokio::test]
+async fn another_workspace_cannot_disconnect_this_one() {
+    let app = TestApp::spawn().await;
+    let (_owner, ws) = launched(&app).await;
+    let other = Visitor::new();
+    app.onboarded(&other, "other@example.com").await;
+    let page = other.get(&app.url("/account/disconnect")).await;
+    other
+        .submit(&page.form(
+            "Disconnect & Continue",
+            &[
+                ("Delete Products", "on"),
+                ("Type disconnect to confirm", "disconnect"),
+            ],
+        ))
+        .await;
+    app.settle().await;
+    // The other seller disconnected themselves; this workspace is untouched.
+    assert!(app.storage().disconnect(ws).await.unwrap().is_none());
+    assert!(app.storage().get_shop(ws).await.unwrap().is_some());
+    assert!(!app.sandbox.marketplace_offers(INSTANCE, STORE).is_empty());
+}
+
+#[tokio::test]
+async fn a_disconnect_stopped_half_way_resumes_on_another_node_and_ends_the_same() {
+    let app = TestApp::spawn().await;
+    let (v, ws) = launched(&app).await;
+    // The store is down when the disconnect reaches it: the job stops, saying so.
+    app.sandbox.woo_set_down("demo-shop", true);
+    let page = disconnect(&app, &v, "Delete Products").await;
+    page.expect_text("Your WooCommerce store did not let Marketbridge remove its webhooks");
+    let d = app.storage().disconnect(ws).await.unwrap().unwrap();
+    assert_eq!(
+        (d.status, d.step.as_str()),
+        (DisconnectStatus::Failed, "shop")
+    );
+    // The catalog step is done and recorded: products are already gone.
+    assert_eq!(app.sandbox.connect_products("demo-company").len(), 0);
+
+    // The store is back; the seller retries, and another process picks the job up.
+    app.sandbox.woo_set_down("demo-shop", false);
+    let retry = page.form("Retry", &[]);
+    v.submit(&retry).await;
+    let node = app.second_node().await;
+    for _ in 0..50 {
+        node.worker.tick().await.unwrap();
+        if app.storage().queued_jobs().await == 0 {
+            break;
+        }
+        app.storage().make_queued_jobs_due().await;
+    }
+    v.get(&app.url("/account/disconnect/progress"))
+        .await
+        .expect_text("Marketbridge is disconnected");
+    assert_eq!(our_webhooks(&app), 0);
+    assert_eq!(app.sandbox.marketplace_offers(INSTANCE, STORE).len(), 0);
+    assert_eq!(leftovers(&app, ws).await, vec![]);
+}
+
+#[tokio::test]
+async fn a_store_that_stays_down_can_be_left_behind_by_forcing_the_local_deletion() {
+    let app = TestApp::spawn().await;
+    let (v, ws) = launched(&app).await;
+    app.sandbox.woo_set_down("demo-shop", true);
+    let page = disconnect(&app, &v, "Disconnect & keep catalog active").await;
+    let page = v.submit(&page.form("Delete local data anyway", &[])).await;
+    page.expect_text("Disconnecting");
+    app.settle().await;
+    v.get(&app.url("/account/disconnect/progress"))
+        .await
+        .expect_text("Marketbridge is disconnected");
+    assert_eq!(leftovers(&app, ws).await, vec![]);
+    assert_eq!(
+        our_webhooks(&app),
+        5,
+        "the store was down: its webhooks stay, as the page said"
+    );
+}
