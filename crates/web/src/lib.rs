@@ -154,6 +154,7 @@ pub fn router(state: AppState) -> Router {
             post(ui::onboarding::authorize_connect),
         )
         .route("/onboarding/settings", post(ui::onboarding::save_settings))
+        .route("/onboarding/import", post(ui::onboarding::import_settings))
         .route("/onboarding/launch", post(ui::onboarding::launch))
         .route("/account", get(ui::account::show))
         .route(
@@ -187,6 +188,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/channels/{id}/overrides",
             post(ui::channels::save_overrides),
+        )
+        .route(
+            "/channels/{id}/remove",
+            post(ui::disconnect::remove_channel),
         )
         .route("/oauth/mirakl/callback", get(ui::oauth::callback))
         .layer(axum::middleware::from_fn_with_state(

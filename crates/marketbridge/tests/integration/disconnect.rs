@@ -252,3 +252,122 @@ async fn a_store_that_stays_down_can_be_left_behind_by_forcing_the_local_deletio
         "the store was down: its webhooks stay, as the page said"
     );
 }
+
+#[tokio::test]
+async fn removing_one_channel_with_delete_leaves_the_other_channels_untouched() {
+    let app = TestApp::spawn().await;
+    let (v, ws) = launched(&app).await;
+    let products = app.sandbox.connect_products("demo-company");
+    let market = app
+        .storage()
+        .list_channels(ws)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind == domain::ChannelKind::Marketplace)
+        .unwrap();
+    let settings = v.get(&app.url(&format!("/channels/{}", market.id))).await;
+    let refused = v
+        .submit(&settings.form("Remove channel", &[("Delete Products", "on")]))
+        .await;
+    refused.expect_text("Type the word remove to confirm");
+    let page = v
+        .submit(&settings.form(
+            "Remove channel",
+            &[
+                ("Delete Products", "on"),
+                ("Type remove to confirm", "remove"),
+            ],
+        ))
+        .await;
+    page.expect_text("Disconnecting");
+    app.settle().await;
+    v.get(&app.url("/account/disconnect/progress"))
+        .await
+        .expect_text("The channel was removed");
+
+    assert_eq!(
+        app.sandbox.marketplace_offers(INSTANCE, STORE).len(),
+        0,
+        "its offers are deleted"
+    );
+    assert_eq!(
+        app.sandbox.connect_products("demo-company"),
+        products,
+        "Mirakl Connect untouched"
+    );
+    assert!(
+        app.storage()
+            .get_channel(ws, market.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(app.storage().list_channels(ws).await.unwrap().len(), 1);
+    assert!(
+        app.storage().get_shop(ws).await.unwrap().is_some(),
+        "the store stays connected"
+    );
+    assert_eq!(our_webhooks(&app), 5);
+}
+
+#[tokio::test]
+async fn settings_downloaded_before_a_disconnect_are_imported_by_the_next_onboarding() {
+    let app = TestApp::spawn().await;
+    let (v, ws) = launched(&app).await;
+    let page = v.get(&app.url("/settings/products")).await;
+    v.submit(&page.form(
+        "Save settings",
+        &[("Markup (%)", "10"), ("Stock buffer", "3")],
+    ))
+    .await
+    .expect_text("Settings saved");
+    let file = v.get_raw(&app.url("/account/settings.json")).await;
+    assert!(
+        file.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("marketbridge-settings.json")
+    );
+    let file = file.text().await.unwrap();
+    disconnect(&app, &v, "Disconnect & keep catalog active")
+        .await
+        .expect_text("Marketbridge is disconnected");
+    assert!(
+        app.storage().product_settings(ws).await.unwrap().is_none(),
+        "deleted with the rest"
+    );
+
+    // Onboarding again, importing the file at Step 3.
+    let step1 = v.get(&app.url("/onboarding")).await;
+    let step2 = app.onboard_mirakl_connect(&v, &step1).await;
+    let step3 = app
+        .onboard_store_by_keys(
+            &v,
+            &step2,
+            test_support::flows::WOO_KEY,
+            test_support::flows::WOO_SECRET,
+        )
+        .await;
+    let bad = v
+        .submit(&step3.form(
+            "Import settings",
+            &[("Settings file (marketbridge-settings.json)", "{ not json")],
+        ))
+        .await;
+    bad.expect_text("That is not a Marketbridge settings file");
+    let step4 = v
+        .submit(&bad.form(
+            "Import settings",
+            &[("Settings file (marketbridge-settings.json)", file.as_str())],
+        ))
+        .await;
+    step4.expect_text("Your settings were imported");
+    step4.expect_text("Step 4 of 4");
+    let saved: domain::catalog::ProductSettings =
+        serde_json::from_str(&app.storage().product_settings(ws).await.unwrap().unwrap()).unwrap();
+    assert_eq!(
+        (saved.price.markup_percent_bp, saved.stock.buffer),
+        (1000, 3)
+    );
+}

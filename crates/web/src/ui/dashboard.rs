@@ -176,8 +176,13 @@ pub async fn show(
                 advice,
             }
         });
-    let notice = (query.done.as_deref() == Some("launched"))
-        .then(|| "Marketbridge is live: your catalog and orders now sync on their own.".to_owned());
+    let notice = match query.done.as_deref() {
+        Some("launched") => {
+            Some("Marketbridge is live: your catalog and orders now sync on their own.".to_owned())
+        }
+        Some("removed") => Some("The channel was removed.".to_owned()),
+        _ => None,
+    };
     Ok(render(&DashboardPage {
         nav: Nav::for_session(&session),
         csrf_token: session.csrf_token,

@@ -144,6 +144,11 @@ pub async fn progress(
     session: Session,
 ) -> Result<Response, WebError> {
     let d = state.storage().disconnect(me.workspace_id).await?;
+    if d.as_ref()
+        .is_some_and(|d| d.status == DisconnectStatus::Done && d.channel_id.is_some())
+    {
+        return Ok(Redirect::to("/?done=removed").into_response());
+    }
     let Some(d) = d.filter(|d| d.status != DisconnectStatus::Done) else {
         let receipt = state.storage().disconnect_receipt(me.workspace_id).await?;
         let Some((choice, _)) = receipt else {
@@ -197,6 +202,50 @@ pub async fn progress(
         steps,
         error: d.error.filter(|_| failed),
     }))
+}
+
+/// Removing one channel, with the same three choices; the other channels are not touched.
+pub async fn remove_channel(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(form): Form<DisconnectForm>,
+) -> Result<Response, WebError> {
+    let channel = crate::ui::channels::load_channel(&state, me, &id).await?;
+    let refuse = |message: &str| {
+        crate::ui::ErrorPage::new(
+            "The channel was not removed",
+            format!("{message} Nothing was changed."),
+        )
+        .with_nav(&session)
+        .with_action(format!("/channels/{}", channel.id), "Back to the channel")
+        .with_status(axum::http::StatusCode::BAD_REQUEST)
+    };
+    if form.confirm.trim() != "remove" {
+        return Ok(refuse("Type the word remove to confirm."));
+    }
+    let Some(choice) = DisconnectChoice::parse(&form.choice) else {
+        return Ok(refuse(
+            "Choose what happens to your catalog on this channel.",
+        ));
+    };
+    match state
+        .storage()
+        .start_disconnect(me.workspace_id, Some(channel.id), choice, now_ms())
+        .await
+    {
+        Ok(_) => {}
+        Err(StorageError::Conflict(_)) => {
+            return Ok(refuse(
+                "Another disconnect is under way; wait for it to finish.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    state.inner.disconnect.enqueue(me.workspace_id).await?;
+    tracing::info!(workspace = %me.workspace_id, channel = %channel.id, choice = choice.as_str(), "channel removal started");
+    Ok(Redirect::to("/account/disconnect/progress").into_response())
 }
 
 #[derive(Deserialize)]

@@ -124,6 +124,7 @@ pub async fn show(
     page.notice = match query.done.as_deref() {
         Some("connect") => Some("Mirakl Connect is authorized.".to_owned()),
         Some("shop") => Some("Your WooCommerce store is connected.".to_owned()),
+        Some("import") => Some("Your settings were imported.".to_owned()),
         _ => None,
     };
     Ok(render(&page))
@@ -230,4 +231,96 @@ pub async fn launch(
         .await?;
     tracing::info!(workspace = %me.workspace_id, "onboarding finished: launched");
     Ok(Redirect::to("/?done=launched").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    settings: String,
+}
+
+/// The file **Download settings** gave before a Disconnect.
+#[derive(Deserialize)]
+struct SettingsFile {
+    marketbridge_settings: u32,
+    #[serde(default = "yes")]
+    sync_products: bool,
+    #[serde(default = "yes")]
+    import_orders: bool,
+    #[serde(default)]
+    product_settings: domain::catalog::ProductSettings,
+    #[serde(default)]
+    channel_overrides: std::collections::BTreeMap<String, domain::catalog::ChannelOverrides>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Step 3 from a settings file: the product settings, the toggles, and each channel's rules
+/// (kept for the channels added later, by marketplace).
+pub async fn import_settings(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+    Form(form): Form<ImportForm>,
+) -> Result<Response, WebError> {
+    let again = |error: String| async {
+        let progress = progress(&state, me.workspace_id).await?;
+        let mut page = OnboardingPage::new(&session, &progress, progress.step.unwrap_or(3));
+        page.error = Some(error);
+        Ok::<_, WebError>(render(&page))
+    };
+    let file: SettingsFile = match serde_json::from_str(&form.settings) {
+        Ok(f) => f,
+        Err(e) => {
+            return again(format!(
+                "That is not a Marketbridge settings file ({e}). Nothing was imported."
+            ))
+            .await;
+        }
+    };
+    if file.marketbridge_settings != 1 {
+        return again(
+            "This settings file comes from a newer Marketbridge. Nothing was imported.".to_owned(),
+        )
+        .await;
+    }
+    if let Err(errors) = file.product_settings.validate() {
+        let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+        return again(format!(
+            "The settings file has values Marketbridge cannot use: {} Nothing was imported.",
+            messages.join(" ")
+        ))
+        .await;
+    }
+    let storage = state.storage();
+    let json =
+        serde_json::to_string(&file.product_settings).map_err(|e| WebError::Internal(e.into()))?;
+    storage
+        .save_product_settings(me.workspace_id, &json, now_ms())
+        .await?;
+    for channel in storage.list_channels(me.workspace_id).await? {
+        let key = channel
+            .marketplace_code
+            .clone()
+            .unwrap_or_else(|| channel.kind.as_str().to_owned());
+        if let Some(overrides) = file.channel_overrides.get(&key) {
+            let json =
+                serde_json::to_string(overrides).map_err(|e| WebError::Internal(e.into()))?;
+            storage
+                .save_channel_overrides(me.workspace_id, channel.id, &json, now_ms())
+                .await?;
+        }
+    }
+    let settings = WorkspaceSettings {
+        sync_products: file.sync_products,
+        import_orders: file.import_orders,
+        saved_at_ms: None,
+    };
+    storage
+        .save_workspace_settings(me.workspace_id, &settings, now_ms())
+        .await?;
+    tracing::info!(workspace = %me.workspace_id, "settings imported");
+    Ok(Redirect::to("/onboarding?done=import").into_response())
 }
