@@ -81,6 +81,9 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8090")]
         sandbox_listen: SocketAddr,
     },
+    /// The benchmarks (DESIGN §9): sandbox and connector in one process; prints a table and,
+    /// as its last line, one JSON object with the figures.
+    Bench(crate::bench::BenchArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -118,6 +121,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             connector_listen,
             sandbox_listen,
         } => demo(&data_dir, connector_listen, sandbox_listen).await,
+        Command::Bench(args) => crate::bench::run(args).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `marketbridge` binary: command line, configuration, and the wiring of storage, the
 //! Mirakl clients, the web server, the workers and the sandbox. Nothing else lives here.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod telemetry;

@@ -1,0 +1,122 @@
+//! `marketbridge bench SCENARIO` (DESIGN §9): the benchmarks. Each scenario but `diff` runs the
+//! sandbox and the connector in this process, wired as `demo` wires them, on SQLite in a
+//! temporary directory; each prints a small table and, as its last line, one JSON object with
+//! the figures. Benchmarks measure; they never fail on a time (the tests do not time anything).
+//!
+//! - `diff`: rules, hashing and the OF01 file for N synthetic items, CPU only;
+//! - `catalog`: the first export of a shop to Mirakl Connect and one marketplace store;
+//! - `delta`: K stock and price changes in the shop, each timed until the channels show it,
+//!   then a quiet period in which no catalog call may happen.
+
+mod catalog;
+mod delta;
+mod diff;
+mod report;
+mod seller;
+mod setup;
+
+use std::time::Duration;
+
+use anyhow::ensure;
+use sync::Budgets;
+
+pub use catalog::{CatalogOptions, catalog};
+pub use delta::{DeltaOptions, delta};
+pub use diff::{DiffOptions, diff};
+pub use report::{Figures, Report};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Which benchmark to run.
+    #[arg(value_enum)]
+    pub scenario: Scenario,
+    /// Synthetic items (diff, default 1,000,000) or shop products, a third of them variable
+    /// (catalog and delta, default 10,000).
+    #[arg(long)]
+    pub items: Option<u64>,
+    /// Stock and price changes made in the shop (delta).
+    #[arg(long, default_value_t = delta::DEFAULT_CHANGES)]
+    pub changes: usize,
+    /// How fast the changes are made, per second (delta; 0 makes them all at once).
+    #[arg(long, default_value_t = delta::DEFAULT_CHANGES_PER_SECOND)]
+    pub changes_per_second: f64,
+    /// How long to watch for calls once every change is visible (delta).
+    #[arg(long, default_value_t = delta::DEFAULT_QUIET.as_secs())]
+    pub quiet_seconds: u64,
+    /// Apply Mirakl's documented call budgets, in the sandbox and in the connector, scaled by
+    /// --budget-scale (catalog and delta; off by default).
+    #[arg(long)]
+    pub budgets: bool,
+    /// With --budgets: 1.0 is Mirakl's documented frequencies, 0.01 makes a minute last 0.6 s.
+    #[arg(long, default_value_t = 0.01)]
+    pub budget_scale: f64,
+    /// How often the connector's worker looks for due work, in milliseconds (catalog, delta).
+    #[arg(long, default_value_t = setup::DEFAULT_POLL.as_millis() as u64)]
+    pub poll_ms: u64,
+    /// Print only the JSON line.
+    #[arg(long)]
+    pub json_only: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    Diff,
+    Catalog,
+    Delta,
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let budgets = if args.budgets {
+        ensure!(
+            args.budget_scale.is_finite() && args.budget_scale > 0.0,
+            "--budget-scale must be a number above 0 (1.0 is Mirakl's documented budgets)"
+        );
+        Budgets {
+            scale: args.budget_scale,
+        }
+    } else {
+        Budgets::off()
+    };
+    let poll_interval = Duration::from_millis(args.poll_ms.max(1));
+    let report = match args.scenario {
+        Scenario::Diff => {
+            diff(&DiffOptions {
+                items: args.items.unwrap_or(diff::DEFAULT_ITEMS),
+            })
+            .await?
+        }
+        Scenario::Catalog => {
+            catalog(&CatalogOptions {
+                products: args.items.unwrap_or(setup::DEFAULT_PRODUCTS),
+                budgets,
+                poll_interval,
+            })
+            .await?
+        }
+        Scenario::Delta => {
+            delta(&DeltaOptions {
+                products: args.items.unwrap_or(setup::DEFAULT_PRODUCTS),
+                changes: args.changes,
+                changes_per_second: args.changes_per_second,
+                quiet: Duration::from_secs(args.quiet_seconds),
+                budgets,
+                poll_interval,
+            })
+            .await?
+        }
+    };
+    if !args.json_only {
+        println!("{}", report.table());
+    }
+    println!("{}", report.json());
+    Ok(())
+}
+
+/// SplitMix64: a fixed, well-spread sequence from a counter, so every run of a benchmark makes
+/// the same items and the same changes.
+fn scramble(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

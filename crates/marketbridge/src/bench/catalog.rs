@@ -1,0 +1,82 @@
+//! `catalog`: the first export of a shop of N products to Mirakl Connect and to one marketplace
+//! store, timed from the first full read of the shop until every item has its final state on
+//! both channels (live, or refused with its error line) and no import is open.
+
+use std::time::{Duration, Instant};
+
+use sync::Budgets;
+
+use super::report::{Figures, Report, peak_rss_mb, rate, round};
+use super::setup::{self, BenchEnv, MARKETPLACE, STORE_ID};
+
+/// Beyond this the export is taken for stuck and the benchmark fails.
+const EXPORT_LIMIT: Duration = Duration::from_secs(30 * 60);
+
+#[derive(Clone, Debug)]
+pub struct CatalogOptions {
+    /// Shop products, a third of them variable.
+    pub products: u64,
+    pub budgets: Budgets,
+    pub poll_interval: Duration,
+}
+
+impl Default for CatalogOptions {
+    fn default() -> Self {
+        Self {
+            products: setup::DEFAULT_PRODUCTS,
+            budgets: Budgets::off(),
+            poll_interval: setup::DEFAULT_POLL,
+        }
+    }
+}
+
+pub async fn catalog(options: &CatalogOptions) -> anyhow::Result<Report> {
+    let env = BenchEnv::start(options.budgets, options.poll_interval).await?;
+    let report = run(&env, options).await;
+    env.stop().await;
+    report
+}
+
+async fn run(env: &BenchEnv, options: &CatalogOptions) -> anyhow::Result<Report> {
+    let store = env.create_store(options.products)?;
+    let ws = env.onboard(&store).await?;
+
+    let rss_before = peak_rss_mb();
+    let before = env.calls();
+    let started = Instant::now();
+    env.run_until_settled(&ws, EXPORT_LIMIT).await?;
+    let wall = started.elapsed().as_secs_f64();
+    // Before the counts below, which read every channel back.
+    let peak_rss_mb = peak_rss_mb();
+    let calls = env.calls().since(&before);
+
+    let tally = env.tally(&ws).await?;
+    let mut report = Report::new(Figures {
+        scenario: "catalog".into(),
+        items: Some(tally.items),
+        wall_s: Some(round(wall, 3)),
+        items_per_s: Some(rate(tally.items, wall)),
+        peak_rss_mb,
+        calls: Some(calls),
+        duplicates: Some(tally.duplicates),
+        lost: Some(tally.lost()),
+        ..Figures::default()
+    });
+    report.note("shop products", options.products);
+    if let Some(mb) = rss_before {
+        report.note("peak RSS before the export (sandbox store, setup), MB", mb);
+    }
+    report.note("budget scale", options.budgets.scale);
+    report.note("items with a GTIN", tally.with_gtin);
+    report.note(
+        &format!("offers live on {MARKETPLACE} {STORE_ID}"),
+        tally.marketplace_offers,
+    );
+    report.note("offers refused (error lines)", tally.error_lines);
+    report.note("Connect products", tally.connect_products);
+    report.note(
+        "check: offers + error lines = items with a GTIN, Connect products = items",
+        tally.verdict(),
+    );
+    Ok(report)
+}

@@ -1,0 +1,150 @@
+//! What a benchmark hands back: the figures under the JSON keys DESIGN §9 names, and a few
+//! notes for the people reading the table (what went live, the budget scale, the checks).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+/// The figures; a scenario fills those it measures, the others stay out of the JSON.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Figures {
+    pub scenario: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items_per_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_per_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mb: Option<f64>,
+    /// Calls per sandbox operation (e.g. `mmp.of01`, `connect.products.post`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calls: Option<BTreeMap<String, u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p50_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p95_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quiet_calls: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub figures: Figures,
+    /// `(label, value)` rows shown under the figures in the table.
+    pub notes: Vec<(String, String)>,
+}
+
+impl Report {
+    pub fn new(figures: Figures) -> Self {
+        Self {
+            figures,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn note(&mut self, label: &str, value: impl ToString) {
+        self.notes.push((label.to_owned(), value.to_string()));
+    }
+
+    /// The figures and the notes, one per line, aligned.
+    pub fn table(&self) -> String {
+        let f = &self.figures;
+        let mut rows: Vec<(String, String)> = vec![("scenario".into(), f.scenario.clone())];
+        let mut add = |label: &str, value: Option<String>| {
+            if let Some(value) = value {
+                rows.push((label.to_owned(), value));
+            }
+        };
+        add("items", f.items.map(|n| n.to_string()));
+        add("wall_s", f.wall_s.map(|s| format!("{s:.3}")));
+        add("items_per_s", f.items_per_s.map(|n| format!("{n:.0}")));
+        add("bytes_per_s", f.bytes_per_s.map(|n| format!("{n:.0}")));
+        add("peak_rss_mb", f.peak_rss_mb.map(|n| format!("{n:.1}")));
+        add("latency_p50_s", f.latency_p50_s.map(|s| format!("{s:.3}")));
+        add("latency_p95_s", f.latency_p95_s.map(|s| format!("{s:.3}")));
+        add("quiet_calls", f.quiet_calls.map(|n| n.to_string()));
+        add("duplicates", f.duplicates.map(|n| n.to_string()));
+        add("lost", f.lost.map(|n| n.to_string()));
+        for (operation, count) in f.calls.iter().flatten() {
+            add(&format!("calls {operation}"), Some(count.to_string()));
+        }
+        rows.extend(self.notes.iter().cloned());
+        let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+        let mut table = String::new();
+        for (label, value) in rows {
+            let _ = writeln!(table, "{label:<width$}  {value}");
+        }
+        table.trim_end().to_owned()
+    }
+
+    /// The figures as one JSON object on one line.
+    pub fn json(&self) -> String {
+        serde_json::to_string(&self.figures).expect("the figures serialize")
+    }
+}
+
+/// The most memory this process has held so far (VmHWM), in MB; `None` off Linux.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(round(kb / 1024.0, 1))
+}
+
+/// The nearest-rank percentile (0–100) of sorted values.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+/// Rounded to `decimals`, so the JSON line stays readable.
+pub fn round(x: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (x * scale).round() / scale
+}
+
+/// `n` per second over `seconds`, whole.
+pub fn rate(n: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        round(n as f64 / seconds, 0)
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_take_the_nearest_rank() {
+        let values: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(percentile(&values, 50.0), Some(10.0));
+        assert_eq!(percentile(&values, 95.0), Some(19.0));
+        assert_eq!(percentile(&values, 100.0), Some(20.0));
+        assert_eq!(percentile(&[3.0], 95.0), Some(3.0));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn the_json_line_holds_only_the_figures_measured() {
+        let report = Report::new(Figures {
+            scenario: "diff".into(),
+            items: Some(3),
+            ..Figures::default()
+        });
+        assert_eq!(report.json(), r#"{"scenario":"diff","items":3}"#);
+        assert!(report.table().contains("items"));
+    }
+}

@@ -1,0 +1,494 @@
+//! What the `catalog` and `delta` benchmarks stand on: the sandbox and the connector in this
+//! process, wired as `demo` wires them (through `wiring`, both on port 0, SQLite in a
+//! temporary directory); a sandbox WooCommerce store of the size asked for; a workspace
+//! onboarded over HTTP as a seller does it, with Mirakl Connect and Demo Marketplace (store
+//! 2001) live; and the counts that tell whether the channels show the whole catalog.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use domain::catalog::{CatalogItem, offer_for};
+use domain::{ChannelId, ChannelKind, ChannelStatus, WorkspaceId};
+use sandbox::{Sandbox, SandboxConfig, WooStoreCreated};
+use storage::{ItemState, SecretKey, Storage, now_ms};
+use sync::{Budgets, WorkerConfig};
+use url::Url;
+
+use super::seller::{Browser, Page};
+use crate::config::sqlite_url;
+use crate::wiring::{
+    Connector, ConnectorOptions, RunningServer, SHOP_HEALTH_INTERVAL, TOKEN_REFRESH_MARGIN, bind,
+    build_connector, sandbox_connect_url, sandbox_marketplaces, sandbox_mas_config, spawn_server,
+};
+
+/// Shop products in `catalog` and `delta` unless told otherwise.
+pub const DEFAULT_PRODUCTS: u64 = 10_000;
+/// How often the worker looks for due work (`serve` uses seconds; a benchmark wants detail).
+pub const DEFAULT_POLL: Duration = Duration::from_millis(50);
+
+/// The sandbox's demo marketplace, store and Connect company (its catalog knows the demo
+/// store's GTINs, not those of a bigger store: see the `catalog` scenario's notes).
+pub const MARKETPLACE: &str = "demo-marketplace";
+pub const STORE_ID: i64 = 2001;
+pub const COMPANY: &str = "demo-company";
+pub const STORE_CODE: &str = "bench-shop";
+const MAS_EMAIL: &str = "seller@example.com";
+const MAS_PASSWORD: &str = "sandbox-seller-pass";
+const SELLER_EMAIL: &str = "bench@example.com";
+const SELLER_PASSWORD: &str = "benchmark seller password";
+
+/// Every sandbox counter a benchmark reports under `calls`.
+const COUNTERS: [&str; 14] = [
+    "mas.token",
+    "woo.rest",
+    "woo.rest.products",
+    "woo.rest.variations",
+    "mmp.a01",
+    "mmp.of01",
+    "mmp.of02",
+    "mmp.of03",
+    "mmp.of21",
+    "mmp.of24",
+    "connect.products.post",
+    "connect.products.get",
+    "connect.products.delete",
+    "woo.rest.webhooks",
+];
+
+/// The calls that read or write catalog data: when nothing changes, none may happen.
+const CATALOG_COUNTERS: [&str; 10] = [
+    "woo.rest.products",
+    "woo.rest.variations",
+    "mmp.of01",
+    "mmp.of02",
+    "mmp.of03",
+    "mmp.of21",
+    "mmp.of24",
+    "connect.products.post",
+    "connect.products.get",
+    "connect.products.delete",
+];
+
+/// The sandbox and the connector, serving, with the connector's worker idle until a scenario
+/// runs it.
+pub struct BenchEnv {
+    pub sandbox: Sandbox,
+    pub connector: Connector,
+    pub poll_interval: Duration,
+    connector_url: Url,
+    servers: Vec<RunningServer>,
+    _data_dir: DataDir,
+}
+
+/// The onboarded workspace and its two live channels.
+#[derive(Clone, Copy, Debug)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub connect: ChannelId,
+    pub marketplace: ChannelId,
+}
+
+impl BenchEnv {
+    /// Mirakl's budgets apply in both the sandbox and the connector at `budgets.scale`.
+    pub async fn start(budgets: Budgets, poll_interval: Duration) -> anyhow::Result<Self> {
+        let data_dir = DataDir::create()?;
+        let any_port = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let connector_listener = bind(any_port).await?;
+        let sandbox_listener = bind(any_port).await?;
+        // Two host names, as in `demo`, so the seller's cookies stay apart.
+        let connector_url = Url::parse(&format!(
+            "http://localhost:{}",
+            connector_listener.local_addr()?.port()
+        ))?;
+        let sandbox_url = Url::parse(&format!(
+            "http://127.0.0.1:{}",
+            sandbox_listener.local_addr()?.port()
+        ))?;
+        let redirect_uri = connector_url.join("/oauth/mirakl/callback")?;
+
+        let mut sandbox_config = SandboxConfig::new(sandbox_url.clone());
+        sandbox_config.redirect_uris = vec![redirect_uri.to_string()];
+        sandbox_config.budget_scale = budgets.scale;
+        let sandbox = Sandbox::new(sandbox_config);
+
+        let storage = Storage::connect(&sqlite_url(&data_dir.0), SecretKey::generate())
+            .await
+            .context("opening the benchmark's database")?;
+        storage
+            .migrate()
+            .await
+            .context("applying the database migrations")?;
+        let connector = build_connector(
+            storage,
+            ConnectorOptions {
+                public_url: connector_url.clone(),
+                mas: sandbox_mas_config(&sandbox_url, redirect_uri),
+                marketplaces: sandbox_marketplaces(&sandbox_url),
+                worker: WorkerConfig {
+                    poll_interval,
+                    ..WorkerConfig::default()
+                },
+                token_refresh_margin: TOKEN_REFRESH_MARGIN,
+                shop_health_interval: SHOP_HEALTH_INTERVAL,
+                connect_url: sandbox_connect_url(&sandbox_url),
+                budgets,
+            },
+        );
+        let servers = vec![
+            spawn_server(sandbox_listener, sandbox.router()).await?,
+            spawn_server(connector_listener, connector.app.clone()).await?,
+        ];
+        Ok(Self {
+            sandbox,
+            connector,
+            poll_interval,
+            connector_url,
+            servers,
+            _data_dir: data_dir,
+        })
+    }
+
+    pub async fn stop(self) {
+        for server in self.servers {
+            server.stop().await;
+        }
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.connector.storage
+    }
+
+    /// A sandbox WooCommerce store of `products` products, a third of them variable (the demo
+    /// catalog's generator: 2–6 variations each).
+    pub fn create_store(&self, products: u64) -> anyhow::Result<WooStoreCreated> {
+        let variable = (products / 3) as usize;
+        let simple = products as usize - variable;
+        Ok(self
+            .sandbox
+            .woo_create_store_with(STORE_CODE, "Benchmark Shop", simple, variable)?)
+    }
+
+    /// Signs up, adds Demo Marketplace (authorized on MAS, store 2001 verified, launched),
+    /// then onboards: Mirakl Connect, the store with its REST keys, the default settings,
+    /// Launch. The full read that Launch queues is left for the scenario to run and time.
+    pub async fn onboard(&self, store: &WooStoreCreated) -> anyhow::Result<Workspace> {
+        let browser = Browser::new()?;
+        let page = browser.get(&self.url("/sign-up")?).await?;
+        browser
+            .submit(
+                &page,
+                "/sign-up",
+                &[("email", SELLER_EMAIL), ("password", SELLER_PASSWORD)],
+            )
+            .await?;
+
+        // The marketplace channel before the shop: its Launch queues a full read, which finds
+        // no shop yet and ends at once, so the catalog is read once, after the last Launch.
+        let page = browser.get(&self.url("/channels/new")?).await?;
+        let destination = format!("marketplace:{MARKETPLACE}");
+        let page = browser
+            .submit(&page, "/channels", &[("destination", destination.as_str())])
+            .await?;
+        let channel = page.url.path().to_owned();
+        let page = browser
+            .submit(&page, &format!("{channel}/authorize"), &[])
+            .await?;
+        let store_id = STORE_ID.to_string();
+        let page = self
+            .through_mas(
+                &browser,
+                page,
+                &[("marketplace", MARKETPLACE), ("store", store_id.as_str())],
+            )
+            .await?;
+        let page = browser
+            .submit(
+                &page,
+                &format!("{channel}/store"),
+                &[("store_id", store_id.as_str())],
+            )
+            .await?;
+        browser
+            .submit(&page, &format!("{channel}/launch"), &[])
+            .await?;
+        self.connector.worker.tick().await?;
+
+        let page = browser.get(&self.url("/onboarding")?).await?;
+        let page = browser
+            .submit(&page, "/onboarding/mirakl-connect", &[])
+            .await?;
+        let page = self
+            .through_mas(&browser, page, &[("company", COMPANY)])
+            .await?;
+        let page = browser
+            .submit(
+                &page,
+                "/shop/connect",
+                &[
+                    ("store_url", store.url.as_str()),
+                    ("method", "keys"),
+                    ("consumer_key", store.consumer_key.as_str()),
+                    ("consumer_secret", store.consumer_secret.as_str()),
+                ],
+            )
+            .await?;
+        let page = browser.submit(&page, "/onboarding/settings", &[]).await?;
+        browser.submit(&page, "/onboarding/launch", &[]).await?;
+        self.workspace().await
+    }
+
+    /// On the Mirakl Authentication System: signs in if asked, makes the `choice`, accepts,
+    /// and returns the page the connector shows once back.
+    async fn through_mas(
+        &self,
+        browser: &Browser,
+        mut page: Page,
+        choice: &[(&str, &str)],
+    ) -> anyhow::Result<Page> {
+        for _ in 0..6 {
+            if page.url.origin() == self.connector_url.origin() {
+                return Ok(page);
+            }
+            page = if page.has_form("/mas/login") {
+                browser
+                    .submit(
+                        &page,
+                        "/mas/login",
+                        &[("email", MAS_EMAIL), ("password", MAS_PASSWORD)],
+                    )
+                    .await?
+            } else if page.has_form("/mas/select") {
+                browser.submit(&page, "/mas/select", choice).await?
+            } else {
+                browser
+                    .submit(&page, "/mas/consent", &[("decision", "accept")])
+                    .await?
+            };
+        }
+        bail!("the authorization did not come back from MAS: {}", page.url)
+    }
+
+    async fn workspace(&self) -> anyhow::Result<Workspace> {
+        let id = *self
+            .storage()
+            .list_workspace_ids()
+            .await?
+            .first()
+            .context("the sign-up made no workspace")?;
+        let channels = self.storage().list_channels(id).await?;
+        let live = |kind: ChannelKind| {
+            channels
+                .iter()
+                .find(|c| c.kind == kind && c.status == ChannelStatus::Live)
+                .map(|c| c.id)
+                .with_context(|| format!("the onboarding left no live {kind:?} channel"))
+        };
+        Ok(Workspace {
+            id,
+            connect: live(ChannelKind::MiraklConnect)?,
+            marketplace: live(ChannelKind::Marketplace)?,
+        })
+    }
+
+    fn url(&self, path: &str) -> anyhow::Result<Url> {
+        Ok(self.connector_url.join(path)?)
+    }
+
+    /// Runs the worker pass after pass, as `serve` would with nothing else to do, until both
+    /// channels hold the whole catalog in a final state (live or refused) or `limit` passes.
+    pub async fn run_until_settled(&self, ws: &Workspace, limit: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let ran = self.connector.worker.tick().await?;
+            if self.settled(ws).await? {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("the export did not settle within {} s", limit.as_secs_f64());
+            }
+            if ran == 0 {
+                tokio::time::sleep(self.poll_interval).await;
+            }
+        }
+    }
+
+    /// The shop was read, every item has its final state on both channels, and no import is
+    /// open.
+    async fn settled(&self, ws: &Workspace) -> anyhow::Result<bool> {
+        let storage = self.storage();
+        let read = storage
+            .get_shop(ws.id)
+            .await?
+            .is_some_and(|shop| shop.catalog_read_at_ms.is_some());
+        if !read {
+            return Ok(false);
+        }
+        let items = storage.catalog_count(ws.id).await?;
+        for channel in [ws.connect, ws.marketplace] {
+            let counts = storage.item_state_counts(ws.id, channel).await?;
+            let rows: i64 = counts.iter().map(|(_, n)| n).sum();
+            let unsettled = counts
+                .iter()
+                .any(|(state, n)| matches!(state, ItemState::Waiting | ItemState::Sent) && *n > 0);
+            if unsettled || rows < items {
+                return Ok(false);
+            }
+        }
+        Ok(storage
+            .open_imports(ws.id, ws.marketplace)
+            .await?
+            .is_empty())
+    }
+
+    /// What the channels show of the catalog, against what the connector read.
+    pub async fn tally(&self, ws: &Workspace) -> anyhow::Result<Tally> {
+        let storage = self.storage();
+        let settings = self
+            .connector
+            .worker
+            .catalog()
+            .settings_for(ws.id, ws.marketplace)
+            .await?;
+        let now = now_ms();
+        let mut tally = Tally::default();
+        let mut after: Option<String> = None;
+        loop {
+            let page = storage
+                .catalog_page(ws.id, after.as_deref(), 1000, false)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.sku.clone());
+            let skus: Vec<String> = page.iter().map(|r| r.sku.clone()).collect();
+            let mut offerable = HashSet::new();
+            for row in &page {
+                let item: CatalogItem = serde_json::from_str(&row.data)?;
+                tally.items += 1;
+                if offer_for(&item, &settings, now).is_ok() {
+                    offerable.insert(row.sku.as_str());
+                }
+            }
+            tally.with_gtin += offerable.len() as u64;
+            for item in storage
+                .channel_items_for(ws.id, ws.marketplace, &skus)
+                .await?
+            {
+                match item.state {
+                    ItemState::Live => tally.marketplace_live += 1,
+                    // Refused by the marketplace (an OF03 line), not before sending.
+                    ItemState::Error if offerable.contains(item.sku.as_str()) => {
+                        tally.error_lines += 1
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let offers = self.sandbox.marketplace_offers(MARKETPLACE, STORE_ID);
+        let products = self.sandbox.connect_products(COMPANY);
+        tally.marketplace_offers = offers.len() as u64;
+        tally.connect_products = products.len() as u64;
+        tally.duplicates = repeated(offers.iter().map(|o| o["shop_sku"].to_string()))
+            + repeated(products.iter().map(|p| p["id"].to_string()));
+        Ok(tally)
+    }
+
+    /// The sandbox's counters now.
+    pub fn calls(&self) -> CallCounts {
+        CallCounts(
+            COUNTERS
+                .iter()
+                .map(|name| (*name, self.sandbox.call_count(name)))
+                .collect(),
+        )
+    }
+}
+
+/// What the channels show of the catalog.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tally {
+    /// Catalog items the connector read from the shop.
+    pub items: u64,
+    /// Items with a valid GTIN (and a price): those a marketplace offer can be made of.
+    pub with_gtin: u64,
+    /// Offers the marketplace shows, and items the connector records as live there.
+    pub marketplace_offers: u64,
+    pub marketplace_live: u64,
+    /// Offers the marketplace refused (OF03 error lines), each attached to its SKU.
+    pub error_lines: u64,
+    pub connect_products: u64,
+    /// SKUs shown more than once on a channel.
+    pub duplicates: u64,
+}
+
+impl Tally {
+    /// Items that should be on a channel, or reported as refused by it, and are neither.
+    pub fn lost(&self) -> u64 {
+        self.with_gtin
+            .saturating_sub(self.marketplace_offers + self.error_lines)
+            + self.items.saturating_sub(self.connect_products)
+    }
+
+    pub fn verdict(&self) -> &'static str {
+        let complete = self.marketplace_offers + self.error_lines == self.with_gtin
+            && self.marketplace_offers == self.marketplace_live
+            && self.connect_products == self.items;
+        if complete && self.duplicates == 0 {
+            "ok"
+        } else {
+            "MISMATCH"
+        }
+    }
+}
+
+fn repeated(keys: impl Iterator<Item = String>) -> u64 {
+    let mut seen = HashSet::new();
+    keys.filter(|k| !seen.insert(k.clone())).count() as u64
+}
+
+/// A snapshot of the sandbox's call counters.
+#[derive(Clone, Debug)]
+pub struct CallCounts(BTreeMap<&'static str, u64>);
+
+impl CallCounts {
+    /// The calls made since `earlier`, by operation, those that happened only.
+    pub fn since(&self, earlier: &CallCounts) -> BTreeMap<String, u64> {
+        self.0
+            .iter()
+            .map(|(name, n)| {
+                (
+                    name.to_string(),
+                    n - earlier.0.get(name).copied().unwrap_or(0),
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// The catalog calls made since `earlier`, by operation, those that happened only.
+    pub fn catalog_since(&self, earlier: &CallCounts) -> BTreeMap<String, u64> {
+        self.since(earlier)
+            .into_iter()
+            .filter(|(name, _)| CATALOG_COUNTERS.contains(&name.as_str()))
+            .collect()
+    }
+}
+
+/// A directory of its own under the system's temporary directory, removed when dropped.
+struct DataDir(PathBuf);
+
+impl DataDir {
+    fn create() -> anyhow::Result<Self> {
+        let path =
+            std::env::temp_dir().join(format!("marketbridge-bench-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

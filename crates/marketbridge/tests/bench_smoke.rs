@@ -1,0 +1,83 @@
+//! The benchmarks at toy sizes: each scenario runs end to end and reports sane figures. No
+//! timing is asserted (DESIGN §9: benchmarks, never timed tests).
+
+use std::time::Duration;
+
+use marketbridge::bench::{
+    CatalogOptions, DeltaOptions, DiffOptions, Figures, Report, catalog, delta, diff,
+};
+
+fn figures_of(report: &Report) -> &Figures {
+    let f = &report.figures;
+    let json: serde_json::Value = serde_json::from_str(&report.json()).expect("one JSON object");
+    assert_eq!(json["scenario"], f.scenario.as_str());
+    assert!(
+        report.table().contains(&f.scenario),
+        "the table names the scenario"
+    );
+    f
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_makes_an_offer_of_every_synthetic_item() {
+    let report = diff(&DiffOptions { items: 1_000 }).await.unwrap();
+    let f = figures_of(&report);
+    assert_eq!(f.items, Some(1_000));
+    assert!(f.items_per_s.unwrap() > 0.0);
+    assert!(f.bytes_per_s.unwrap() > 0.0);
+    assert!(f.peak_rss_mb.unwrap() > 0.0);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|(label, value)| label == "items without an offer" && value == "0"),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_puts_every_item_on_connect_and_every_offer_on_the_marketplace() {
+    let report = catalog(&CatalogOptions {
+        products: 50,
+        ..CatalogOptions::default()
+    })
+    .await
+    .unwrap();
+    let f = figures_of(&report);
+    let items = f.items.unwrap();
+    assert!(items > 50, "variations count as items: {items}");
+    assert!(f.wall_s.unwrap() > 0.0);
+    assert_eq!(f.duplicates, Some(0));
+    assert_eq!(f.lost, Some(0), "{}", report.table());
+    let calls = f.calls.as_ref().unwrap();
+    assert!(calls["connect.products.post"] >= 1);
+    assert!(calls["woo.rest.products"] >= 1);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|(label, value)| label.starts_with("check:") && value == "ok"),
+        "{}",
+        report.table()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delta_shows_every_change_and_then_calls_nothing() {
+    let report = delta(&DeltaOptions {
+        products: 50,
+        changes: 10,
+        quiet: Duration::from_secs(1),
+        ..DeltaOptions::default()
+    })
+    .await
+    .unwrap();
+    let f = figures_of(&report);
+    assert_eq!(f.items, Some(10));
+    assert_eq!(f.lost, Some(0), "{}", report.table());
+    assert_eq!(f.duplicates, Some(0));
+    assert_eq!(f.quiet_calls, Some(0), "{}", report.table());
+    let (p50, p95) = (f.latency_p50_s.unwrap(), f.latency_p95_s.unwrap());
+    assert!(0.0 < p50 && p50 <= p95, "{p50} {p95}");
+}
