@@ -217,6 +217,14 @@ async fn onboard_step_one(b: &Browser, app: &TestApp) {
     b.screenshot("step-2").await;
 }
 
+/// Step 2 with the demo store's REST key, pasted.
+async fn fill_store_keys(b: &Browser, app: &TestApp) {
+    b.fill("Store URL", &app.store_url()).await;
+    b.fill("Consumer key", test_support::flows::WOO_KEY).await;
+    b.fill("Consumer secret", test_support::flows::WOO_SECRET)
+        .await;
+}
+
 async fn onboard_steps_three_and_four(b: &Browser) {
     b.expect_text("Step 3 of 4: Settings").await;
     b.screenshot("step-3").await;
@@ -259,10 +267,7 @@ async fn a_new_seller_onboards_in_four_steps_with_pasted_keys() {
     let app = TestApp::spawn().await;
     let b = Browser::start("onboarding_pasted_keys").await;
     onboard_step_one(&b, &app).await;
-    b.fill("Store URL", &app.store_url()).await;
-    b.fill("Consumer key", test_support::flows::WOO_KEY).await;
-    b.fill("Consumer secret", test_support::flows::WOO_SECRET)
-        .await;
+    fill_store_keys(&b, &app).await;
     b.screenshot("keys").await;
     b.click("Connect with API keys").await;
     b.expect_text("Your WooCommerce store is connected").await;
@@ -297,10 +302,7 @@ async fn a_seller_sets_product_rules_launches_and_fixes_an_offer_refused_by_the_
     let app = TestApp::spawn().await;
     let b = Browser::start("catalog_export").await;
     onboard_step_one(&b, &app).await;
-    b.fill("Store URL", &app.store_url()).await;
-    b.fill("Consumer key", test_support::flows::WOO_KEY).await;
-    b.fill("Consumer secret", test_support::flows::WOO_SECRET)
-        .await;
+    fill_store_keys(&b, &app).await;
     b.click("Connect with API keys").await;
     b.expect_text("Step 3 of 4: Settings").await;
     b.click("Save and continue").await;
@@ -422,10 +424,7 @@ async fn disconnect_with(choice: &str, shots: &str) -> TestApp {
     let app = TestApp::spawn().await;
     let b = Browser::start(shots).await;
     onboard_step_one(&b, &app).await;
-    b.fill("Store URL", &app.store_url()).await;
-    b.fill("Consumer key", test_support::flows::WOO_KEY).await;
-    b.fill("Consumer secret", test_support::flows::WOO_SECRET)
-        .await;
+    fill_store_keys(&b, &app).await;
     b.click("Connect with API keys").await;
     b.click("Save and continue").await;
     b.click("Launch").await;
