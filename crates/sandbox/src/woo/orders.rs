@@ -12,7 +12,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -25,8 +25,8 @@ use crate::woo::model::{
 use crate::woo::parse_id;
 use crate::woo::products::force;
 use crate::woo::rest::{
-    Batch, Fields, Paging, QueryParams, RestError, RestResult, batch_entry, json_response,
-    parse_body,
+    Batch, Fields, Paging, QueryParams, RestError, RestResult, batch_entry, created_response,
+    json_response, parse_body,
 };
 use crate::woo::views::order_json;
 
@@ -143,14 +143,12 @@ pub async fn create(
     let fields = Fields::of(&body)?;
     sandbox.woo_write(&code, |store, url| {
         let id = create_order(store, &fields, "rest-api")?;
-        let mut response = json_response(
-            StatusCode::CREATED,
+        Ok(created_response(
+            url,
+            "orders",
+            id,
             order_json(store, &store.orders[&id], url),
-        );
-        if let Ok(location) = format!("{url}/wp-json/wc/v3/orders/{id}").parse() {
-            response.headers_mut().insert(header::LOCATION, location);
-        }
-        Ok(response)
+        ))
     })
 }
 

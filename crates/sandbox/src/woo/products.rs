@@ -7,7 +7,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -17,8 +17,8 @@ use crate::woo::model::{
     StockStatus, Tag, WooStore, now, slugify,
 };
 use crate::woo::rest::{
-    Batch, Fields, Paging, QueryParams, RestError, RestResult, batch_entry, json_response,
-    parse_body,
+    Batch, Fields, Paging, QueryParams, RestError, RestResult, batch_entry, created_response,
+    json_response, parse_body,
 };
 use crate::woo::views::{category_json, product_json, variation_json};
 use crate::woo::{GLOBAL_ATTRIBUTES, parse_id};
@@ -77,14 +77,12 @@ pub async fn create(
     let fields = Fields::of(&body)?;
     sandbox.woo_write(&code, |store, url| {
         let id = create_product(store, &fields, None)?;
-        let mut response = json_response(
-            StatusCode::CREATED,
+        Ok(created_response(
+            url,
+            "products",
+            id,
             product_json(store, &store.products[&id], url),
-        );
-        if let Ok(location) = format!("{url}/wp-json/wc/v3/products/{id}").parse() {
-            response.headers_mut().insert(header::LOCATION, location);
-        }
-        Ok(response)
+        ))
     })
 }
 

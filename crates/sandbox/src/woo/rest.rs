@@ -93,6 +93,17 @@ pub fn json_response(status: StatusCode, body: Value) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// A 201 for a new `resource` (e.g. `products`), with its `Location` as WordPress sends it.
+pub fn created_response(url: &str, resource: &str, id: i64, body: Value) -> Response {
+    let mut response = json_response(StatusCode::CREATED, body);
+    if let Ok(location) = format!("{url}/wp-json/wc/v3/{resource}/{id}").parse() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, location);
+    }
+    response
+}
+
 /// The query string decoded as PHP's `$_GET` would be: `+` is a space, a repeated name keeps
 /// its last value, `name[]` collects a list.
 #[derive(Debug, Clone, Default)]

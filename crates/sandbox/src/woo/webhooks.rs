@@ -6,7 +6,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
 use crate::Sandbox;
@@ -16,8 +16,8 @@ use crate::woo::model::{Webhook, WebhookStatus, WooStore, is_valid_topic, now};
 use crate::woo::parse_id;
 use crate::woo::products::force;
 use crate::woo::rest::{
-    Batch, Fields, Paging, QueryParams, RestError, RestResult, batch_entry, json_response,
-    parse_body,
+    Batch, Fields, Paging, QueryParams, RestError, RestResult, batch_entry, created_response,
+    json_response, parse_body,
 };
 use crate::woo::views::webhook_json;
 
@@ -91,10 +91,7 @@ pub async fn create(
     let (response, webhook_id, delivery_url) = sandbox.woo_write(&code, |store, url| {
         let id = create_webhook(store, &fields)?;
         let webhook = &store.webhooks[&id];
-        let mut response = json_response(StatusCode::CREATED, webhook_json(webhook, url));
-        if let Ok(location) = format!("{url}/wp-json/wc/v3/webhooks/{id}").parse() {
-            response.headers_mut().insert(header::LOCATION, location);
-        }
+        let response = created_response(url, "webhooks", id, webhook_json(webhook, url));
         Ok((response, id, webhook.delivery_url.clone()))
     })?;
     ping(&delivery_url, webhook_id).await;
