@@ -38,6 +38,16 @@ async fn a01(
         .await
 }
 
+/// The channel's stored tokens.
+async fn tokens(app: &TestApp, ws: WorkspaceId, channel: ChannelId) -> storage::TokenSet {
+    app.storage()
+        .load_tokens(ws, channel)
+        .await
+        .unwrap()
+        .unwrap()
+        .tokens
+}
+
 #[tokio::test]
 async fn a_token_close_to_expiry_is_renewed_by_the_worker() {
     let app = TestApp::spawn().await;
@@ -45,13 +55,7 @@ async fn a_token_close_to_expiry_is_renewed_by_the_worker() {
     app.sandbox
         .set_token_lifetimes(Duration::from_secs(60), Duration::from_secs(3600));
     let (v, ws, channel) = live_channel(&app).await;
-    let before = app
-        .storage()
-        .load_tokens(ws, channel)
-        .await
-        .unwrap()
-        .unwrap()
-        .tokens;
+    let before = tokens(&app, ws, channel).await;
 
     assert!(app.drain_jobs().await >= 1, "a refresh job should have run");
     let after = app
@@ -81,22 +85,10 @@ async fn a_token_close_to_expiry_is_renewed_by_the_worker() {
 async fn a_token_far_from_expiry_is_left_alone() {
     let app = TestApp::spawn().await;
     let (_v, ws, channel) = live_channel(&app).await;
-    let before = app
-        .storage()
-        .load_tokens(ws, channel)
-        .await
-        .unwrap()
-        .unwrap()
-        .tokens;
+    let before = tokens(&app, ws, channel).await;
     // The launch's catalog work runs, but no token refresh.
     app.drain_jobs().await;
-    let after = app
-        .storage()
-        .load_tokens(ws, channel)
-        .await
-        .unwrap()
-        .unwrap()
-        .tokens;
+    let after = tokens(&app, ws, channel).await;
     assert_eq!(after.access_token.expose(), before.access_token.expose());
     assert_eq!(
         app.sandbox.call_count("mas.token"),
@@ -173,13 +165,7 @@ async fn reusing_an_authorization_code_revokes_what_it_issued() {
         .expect_text("Mirakl authorized Marketbridge");
     let ws = app.storage().list_workspace_ids().await.unwrap()[0];
     let channel = app.storage().list_channels(ws).await.unwrap()[0].id;
-    let tokens = app
-        .storage()
-        .load_tokens(ws, channel)
-        .await
-        .unwrap()
-        .unwrap()
-        .tokens;
+    let tokens = tokens(&app, ws, channel).await;
     assert!(a01(&app, tokens.access_token.expose()).await.is_ok());
 
     // Someone replays the code straight at MAS (with any verifier): refused, and the tokens
@@ -211,13 +197,7 @@ async fn reusing_a_rotated_refresh_token_kills_the_grant() {
     app.sandbox
         .set_token_lifetimes(Duration::from_secs(60), Duration::from_secs(3600));
     let (_v, ws, channel) = live_channel(&app).await;
-    let old = app
-        .storage()
-        .load_tokens(ws, channel)
-        .await
-        .unwrap()
-        .unwrap()
-        .tokens;
+    let old = tokens(&app, ws, channel).await;
     app.drain_jobs().await;
 
     let err = app
@@ -270,13 +250,7 @@ async fn one_refresh_at_a_time(engine: Engine) {
         "one refresh reached MAS"
     );
     // The grant is alive: the next renewal works.
-    let tokens = app
-        .storage()
-        .load_tokens(ws, channel)
-        .await
-        .unwrap()
-        .unwrap()
-        .tokens;
+    let tokens = tokens(&app, ws, channel).await;
     assert!(a01(&app, tokens.access_token.expose()).await.is_ok());
     let c = app
         .storage()
