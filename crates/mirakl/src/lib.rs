@@ -1,6 +1,7 @@
 //! Clients for Mirakl: the Mirakl Authentication System (MAS, OAuth 2) in [`mas`], the
 //! marketplace seller API of one instance in [`marketplace`], the Mirakl Connect seller API in
-//! [`connect`], and the offer file and JSON Mirakl reads in [`offers_file`].
+//! [`connect`], the offer file and JSON Mirakl reads in [`offers_file`] and the product file in
+//! [`products_file`].
 //!
 //! This crate owns the HTTP conversations with Mirakl and the mapping of their answers to typed
 //! errors. It stores nothing and knows no workspace: callers hand in base URLs and credentials.
@@ -12,9 +13,11 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 pub mod connect;
+mod import_file;
 pub mod marketplace;
 pub mod mas;
 pub mod offers_file;
+pub mod products_file;
 mod retry_after;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

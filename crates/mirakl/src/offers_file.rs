@@ -8,6 +8,8 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
+use crate::import_file::ImportFileWriter;
+
 /// The OF01 columns, in the order [`write_offers_csv`] writes them.
 const COLUMNS: [&str; 11] = [
     "sku",
@@ -67,45 +69,32 @@ pub struct OfferLine {
 }
 
 /// Writes the OF01 file: a header row, then one row per offer, `;`-separated, values quoted only
-/// when they hold `;`, a quote or a line break. Rows go out as they come, through a small
-/// buffer, so a file of any size takes constant memory.
+/// when they hold `;`, a quote or a line break. Rows go out as they come, so a file of any size
+/// takes constant memory.
 ///
 /// Returns the number of bytes written.
 pub fn write_offers_csv<W: Write>(
     lines: impl IntoIterator<Item = OfferLine>,
     out: W,
 ) -> io::Result<u64> {
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .quote_style(csv::QuoteStyle::Necessary)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(CountingWriter {
-            inner: out,
-            bytes: 0,
-        });
-    writer.write_record(COLUMNS).map_err(into_io)?;
+    let mut file = ImportFileWriter::new(out, COLUMNS)?;
     for line in lines {
         let quantity = line.quantity.to_string();
-        writer
-            .write_record([
-                line.sku.as_str(),
-                &line.product_id,
-                &line.product_id_type,
-                &line.description,
-                &line.price,
-                &quantity,
-                &line.state,
-                line.discount_price.as_deref().unwrap_or_default(),
-                line.discount_start.as_deref().unwrap_or_default(),
-                line.discount_end.as_deref().unwrap_or_default(),
-                line.update_delete.as_str(),
-            ])
-            .map_err(into_io)?;
+        file.write_row([
+            line.sku.as_str(),
+            &line.product_id,
+            &line.product_id_type,
+            &line.description,
+            &line.price,
+            &quantity,
+            &line.state,
+            line.discount_price.as_deref().unwrap_or_default(),
+            line.discount_start.as_deref().unwrap_or_default(),
+            line.discount_end.as_deref().unwrap_or_default(),
+            line.update_delete.as_str(),
+        ])?;
     }
-    let counted = writer
-        .into_inner()
-        .map_err(|error| io::Error::new(error.error().kind(), error.to_string()))?;
-    Ok(counted.bytes)
+    file.finish()
 }
 
 /// The offer as an OF24 JSON object.
@@ -139,32 +128,6 @@ pub fn offer_json(line: &OfferLine) -> Value {
 fn decimal(text: &str) -> Value {
     text.parse::<serde_json::Number>()
         .map_or_else(|_| Value::String(text.to_owned()), Value::Number)
-}
-
-/// A csv error while writing is an I/O error of `out` or a bug in this module.
-fn into_io(error: csv::Error) -> io::Error {
-    match error.into_kind() {
-        csv::ErrorKind::Io(error) => error,
-        other => io::Error::other(format!("{other:?}")),
-    }
-}
-
-/// Counts what reaches the underlying writer.
-struct CountingWriter<W> {
-    inner: W,
-    bytes: u64,
-}
-
-impl<W: Write> Write for CountingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let written = self.inner.write(buf)?;
-        self.bytes += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 #[cfg(test)]

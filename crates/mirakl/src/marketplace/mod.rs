@@ -2,12 +2,15 @@
 //!
 //! Calls send `Accept: application/json` and the credential in `Authorization`. Mirakl may add
 //! fields at any time, so response types read only what the connector uses and ignore the rest.
-//! Account calls live here; offer imports and offer reads in [`offers`], the OF03 report in
-//! [`error_report`]. Rate limits are surfaced ([`MarketplaceError::RateLimited`]), never waited
+//! Account calls live here; offer imports and offer reads in [`offers`], the catalog
+//! configuration and product imports in [`products`], what both kinds of import share in
+//! [`imports`], their error reports (OF03, P44) in [`error_report`]. Rate limits are surfaced ([`MarketplaceError::RateLimited`]), never waited
 //! out here: the caller keeps the budgets.
 
 mod error_report;
+mod imports;
 mod offers;
+mod products;
 
 use std::fmt;
 use std::time::Duration;
@@ -19,7 +22,12 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 pub use self::error_report::ImportErrorLine;
-pub use self::offers::{ImportId, ImportMode, ImportStatus, LiveOffer, OfferImport, OffersPage};
+pub use self::imports::ImportId;
+pub use self::offers::{ImportMode, ImportStatus, LiveOffer, OfferImport, OffersPage};
+pub use self::products::{
+    Hierarchy, ListValue, ProductAttribute, ProductImport, ProductImportStatus, RequirementLevel,
+    ValuesList,
+};
 use crate::retry_after::retry_after;
 use crate::{error_message, transport_failure};
 

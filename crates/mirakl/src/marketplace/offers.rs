@@ -5,59 +5,19 @@
 //! from the file; one truncated file would take a seller's whole catalog offline, so the
 //! connector never sends it (deletions go line by line with `update-delete=delete`).
 
-use std::fmt;
-
 use domain::{InstanceUrl, StoreId};
-use reqwest::multipart::{Form, Part};
-use serde::de::{self, Deserializer};
+use reqwest::multipart::Form;
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::error_report::{ImportErrorLine, parse_error_report};
+use super::error_report::ImportErrorLine;
+use super::imports::{ImportId, csv_file_part};
 use super::{Call, Credential, MarketplaceClient, MarketplaceError, Payload};
 
-/// The id Mirakl gives an offer import (OF01, OF24), tracked with OF02 and OF03.
-///
-/// Mirakl sends a number; it is kept as its digits so it round-trips through storage unchanged.
-/// It goes into URLs as one percent-encoded path segment, so any stored value is safe to send.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ImportId(String);
-
-impl ImportId {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// An id read back from storage.
-impl From<String> for ImportId {
-    fn from(id: String) -> Self {
-        Self(id)
-    }
-}
-
-impl fmt::Display for ImportId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for ImportId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        /// Mirakl documents an integer; a string of digits is read too.
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Number(u64),
-            Text(String),
-        }
-        match Wire::deserialize(deserializer)? {
-            Wire::Number(n) => Ok(Self(n.to_string())),
-            Wire::Text(text) if !text.trim().is_empty() => Ok(Self(text.trim().to_owned())),
-            Wire::Text(_) => Err(de::Error::custom("an empty import id")),
-        }
-    }
-}
+/// The names a SKU column goes by in an OF03 report: `sku` in OF01 files, `shop_sku` in OF24
+/// reports, `offer-sku` in stock and price files.
+const OFFER_SKU_COLUMNS: [&str; 3] = ["sku", "shop_sku", "offer-sku"];
 
 /// How OF01 applies a file. `NORMAL` inserts, updates or deletes offer by offer.
 ///
@@ -270,12 +230,6 @@ fn number_text(raw: &RawValue) -> Option<String> {
     }
 }
 
-/// What OF01 and OF24 answer with.
-#[derive(Deserialize)]
-struct ImportCreated {
-    import_id: ImportId,
-}
-
 impl MarketplaceClient {
     /// OF01 `POST {instance}/api/offers/imports`: uploads an offer file (see
     /// [`crate::offers_file::write_offers_csv`]) as `file` (`offers.csv`, `text/csv`) with
@@ -288,22 +242,11 @@ impl MarketplaceClient {
         csv: Vec<u8>,
         mode: ImportMode,
     ) -> Result<ImportId, MarketplaceError> {
-        let file = Part::bytes(csv)
-            .file_name("offers.csv")
-            .mime_str("text/csv")
-            .expect("text/csv is a valid MIME type");
         let form = Form::new()
-            .part("file", file)
+            .part("file", csv_file_part(csv, "offers.csv"))
             .text("import_mode", mode.as_str());
-        let created: ImportCreated = self
-            .call_json(
-                instance,
-                credential,
-                shop_id,
-                Call::post(vec!["offers", "imports"], Payload::Multipart(form)),
-            )
-            .await?;
-        Ok(created.import_id)
+        let call = Call::post(vec!["offers", "imports"], Payload::Multipart(form));
+        self.start_import(instance, credential, shop_id, call).await
     }
 
     /// OF24 `POST {instance}/api/offers` with `{"offers": […]}`: an import like OF01, tracked
@@ -322,15 +265,8 @@ impl MarketplaceClient {
         }
         let body = serde_json::to_vec(&Body { offers })
             .map_err(|error| MarketplaceError::Decode(format!("offers as JSON: {error}")))?;
-        let created: ImportCreated = self
-            .call_json(
-                instance,
-                credential,
-                shop_id,
-                Call::post(vec!["offers"], Payload::Json(body)),
-            )
-            .await?;
-        Ok(created.import_id)
+        let call = Call::post(vec!["offers"], Payload::Json(body));
+        self.start_import(instance, credential, shop_id, call).await
     }
 
     /// OF02 `GET {instance}/api/offers/imports/{id}`: where the import stands.
@@ -354,18 +290,9 @@ impl MarketplaceClient {
         shop_id: Option<StoreId>,
         id: &ImportId,
     ) -> Result<Vec<ImportErrorLine>, MarketplaceError> {
-        let call = Call {
-            // The report is a file; JSON stays preferred so errors keep Mirakl's message.
-            accept: "application/json, */*;q=0.1",
-            ..Call::get(vec!["offers", "imports", id.as_str(), "error_report"])
-        };
-        let what = call.describe();
-        match self.call(instance, credential, shop_id, call).await {
-            Ok(report) => parse_error_report(&report)
-                .map_err(|error| MarketplaceError::Decode(format!("{what}: {error}"))),
-            Err(MarketplaceError::NotFound(_)) => Ok(Vec::new()),
-            Err(error) => Err(error),
-        }
+        let segments = vec!["offers", "imports", id.as_str(), "error_report"];
+        self.import_errors(instance, credential, shop_id, segments, &OFFER_SKU_COLUMNS)
+            .await
     }
 
     /// OF21 `GET {instance}/api/offers?offset=&max=`: one page of the shop's offers.
@@ -441,16 +368,6 @@ impl MarketplaceClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn import_ids_keep_the_digits_of_a_number_or_a_string() {
-        let from_number: ImportId = serde_json::from_str("2035").unwrap();
-        let from_text: ImportId = serde_json::from_str(r#""2035""#).unwrap();
-        assert_eq!(from_number.as_str(), "2035");
-        assert_eq!(from_number, from_text);
-        assert_eq!(from_number, ImportId::from("2035".to_owned()));
-        assert!(serde_json::from_str::<ImportId>(r#""""#).is_err());
-    }
 
     #[test]
     fn statuses_keep_mirakls_names() {

@@ -6,5 +6,6 @@ mod marketplace;
 mod mas;
 mod offers;
 mod offers_file;
+mod products;
 mod sandbox;
 mod support;

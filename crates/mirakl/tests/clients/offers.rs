@@ -1,6 +1,7 @@
 //! Offer imports and reads (OF01, OF02, OF03, OF21, OF24, OF61) against a fake instance:
 //! request shapes, parsing and error mapping.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::http::Method;
@@ -89,20 +90,11 @@ async fn of01_uploads_the_csv_as_multipart_file_in_normal_mode() {
     assert_eq!(request.method, Method::POST);
     assert_eq!(request.header("authorization"), Some("shop-key"));
     assert_eq!(request.query_pairs()["shop_id"], "2001");
-    let parts = request.multipart().await;
-    let file = parts
-        .iter()
-        .find(|p| p.name == "file")
-        .expect("a file part");
-    assert_eq!(file.file_name.as_deref(), Some("offers.csv"));
-    assert_eq!(file.content_type.as_deref(), Some("text/csv"));
-    assert_eq!(file.text.as_bytes(), csv);
-    let mode = parts
-        .iter()
-        .find(|p| p.name == "import_mode")
-        .expect("an import_mode part");
-    assert_eq!(mode.text, "NORMAL");
-    assert_eq!(parts.len(), 2, "{parts:?}");
+    let fields = request.csv_upload("offers.csv", &csv).await;
+    assert_eq!(
+        fields,
+        HashMap::from([("import_mode".to_owned(), "NORMAL".to_owned())])
+    );
 }
 
 #[tokio::test]

@@ -20,12 +20,12 @@ const CLIENT_ID: &str = "marketbridge-demo";
 const CLIENT_SECRET: &str = "sandbox-client-secret";
 const CALLBACK: &str = "http://127.0.0.1:9/oauth/mirakl/callback";
 
-struct RunningSandbox {
+pub(crate) struct RunningSandbox {
     base: Url,
-    sandbox: Sandbox,
+    pub(crate) sandbox: Sandbox,
 }
 
-async fn start_sandbox() -> RunningSandbox {
+pub(crate) async fn start_sandbox() -> RunningSandbox {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
     let mut config = SandboxConfig::new(base.clone());
@@ -49,7 +49,7 @@ impl RunningSandbox {
         )
     }
 
-    fn instance(&self, name: &str) -> InstanceUrl {
+    pub(crate) fn instance(&self, name: &str) -> InstanceUrl {
         InstanceUrl::parse(self.base.join(&format!("/mmp/{name}")).unwrap().as_str()).unwrap()
     }
 }
@@ -301,9 +301,9 @@ async fn a01_works_with_the_sandbox_shop_api_key() {
 
 // ----- offers ---------------------------------------------------------------------------------
 
-const DEMO_MARKETPLACE: &str = "demo-marketplace";
-const DEMO_SHOP: i64 = 2001;
-const SHOP_KEY: Credential<'static> = Credential::ShopApiKey("sandbox-shop-api-key");
+pub(crate) const DEMO_MARKETPLACE: &str = "demo-marketplace";
+pub(crate) const DEMO_SHOP: i64 = 2001;
+pub(crate) const SHOP_KEY: Credential<'static> = Credential::ShopApiKey("sandbox-shop-api-key");
 
 /// A product the demo marketplace's catalog knows, as `(product-id, product-id-type)`.
 fn catalog_product(sandbox: &RunningSandbox) -> (String, String) {
@@ -319,7 +319,7 @@ fn catalog_product(sandbox: &RunningSandbox) -> (String, String) {
         .expect("the demo catalog has a product with a GTIN")
 }
 
-fn offer(sku: &str, (product_id, product_id_type): &(String, String)) -> OfferLine {
+pub(crate) fn offer(sku: &str, (product_id, product_id_type): &(String, String)) -> OfferLine {
     OfferLine {
         sku: sku.to_owned(),
         product_id: product_id.clone(),
@@ -336,7 +336,10 @@ fn offer(sku: &str, (product_id, product_id_type): &(String, String)) -> OfferLi
 }
 
 /// Every offer of the demo shop, as OF21 pages them two at a time.
-async fn live_offers(marketplace: &MarketplaceClient, instance: &InstanceUrl) -> Vec<LiveOffer> {
+pub(crate) async fn live_offers(
+    marketplace: &MarketplaceClient,
+    instance: &InstanceUrl,
+) -> Vec<LiveOffer> {
     let mut offers = Vec::new();
     loop {
         let page = marketplace
@@ -522,8 +525,13 @@ async fn a_spent_call_budget_is_a_429_with_retry_after() {
         .await
         .unwrap_err();
 
+    assert_spent_budget(&error);
+}
+
+/// The sandbox turned a call away past its budget: a retryable 429 with a wait.
+pub(crate) fn assert_spent_budget(error: &MarketplaceError) {
     assert!(
-        matches!(error, MarketplaceError::RateLimited { retry_after: Some(wait) } if wait > Duration::ZERO),
+        matches!(error, MarketplaceError::RateLimited { retry_after: Some(wait) } if *wait > Duration::ZERO),
         "{error:?}"
     );
     assert!(error.is_retryable());

@@ -74,6 +74,25 @@ impl Recorded {
         serde_json::from_str(&self.body).unwrap()
     }
 
+    /// An import upload (OF01, P41): asserts its `file` part is `csv` sent as `file_name`,
+    /// `text/csv`; the other fields, by name.
+    pub async fn csv_upload(&self, file_name: &str, csv: &[u8]) -> HashMap<String, String> {
+        let mut fields = HashMap::new();
+        let mut files = 0;
+        for part in self.multipart().await {
+            if part.name == "file" {
+                files += 1;
+                assert_eq!(part.file_name.as_deref(), Some(file_name));
+                assert_eq!(part.content_type.as_deref(), Some("text/csv"));
+                assert_eq!(part.text.as_bytes(), csv);
+            } else {
+                fields.insert(part.name, part.text);
+            }
+        }
+        assert_eq!(files, 1, "one file part");
+        fields
+    }
+
     /// The `multipart/form-data` body, read the way a server reads it.
     pub async fn multipart(&self) -> Vec<FormPart> {
         let mut request = Request::new(Body::from(self.body.clone()));
