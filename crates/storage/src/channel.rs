@@ -305,14 +305,16 @@ impl Storage {
     }
 
     /// Deletes the channel with everything kept for it, in one transaction: tokens, pending
-    /// authorizations, item states, call budgets, followed imports, setting overrides and sync
-    /// runs.
+    /// authorizations, item and product states, call budgets, followed imports, setting
+    /// overrides, the column mapping and sync runs.
     pub async fn delete_channel(&self, ws: WorkspaceId, id: ChannelId) -> Result<(), StorageError> {
         // The foreign keys cascade too; the explicit deletes keep the rule visible here.
-        const DELETE_CHANNEL_ROWS: [&str; 7] = [
+        const DELETE_CHANNEL_ROWS: [&str; 9] = [
             "DELETE FROM channel_tokens WHERE workspace_id = $1 AND channel_id = $2",
             "DELETE FROM oauth_pending WHERE workspace_id = $1 AND channel_id = $2",
             "DELETE FROM channel_items WHERE workspace_id = $1 AND channel_id = $2",
+            "DELETE FROM channel_products WHERE workspace_id = $1 AND channel_id = $2",
+            "DELETE FROM channel_mappings WHERE workspace_id = $1 AND channel_id = $2",
             "DELETE FROM call_budgets WHERE workspace_id = $1 AND channel_id = $2",
             "DELETE FROM channel_imports WHERE workspace_id = $1 AND channel_id = $2",
             "DELETE FROM channel_overrides WHERE workspace_id = $1 AND channel_id = $2",

@@ -11,6 +11,10 @@
 //! - [`Storage::mark_removed`]: `removed` from the channel.
 //!
 //! A catalog item without a row has never been sent: it is waiting.
+//!
+//! The products created on a marketplace by P41 ([`crate::channel_product`]) keep a ledger of
+//! the same shape and life in a table of their own; both run on the one implementation here,
+//! whose statements are written once for either table (`Ledger`).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -43,6 +47,10 @@ impl ItemState {
         Self::Error,
         Self::Removed,
     ];
+
+    /// The states of a product created on a marketplace ([`crate::channel_product`]): it is
+    /// never removed by this connector.
+    pub const PRODUCT_STATES: [ItemState; 4] = [Self::Waiting, Self::Sent, Self::Live, Self::Error];
 
     /// The stored name, also the word shown to the seller.
     pub fn as_str(self) -> &'static str {
@@ -81,7 +89,8 @@ pub struct ChannelItem {
     pub updated_at_ms: i64,
 }
 
-/// What [`Storage::record_import_result`] did with the import's rows.
+/// What [`Storage::record_import_result`] (or [`Storage::record_product_import_result`]) did
+/// with the import's rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct ImportOutcomeCounts {
     pub live: u64,
@@ -100,88 +109,187 @@ struct ChannelItemRow {
     updated_at_ms: i64,
 }
 
-impl TryFrom<ChannelItemRow> for ChannelItem {
-    type Error = StorageError;
-
-    fn try_from(row: ChannelItemRow) -> Result<Self, StorageError> {
-        let state = ItemState::parse(&row.state).ok_or_else(|| {
-            StorageError::Corrupt(format!("channel item {}: state {:?}", row.sku, row.state))
-        })?;
+impl ChannelItemRow {
+    fn read(self, ledger: Ledger) -> Result<ChannelItem, StorageError> {
+        let state = ItemState::parse(&self.state)
+            .filter(|state| ledger.states().contains(state))
+            .ok_or_else(|| {
+                let table = ledger.sql().table;
+                StorageError::Corrupt(format!("{table} {}: state {:?}", self.sku, self.state))
+            })?;
         Ok(ChannelItem {
-            sku: row.sku,
-            sent_hash: row.sent_hash,
+            sku: self.sku,
+            sent_hash: self.sent_hash,
             state,
-            error: row.error,
-            import_id: row.import_id,
-            sent_at_ms: row.sent_at_ms,
-            live_at_ms: row.live_at_ms,
-            updated_at_ms: row.updated_at_ms,
+            error: self.error,
+            import_id: self.import_id,
+            sent_at_ms: self.sent_at_ms,
+            live_at_ms: self.live_at_ms,
+            updated_at_ms: self.updated_at_ms,
         })
     }
 }
 
-/// `SELECT <every column of ChannelItemRow> FROM channel_items WHERE <condition>`.
-macro_rules! select_channel_items_where {
-    ($condition:literal) => {
-        concat!(
-            "SELECT sku, sent_hash, state, error, import_id, sent_at_ms, live_at_ms, updated_at_ms ",
-            "FROM channel_items WHERE ",
-            $condition
-        )
+/// The per-channel, per-SKU ledgers that share this module's statements: one table each, the
+/// same columns and the same life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ledger {
+    /// `channel_items`: the offers (or Mirakl Connect products) each channel received.
+    Items,
+    /// `channel_products`: the products created on a marketplace by P41 (see
+    /// [`crate::channel_product`]).
+    Products,
+}
+
+/// A ledger's statements, each written once in `ledger_sql!` for both tables.
+struct LedgerSql {
+    /// The table's name, for messages.
+    table: &'static str,
+    /// The primary key's name, for [`StorageError::Conflict`].
+    pkey: &'static str,
+    /// $3 and $4 the first and last SKU of the chunk (see `batch`).
+    rows_for: Batch,
+    /// $3 the SKU after which the page starts, $4 its size.
+    page: &'static str,
+    /// $3 state, $4 import id, $5 now, $6 now when live at once (else NULL, keeping the last
+    /// time).
+    upsert_sent: Batch,
+    /// $3 error state, $4 now. The last send's times stay: the channel may still show it.
+    upsert_errors: Batch,
+    /// Puts listed rows in state $3 at $4 without their hash: `waiting` (sent again next time)
+    /// or `removed` (sent in full if the item comes back). $5 and $6 bound the chunk's SKUs.
+    set_state_unsent: Batch,
+    /// One import row named in the error report: $3 SKU, $4 error, $5 message, $6 now, $7
+    /// import, $8 sent, $9 live.
+    import_error: &'static str,
+    /// The import's other rows: $3 import, $4 live, $5 now, $6 sent. `live_at_ms` is kept when
+    /// the row is live already: a repeated call, not a new success.
+    import_live: &'static str,
+    state_counts: &'static str,
+}
+
+/// The statements of the ledger in `$table`.
+macro_rules! ledger_sql {
+    ($table:literal) => {
+        LedgerSql {
+            table: $table,
+            pkey: concat!($table, "_pkey"),
+            rows_for: Batch {
+                head: concat!(
+                    "SELECT sku, sent_hash, state, error, import_id, sent_at_ms, live_at_ms, \
+                     updated_at_ms FROM ",
+                    $table,
+                    " WHERE workspace_id = $1 AND channel_id = $2 AND sku BETWEEN $3 AND $4 \
+                     AND sku IN ("
+                ),
+                row: "?",
+                tail: ") ORDER BY sku",
+                fixed: 4,
+            },
+            page: concat!(
+                "SELECT sku, sent_hash, state, error, import_id, sent_at_ms, live_at_ms, \
+                 updated_at_ms FROM ",
+                $table,
+                " WHERE workspace_id = $1 AND channel_id = $2 AND sku > $3 ORDER BY sku LIMIT $4"
+            ),
+            upsert_sent: Batch {
+                head: concat!(
+                    "INSERT INTO ",
+                    $table,
+                    " (workspace_id, channel_id, sku, sent_hash, state, error, import_id, \
+                     sent_at_ms, live_at_ms, updated_at_ms) VALUES "
+                ),
+                row: "($1, $2, ?, ?, $3, NULL, $4, $5, $6, $5)",
+                tail: concat!(
+                    " ON CONFLICT (channel_id, sku) DO UPDATE SET \
+                     sent_hash = excluded.sent_hash, state = excluded.state, error = NULL, \
+                     import_id = excluded.import_id, sent_at_ms = excluded.sent_at_ms, \
+                     live_at_ms = COALESCE(excluded.live_at_ms, ",
+                    $table,
+                    ".live_at_ms), updated_at_ms = excluded.updated_at_ms WHERE ",
+                    $table,
+                    ".workspace_id = excluded.workspace_id"
+                ),
+                fixed: 6,
+            },
+            upsert_errors: Batch {
+                head: concat!(
+                    "INSERT INTO ",
+                    $table,
+                    " (workspace_id, channel_id, sku, sent_hash, state, error, import_id, \
+                     sent_at_ms, live_at_ms, updated_at_ms) VALUES "
+                ),
+                row: "($1, $2, ?, NULL, $3, ?, NULL, NULL, NULL, $4)",
+                tail: concat!(
+                    " ON CONFLICT (channel_id, sku) DO UPDATE SET \
+                     sent_hash = NULL, state = excluded.state, error = excluded.error, \
+                     import_id = NULL, updated_at_ms = excluded.updated_at_ms WHERE ",
+                    $table,
+                    ".workspace_id = excluded.workspace_id"
+                ),
+                fixed: 4,
+            },
+            set_state_unsent: Batch {
+                head: concat!(
+                    "UPDATE ",
+                    $table,
+                    " SET sent_hash = NULL, state = $3, error = NULL, import_id = NULL, \
+                     updated_at_ms = $4 WHERE workspace_id = $1 AND channel_id = $2 \
+                     AND sku BETWEEN $5 AND $6 AND sku IN ("
+                ),
+                row: "?",
+                tail: ")",
+                fixed: 6,
+            },
+            import_error: concat!(
+                "UPDATE ",
+                $table,
+                " SET state = $4, error = $5, updated_at_ms = $6 \
+                 WHERE workspace_id = $1 AND channel_id = $2 AND sku = $3 AND import_id = $7 \
+                 AND state IN ($4, $8, $9)"
+            ),
+            import_live: concat!(
+                "UPDATE ",
+                $table,
+                " SET state = $4, error = NULL, \
+                 live_at_ms = CASE WHEN state = $4 THEN live_at_ms ELSE $5 END, \
+                 updated_at_ms = $5 \
+                 WHERE workspace_id = $1 AND channel_id = $2 AND import_id = $3 \
+                 AND state IN ($4, $6)"
+            ),
+            state_counts: concat!(
+                "SELECT state, COUNT(*) FROM ",
+                $table,
+                " WHERE workspace_id = $1 AND channel_id = $2 GROUP BY state"
+            ),
+        }
     };
+}
+
+static CHANNEL_ITEMS: LedgerSql = ledger_sql!("channel_items");
+static CHANNEL_PRODUCTS: LedgerSql = ledger_sql!("channel_products");
+
+impl Ledger {
+    fn sql(self) -> &'static LedgerSql {
+        match self {
+            Self::Items => &CHANNEL_ITEMS,
+            Self::Products => &CHANNEL_PRODUCTS,
+        }
+    }
+
+    /// The states its rows take, in the order counts are listed.
+    fn states(self) -> &'static [ItemState] {
+        match self {
+            Self::Items => &ItemState::ALL,
+            Self::Products => &ItemState::PRODUCT_STATES,
+        }
+    }
 }
 
 /// Proves the channel is in the workspace before rows are added to it: an upsert alone would
 /// quietly skip a foreign channel's existing rows while failing on its new ones.
 const CHANNEL_IN_WORKSPACE: &str =
     "SELECT COUNT(*) FROM channels WHERE workspace_id = $1 AND id = $2";
-
-/// $3 and $4 the first and last SKU of the chunk (see `batch`).
-const ITEMS_FOR: Batch = Batch {
-    head: select_channel_items_where!(
-        "workspace_id = $1 AND channel_id = $2 AND sku BETWEEN $3 AND $4 AND sku IN ("
-    ),
-    row: "?",
-    tail: ") ORDER BY sku",
-    fixed: 4,
-};
-
-/// $3 state, $4 import id, $5 now, $6 now when live at once (else NULL, keeping the last time).
-const UPSERT_SENT: Batch = Batch {
-    head: "INSERT INTO channel_items (workspace_id, channel_id, sku, sent_hash, state, error, \
-           import_id, sent_at_ms, live_at_ms, updated_at_ms) VALUES ",
-    row: "($1, $2, ?, ?, $3, NULL, $4, $5, $6, $5)",
-    tail: " ON CONFLICT (channel_id, sku) DO UPDATE SET \
-             sent_hash = excluded.sent_hash, state = excluded.state, error = NULL, \
-             import_id = excluded.import_id, sent_at_ms = excluded.sent_at_ms, \
-             live_at_ms = COALESCE(excluded.live_at_ms, channel_items.live_at_ms), \
-             updated_at_ms = excluded.updated_at_ms \
-           WHERE channel_items.workspace_id = excluded.workspace_id",
-    fixed: 6,
-};
-
-/// $3 error state, $4 now. The last send's times stay: the channel may still show it.
-const UPSERT_ERRORS: Batch = Batch {
-    head: "INSERT INTO channel_items (workspace_id, channel_id, sku, sent_hash, state, error, \
-           import_id, sent_at_ms, live_at_ms, updated_at_ms) VALUES ",
-    row: "($1, $2, ?, NULL, $3, ?, NULL, NULL, NULL, $4)",
-    tail: " ON CONFLICT (channel_id, sku) DO UPDATE SET \
-             sent_hash = NULL, state = excluded.state, error = excluded.error, import_id = NULL, \
-             updated_at_ms = excluded.updated_at_ms \
-           WHERE channel_items.workspace_id = excluded.workspace_id",
-    fixed: 4,
-};
-
-/// Puts listed rows in state $3 at $4 without their hash: `waiting` (sent again next time) or
-/// `removed` (sent in full if the item comes back). $5 and $6 bound the chunk's SKUs.
-const SET_STATE_UNSENT: Batch = Batch {
-    head: "UPDATE channel_items SET sent_hash = NULL, state = $3, error = NULL, import_id = NULL, \
-           updated_at_ms = $4 WHERE workspace_id = $1 AND channel_id = $2 \
-           AND sku BETWEEN $5 AND $6 AND sku IN (",
-    row: "?",
-    tail: ")",
-    fixed: 6,
-};
 
 /// One message per SKU, in the order the SKUs first appear; several messages for one SKU (an
 /// error report may have a line per problem) are joined with "; ".
@@ -212,25 +320,7 @@ impl Storage {
         channel: ChannelId,
         skus: &[String],
     ) -> Result<Vec<ChannelItem>, StorageError> {
-        let mut items = Vec::with_capacity(skus.len());
-        for chunk in sku_chunks(skus) {
-            let sql = ITEMS_FOR.sql(chunk.len());
-            let rows = on_reader!(self, |p| {
-                let mut query = sqlx::query_as::<_, ChannelItemRow>(sql)
-                    .bind(ws.0)
-                    .bind(channel.0)
-                    .bind(chunk[0])
-                    .bind(chunk[chunk.len() - 1]);
-                for sku in &chunk {
-                    query = query.bind(*sku);
-                }
-                query.fetch_all(p).await
-            })?;
-            for row in rows {
-                items.push(ChannelItem::try_from(row)?);
-            }
-        }
-        Ok(items)
+        self.ledger_rows_for(Ledger::Items, ws, channel, skus).await
     }
 
     /// Up to `limit` of the channel's rows after `after_sku` (from the first without it), in
@@ -242,18 +332,18 @@ impl Storage {
         after_sku: Option<&str>,
         limit: i64,
     ) -> Result<Vec<ChannelItem>, StorageError> {
-        const SQL: &str = select_channel_items_where!(
-            "workspace_id = $1 AND channel_id = $2 AND sku > $3 ORDER BY sku LIMIT $4"
-        );
+        let ledger = Ledger::Items;
         // SKUs are never empty, so '' comes before the first one.
-        let rows = on_reader!(self, |p| sqlx::query_as::<_, ChannelItemRow>(SQL)
-            .bind(ws.0)
-            .bind(channel.0)
-            .bind(after_sku.unwrap_or(""))
-            .bind(limit.max(0))
-            .fetch_all(p)
-            .await)?;
-        rows.into_iter().map(ChannelItem::try_from).collect()
+        let rows = on_reader!(self, |p| sqlx::query_as::<_, ChannelItemRow>(
+            ledger.sql().page
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(after_sku.unwrap_or(""))
+        .bind(limit.max(0))
+        .fetch_all(p)
+        .await)?;
+        rows.into_iter().map(|row| row.read(ledger)).collect()
     }
 
     /// Records that the channel received these items (SKU, content hash), in one transaction:
@@ -269,41 +359,8 @@ impl Storage {
         import_id: Option<&str>,
         now_ms: i64,
     ) -> Result<(), StorageError> {
-        let items = last_of_each(items, |(sku, _)| sku);
-        if items.is_empty() {
-            return Ok(());
-        }
-        let (state, live_at) = match import_id {
-            Some(_) => (ItemState::Sent, None),
-            None => (ItemState::Live, Some(now_ms)),
-        };
-        in_transaction!(self, |tx| {
-            let channels: i64 = sqlx::query_scalar(CHANNEL_IN_WORKSPACE)
-                .bind(ws.0)
-                .bind(channel.0)
-                .fetch_one(&mut *tx)
-                .await?;
-            if channels == 0 {
-                return Err(StorageError::NotFound);
-            }
-            for chunk in items.chunks(BATCH_ROWS) {
-                let mut upsert = sqlx::query(UPSERT_SENT.sql(chunk.len()))
-                    .bind(ws.0)
-                    .bind(channel.0)
-                    .bind(state.as_str())
-                    .bind(import_id)
-                    .bind(now_ms)
-                    .bind(live_at);
-                for (sku, hash) in chunk {
-                    upsert = upsert.bind(sku).bind(hash.as_slice());
-                }
-                upsert
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StorageError::on_write("channel_items_pkey"))?;
-            }
-        });
-        Ok(())
+        self.ledger_record_sent(Ledger::Items, ws, channel, items, import_id, now_ms)
+            .await
     }
 
     /// The result of an import (OF02/P42 finished, OF03/P44 read), in one transaction: the
@@ -320,21 +377,161 @@ impl Storage {
         errors: &[(String, String)],
         now_ms: i64,
     ) -> Result<ImportOutcomeCounts, StorageError> {
+        self.ledger_import_result(Ledger::Items, ws, channel, import_id, errors, now_ms)
+            .await
+    }
+
+    /// Errors found before sending (no price, no GTIN), in one transaction: the items become
+    /// `error` with their message (several for one SKU are joined with "; ") and lose their hash,
+    /// so they are sent once fixed. `NotFound` if the channel is not in the workspace.
+    pub async fn record_item_errors(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        errors: &[(String, String)],
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.ledger_errors(Ledger::Items, ws, channel, errors, now_ms)
+            .await
+    }
+
+    /// Reconciliation found the channel differs from what was sent: these items go back to
+    /// `waiting` without a hash, so the next export sends them again. Returns how many rows
+    /// changed (SKUs without a row are waiting already).
+    pub async fn forget_sent_hashes(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        skus: &[String],
+        now_ms: i64,
+    ) -> Result<u64, StorageError> {
+        self.ledger_set_unsent(Ledger::Items, ws, channel, skus, ItemState::Waiting, now_ms)
+            .await
+    }
+
+    /// These items were taken off the channel (deleted there, or the catalog item is gone).
+    /// SKUs without a row are skipped: the channel never had them.
+    pub async fn mark_removed(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        skus: &[String],
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.ledger_set_unsent(Ledger::Items, ws, channel, skus, ItemState::Removed, now_ms)
+            .await?;
+        Ok(())
+    }
+
+    /// How many of the channel's rows are in each state, every state listed (in
+    /// [`ItemState::ALL`] order) even at zero. Catalog items without a row are not counted
+    /// here: they are waiting too (see [`Storage::catalog_count`]).
+    pub async fn item_state_counts(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+    ) -> Result<Vec<(ItemState, i64)>, StorageError> {
+        self.ledger_state_counts(Ledger::Items, ws, channel).await
+    }
+
+    // ------------------------------------------------ one implementation for every ledger
+
+    /// [`Storage::channel_items_for`] in `ledger`.
+    pub(crate) async fn ledger_rows_for(
+        &self,
+        ledger: Ledger,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        skus: &[String],
+    ) -> Result<Vec<ChannelItem>, StorageError> {
+        let mut items = Vec::with_capacity(skus.len());
+        for chunk in sku_chunks(skus) {
+            let sql = ledger.sql().rows_for.sql(chunk.len());
+            let rows = on_reader!(self, |p| {
+                let mut query = sqlx::query_as::<_, ChannelItemRow>(sql)
+                    .bind(ws.0)
+                    .bind(channel.0)
+                    .bind(chunk[0])
+                    .bind(chunk[chunk.len() - 1]);
+                for sku in &chunk {
+                    query = query.bind(*sku);
+                }
+                query.fetch_all(p).await
+            })?;
+            for row in rows {
+                items.push(row.read(ledger)?);
+            }
+        }
+        Ok(items)
+    }
+
+    /// [`Storage::record_sent`] in `ledger`.
+    pub(crate) async fn ledger_record_sent(
+        &self,
+        ledger: Ledger,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        items: &[(String, Vec<u8>)],
+        import_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        let items = last_of_each(items, |(sku, _)| sku);
+        if items.is_empty() {
+            return Ok(());
+        }
+        let (state, live_at) = match import_id {
+            Some(_) => (ItemState::Sent, None),
+            None => (ItemState::Live, Some(now_ms)),
+        };
+        let sql = ledger.sql();
+        in_transaction!(self, |tx| {
+            let channels: i64 = sqlx::query_scalar(CHANNEL_IN_WORKSPACE)
+                .bind(ws.0)
+                .bind(channel.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            if channels == 0 {
+                return Err(StorageError::NotFound);
+            }
+            for chunk in items.chunks(BATCH_ROWS) {
+                let mut upsert = sqlx::query(sql.upsert_sent.sql(chunk.len()))
+                    .bind(ws.0)
+                    .bind(channel.0)
+                    .bind(state.as_str())
+                    .bind(import_id)
+                    .bind(now_ms)
+                    .bind(live_at);
+                for (sku, hash) in chunk {
+                    upsert = upsert.bind(sku).bind(hash.as_slice());
+                }
+                upsert
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StorageError::on_write(sql.pkey))?;
+            }
+        });
+        Ok(())
+    }
+
+    /// [`Storage::record_import_result`] in `ledger`.
+    pub(crate) async fn ledger_import_result(
+        &self,
+        ledger: Ledger,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        import_id: &str,
+        errors: &[(String, String)],
+        now_ms: i64,
+    ) -> Result<ImportOutcomeCounts, StorageError> {
         // One row per statement, the statement prepared once and reused: each SKU has its own
         // message, and a join with a `VALUES` list is planned as a scan of the channel's rows
         // (SQLite walks the import's index; PostgreSQL does so while its statistics are stale).
-        const ERROR: &str = "UPDATE channel_items SET state = $4, error = $5, updated_at_ms = $6 \
-             WHERE workspace_id = $1 AND channel_id = $2 AND sku = $3 AND import_id = $7 \
-               AND state IN ($4, $8, $9)";
-        // `live_at_ms` is kept when the row is live already: a repeated call, not a new success.
-        const LIVE: &str = "UPDATE channel_items SET state = $4, error = NULL, \
-               live_at_ms = CASE WHEN state = $4 THEN live_at_ms ELSE $5 END, updated_at_ms = $5 \
-             WHERE workspace_id = $1 AND channel_id = $2 AND import_id = $3 AND state IN ($4, $6)";
+        let sql = ledger.sql();
         let errors = messages_by_sku(errors);
         Ok(in_transaction!(self, |tx| {
             let mut counts = ImportOutcomeCounts::default();
             for (sku, message) in &errors {
-                counts.errors += sqlx::query(ERROR)
+                counts.errors += sqlx::query(sql.import_error)
                     .bind(ws.0)
                     .bind(channel.0)
                     .bind(*sku)
@@ -348,7 +545,7 @@ impl Storage {
                     .await?
                     .rows_affected();
             }
-            counts.live = sqlx::query(LIVE)
+            counts.live = sqlx::query(sql.import_live)
                 .bind(ws.0)
                 .bind(channel.0)
                 .bind(import_id)
@@ -362,11 +559,10 @@ impl Storage {
         }))
     }
 
-    /// Errors found before sending (no price, no GTIN), in one transaction: the items become
-    /// `error` with their message (several for one SKU are joined with "; ") and lose their hash,
-    /// so they are sent once fixed. `NotFound` if the channel is not in the workspace.
-    pub async fn record_item_errors(
+    /// [`Storage::record_item_errors`] in `ledger`.
+    pub(crate) async fn ledger_errors(
         &self,
+        ledger: Ledger,
         ws: WorkspaceId,
         channel: ChannelId,
         errors: &[(String, String)],
@@ -376,6 +572,7 @@ impl Storage {
         if errors.is_empty() {
             return Ok(());
         }
+        let sql = ledger.sql();
         in_transaction!(self, |tx| {
             let channels: i64 = sqlx::query_scalar(CHANNEL_IN_WORKSPACE)
                 .bind(ws.0)
@@ -386,7 +583,7 @@ impl Storage {
                 return Err(StorageError::NotFound);
             }
             for chunk in errors.chunks(BATCH_ROWS) {
-                let mut upsert = sqlx::query(UPSERT_ERRORS.sql(chunk.len()))
+                let mut upsert = sqlx::query(sql.upsert_errors.sql(chunk.len()))
                     .bind(ws.0)
                     .bind(channel.0)
                     .bind(ItemState::Error.as_str())
@@ -397,43 +594,17 @@ impl Storage {
                 upsert
                     .execute(&mut *tx)
                     .await
-                    .map_err(StorageError::on_write("channel_items_pkey"))?;
+                    .map_err(StorageError::on_write(sql.pkey))?;
             }
         });
         Ok(())
     }
 
-    /// Reconciliation found the channel differs from what was sent: these items go back to
-    /// `waiting` without a hash, so the next export sends them again. Returns how many rows
-    /// changed (SKUs without a row are waiting already).
-    pub async fn forget_sent_hashes(
+    /// Puts the listed rows of `ledger` in `state` without their hash, in one transaction;
+    /// returns the rows changed.
+    pub(crate) async fn ledger_set_unsent(
         &self,
-        ws: WorkspaceId,
-        channel: ChannelId,
-        skus: &[String],
-        now_ms: i64,
-    ) -> Result<u64, StorageError> {
-        self.set_items_unsent(ws, channel, skus, ItemState::Waiting, now_ms)
-            .await
-    }
-
-    /// These items were taken off the channel (deleted there, or the catalog item is gone).
-    /// SKUs without a row are skipped: the channel never had them.
-    pub async fn mark_removed(
-        &self,
-        ws: WorkspaceId,
-        channel: ChannelId,
-        skus: &[String],
-        now_ms: i64,
-    ) -> Result<(), StorageError> {
-        self.set_items_unsent(ws, channel, skus, ItemState::Removed, now_ms)
-            .await?;
-        Ok(())
-    }
-
-    /// Runs [`SET_STATE_UNSENT`] over `skus` in one transaction; returns the rows changed.
-    async fn set_items_unsent(
-        &self,
+        ledger: Ledger,
         ws: WorkspaceId,
         channel: ChannelId,
         skus: &[String],
@@ -444,10 +615,11 @@ impl Storage {
         if chunks.is_empty() {
             return Ok(0);
         }
+        let sql = ledger.sql();
         Ok(in_transaction!(self, |tx| {
             let mut changed = 0;
             for chunk in &chunks {
-                let mut query = sqlx::query(SET_STATE_UNSENT.sql(chunk.len()))
+                let mut query = sqlx::query(sql.set_state_unsent.sql(chunk.len()))
                     .bind(ws.0)
                     .bind(channel.0)
                     .bind(state.as_str())
@@ -463,29 +635,34 @@ impl Storage {
         }))
     }
 
-    /// How many of the channel's rows are in each state, every state listed (in
-    /// [`ItemState::ALL`] order) even at zero. Catalog items without a row are not counted
-    /// here: they are waiting too (see [`Storage::catalog_count`]).
-    pub async fn item_state_counts(
+    /// How many of the channel's rows of `ledger` are in each of its states, every state
+    /// listed (in the ledger's order) even at zero.
+    pub(crate) async fn ledger_state_counts(
         &self,
+        ledger: Ledger,
         ws: WorkspaceId,
         channel: ChannelId,
     ) -> Result<Vec<(ItemState, i64)>, StorageError> {
-        const SQL: &str = "SELECT state, COUNT(*) FROM channel_items \
-             WHERE workspace_id = $1 AND channel_id = $2 GROUP BY state";
-        let rows: Vec<(String, i64)> = on_reader!(self, |p| sqlx::query_as(SQL)
-            .bind(ws.0)
-            .bind(channel.0)
-            .fetch_all(p)
-            .await)?;
-        let mut counts = ItemState::ALL.map(|state| (state, 0));
+        let rows: Vec<(String, i64)> =
+            on_reader!(self, |p| sqlx::query_as(ledger.sql().state_counts)
+                .bind(ws.0)
+                .bind(channel.0)
+                .fetch_all(p)
+                .await)?;
+        let states = ledger.states();
+        let mut counts: Vec<(ItemState, i64)> = states.iter().map(|s| (*s, 0)).collect();
         for (state, count) in rows {
-            let state = ItemState::parse(&state).ok_or_else(|| {
-                StorageError::Corrupt(format!("channel {channel}: item state {state:?}"))
-            })?;
-            counts[state as usize].1 = count;
+            let position = ItemState::parse(&state)
+                .and_then(|parsed| states.iter().position(|s| *s == parsed))
+                .ok_or_else(|| {
+                    StorageError::Corrupt(format!(
+                        "{} of channel {channel}: state {state:?}",
+                        ledger.sql().table
+                    ))
+                })?;
+            counts[position].1 = count;
         }
-        Ok(counts.to_vec())
+        Ok(counts)
     }
 }
 

@@ -1,10 +1,10 @@
 //! Product settings (F3): saved per workspace, overridable per channel. Both are JSON text whose
-//! shape belongs to the caller; storage keeps them as given. Overrides live in a table of their
-//! own (not a NULL channel in one table: NULLs in unique constraints differ between engines).
+//! shape belongs to the caller; storage keeps them as given. Overrides are a per-channel
+//! document (`channel_document`).
 
 use domain::{ChannelId, WorkspaceId};
 
-use crate::error::found;
+use crate::channel_document::ChannelDocument;
 use crate::{Storage, StorageError};
 
 impl Storage {
@@ -47,13 +47,8 @@ impl Storage {
         ws: WorkspaceId,
         channel: ChannelId,
     ) -> Result<Option<String>, StorageError> {
-        const SQL: &str =
-            "SELECT data FROM channel_overrides WHERE workspace_id = $1 AND channel_id = $2";
-        Ok(on_reader!(self, |p| sqlx::query_scalar(SQL)
-            .bind(ws.0)
-            .bind(channel.0)
-            .fetch_optional(p)
-            .await)?)
+        self.channel_document(ChannelDocument::Overrides, ws, channel)
+            .await
     }
 
     /// Saves the channel's overrides (JSON), replacing earlier ones. `NotFound` if the channel
@@ -65,20 +60,7 @@ impl Storage {
         json: &str,
         now_ms: i64,
     ) -> Result<(), StorageError> {
-        const SQL: &str = "INSERT INTO channel_overrides \
-             (channel_id, workspace_id, data, updated_at_ms) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (channel_id) DO UPDATE SET \
-               data = excluded.data, updated_at_ms = excluded.updated_at_ms \
-             WHERE channel_overrides.workspace_id = excluded.workspace_id";
-        let rows = on_writer!(self, |p| sqlx::query(SQL)
-            .bind(channel.0)
-            .bind(ws.0)
-            .bind(json)
-            .bind(now_ms)
-            .execute(p)
+        self.save_channel_document(ChannelDocument::Overrides, ws, channel, json, now_ms)
             .await
-            .map(|done| done.rows_affected()))
-        .map_err(StorageError::on_write("channel_overrides_pkey"))?;
-        found(rows)
     }
 }

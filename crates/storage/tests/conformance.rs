@@ -84,12 +84,16 @@ conformance!(
     channel_items_are_paged_and_scoped_by_workspace,
     the_products_page_filters_by_text_channel_and_state,
     product_settings_and_channel_overrides_are_saved,
+    a_channel_mapping_is_saved_replaced_and_deleted,
+    a_sent_product_goes_live_or_fails_with_its_import,
+    products_are_scoped_by_workspace_and_apart_from_offers,
+    a_deleted_channel_takes_its_mapping_and_products_along,
     a_call_budget_grants_then_says_when,
     racing_processes_get_one_call_budget,
     imports_are_followed_until_they_finish,
     sync_runs_are_listed_newest_first,
     the_catalog_cursor_is_kept_with_the_shop,
-    deleting_a_channel_removes_its_items_budgets_imports_overrides_and_runs,
+    deleting_a_channel_removes_everything_kept_for_it,
     a_disconnect_is_started_once_and_resumed_after_a_failure,
     deleting_a_workspace_leaves_its_login_sessions_and_a_receipt_only,
     deleting_a_channels_data_can_be_repeated,
@@ -1241,7 +1245,9 @@ async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
             "catalog_items",
             "channel_imports",
             "channel_items",
+            "channel_mappings",
             "channel_overrides",
+            "channel_products",
             "channel_tokens",
             "channels",
             "disconnect_receipts",
@@ -2840,6 +2846,261 @@ async fn product_settings_and_channel_overrides_are_saved(s: Storage) {
     );
 }
 
+// ---------------------------------------------------------------- products created by P41
+
+async fn a_channel_mapping_is_saved_replaced_and_deleted(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+    let other = channel(&s, mine, ChannelStatus::Live).await;
+    assert_eq!(s.channel_mapping(mine, id).await.unwrap(), None);
+
+    s.save_channel_mapping(mine, id, r#"{"columns":{"title":"title"}}"#, T0)
+        .await
+        .unwrap();
+    s.save_channel_mapping(mine, id, r#"{"columns":{"title":"sku"}}"#, T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.channel_mapping(mine, id).await.unwrap().as_deref(),
+        Some(r#"{"columns":{"title":"sku"}}"#),
+        "the last save wins"
+    );
+    assert_eq!(
+        s.channel_mapping(mine, other).await.unwrap(),
+        None,
+        "one mapping per channel"
+    );
+
+    // Another workspace neither sees, replaces nor deletes it.
+    assert_eq!(s.channel_mapping(theirs, id).await.unwrap(), None);
+    let foreign = s.save_channel_mapping(theirs, id, "{}", T0 + 2).await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    let unknown = s
+        .save_channel_mapping(mine, ChannelId::new(), "{}", T0)
+        .await;
+    assert!(
+        matches!(unknown, Err(StorageError::NotFound)),
+        "{unknown:?}"
+    );
+    s.delete_channel_mapping(theirs, id).await.unwrap();
+    assert_eq!(
+        s.channel_mapping(mine, id).await.unwrap().as_deref(),
+        Some(r#"{"columns":{"title":"sku"}}"#)
+    );
+
+    s.delete_channel_mapping(mine, id).await.unwrap();
+    s.delete_channel_mapping(mine, id).await.unwrap();
+    assert_eq!(s.channel_mapping(mine, id).await.unwrap(), None);
+}
+
+/// Each listed product's SKU, state and error, in SKU order (unsent SKUs left out).
+async fn products(
+    s: &Storage,
+    ws: WorkspaceId,
+    channel: ChannelId,
+    list: &[&str],
+) -> Vec<(String, ItemState, Option<String>)> {
+    s.channel_products_for(ws, channel, &skus(list))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.sku, p.state, p.error))
+        .collect()
+}
+
+fn product_states(
+    list: &[(&str, ItemState, Option<&str>)],
+) -> Vec<(String, ItemState, Option<String>)> {
+    list.iter()
+        .map(|(sku, state, error)| ((*sku).to_owned(), *state, error.map(str::to_owned)))
+        .collect()
+}
+
+async fn a_sent_product_goes_live_or_fails_with_its_import(s: Storage) {
+    use ItemState::{Error, Live, Sent, Waiting};
+    const ALL: [&str; 5] = ["A", "B", "C", "D", "NEVER-SENT"];
+    let ws = workspace(&s, "me@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    s.record_products_sent(ws, id, &sent(&["A", "B", "C"]), "P41-1", T0)
+        .await
+        .unwrap();
+    s.record_product_errors(ws, id, &errors(&[("D", "It has no brand")]), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        products(&s, ws, id, &ALL).await,
+        product_states(&[
+            ("A", Sent, None),
+            ("B", Sent, None),
+            ("C", Sent, None),
+            ("D", Error, Some("It has no brand")),
+        ])
+    );
+    let a = &s.channel_products_for(ws, id, &skus(&["A"])).await.unwrap()[0];
+    assert_eq!(
+        (a.sent_hash.as_deref(), a.import_id.as_deref(), a.sent_at_ms),
+        (Some(&b"hash-of-A"[..]), Some("P41-1"), Some(T0))
+    );
+
+    let report = errors(&[
+        ("B", "The attribute 'brand' is required"),
+        ("B", "The category 'x' does not exist"),
+    ]);
+    let settled = product_states(&[
+        ("A", Live, None),
+        (
+            "B",
+            Error,
+            Some("The attribute 'brand' is required; The category 'x' does not exist"),
+        ),
+        ("C", Live, None),
+        ("D", Error, Some("It has no brand")),
+    ]);
+    for now in [T0 + 1, T0 + 2] {
+        let counts = s
+            .record_product_import_result(ws, id, "P41-1", &report, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            counts,
+            ImportOutcomeCounts { live: 2, errors: 1 },
+            "at {now}"
+        );
+        assert_eq!(
+            products(&s, ws, id, &ALL).await,
+            settled,
+            "the same result twice"
+        );
+    }
+
+    // B fixed and sent again, C to be sent again: the old import's result leaves B alone.
+    s.record_products_sent(ws, id, &sent(&["B"]), "P41-2", T0 + 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.forget_product_hashes(ws, id, &skus(&["C", "NEVER-SENT"]), T0 + 3)
+            .await
+            .unwrap(),
+        1
+    );
+    s.record_product_import_result(ws, id, "P41-1", &report, T0 + 4)
+        .await
+        .unwrap();
+    assert_eq!(
+        products(&s, ws, id, &["B", "C"]).await,
+        product_states(&[("B", Sent, None), ("C", Waiting, None)])
+    );
+    assert_eq!(
+        s.product_state_counts(ws, id).await.unwrap(),
+        [(Waiting, 1), (Sent, 1), (Live, 1), (Error, 1)]
+    );
+}
+
+async fn products_are_scoped_by_workspace_and_apart_from_offers(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+    let all: Vec<String> = (0..600).map(|n| format!("SKU-{n:04}")).collect();
+    let lines: Vec<(String, Vec<u8>)> = all.iter().map(|sku| (sku.clone(), vec![1])).collect();
+    s.record_products_sent(mine, id, &lines, "1", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.channel_products_for(mine, id, &all).await.unwrap().len(),
+        600,
+        "more SKUs than one statement takes"
+    );
+    assert!(
+        s.channel_items_for(mine, id, &all)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a product sent is not an offer sent"
+    );
+    s.record_sent(mine, id, &sent(&["SKU-0000"]), None, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        products(&s, mine, id, &["SKU-0000"]).await[0].1,
+        ItemState::Sent,
+        "an offer sent leaves its product alone"
+    );
+
+    let not_found = |r: Result<(), StorageError>| matches!(r, Err(StorageError::NotFound));
+    assert!(not_found(
+        s.record_products_sent(theirs, id, &sent(&["SKU-0000"]), "2", T0)
+            .await
+    ));
+    assert!(not_found(
+        s.record_product_errors(theirs, id, &errors(&[("SKU-0000", "x")]), T0)
+            .await
+    ));
+    assert!(
+        s.channel_products_for(theirs, id, &all[..3])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.forget_product_hashes(theirs, id, &all[..3], T0)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.record_product_import_result(theirs, id, "1", &[], T0)
+            .await
+            .unwrap(),
+        ImportOutcomeCounts::default()
+    );
+    assert!(
+        s.product_state_counts(theirs, id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|(_, n)| *n == 0)
+    );
+    assert_eq!(
+        s.product_state_counts(mine, id).await.unwrap()[1],
+        (ItemState::Sent, 600),
+        "untouched"
+    );
+}
+
+async fn a_deleted_channel_takes_its_mapping_and_products_along(s: Storage) {
+    const DELETE_CHANNEL: &str = "DELETE FROM channels WHERE id = $1";
+    const MAPPINGS: &str = "SELECT COUNT(*) FROM channel_mappings WHERE channel_id = $1";
+    const PRODUCTS: &str = "SELECT COUNT(*) FROM channel_products WHERE channel_id = $1";
+    let ws = workspace(&s, "me@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    s.save_channel_mapping(ws, id, "{}", T0).await.unwrap();
+    s.record_products_sent(ws, id, &sent(&["A", "B"]), "1", T0)
+        .await
+        .unwrap();
+    assert_eq!(raw_count(&s, PRODUCTS, id.0).await, 2);
+
+    // The channel row alone, as nothing but the foreign keys would clean up after it.
+    let deleted = match s.raw_pool() {
+        RawPool::Sqlite(p) => sqlx::query(DELETE_CHANNEL)
+            .bind(id.0)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()),
+        RawPool::Postgres(p) => sqlx::query(DELETE_CHANNEL)
+            .bind(id.0)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()),
+    };
+    assert_eq!(deleted.unwrap(), 1);
+    assert_eq!(raw_count(&s, MAPPINGS, id.0).await, 0);
+    assert_eq!(raw_count(&s, PRODUCTS, id.0).await, 0);
+}
+
 // ---------------------------------------------------------------- call budgets
 
 async fn a_call_budget_grants_then_says_when(s: Storage) {
@@ -3138,9 +3399,11 @@ async fn the_catalog_cursor_is_kept_with_the_shop(s: Storage) {
 
 // ---------------------------------------------------------------- deleting a channel
 
-async fn deleting_a_channel_removes_its_items_budgets_imports_overrides_and_runs(s: Storage) {
-    const PER_CHANNEL: [&str; 5] = [
+async fn deleting_a_channel_removes_everything_kept_for_it(s: Storage) {
+    const PER_CHANNEL: [&str; 7] = [
         "SELECT COUNT(*) FROM channel_items WHERE channel_id = $1",
+        "SELECT COUNT(*) FROM channel_products WHERE channel_id = $1",
+        "SELECT COUNT(*) FROM channel_mappings WHERE channel_id = $1",
         "SELECT COUNT(*) FROM call_budgets WHERE channel_id = $1",
         "SELECT COUNT(*) FROM channel_imports WHERE channel_id = $1",
         "SELECT COUNT(*) FROM channel_overrides WHERE channel_id = $1",
@@ -3166,6 +3429,10 @@ async fn deleting_a_channel_removes_its_items_budgets_imports_overrides_and_runs
             .unwrap();
         s.record_import(ws, id, "1", "OF01", 1, T0).await.unwrap();
         s.save_channel_overrides(ws, id, "{}", T0).await.unwrap();
+        s.save_channel_mapping(ws, id, "{}", T0).await.unwrap();
+        s.record_products_sent(ws, id, &sent(&["A"]), "P1", T0)
+            .await
+            .unwrap();
         s.start_sync_run(ws, Some(id), "catalog_export", T0 + 1)
             .await
             .unwrap();
@@ -3326,6 +3593,10 @@ async fn fill_workspace(s: &Storage, address: &str) -> WorkspaceId {
     s.save_workspace_settings(ws, &settings, T0).await.unwrap();
     s.save_product_settings(ws, "{}", T0).await.unwrap();
     s.save_channel_overrides(ws, id, "{}", T0).await.unwrap();
+    s.save_channel_mapping(ws, id, "{}", T0).await.unwrap();
+    s.record_products_sent(ws, id, &sent(&["A"]), "P1", T0)
+        .await
+        .unwrap();
     s.upsert_catalog_items(ws, &[catalog_row("A", 1, "Apple", "{}", T0)])
         .await
         .unwrap();

@@ -13,6 +13,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 use super::connect::{ConnectMoney, ConnectProduct, LocalizedText};
+use super::mapping::ProductLine;
 use super::money::{Currency, Money};
 use super::offer::Offer;
 use super::rules::Discount;
@@ -185,6 +186,22 @@ pub fn connect_product_hash(product: &ConnectProduct) -> ContentHash {
         e.connect_money(&discount.price);
         e.opt_str(discount.start_date.as_deref());
         e.opt_str(discount.end_date.as_deref());
+    }
+    e.finish()
+}
+
+/// The hash of a product's P41 line, its column codes included: a line that moves to another
+/// column, or a column renamed, is sent again.
+pub fn product_line_hash(line: &ProductLine) -> ContentHash {
+    let mut e = Encoder::new("product-line/1");
+    e.str(line.sku.as_str());
+    e.len(line.columns.len());
+    for column in &line.columns {
+        e.str(column);
+    }
+    e.len(line.values.len());
+    for value in &line.values {
+        e.str(value);
     }
     e.finish()
 }

@@ -137,7 +137,8 @@ pub fn offer_for(
     })
 }
 
-fn looked_in(sources: &[FieldSource]) -> String {
+/// The sources as the seller knows them, joined with “and”.
+pub(super) fn looked_in(sources: &[FieldSource]) -> String {
     let labels: Vec<String> = sources.iter().map(FieldSource::label).collect();
     if labels.is_empty() {
         "no field".to_owned()
