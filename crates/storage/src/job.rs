@@ -207,11 +207,34 @@ struct AttemptsRow {
 }
 
 impl Storage {
+    /// Changes whenever this process queues a job, or finishes, releases or fails one (which
+    /// may free its (workspace, flow) for a waiting job): a worker waits on it between polls.
+    pub fn job_events(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.jobs_changed.subscribe()
+    }
+
+    pub(crate) fn jobs_changed(&self) {
+        self.jobs_changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// When the next queued job is due (it may be due already and wait for its flow's turn).
+    pub async fn next_job_due_ms(&self) -> Result<Option<i64>, StorageError> {
+        const SQL: &str = "SELECT MIN(run_at_ms) FROM jobs WHERE status = 'queued'";
+        Ok(on_reader!(self, |p| sqlx::query_scalar::<_, Option<i64>>(
+            SQL
+        )
+        .fetch_one(p)
+        .await)?)
+    }
+
     /// Queues a job. `None` when a live job with the same dedupe key exists already;
     /// `NotFound` if the workspace does not exist.
     pub async fn enqueue_job(&self, job: &NewJob) -> Result<Option<JobId>, StorageError> {
         let id = on_writer!(self, |p| insert_job!(p, job, crate::now_ms()))
             .map_err(StorageError::on_write("jobs_live_dedupe_key"))?;
+        if id.is_some() {
+            self.jobs_changed();
+        }
         Ok(id.map(JobId))
     }
 
@@ -296,6 +319,7 @@ impl Storage {
             .execute(p)
             .await
             .map(|done| done.rows_affected()))?;
+        self.jobs_changed();
         Ok(rows > 0)
     }
 
@@ -320,6 +344,7 @@ impl Storage {
             .execute(p)
             .await
             .map(|done| done.rows_affected()))?;
+        self.jobs_changed();
         Ok(rows > 0)
     }
 
@@ -339,7 +364,7 @@ impl Storage {
                status = $4, run_at_ms = COALESCE($5, run_at_ms), last_error = $6, \
              lease_until_ms = NULL, updated_at_ms = $7 \
              WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND attempts = $3";
-        Ok(in_transaction!(self, |tx| {
+        let failure = in_transaction!(self, |tx| {
             let row = sqlx::query_as::<_, AttemptsRow>(ATTEMPTS)
                 .bind(id.0)
                 .bind(worker)
@@ -379,7 +404,9 @@ impl Storage {
                     }
                 }
             }
-        }))
+        });
+        self.jobs_changed();
+        Ok(failure)
     }
 
     /// Running jobs whose lease expired before `now_ms` (their worker stopped heartbeating) go

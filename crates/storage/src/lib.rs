@@ -1,9 +1,10 @@
 //! Marketbridge's storage: one interface, [`Storage`], on SQLite (the default, one file, WAL)
 //! or PostgreSQL (several nodes). It owns the schema (`migrations/sqlite`,
 //! `migrations/postgres`), the sealing of secrets at rest ([`crypto`]), the lease job
-//! queue ([`job`]), the inbox of shop webhooks ([`webhook_inbox`]), the catalog ([`catalog`])
-//! and what each channel received of it ([`channel_item`]). It knows nothing of
-//! HTTP, Mirakl or WooCommerce: it stores what they said.
+//! queue ([`job`]), the inbox of shop webhooks ([`webhook_inbox`]), the catalog ([`catalog`]),
+//! what each channel received of it ([`channel_item`]), and the products created on a
+//! marketplace with each channel's column mapping ([`channel_product`], [`channel_mapping`]).
+//! It knows nothing of HTTP, Mirakl or WooCommerce: it stores what they said.
 //!
 //! Rules kept everywhere in this crate:
 //! - each SQL statement is written once, in the dialect both engines accept (`$1` binds work on
@@ -21,8 +22,11 @@ mod batch;
 pub mod call_budget;
 pub mod catalog;
 pub mod channel;
+mod channel_document;
 pub mod channel_import;
 pub mod channel_item;
+pub mod channel_mapping;
+pub mod channel_product;
 pub mod crypto;
 pub mod disconnect;
 mod error;
@@ -32,6 +36,7 @@ pub mod products_view;
 pub mod session;
 pub mod shop;
 pub mod shop_authorization;
+pub mod shop_change;
 pub mod sync_run;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -67,6 +72,7 @@ pub use shop::{
 pub use shop_authorization::{
     NewPendingShopAuthorization, PendingShopAuthorization, PendingShopLookup,
 };
+pub use shop_change::ShopChange;
 pub use sync_run::{SyncRun, SyncRunStatus};
 pub use token::{RefreshOutcome, StoredTokens, TokenSet};
 pub use webhook_inbox::{
@@ -89,6 +95,9 @@ pub fn now_ms() -> i64 {
 pub struct Storage {
     pools: Pools,
     secrets: Arc<SecretBox>,
+    /// Bumped whenever this process queues a job or frees a (workspace, flow), so its workers
+    /// start at once instead of at their next poll. Other processes find the job by polling.
+    jobs_changed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Storage {
@@ -99,6 +108,7 @@ impl Storage {
         Ok(Storage {
             pools,
             secrets: Arc::new(SecretBox::new(&key)),
+            jobs_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 

@@ -101,7 +101,7 @@ impl Storage {
             run_at_ms: now_ms,
             max_attempts: WEBHOOK_JOB_MAX_ATTEMPTS,
         };
-        Ok(in_transaction!(self, |tx| {
+        let record = in_transaction!(self, |tx| {
             let inserted: Option<Uuid> = sqlx::query_scalar(INSERT)
                 .bind(inbox_id)
                 .bind(ws.0)
@@ -129,7 +129,11 @@ impl Storage {
             } else {
                 WebhookRecord::Duplicate
             }
-        }))
+        });
+        if matches!(record, WebhookRecord::Recorded(_)) {
+            self.jobs_changed();
+        }
+        Ok(record)
     }
 
     /// The stored delivery, if it is in `ws` (it is gone once its shop is deleted).

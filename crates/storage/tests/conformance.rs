@@ -16,8 +16,9 @@ use storage::{
     ImportOutcomeCounts, IncomingWebhook, ItemState, Job, JobFailure, JobStatus, NewChannel,
     NewJob, NewPendingAuthorization, NewPendingShopAuthorization, NewShop, PendingLookup,
     PendingShopLookup, ProductView, ProductsFilter, RefreshOutcome, RegisteredWebhook, Secret,
-    ShopConnection, ShopHealth, ShopId, ShopPlatform, Storage, StorageError, SyncRunStatus,
-    TokenSet, WebhookCounts, WebhookRecord, WipeCounts, WorkspaceSettings, backoff_ms,
+    ShopChange, ShopConnection, ShopHealth, ShopId, ShopPlatform, Storage, StorageError,
+    SyncRunStatus, TokenSet, WebhookCounts, WebhookRecord, WipeCounts, WorkspaceSettings,
+    backoff_ms,
 };
 use uuid::Uuid;
 
@@ -44,6 +45,7 @@ macro_rules! conformance {
 
 conformance!(
     an_account_is_created_once_per_email,
+    a_changed_product_is_read_once_and_a_later_change_is_kept,
     five_failed_logins_lock_the_account,
     sessions_expire_and_can_be_deleted,
     channels_are_only_seen_from_their_workspace,
@@ -1257,6 +1259,7 @@ async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
             "product_settings",
             "sessions",
             "shop_auth_pending",
+            "shop_changes",
             "shop_webhooks",
             "shops",
             "sync_runs",
@@ -1333,6 +1336,49 @@ async fn job_payloads(s: &Storage, flow: &str) -> Vec<serde_json::Value> {
         .iter()
         .map(|p| serde_json::from_str(p).unwrap())
         .collect()
+}
+
+async fn a_changed_product_is_read_once_and_a_later_change_is_kept(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let shop = s.connect_shop(ws, &new_shop("demo"), T0).await.unwrap();
+    for (product, at) in [(7, T0), (8, T0 + 1), (7, T0 + 2)] {
+        s.mark_shop_product_changed(ws, shop.id, product, at)
+            .await
+            .unwrap();
+    }
+    // A burst for one product is one entry, with its latest time.
+    let seen = s.shop_changes(ws, shop.id, 10).await.unwrap();
+    assert_eq!(
+        seen.iter()
+            .map(|c| (c.shop_product_id, c.changed_at_ms))
+            .collect::<Vec<_>>(),
+        [(8, T0 + 1), (7, T0 + 2)]
+    );
+    assert_eq!(s.shop_changes(ws, shop.id, 1).await.unwrap().len(), 1);
+    // A change during the read survives the read's clearing.
+    s.mark_shop_product_changed(ws, shop.id, 8, T0 + 5)
+        .await
+        .unwrap();
+    assert_eq!(s.clear_shop_changes(ws, shop.id, &seen).await.unwrap(), 1);
+    let left = s.shop_changes(ws, shop.id, 10).await.unwrap();
+    assert_eq!(
+        left,
+        [ShopChange {
+            shop_product_id: 8,
+            changed_at_ms: T0 + 5
+        }]
+    );
+    // Another workspace can neither mark nor see the shop's changes.
+    let other = workspace(&s, "other@example.com").await;
+    assert!(matches!(
+        s.mark_shop_product_changed(other, shop.id, 9, T0).await,
+        Err(StorageError::NotFound)
+    ));
+    assert!(s.shop_changes(other, shop.id, 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.clear_shop_changes(other, shop.id, &left).await.unwrap(),
+        0
+    );
 }
 
 async fn a_shop_is_connected_with_its_secrets_sealed(s: Storage) {
@@ -3576,6 +3622,9 @@ async fn fill_workspace(s: &Storage, address: &str) -> WorkspaceId {
         .await
         .unwrap();
     let shop = s.connect_shop(ws, &new_shop("demo"), T0).await.unwrap();
+    s.mark_shop_product_changed(ws, shop.id, 7, T0)
+        .await
+        .unwrap();
     s.set_shop_webhooks(ws, shop.id, &[registered("product.updated", 7)], T0)
         .await
         .unwrap();

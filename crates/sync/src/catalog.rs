@@ -258,36 +258,12 @@ impl CatalogSync {
                 page,
                 per_page: 100,
                 modified_after,
+                include: Vec::new(),
             };
             let products = client.products_page(&query).await?;
             let mut rows = Vec::with_capacity(products.items.len());
             for product in &products.items {
-                let variations = if product.variations.is_empty() {
-                    Vec::new()
-                } else {
-                    let mut all = Vec::new();
-                    let mut vpage = 1;
-                    loop {
-                        let v = client.variations_page(product.id, vpage, 100).await?;
-                        all.extend(v.items);
-                        if vpage >= v.total_pages {
-                            break;
-                        }
-                        vpage += 1;
-                    }
-                    all
-                };
-                for item in
-                    shops::woocommerce::normalize::catalog_items(product, &variations, started)
-                {
-                    match item {
-                        Ok(item) => rows.push(catalog_row(&item, started)?),
-                        Err(problem) => {
-                            counts.problems += 1;
-                            tracing::info!(%ws, product = product.id, %problem, "shop product skipped");
-                        }
-                    }
-                }
+                rows.extend(Self::product_rows(ws, &client, product, started, &mut counts).await?);
             }
             counts.read += rows.len() as u64;
             self.storage.upsert_catalog_items(ws, &rows).await?;
@@ -297,6 +273,170 @@ impl CatalogSync {
             page += 1;
         }
         Ok(counts)
+    }
+
+    /// One shop product's catalog rows: the product itself, or each of its variations.
+    async fn product_rows(
+        ws: WorkspaceId,
+        client: &shops::woocommerce::WooClient,
+        product: &shops::woocommerce::Product,
+        started: i64,
+        counts: &mut RunCounts,
+    ) -> anyhow::Result<Vec<CatalogRow>> {
+        let variations = if product.variations.is_empty() {
+            Vec::new()
+        } else {
+            let mut all = Vec::new();
+            let mut vpage = 1;
+            loop {
+                let v = client.variations_page(product.id, vpage, 100).await?;
+                all.extend(v.items);
+                if vpage >= v.total_pages {
+                    break;
+                }
+                vpage += 1;
+            }
+            all
+        };
+        let mut rows = Vec::new();
+        for item in shops::woocommerce::normalize::catalog_items(product, &variations, started) {
+            match item {
+                Ok(item) => rows.push(catalog_row(&item, started)?),
+                Err(problem) => {
+                    counts.problems += 1;
+                    tracing::info!(%ws, product = product.id, %problem, "shop product skipped");
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Reads the products webhooks said changed, 100 at a time (`include`), instead of
+    /// everything modified lately: the shop is asked only for what changed. A product the shop
+    /// no longer answers for, and a variation its product no longer has, leave the catalog.
+    /// Each batch is exported at once; marks made meanwhile are read by the next run.
+    pub async fn read_changes(&self, ws: WorkspaceId) -> anyhow::Result<Step> {
+        if self.disconnecting(ws).await? {
+            return Ok(Step::Done);
+        }
+        let Some(shop) = self.storage.get_shop(ws).await? else {
+            return Ok(Step::Done);
+        };
+        let client = self.shops.client(ws, shop.id).await?;
+        let changes = self.storage.shop_changes(ws, shop.id, 100).await?;
+        if changes.is_empty() {
+            return Ok(Step::Done);
+        }
+        {
+            let run = self
+                .storage
+                .start_sync_run(ws, None, CATALOG_READ_FLOW, now_ms())
+                .await?;
+            let result = self.read_named(ws, &client, &changes).await;
+            match result {
+                Ok(counts) => {
+                    self.storage
+                        .clear_shop_changes(ws, shop.id, &changes)
+                        .await?;
+                    self.finish_run(ws, run, SyncRunStatus::Done, &counts, None)
+                        .await?;
+                    self.enqueue_exports(ws).await?;
+                    // Come back at once for marks beyond this batch or made during it; one
+                    // batch a run keeps a run short whatever the stream of events.
+                    Ok(Step::RunAgainAt(now_ms()))
+                }
+                Err(e) => {
+                    self.finish_run(
+                        ws,
+                        run,
+                        SyncRunStatus::Failed,
+                        &RunCounts::default(),
+                        Some(&format!("{e:#}")),
+                    )
+                    .await?;
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    async fn read_named(
+        &self,
+        ws: WorkspaceId,
+        client: &shops::woocommerce::WooClient,
+        changes: &[storage::ShopChange],
+    ) -> anyhow::Result<RunCounts> {
+        let started = now_ms();
+        let query = shops::woocommerce::ProductQuery {
+            page: 1,
+            per_page: 100,
+            modified_after: None,
+            include: changes.iter().map(|c| c.shop_product_id).collect(),
+        };
+        let products = client.products_page(&query).await?;
+        let mut counts = RunCounts::default();
+        let mut rows = Vec::new();
+        let mut gone = Vec::new();
+        for change in changes {
+            let known = self
+                .storage
+                .catalog_items_by_product(ws, change.shop_product_id)
+                .await?;
+            let fresh = match products
+                .items
+                .iter()
+                .find(|p| p.id == change.shop_product_id)
+            {
+                Some(product) => {
+                    Self::product_rows(ws, client, product, started, &mut counts).await?
+                }
+                None => Vec::new(),
+            };
+            gone.extend(
+                known
+                    .into_iter()
+                    .filter(|k| k.deleted_at_ms.is_none())
+                    .filter(|k| !fresh.iter().any(|f| f.sku == k.sku))
+                    .map(|k| k.sku),
+            );
+            rows.extend(fresh);
+        }
+        counts.read = rows.len() as u64;
+        self.storage.upsert_catalog_items(ws, &rows).await?;
+        if !gone.is_empty() {
+            counts.removed = self
+                .storage
+                .mark_catalog_deleted(ws, &gone, now_ms())
+                .await?;
+        }
+        Ok(counts)
+    }
+
+    /// Marks a product a webhook named as changed and queues the read of changes. A
+    /// variation's event names the variation: its product is read.
+    pub async fn product_changed(
+        &self,
+        ws: WorkspaceId,
+        shop: ShopId,
+        shop_product_id: i64,
+    ) -> anyhow::Result<()> {
+        match self
+            .storage
+            .mark_shop_product_changed(ws, shop, shop_product_id, now_ms())
+            .await
+        {
+            Ok(()) => {}
+            // The shop was disconnected since the delivery: nothing to read.
+            Err(storage::StorageError::NotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        self.enqueue(
+            ws,
+            CATALOG_READ_FLOW,
+            serde_json::json!({ "changes": true }),
+            &format!("{ws}:changes"),
+        )
+        .await
     }
 
     /// A product deleted in the shop: its items leave every channel at the next export.

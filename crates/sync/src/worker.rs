@@ -26,6 +26,10 @@ pub struct WorkerConfig {
     pub catalog_interval: Duration,
     /// A reconciliation of each channel this long after the last one.
     pub reconcile_interval: Duration,
+    /// Jobs run at once by [`Worker::run`]. Two jobs of one (workspace, flow) never run
+    /// together whatever this is (the queue sees to it), so a shop read, the exports and the
+    /// import follow-ups of one workspace overlap instead of queueing behind one another.
+    pub concurrency: usize,
 }
 
 impl Default for WorkerConfig {
@@ -35,6 +39,7 @@ impl Default for WorkerConfig {
             lease: Duration::from_secs(120),
             catalog_interval: Duration::from_secs(24 * 3600),
             reconcile_interval: Duration::from_secs(24 * 3600),
+            concurrency: 4,
         }
     }
 }
@@ -185,7 +190,13 @@ impl Worker {
         else {
             return Ok(false);
         };
-        match self.execute(&job).await {
+        self.finish(&job).await?;
+        Ok(true)
+    }
+
+    /// Runs a claimed job and records how it ended.
+    async fn finish(&self, job: &Job) -> anyhow::Result<()> {
+        match self.execute(job).await {
             Ok(Step::Done) => {
                 self.storage.complete_job(job.id, self.id, now_ms()).await?;
             }
@@ -202,13 +213,11 @@ impl Worker {
                     .await?;
             }
         }
-        Ok(true)
+        Ok(())
     }
 
-    /// One pass: return expired leases, drop expired sessions and authorizations, schedule due
-    /// work, run every job that is due now.
-    /// Tests call this to drain the queue instead of sleeping.
-    pub async fn tick(&self) -> anyhow::Result<usize> {
+    /// Return expired leases, drop expired sessions and authorizations, schedule due work.
+    async fn housekeeping(&self) -> anyhow::Result<()> {
         let now = now_ms();
         self.storage.reap_expired_leases(now).await?;
         // Housekeeping: expired sessions and abandoned authorizations are dead weight.
@@ -224,6 +233,13 @@ impl Worker {
         self.schedule_due_refreshes().await?;
         self.schedule_shop_health_checks().await?;
         self.schedule_catalog_maintenance().await?;
+        Ok(())
+    }
+
+    /// One pass: housekeeping, then every job that is due now, one after the other.
+    /// Tests call this to drain the queue instead of sleeping.
+    pub async fn tick(&self) -> anyhow::Result<usize> {
+        self.housekeeping().await?;
         let mut ran = 0;
         while self.run_one().await? {
             ran += 1;
@@ -231,19 +247,69 @@ impl Worker {
         Ok(ran)
     }
 
-    /// Runs until `shutdown` turns true.
+    /// Runs until `shutdown` turns true: up to `concurrency` jobs at once, each started as
+    /// soon as it is due — at once when this process queues it, at its time when it waits for
+    /// a budget slot — and by polling for what other processes queue.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        tracing::info!(worker = %self.id, "worker started");
+        tracing::info!(worker = %self.id, concurrency = self.config.concurrency, "worker started");
+        let mut events = self.storage.job_events();
+        let mut running = tokio::task::JoinSet::new();
+        let mut housekept_at: Option<tokio::time::Instant> = None;
         loop {
-            if let Err(e) = self.tick().await {
-                tracing::error!(error = %format!("{e:#}"), "worker pass failed");
+            if housekept_at.is_none_or(|at| at.elapsed() >= self.config.poll_interval) {
+                housekept_at = Some(tokio::time::Instant::now());
+                if let Err(e) = self.housekeeping().await {
+                    tracing::error!(error = %format!("{e:#}"), "worker housekeeping failed");
+                }
             }
+            // Mark what has been seen before claiming, so a job queued during the claims
+            // wakes the wait below.
+            events.borrow_and_update();
+            while running.len() < self.config.concurrency.max(1) {
+                let claimed = self
+                    .storage
+                    .claim_job(self.id, now_ms(), self.config.lease.as_millis() as i64)
+                    .await;
+                match claimed {
+                    Ok(Some(job)) => {
+                        let worker = self.clone();
+                        running.spawn(async move {
+                            if let Err(e) = worker.finish(&job).await {
+                                tracing::error!(job = %job.id, error = %format!("{e:#}"), "recording a job's end failed");
+                            }
+                        });
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::error!(error = %format!("{e:#}"), "claiming a job failed");
+                        break;
+                    }
+                }
+            }
+            let wait = self.until_next_due().await;
             tokio::select! {
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+                _ = events.changed() => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => break,
             }
         }
+        // Let the jobs under way end and record their outcome; a stop mid-job would leave
+        // them to the lease reaper.
+        while running.join_next().await.is_some() {}
         tracing::info!(worker = %self.id, "worker stopped");
+    }
+
+    /// How long to sleep: until the next queued job's time when that comes before the next
+    /// poll. A job already due waits for its flow's turn, which an event announces.
+    async fn until_next_due(&self) -> Duration {
+        let poll = self.config.poll_interval;
+        match self.storage.next_job_due_ms().await {
+            Ok(Some(at)) if at > now_ms() => {
+                poll.min(Duration::from_millis((at - now_ms()).max(0) as u64))
+            }
+            _ => poll,
+        }
     }
 
     async fn execute(&self, job: &Job) -> anyhow::Result<Step> {
@@ -281,13 +347,24 @@ impl Worker {
                     .and_then(|s| s.parse().ok())
                     .context("a webhook job names its delivery")?;
                 if let Some(entry) = self.shops.pending_webhook(ws, inbox).await? {
-                    match (entry.topic.as_str(), entry.resource_id) {
-                        ("product.deleted", Some(id)) => {
+                    // A variation's event names the variation; its product is what is read.
+                    let parent = serde_json::from_str::<serde_json::Value>(&entry.body)
+                        .ok()
+                        .and_then(|body| body["parent_id"].as_i64())
+                        .filter(|id| *id > 0);
+                    match (entry.topic.as_str(), entry.resource_id, parent) {
+                        ("product.deleted", Some(id), None) => {
                             self.catalog.product_deleted(ws, id).await?
                         }
-                        // Any other product event: a delta read of the shop, coalesced with
-                        // the other events that arrive before it runs.
-                        (topic, _) if topic.starts_with("product.") => {
+                        // Any other product event: a read of the products named, coalesced
+                        // with the other events that arrive before it runs.
+                        (topic, Some(id), parent) if topic.starts_with("product.") => {
+                            self.catalog
+                                .product_changed(ws, entry.shop_id, parent.unwrap_or(id))
+                                .await?
+                        }
+                        // An event that names nothing: what changed lately.
+                        (topic, None, _) if topic.starts_with("product.") => {
                             self.catalog.enqueue_read(ws, false).await?
                         }
                         // Orders come from Mirakl (F5); the shop's order events are not used yet.
@@ -301,6 +378,9 @@ impl Worker {
                 let ws = job
                     .workspace_id
                     .context("a catalog read names its workspace")?;
+                if job.payload["changes"].as_bool() == Some(true) {
+                    return self.catalog.read_changes(ws).await;
+                }
                 let full = job.payload["full"].as_bool().unwrap_or(false);
                 self.catalog.read_shop(ws, full).await
             }

@@ -168,11 +168,23 @@ async fn only_the_changed_item_is_sent_after_a_webhook() {
         .unwrap();
     let id = row.shop_variation_id.unwrap_or(row.shop_product_id);
     let before = catalog_calls(&app);
+    let shop_reads = app.sandbox.call_count("woo.rest");
 
     app.sandbox.woo_set_price("demo-shop", id, "123.45", None);
     app.sandbox.settle_webhooks().await;
     app.settle().await;
 
+    // The webhook names the product: it alone is read (with its variations, if it has some),
+    // not everything modified lately.
+    let expected_reads = if row.shop_variation_id.is_some() {
+        2
+    } else {
+        1
+    };
+    assert_eq!(
+        app.sandbox.call_count("woo.rest") - shop_reads,
+        expected_reads
+    );
     let after = catalog_calls(&app);
     assert_eq!(after[2], before[2], "no offer file for one change");
     assert_eq!(after[3], before[3] + 1, "one OF24 call");

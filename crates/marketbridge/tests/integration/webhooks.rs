@@ -150,6 +150,7 @@ async fn a_change_in_the_store_arrives_as_a_signed_webhook_and_is_processed() {
             page: 1,
             per_page: 1,
             modified_after: None,
+            include: Vec::new(),
         })
         .await
         .unwrap()

@@ -35,6 +35,8 @@ pub struct ProductQuery {
     pub per_page: u32,
     /// Only products modified after this instant (sent in GMT with `dates_are_gmt=true`).
     pub modified_after: Option<OffsetDateTime>,
+    /// Only these products (at most `per_page` of them are answered per page).
+    pub include: Vec<i64>,
 }
 
 impl Default for ProductQuery {
@@ -43,6 +45,7 @@ impl Default for ProductQuery {
             page: 1,
             per_page: MAX_PER_PAGE,
             modified_after: None,
+            include: Vec::new(),
         }
     }
 }

@@ -108,6 +108,11 @@ impl WooClient {
             params.push(("modified_after", gmt(after)));
             params.push(("dates_are_gmt", "true".to_owned()));
         }
+        if !query.include.is_empty() {
+            // WordPress reads a list argument from a comma-separated value.
+            let ids: Vec<String> = query.include.iter().map(i64::to_string).collect();
+            params.push(("include", ids.join(",")));
+        }
         self.call(Method::GET, "products", &params, None)
             .await?
             .page("products")

@@ -116,6 +116,7 @@ async fn the_sandbox_catalog_reads_page_by_page_with_variations() {
             page: 1,
             per_page: 20,
             modified_after: None,
+            include: Vec::new(),
         })
         .await
         .unwrap();
@@ -124,6 +125,7 @@ async fn the_sandbox_catalog_reads_page_by_page_with_variations() {
             page: 2,
             per_page: 20,
             modified_after: None,
+            include: Vec::new(),
         })
         .await
         .unwrap();
@@ -140,6 +142,21 @@ async fn the_sandbox_catalog_reads_page_by_page_with_variations() {
             .all(|(a, b)| a.id < b.id),
         "pages are in id order without overlap"
     );
+
+    // Products named by id, as a read of the products webhooks named asks for them.
+    let wanted = vec![second.items[3].id, first.items[1].id];
+    let named = client
+        .products_page(&ProductQuery {
+            include: wanted.clone(),
+            ..ProductQuery::default()
+        })
+        .await
+        .unwrap();
+    let mut got: Vec<i64> = named.items.iter().map(|p| p.id).collect();
+    got.sort_unstable();
+    let mut wanted = wanted;
+    wanted.sort_unstable();
+    assert_eq!(got, wanted);
 
     let mut variable = None;
     let mut page = 1;

@@ -330,6 +330,7 @@ async fn products_page_reads_money_as_strings_and_a_variable_product() {
         page: 2,
         per_page: 100,
         modified_after: Some(datetime!(2024-05-01 12:00:00 +02:00)),
+        include: Vec::new(),
     };
 
     let page = client_for(&server, SECRET)
