@@ -23,6 +23,7 @@ pub enum Operation {
     Of01,
     Of02,
     Of03,
+    Of04,
     Of21,
     Of24,
     Of61,
@@ -55,6 +56,7 @@ impl Operation {
             Operation::Of01 => "mmp.of01",
             Operation::Of02 => "mmp.of02",
             Operation::Of03 => "mmp.of03",
+            Operation::Of04 => "mmp.of04",
             Operation::Of21 => "mmp.of21",
             Operation::Of24 => "mmp.of24",
             Operation::Of61 => "mmp.of61",
@@ -76,6 +78,7 @@ impl Operation {
             Operation::Of01 => "OF01",
             Operation::Of02 => "OF02",
             Operation::Of03 => "OF03",
+            Operation::Of04 => "OF04",
             Operation::Of21 => "OF21",
             Operation::Of24 => "OF24",
             Operation::Of61 => "OF61",
@@ -103,6 +106,7 @@ impl Operation {
             Operation::Of01
             | Operation::Of02
             | Operation::Of03
+            | Operation::Of04
             | Operation::Of24
             | Operation::P42
             | Operation::ConnectUpsertProducts

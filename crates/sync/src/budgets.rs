@@ -15,6 +15,8 @@ pub enum Operation {
     ImportStatus,
     /// OF03 import error report: at most once a minute.
     ImportErrors,
+    /// OF04 list of imports: at most once a minute.
+    ImportList,
     /// OF21 offer list. No frequency is documented; ASSUMPTION: one page per second.
     OfferList,
     /// Connect POST /products: at most once a minute.
@@ -33,6 +35,7 @@ impl Operation {
             Self::OfferUpsert => "OF24",
             Self::ImportStatus => "OF02",
             Self::ImportErrors => "OF03",
+            Self::ImportList => "OF04",
             Self::OfferList => "OF21",
             Self::ConnectUpsert => "connect.products.post",
             Self::ConnectList => "connect.products.get",

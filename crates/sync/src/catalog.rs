@@ -47,6 +47,10 @@ const PAGE: i64 = 1000;
 /// The `modified_after` cursor is moved back this much, so a product saved during a read is
 /// read again next time rather than missed.
 const CURSOR_SAFETY_MS: i64 = 60_000;
+/// How far back OF04 is asked to list from the oldest open import.
+const CLOCK_SKEW_MS: i64 = 60_000;
+/// `channel_imports.kind` of a P41 product import (followed with P42, not OF04).
+pub const PRODUCT_IMPORT_KIND: &str = "P41";
 
 /// What a step asks of the worker when it returns.
 #[derive(Debug, PartialEq, Eq)]
@@ -830,8 +834,10 @@ impl CatalogSync {
 
     // ----- following imports ------------------------------------------------------------
 
-    /// Polls each open import (OF02) until it ends, then reads its error report (OF03) and
-    /// attaches every error line to its SKU; the import's other offers are live.
+    /// Follows the channel's open offer imports until they end: one OF04 call reads them all
+    /// (OF02 would take a call, and a budget slot, per import — a backlog when a change goes
+    /// out every minute). For each finished one, its error report (OF03) attaches every error
+    /// line to its SKU; the import's other offers are live.
     pub async fn follow_imports(
         &self,
         ws: WorkspaceId,
@@ -843,6 +849,16 @@ impl CatalogSync {
         let Some(instance) = channel.instance_url.clone() else {
             return Ok(Step::Done);
         };
+        let open: Vec<storage::ChannelImport> = self
+            .storage
+            .open_imports(ws, channel.id)
+            .await?
+            .into_iter()
+            .filter(|i| i.kind != PRODUCT_IMPORT_KIND)
+            .collect();
+        let Some(oldest) = open.iter().map(|i| i.created_at_ms).min() else {
+            return Ok(Step::Done);
+        };
         let token = match self.tokens.access_token(ws, channel.id).await {
             Ok(t) => t,
             Err(TokenError::ReauthorizationNeeded | TokenError::NotAuthorized) => {
@@ -851,33 +867,62 @@ impl CatalogSync {
             Err(e) => return Err(e.into()),
         };
         let credential = Credential::Bearer(token.expose());
-        for import in self.storage.open_imports(ws, channel.id).await? {
+        // ASSUMPTION: clocks may differ by up to a minute; an older import listed too is
+        // simply ignored.
+        let since = OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(oldest - CLOCK_SKEW_MS) * 1_000_000,
+        )?;
+        let mut statuses: HashMap<String, mirakl::marketplace::OfferImport> = HashMap::new();
+        let mut page_token: Option<String> = None;
+        loop {
             if let Some(at) = self
-                .take_budget(ws, channel.id, Operation::ImportStatus)
+                .take_budget(ws, channel.id, Operation::ImportList)
                 .await?
             {
                 return Ok(Step::RunAgainAt(at));
             }
-            let id = mirakl::marketplace::ImportId::from(import.import_id.clone());
-            let status = match self
+            let page = match self
                 .marketplace
-                .offer_import(&instance, credential, channel.store_id, &id)
+                .offer_imports(
+                    &instance,
+                    credential,
+                    channel.store_id,
+                    since,
+                    page_token.as_deref(),
+                )
                 .await
             {
-                Ok(s) => s,
+                Ok(page) => page,
                 Err(MarketplaceError::RateLimited { retry_after }) => {
                     return Ok(Step::RunAgainAt(
-                        self.defer(ws, channel.id, Operation::ImportStatus, retry_after)
+                        self.defer(ws, channel.id, Operation::ImportList, retry_after)
                             .await?,
                     ));
                 }
                 Err(e) => return Err(e.into()),
             };
-            if !status.is_finished() {
-                // Poll again at the next slot.
-                let next = now_ms() + self.budgets.interval_ms(Operation::ImportStatus);
-                return Ok(Step::RunAgainAt(next));
+            statuses.extend(
+                page.imports
+                    .into_iter()
+                    .map(|i| (i.import_id.as_str().to_owned(), i)),
+            );
+            match page.next_page_token {
+                Some(next) if !open.iter().all(|i| statuses.contains_key(&i.import_id)) => {
+                    page_token = Some(next)
+                }
+                _ => break,
             }
+        }
+        let mut unfinished = false;
+        for import in &open {
+            let status = match statuses.get(&import.import_id) {
+                Some(status) if status.is_finished() => status,
+                // Still running, or not listed yet: the next look tells.
+                _ => {
+                    unfinished = true;
+                    continue;
+                }
+            };
             let mut errors = Vec::new();
             if status.has_error_report {
                 if let Some(at) = self
@@ -886,6 +931,7 @@ impl CatalogSync {
                 {
                     return Ok(Step::RunAgainAt(at));
                 }
+                let id = mirakl::marketplace::ImportId::from(import.import_id.clone());
                 let lines = match self
                     .marketplace
                     .offer_import_errors(&instance, credential, channel.store_id, &id)
@@ -919,6 +965,12 @@ impl CatalogSync {
                 )
                 .await?;
             tracing::info!(%ws, channel = %channel.id, import = %import.import_id, live = outcome.live, errors = outcome.errors, "import finished");
+        }
+        if unfinished {
+            // Look again at the next slot.
+            return Ok(Step::RunAgainAt(
+                now_ms() + self.budgets.interval_ms(Operation::ImportList),
+            ));
         }
         Ok(Step::Done)
     }

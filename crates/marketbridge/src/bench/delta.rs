@@ -4,7 +4,7 @@
 //! the item is live there). Then a quiet period, in which no catalog call may happen.
 //!
 //! The channels are looked at only when they may have changed: Connect applies a product at
-//! its `POST /products`, a marketplace an offer import at the OF02 poll that completes it.
+//! its `POST /products`, a marketplace an offer import at the OF04 poll that completes it.
 //! Both counters are read every few milliseconds (cheap); the channel is read when one moved.
 
 use std::collections::{HashMap, HashSet};
@@ -337,7 +337,7 @@ impl Watcher {
                 }
             }
         }
-        let polls = sandbox.call_count("mmp.of02");
+        let polls = sandbox.call_count("mmp.of04");
         if polls != self.offer_polls {
             self.offer_polls = polls;
             let now = Instant::now();

@@ -41,7 +41,7 @@ const SELLER_EMAIL: &str = "bench@example.com";
 const SELLER_PASSWORD: &str = "benchmark seller password";
 
 /// Every sandbox counter a benchmark reports under `calls`.
-const COUNTERS: [&str; 14] = [
+const COUNTERS: [&str; 18] = [
     "mas.token",
     "woo.rest",
     "woo.rest.products",
@@ -50,8 +50,12 @@ const COUNTERS: [&str; 14] = [
     "mmp.of01",
     "mmp.of02",
     "mmp.of03",
+    "mmp.of04",
     "mmp.of21",
     "mmp.of24",
+    "mmp.p41",
+    "mmp.p42",
+    "mmp.p44",
     "connect.products.post",
     "connect.products.get",
     "connect.products.delete",
@@ -59,14 +63,18 @@ const COUNTERS: [&str; 14] = [
 ];
 
 /// The calls that read or write catalog data: when nothing changes, none may happen.
-const CATALOG_COUNTERS: [&str; 10] = [
+const CATALOG_COUNTERS: [&str; 14] = [
     "woo.rest.products",
     "woo.rest.variations",
     "mmp.of01",
     "mmp.of02",
     "mmp.of03",
+    "mmp.of04",
     "mmp.of21",
     "mmp.of24",
+    "mmp.p41",
+    "mmp.p42",
+    "mmp.p44",
     "connect.products.post",
     "connect.products.get",
     "connect.products.delete",

@@ -69,6 +69,7 @@ fn all_catalog_calls(app: &TestApp) -> u64 {
         "mmp.of24",
         "mmp.of02",
         "mmp.of03",
+        "mmp.of04",
     ]
     .iter()
     .map(|c| app.sandbox.call_count(c))

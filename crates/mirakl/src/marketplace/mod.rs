@@ -23,7 +23,9 @@ use serde::de::DeserializeOwned;
 
 pub use self::error_report::ImportErrorLine;
 pub use self::imports::ImportId;
-pub use self::offers::{ImportMode, ImportStatus, LiveOffer, OfferImport, OffersPage};
+pub use self::offers::{
+    ImportMode, ImportStatus, LiveOffer, OfferImport, OfferImportsPage, OffersPage,
+};
 pub use self::products::{
     Hierarchy, ListValue, ProductAttribute, ProductImport, ProductImportStatus, RequirementLevel,
     ValuesList,

@@ -106,6 +106,15 @@ pub struct OfferImport {
     pub offer_deleted: i64,
 }
 
+/// One page of OF04.
+#[derive(Clone, Debug, Deserialize)]
+pub struct OfferImportsPage {
+    #[serde(rename = "data")]
+    pub imports: Vec<OfferImport>,
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+}
+
 impl OfferImport {
     /// Whether Mirakl is done with the import: its counters and error report are final.
     ///
@@ -278,6 +287,31 @@ impl MarketplaceClient {
         id: &ImportId,
     ) -> Result<OfferImport, MarketplaceError> {
         let call = Call::get(vec!["offers", "imports", id.as_str()]);
+        self.call_json(instance, credential, shop_id, call).await
+    }
+
+    /// OF04 `GET {instance}/api/offers/imports?start_date=&limit=&page_token=`: one page of the
+    /// shop's offer imports created since `since`, newest first, each as OF02 describes it. One
+    /// call follows every open import at once, where OF02 takes one call per import.
+    pub async fn offer_imports(
+        &self,
+        instance: &InstanceUrl,
+        credential: Credential<'_>,
+        shop_id: Option<StoreId>,
+        since: time::OffsetDateTime,
+        page_token: Option<&str>,
+    ) -> Result<OfferImportsPage, MarketplaceError> {
+        let since = since
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| MarketplaceError::Decode(format!("start_date: {e}")))?;
+        let mut query = vec![("start_date", since), ("limit", "100".to_owned())];
+        if let Some(token) = page_token {
+            query.push(("page_token", token.to_owned()));
+        }
+        let call = Call {
+            query: &query,
+            ..Call::get(vec!["offers", "imports"])
+        };
         self.call_json(instance, credential, shop_id, call).await
     }
 

@@ -496,6 +496,58 @@ async fn of24_replaces_offers_and_removes_them() {
 }
 
 #[tokio::test]
+async fn of04_follows_every_open_import_in_one_call() {
+    let sandbox = start_sandbox().await;
+    let marketplace = MarketplaceClient::new(mirakl::http_client());
+    let instance = sandbox.instance(DEMO_MARKETPLACE);
+    let product = catalog_product(&sandbox);
+    let since = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let mut sent = Vec::new();
+    for sku in ["MUG-1", "MUG-2"] {
+        let line = offer(sku, &product);
+        sent.push(
+            marketplace
+                .upsert_offers(&instance, SHOP_KEY, None, &[offer_json(&line)])
+                .await
+                .unwrap(),
+        );
+    }
+
+    // Newest first; each listing moves the imports in progress one step, as OF02 does.
+    let mut listed = Vec::new();
+    for _ in 0..5 {
+        let page = marketplace
+            .offer_imports(&instance, SHOP_KEY, None, since, None)
+            .await
+            .unwrap();
+        listed = page.imports;
+        if listed.iter().all(|i| i.is_finished()) {
+            break;
+        }
+    }
+    let ids: Vec<_> = listed.iter().map(|i| i.import_id.clone()).collect();
+    assert_eq!(ids, [sent[1].clone(), sent[0].clone()]);
+    assert!(
+        listed.iter().all(|i| i.status == ImportStatus::Complete),
+        "{listed:?}"
+    );
+    assert_eq!(live_offers(&marketplace, &instance).await.len(), 2);
+    // Nothing created after `since` + a day.
+    let later = marketplace
+        .offer_imports(
+            &instance,
+            SHOP_KEY,
+            None,
+            since + time::Duration::days(1),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(later.imports.is_empty());
+    assert_eq!(later.next_page_token, None);
+}
+
+#[tokio::test]
 async fn of61_lists_the_marketplaces_offer_conditions() {
     let sandbox = start_sandbox().await;
     let states = MarketplaceClient::new(mirakl::http_client())

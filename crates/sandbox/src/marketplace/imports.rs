@@ -1,8 +1,8 @@
-//! Offer imports: OF01 (a CSV file) and OF24 (JSON) create one, OF02 tracks it, OF03 hands out
-//! its error report.
+//! Offer imports: OF01 (a CSV file) and OF24 (JSON) create one, OF02 tracks it (OF04 tracks
+//! them all), OF03 hands out its error report.
 //!
 //! Processing is asynchronous as on Mirakl, but deterministic and without a clock: an import is
-//! WAITING when created and each OF02 poll moves it one step, WAITING → RUNNING → COMPLETE
+//! WAITING when created and each OF02 poll (or OF04 listing) moves it one step, WAITING → RUNNING → COMPLETE
 //! (or FAILED when its file cannot be read). Its lines are applied when it completes, after
 //! every earlier import of the same shop, so a shop's imports apply in the order they were
 //! sent. `Sandbox::settle_imports` completes them all at once.
@@ -21,7 +21,9 @@ use crate::Sandbox;
 use crate::gate::Operation;
 use crate::marketplace::offers::{LineAction, Offer, read_line};
 use crate::marketplace::sheet::Sheet;
-use crate::marketplace::{ApiError, admit, format_date, marketplace_mut, open_call, serve};
+use crate::marketplace::{
+    ApiError, admit, format_date, marketplace_mut, open_call, parse_date, serve,
+};
 use crate::world::{Marketplace, World};
 
 /// OF01's `import_mode`. PARTIAL_UPDATE is deprecated and not emulated.
@@ -421,6 +423,106 @@ pub async fn status(
         Ok(body) => Json(body).into_response(),
         Err(error) => error.into_response(),
     }
+}
+
+/// OF04 `GET /api/offers/imports`: the shop's offer imports, newest first, filtered by
+/// `start_date`, `end_date`, `status` and `mode`, in seek pages of `limit` (1 to 100, 10 by
+/// default). Like an OF02 poll, listing an import in progress moves it one step.
+///
+/// ASSUMPTION: the page token is opaque to a client; the sandbox's is the next offset.
+pub async fn list(
+    State(sandbox): State<Sandbox>,
+    Path(instance): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut world = sandbox.world();
+    let page = serve(&mut world, &instance, &query, &headers, Operation::Of04)
+        .and_then(|shop_id| list_imports(&mut world, &instance, shop_id, &query));
+    match page {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+fn list_imports(
+    world: &mut World,
+    instance: &str,
+    shop_id: i64,
+    query: &HashMap<String, String>,
+) -> Result<Value, ApiError> {
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, message);
+    let date = |name: &str| {
+        query
+            .get(name)
+            .map(|raw| {
+                parse_date(raw)
+                    .ok_or_else(|| bad(format!("{name} '{raw}' is not an ISO 8601 date-time.")))
+            })
+            .transpose()
+    };
+    let (start, end) = (date("start_date")?, date("end_date")?);
+    let status = query.get("status").map(|s| s.trim().to_owned());
+    let mode = query.get("mode").map(|s| s.trim().to_owned());
+    let limit = match query.get("limit") {
+        None => 10,
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| bad(format!("limit '{raw}' must be a number from 1 to 100.")))?,
+    };
+    let offset = match query.get("page_token") {
+        None => 0,
+        Some(raw) => raw
+            .parse::<usize>()
+            .map_err(|_| bad(format!("page_token '{raw}' is not valid.")))?,
+    };
+    let marketplace = marketplace_mut(world, instance)?;
+    let ids: Vec<u64> = marketplace
+        .offer_imports
+        .values()
+        .rev()
+        .filter(|i| i.shop_id == shop_id)
+        .filter(|i| start.is_none_or(|at| i.created >= at))
+        .filter(|i| end.is_none_or(|at| i.created <= at))
+        .filter(|i| mode.as_deref().is_none_or(|m| i.mode.as_str() == m))
+        .map(|i| i.id)
+        .collect();
+    let mut data = Vec::new();
+    let mut next = None;
+    let mut matched = 0;
+    for id in ids {
+        marketplace.advance_offer_import(id);
+        let import = &marketplace.offer_imports[&id];
+        if status
+            .as_deref()
+            .is_some_and(|s| import.status.as_str() != s)
+        {
+            continue;
+        }
+        matched += 1;
+        if matched <= offset {
+            continue;
+        }
+        if data.len() == limit {
+            next = Some((offset + limit).to_string());
+            break;
+        }
+        let mut body = import.status_json();
+        body["shop_id"] = json!(shop_id);
+        body["origin"] = json!("API");
+        data.push(body);
+    }
+    let mut page = json!({ "data": data });
+    if let Some(token) = next {
+        page["next_page_token"] = json!(token);
+    }
+    if offset > 0 {
+        page["previous_page_token"] = json!(offset.saturating_sub(limit).to_string());
+    }
+    Ok(page)
 }
 
 /// OF03 `GET /api/offers/imports/{import}/error_report`: the failed lines, as CSV.

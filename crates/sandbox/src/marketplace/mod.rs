@@ -45,7 +45,10 @@ pub fn router() -> Router<Sandbox> {
             get(offers::list).post(offers::upsert),
         )
         .route("/{instance}/api/offers/states", get(offers::states))
-        .route("/{instance}/api/offers/imports", post(imports::create))
+        .route(
+            "/{instance}/api/offers/imports",
+            get(imports::list).post(imports::create),
+        )
         .route(
             "/{instance}/api/offers/imports/{import}",
             get(imports::status),
