@@ -1,6 +1,7 @@
 //! The seller's steps, as a plain-HTTP visitor takes them, so integration tests can say
 //! "sign up, add Demo Marketplace, connect it" in three lines and then poke at one hop.
 
+use domain::{ChannelId, ChannelKind, WorkspaceId};
 use reqwest::StatusCode;
 use url::Url;
 
@@ -124,6 +125,18 @@ impl TestApp {
         let page = v.get(callback.as_str()).await;
         page.expect_text("Mirakl authorized Marketbridge");
         page
+    }
+
+    /// The marketplace channel of the only workspace, for a test that drove the pages and now
+    /// looks in storage.
+    pub async fn the_marketplace_channel(&self) -> (WorkspaceId, ChannelId) {
+        let ws = self.storage().list_workspace_ids().await.unwrap()[0];
+        let channels = self.storage().list_channels(ws).await.unwrap();
+        let channel = channels
+            .iter()
+            .find(|c| c.kind == ChannelKind::Marketplace)
+            .expect("a marketplace channel");
+        (ws, channel.id)
     }
 
     /// Enters a store ID on the Settings page.

@@ -49,6 +49,8 @@ struct Inner {
     catalog: sync::CatalogSync,
     /// To run a Disconnect.
     disconnect: sync::Disconnector,
+    /// The marketplaces' attributes and categories read lately, for the product creation page.
+    marketplace_configurations: ui::product_creation::ConfigurationCache,
 }
 
 #[derive(Clone, Debug)]
@@ -112,6 +114,7 @@ impl AppState {
                 http,
                 catalog,
                 disconnect,
+                marketplace_configurations: Default::default(),
             }),
         }
     }
@@ -188,6 +191,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/channels/{id}/overrides",
             post(ui::channels::save_overrides),
+        )
+        .route(
+            "/channels/{id}/product-creation",
+            get(ui::product_creation::show).post(ui::product_creation::save),
+        )
+        .route(
+            "/channels/{id}/product-creation/stop",
+            post(ui::product_creation::stop),
         )
         .route(
             "/channels/{id}/remove",

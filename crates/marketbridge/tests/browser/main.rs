@@ -196,6 +196,16 @@ async fn a_seller_who_types_a_wrong_store_id_gets_a_clear_error_and_retries() {
     b.close().await;
 }
 
+/// Adds Demo Marketplace from the header and connects the demo store, up to its verification.
+async fn connect_demo_marketplace(b: &Browser) {
+    b.click("Add channel").await;
+    b.choose("Demo Marketplace").await;
+    b.click("Add channel").await;
+    b.click("Connect to Demo Marketplace").await;
+    mas_select_demo_store(b).await;
+    accept_and_enter_store(b, "2001").await;
+}
+
 /// Step 1 as a new seller: authorize Mirakl Connect with the demo company.
 async fn onboard_step_one(b: &Browser, app: &TestApp) {
     b.goto(&app.url("/sign-up")).await;
@@ -323,12 +333,7 @@ async fn a_seller_sets_product_rules_launches_and_fixes_an_offer_refused_by_the_
     app.settle().await;
 
     // A marketplace store too.
-    b.click("Add channel").await;
-    b.choose("Demo Marketplace").await;
-    b.click("Add channel").await;
-    b.click("Connect to Demo Marketplace").await;
-    mas_select_demo_store(&b).await;
-    accept_and_enter_store(&b, "2001").await;
+    connect_demo_marketplace(&b).await;
     b.click("Launch").await;
     b.expect_text("Demo Marketplace is live").await;
     app.settle().await;
@@ -357,16 +362,7 @@ async fn a_seller_sets_product_rules_launches_and_fixes_an_offer_refused_by_the_
     b.screenshot("products-with-errors").await;
 
     // The seller corrects the GTIN in WooCommerce; the store's webhook brings the change.
-    let ws = app.storage().list_workspace_ids().await.unwrap()[0];
-    let market = app
-        .storage()
-        .list_channels(ws)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.kind == domain::ChannelKind::Marketplace)
-        .unwrap()
-        .id;
+    let (ws, market) = app.the_marketplace_channel().await;
     let rows = app
         .storage()
         .catalog_page(ws, None, 100_000, false)
@@ -494,4 +490,43 @@ async fn disconnecting_with_deactivate_sets_every_quantity_to_zero() {
 async fn disconnecting_with_delete_leaves_nothing_on_mirakl() {
     let app = disconnect_with("Delete Products", "disconnect_delete").await;
     assert!(app.sandbox.connect_products("demo-company").is_empty());
+}
+
+#[tokio::test]
+async fn a_seller_maps_a_marketplaces_attributes_and_categories_to_create_products() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("product_creation").await;
+    onboard_step_one(&b, &app).await;
+    fill_store_keys(&b, &app).await;
+    b.click("Connect with API keys").await;
+    onboard_steps_three_and_four(&b).await;
+    app.settle().await;
+    connect_demo_marketplace(&b).await;
+    b.expect_text("Demo Store (store 2001)").await;
+
+    b.click("Product creation").await;
+    b.expect_text("Product creation is on for Demo Marketplace while a mapping is saved")
+        .await;
+    b.expect_text("Seller SKU").await;
+    b.expect_text("Values: Red, Blue").await;
+    b.screenshot("suggested-mapping").await;
+    b.select("Outdoor", "Fashion › Accessories").await;
+    b.select("Default category", "Uncategorized").await;
+    b.screenshot("category-mapped").await;
+    b.click("Save mapping").await;
+    b.expect_text("Mapping saved").await;
+    b.expect_text("Stop creating products").await;
+    b.screenshot("mapping-saved").await;
+
+    let (ws, market) = app.the_marketplace_channel().await;
+    let json = app
+        .storage()
+        .channel_mapping(ws, market)
+        .await
+        .unwrap()
+        .expect("the mapping is saved");
+    let mapping: domain::catalog::ProductMapping = serde_json::from_str(&json).unwrap();
+    assert!(mapping.categories.values().any(|c| c == "accessories"));
+    assert_eq!(mapping.default_category.as_deref(), Some("uncategorized"));
+    b.close().await;
 }

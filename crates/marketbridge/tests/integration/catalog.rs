@@ -8,16 +8,16 @@ use test_support::{TestApp, Visitor};
 const INSTANCE: &str = "demo-marketplace";
 const STORE: i64 = 2001;
 
-struct Setup {
-    v: Visitor,
-    ws: WorkspaceId,
-    connect: domain::ChannelId,
-    marketplace: domain::ChannelId,
+pub struct Setup {
+    pub v: Visitor,
+    pub ws: WorkspaceId,
+    pub connect: domain::ChannelId,
+    pub marketplace: domain::ChannelId,
 }
 
 /// An onboarded workspace (Mirakl Connect + the demo store) with Demo Marketplace live too,
 /// and every job run to the end.
-async fn launched(app: &TestApp) -> Setup {
+pub async fn launched(app: &TestApp) -> Setup {
     let v = Visitor::new();
     app.onboarded(&v, "shop@example.com").await;
     let settings = app

@@ -6,6 +6,7 @@ mod authorization;
 mod catalog;
 mod disconnect;
 mod onboarding;
+mod product_creation;
 mod security;
 mod tokens;
 mod webhooks;

@@ -49,6 +49,8 @@ struct SettingsPage {
     store_id_value: String,
     show_launch: bool,
     show_overrides: bool,
+    /// Marketplace channels have a Product creation page.
+    is_marketplace: bool,
     override_markup: String,
     override_buffer: String,
     override_state: String,
@@ -198,6 +200,7 @@ async fn settings_page(
         store_id_value,
         show_launch: status == ChannelStatus::ReadyToLaunch,
         show_overrides: status.is_authorized(),
+        is_marketplace: channel.kind == ChannelKind::Marketplace,
         override_markup: overrides
             .price
             .map(|p| {

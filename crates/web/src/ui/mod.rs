@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod disconnect;
 pub mod oauth;
 pub mod onboarding;
+pub mod product_creation;
 pub mod product_settings;
 pub mod products;
 pub mod shop;

@@ -53,13 +53,18 @@ const STATES: [(ItemState, &str); 5] = [
     (ItemState::Removed, "Removed"),
 ];
 
-fn cell(state: Option<(ItemState, Option<String>)>) -> Cell {
-    let (state, error) = state.unwrap_or((ItemState::Waiting, None));
-    let label = STATES
+/// The state as the seller reads it, e.g. "Live".
+pub fn state_label(state: ItemState) -> &'static str {
+    STATES
         .iter()
         .find(|(s, _)| *s == state)
         .map(|(_, l)| *l)
-        .unwrap_or("Waiting");
+        .unwrap_or("Waiting")
+}
+
+fn cell(state: Option<(ItemState, Option<String>)>) -> Cell {
+    let (state, error) = state.unwrap_or((ItemState::Waiting, None));
+    let label = state_label(state);
     let class = match state {
         ItemState::Live => "live",
         ItemState::Error => "bad",
