@@ -43,18 +43,19 @@ macro_rules! select_catalog_where {
 /// is left alone, so the rows affected are the items changed.
 const UPSERT_ITEMS: Batch = Batch {
     head: "INSERT INTO catalog_items (workspace_id, sku, shop_product_id, shop_variation_id, \
-           title, data, modified_at_ms, seen_at_ms) VALUES ",
-    row: "($1, ?, ?, ?, ?, ?, ?, ?)",
+           title, data, modified_at_ms, seen_at_ms, changed_version) VALUES ",
+    row: "($1, ?, ?, ?, ?, ?, ?, ?, $2)",
     tail: " ON CONFLICT (workspace_id, sku) DO UPDATE SET \
              shop_product_id = excluded.shop_product_id, \
              shop_variation_id = excluded.shop_variation_id, title = excluded.title, \
              data = excluded.data, modified_at_ms = excluded.modified_at_ms, \
-             seen_at_ms = excluded.seen_at_ms, deleted_at_ms = NULL \
+             seen_at_ms = excluded.seen_at_ms, deleted_at_ms = NULL, \
+             changed_version = excluded.changed_version \
            WHERE catalog_items.data <> excluded.data OR catalog_items.title <> excluded.title \
              OR catalog_items.shop_product_id <> excluded.shop_product_id \
              OR catalog_items.shop_variation_id IS DISTINCT FROM excluded.shop_variation_id \
              OR catalog_items.deleted_at_ms IS NOT NULL",
-    fixed: 1,
+    fixed: 2,
 };
 
 /// Moves `seen_at_ms` forward on the items [`UPSERT_ITEMS`] left alone. An upsert whose insert
@@ -71,14 +72,22 @@ const TOUCH_SEEN: Batch = Batch {
     fixed: 1,
 };
 
-/// $2 now, $3 and $4 the first and last SKU of the chunk.
+/// $2 now, $3 and $4 the first and last SKU of the chunk, $5 the catalog version.
 const MARK_DELETED: Batch = Batch {
-    head: "UPDATE catalog_items SET deleted_at_ms = $2 WHERE workspace_id = $1 \
+    head: "UPDATE catalog_items SET deleted_at_ms = $2, changed_version = $5 \
+           WHERE workspace_id = $1 \
            AND deleted_at_ms IS NULL AND sku BETWEEN $3 AND $4 AND sku IN (",
     row: "?",
     tail: ")",
-    fixed: 4,
+    fixed: 5,
 };
+
+/// Takes the workspace's next catalog version. Its row stays locked until the transaction
+/// commits, so a workspace's versions commit in order: whoever reads version `v` committed
+/// knows every change stamped `v` or less is visible.
+const NEXT_VERSION: &str = "INSERT INTO catalog_versions (workspace_id, version) VALUES ($1, 1) \
+     ON CONFLICT (workspace_id) DO UPDATE SET version = catalog_versions.version + 1 \
+     RETURNING version";
 
 impl Storage {
     /// Stores items read from the shop, in one transaction, and returns how many were inserted
@@ -95,9 +104,16 @@ impl Storage {
             return Ok(0);
         }
         Ok(in_transaction!(self, |tx| {
+            let version: i64 = sqlx::query_scalar(NEXT_VERSION)
+                .bind(ws.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StorageError::on_write("catalog_versions_pkey"))?;
             let mut changed = 0;
             for chunk in rows.chunks(BATCH_ROWS) {
-                let mut upsert = sqlx::query(UPSERT_ITEMS.sql(chunk.len())).bind(ws.0);
+                let mut upsert = sqlx::query(UPSERT_ITEMS.sql(chunk.len()))
+                    .bind(ws.0)
+                    .bind(version);
                 for row in chunk {
                     upsert = upsert
                         .bind(&row.sku)
@@ -145,6 +161,38 @@ impl Storage {
             .await)?)
     }
 
+    /// The workspace's catalog version: every change stamped with it or an earlier one is
+    /// committed. 0 before the first write.
+    pub async fn catalog_version(&self, ws: WorkspaceId) -> Result<i64, StorageError> {
+        const SQL: &str = "SELECT version FROM catalog_versions WHERE workspace_id = $1";
+        let version: Option<i64> = on_reader!(self, |p| sqlx::query_scalar(SQL)
+            .bind(ws.0)
+            .fetch_optional(p)
+            .await)?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// Up to `limit` items changed after catalog version `since` (deleted ones included),
+    /// after `after_sku`, in SKU order: what an export that had seen `since` has not.
+    pub async fn catalog_changed_page(
+        &self,
+        ws: WorkspaceId,
+        since: i64,
+        after_sku: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<CatalogRow>, StorageError> {
+        const SQL: &str = select_catalog_where!(
+            "workspace_id = $1 AND changed_version > $2 AND sku > $3 ORDER BY sku LIMIT $4"
+        );
+        Ok(on_reader!(self, |p| sqlx::query_as::<_, CatalogRow>(SQL)
+            .bind(ws.0)
+            .bind(since)
+            .bind(after_sku.unwrap_or(""))
+            .bind(limit.max(0))
+            .fetch_all(p)
+            .await)?)
+    }
+
     /// The items of one shop product (its variations, or the simple product itself), deleted
     /// ones included, in SKU order.
     pub async fn catalog_items_by_product(
@@ -174,13 +222,19 @@ impl Storage {
             return Ok(0);
         }
         Ok(in_transaction!(self, |tx| {
+            let version: i64 = sqlx::query_scalar(NEXT_VERSION)
+                .bind(ws.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StorageError::on_write("catalog_versions_pkey"))?;
             let mut marked = 0;
             for chunk in &chunks {
                 let mut update = sqlx::query(MARK_DELETED.sql(chunk.len()))
                     .bind(ws.0)
                     .bind(now_ms)
                     .bind(chunk[0])
-                    .bind(chunk[chunk.len() - 1]);
+                    .bind(chunk[chunk.len() - 1])
+                    .bind(version);
                 for sku in chunk {
                     update = update.bind(*sku);
                 }
@@ -202,16 +256,24 @@ impl Storage {
         seen_before_ms: i64,
         now_ms: i64,
     ) -> Result<u64, StorageError> {
-        const SQL: &str = "UPDATE catalog_items SET deleted_at_ms = $3 \
+        const SQL: &str = "UPDATE catalog_items SET deleted_at_ms = $3, changed_version = $4 \
              WHERE workspace_id = $1 AND seen_at_ms < $2 AND deleted_at_ms IS NULL";
         const REFRESH_STATISTICS: &str = "ANALYZE catalog_items";
-        let marked = on_writer!(self, |p| sqlx::query(SQL)
-            .bind(ws.0)
-            .bind(seen_before_ms)
-            .bind(now_ms)
-            .execute(p)
-            .await
-            .map(|done| done.rows_affected()))?;
+        let marked = in_transaction!(self, |tx| {
+            let version: i64 = sqlx::query_scalar(NEXT_VERSION)
+                .bind(ws.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StorageError::on_write("catalog_versions_pkey"))?;
+            sqlx::query(SQL)
+                .bind(ws.0)
+                .bind(seen_before_ms)
+                .bind(now_ms)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        });
         // SQLite plans key lookups without statistics; only PostgreSQL needs them.
         if let Pools::Postgres(pool) = &self.pools {
             sqlx::query(REFRESH_STATISTICS).execute(pool).await?;

@@ -22,6 +22,7 @@ mod batch;
 pub mod call_budget;
 pub mod catalog;
 pub mod channel;
+pub mod channel_cursor;
 mod channel_document;
 pub mod channel_import;
 pub mod channel_item;

@@ -45,6 +45,7 @@ macro_rules! conformance {
 
 conformance!(
     an_account_is_created_once_per_email,
+    an_export_finds_the_items_changed_since_its_cursor,
     a_changed_product_is_read_once_and_a_later_change_is_kept,
     five_failed_logins_lock_the_account,
     sessions_expire_and_can_be_deleted,
@@ -1245,6 +1246,8 @@ async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
         [
             "call_budgets",
             "catalog_items",
+            "catalog_versions",
+            "channel_cursors",
             "channel_imports",
             "channel_items",
             "channel_mappings",
@@ -1378,6 +1381,91 @@ async fn a_changed_product_is_read_once_and_a_later_change_is_kept(s: Storage) {
     assert_eq!(
         s.clear_shop_changes(other, shop.id, &left).await.unwrap(),
         0
+    );
+}
+
+async fn an_export_finds_the_items_changed_since_its_cursor(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let channel = s
+        .create_channel(ws, &marketplace("Demo"), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.channel_cursor(ws, channel.id, "export").await.unwrap(),
+        None
+    );
+    assert_eq!(s.catalog_version(ws).await.unwrap(), 0);
+    let row = |sku: &str, data: &str| CatalogRow {
+        sku: sku.to_owned(),
+        shop_product_id: 1,
+        shop_variation_id: None,
+        title: sku.to_owned(),
+        data: data.to_owned(),
+        modified_at_ms: T0,
+        seen_at_ms: T0,
+        deleted_at_ms: None,
+    };
+    s.upsert_catalog_items(ws, &[row("A", "1"), row("B", "1"), row("C", "1")])
+        .await
+        .unwrap();
+    let seen = s.catalog_version(ws).await.unwrap();
+    assert!(seen > 0);
+    let changed = |since| {
+        let s = s.clone();
+        async move {
+            s.catalog_changed_page(ws, since, None, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.sku)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(changed(0).await, ["A", "B", "C"]);
+    assert!(changed(seen).await.is_empty());
+    s.advance_channel_cursor(ws, channel.id, "export", seen)
+        .await
+        .unwrap();
+    // Unchanged data changes nothing; changed data and a deletion do.
+    s.upsert_catalog_items(ws, &[row("A", "1"), row("B", "2")])
+        .await
+        .unwrap();
+    s.mark_catalog_deleted(ws, &["C".to_owned()], T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(changed(seen).await, ["B", "C"]);
+    assert_eq!(
+        s.catalog_changed_page(ws, seen, Some("B"), 100)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The cursor only moves forward, and only in its workspace.
+    s.advance_channel_cursor(ws, channel.id, "export", seen - 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.channel_cursor(ws, channel.id, "export").await.unwrap(),
+        Some(seen)
+    );
+    let other = workspace(&s, "other@example.com").await;
+    assert_eq!(s.catalog_version(other).await.unwrap(), 0);
+    assert!(matches!(
+        s.advance_channel_cursor(other, channel.id, "export", seen + 10)
+            .await,
+        Err(StorageError::NotFound)
+    ));
+    assert_eq!(
+        s.channel_cursor(other, channel.id, "export").await.unwrap(),
+        None
+    );
+    s.reset_channel_cursor(ws, channel.id, "export")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.channel_cursor(ws, channel.id, "export").await.unwrap(),
+        None
     );
 }
 
@@ -3615,6 +3703,9 @@ async fn fill_workspace(s: &Storage, address: &str) -> WorkspaceId {
     .await
     .unwrap();
     let id = channel(s, ws, ChannelStatus::Live).await;
+    s.advance_channel_cursor(ws, id, "export", T0)
+        .await
+        .unwrap();
     s.store_tokens(ws, id, &tokens("access", Some("refresh"), T0), T0)
         .await
         .unwrap();

@@ -47,6 +47,8 @@ const PAGE: i64 = 1000;
 /// The `modified_after` cursor is moved back this much, so a product saved during a read is
 /// read again next time rather than missed.
 const CURSOR_SAFETY_MS: i64 = 60_000;
+/// The channel cursor that says which catalog version exports have looked at.
+const EXPORT_CURSOR: &str = "export";
 /// How far back OF04 is asked to list from the oldest open import.
 const CLOCK_SKEW_MS: i64 = 60_000;
 /// `channel_imports.kind` of a P41 product import (followed with P42, not OF04).
@@ -153,11 +155,28 @@ impl CatalogSync {
         .await
     }
 
-    /// Exports to every live channel of the workspace.
+    /// A full export to every live channel of the workspace: every item is looked at again
+    /// (settings changed, a full read of the shop).
     pub async fn enqueue_exports(&self, ws: WorkspaceId) -> anyhow::Result<()> {
         for c in self.storage.list_channels(ws).await? {
             if c.status == ChannelStatus::Live {
                 self.enqueue_channel(ws, CHANNEL_EXPORT_FLOW, c.id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An export to every live channel of the items changed since its last export.
+    pub async fn enqueue_delta_exports(&self, ws: WorkspaceId) -> anyhow::Result<()> {
+        for c in self.storage.list_channels(ws).await? {
+            if c.status == ChannelStatus::Live {
+                self.enqueue(
+                    ws,
+                    CHANNEL_EXPORT_FLOW,
+                    serde_json::json!({ "channel_id": c.id, "delta": true }),
+                    &format!("{}:delta", c.id),
+                )
+                .await?;
             }
         }
         Ok(())
@@ -227,7 +246,11 @@ impl CatalogSync {
                     .await?;
                 self.finish_run(ws, run, SyncRunStatus::Done, &counts, None)
                     .await?;
-                self.enqueue_exports(ws).await?;
+                if full {
+                    self.enqueue_exports(ws).await?;
+                } else {
+                    self.enqueue_delta_exports(ws).await?;
+                }
                 Ok(Step::Done)
             }
             Err(e) => {
@@ -344,7 +367,7 @@ impl CatalogSync {
                         .await?;
                     self.finish_run(ws, run, SyncRunStatus::Done, &counts, None)
                         .await?;
-                    self.enqueue_exports(ws).await?;
+                    self.enqueue_delta_exports(ws).await?;
                     // Come back at once for marks beyond this batch or made during it; one
                     // batch a run keeps a run short whatever the stream of events.
                     Ok(Step::RunAgainAt(now_ms()))
@@ -460,14 +483,21 @@ impl CatalogSync {
             self.storage
                 .mark_catalog_deleted(ws, &skus, now_ms())
                 .await?;
-            self.enqueue_exports(ws).await?;
+            self.enqueue_delta_exports(ws).await?;
         }
         Ok(())
     }
 
     // ----- exporting to a channel -------------------------------------------------------
 
-    pub async fn export(&self, ws: WorkspaceId, channel_id: ChannelId) -> anyhow::Result<Step> {
+    /// Sends the channel what changed. A delta export looks only at the items changed since
+    /// the channel's last export ended (all of them the first time); a full one at every item.
+    pub async fn export(
+        &self,
+        ws: WorkspaceId,
+        channel_id: ChannelId,
+        delta: bool,
+    ) -> anyhow::Result<Step> {
         if self.disconnecting(ws).await? {
             return Ok(Step::Done);
         }
@@ -502,20 +532,40 @@ impl CatalogSync {
             }
             Err(e) => return Err(e.into()),
         };
+        let started = now_ms();
+        // Read before the catalog: every change up to it is visible to the walk below.
+        let version = self.storage.catalog_version(ws).await?;
+        let scope = match delta {
+            true => match self
+                .storage
+                .channel_cursor(ws, channel.id, EXPORT_CURSOR)
+                .await?
+            {
+                Some(since) => Scope::ChangedSince(since),
+                None => Scope::All,
+            },
+            false => Scope::All,
+        };
         let run = self
             .storage
-            .start_sync_run(ws, Some(channel.id), CHANNEL_EXPORT_FLOW, now_ms())
+            .start_sync_run(ws, Some(channel.id), CHANNEL_EXPORT_FLOW, started)
             .await?;
         let result = match channel.kind {
             ChannelKind::Marketplace => {
-                self.export_marketplace(ws, &channel, &settings, token.expose())
+                self.export_marketplace(ws, &channel, &settings, token.expose(), scope)
                     .await
             }
             ChannelKind::MiraklConnect => {
-                self.export_connect(ws, &channel, &settings, token.expose())
+                self.export_connect(ws, &channel, &settings, token.expose(), scope)
                     .await
             }
         };
+        if let Ok((Step::Done, _)) = &result {
+            // Every change up to `version` has been looked at.
+            self.storage
+                .advance_channel_cursor(ws, channel.id, EXPORT_CURSOR, version)
+                .await?;
+        }
         match &result {
             Ok((step, counts)) => {
                 let message = matches!(step, Step::RunAgainAt(_))
@@ -543,6 +593,7 @@ impl CatalogSync {
         &self,
         ws: WorkspaceId,
         channel: &Channel,
+        scope: Scope,
         mut visit: F,
     ) -> anyhow::Result<RunCounts>
     where
@@ -552,10 +603,18 @@ impl CatalogSync {
         let mut counts = RunCounts::default();
         let mut after: Option<String> = None;
         loop {
-            let page = self
-                .storage
-                .catalog_page(ws, after.as_deref(), PAGE, true)
-                .await?;
+            let page = match scope {
+                Scope::All => {
+                    self.storage
+                        .catalog_page(ws, after.as_deref(), PAGE, true)
+                        .await?
+                }
+                Scope::ChangedSince(since) => {
+                    self.storage
+                        .catalog_changed_page(ws, since, after.as_deref(), PAGE)
+                        .await?
+                }
+            };
             let Some(last) = page.last() else { break };
             after = Some(last.sku.clone());
             let skus: Vec<String> = page.iter().map(|r| r.sku.clone()).collect();
@@ -606,13 +665,14 @@ impl CatalogSync {
         channel: &Channel,
         settings: &ProductSettings,
         token: &str,
+        scope: Scope,
     ) -> anyhow::Result<(Step, RunCounts)> {
         let now = now_ms();
         let mut lines: Vec<OfferLine> = Vec::new();
         let mut sent: Vec<(String, Vec<u8>)> = Vec::new();
         let mut removed: Vec<String> = Vec::new();
         let counts = self
-            .walk(ws, channel, |visit, counts| match visit {
+            .walk(ws, channel, scope, |visit, counts| match visit {
                 Visit::Wanted(item, state) => match offer_for(item, settings, now) {
                     Ok(offer) => {
                         let hash = offer_hash(&offer).0.to_vec();
@@ -718,12 +778,13 @@ impl CatalogSync {
         channel: &Channel,
         settings: &ProductSettings,
         token: &str,
+        scope: Scope,
     ) -> anyhow::Result<(Step, RunCounts)> {
         let now = now_ms();
         let mut upserts: Vec<(String, Vec<u8>, ConnectProduct)> = Vec::new();
         let mut deletes: Vec<String> = Vec::new();
         let mut counts = self
-            .walk(ws, channel, |visit, counts| match visit {
+            .walk(ws, channel, scope, |visit, counts| match visit {
                 Visit::Wanted(item, state) => match connect_product_for(item, settings, now) {
                     Ok(product) => {
                         let hash = connect_product_hash(&product).0.to_vec();
@@ -1284,6 +1345,14 @@ impl CatalogSync {
             .await?;
         Ok(())
     }
+}
+
+/// Which catalog items an export looks at.
+#[derive(Clone, Copy, Debug)]
+enum Scope {
+    All,
+    /// Those changed after this catalog version (deleted ones included).
+    ChangedSince(i64),
 }
 
 /// One catalog item as [`CatalogSync::walk`] meets it.

@@ -391,7 +391,10 @@ impl Worker {
                 let channel: ChannelId = serde_json::from_value(job.payload["channel_id"].clone())
                     .context("a channel job names its channel")?;
                 match job.flow.as_str() {
-                    CHANNEL_EXPORT_FLOW => self.catalog.export(ws, channel).await,
+                    CHANNEL_EXPORT_FLOW => {
+                        let delta = job.payload["delta"].as_bool().unwrap_or(false);
+                        self.catalog.export(ws, channel, delta).await
+                    }
                     IMPORT_FOLLOW_FLOW => self.catalog.follow_imports(ws, channel).await,
                     _ => self.catalog.reconcile(ws, channel).await,
                 }

@@ -139,6 +139,30 @@ async fn run(env: &BenchEnv, options: &DeltaOptions) -> anyhow::Result<Report> {
             round(interval + 5.0, 3),
         );
     }
+    // Where the time goes: how long each kind of run took during the changes.
+    let runs = env.storage().recent_sync_runs(ws.id, 100_000).await?;
+    let mut by_flow: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for run in &runs {
+        if let Some(end) = run.finished_at_ms {
+            let kind = match run.channel_id {
+                None => run.flow.clone(),
+                Some(_) => format!("{} (per channel)", run.flow),
+            };
+            by_flow
+                .entry(kind)
+                .or_default()
+                .push((end - run.started_at_ms) as f64 / 1000.0);
+        }
+    }
+    for (flow, mut seconds) in by_flow {
+        seconds.sort_by(f64::total_cmp);
+        if let (Some(p50), Some(p95)) = (percentile(&seconds, 50.0), percentile(&seconds, 95.0)) {
+            report.note(
+                &format!("runs {flow}: count, p50 / p95 s"),
+                format!("{}, {p50:.3} / {p95:.3}", seconds.len()),
+            );
+        }
+    }
     report.note("quiet period, s", options.quiet.as_secs_f64());
     for (operation, count) in &quiet_calls {
         report.note(&format!("quiet calls {operation}"), count);

@@ -186,6 +186,19 @@ async fn only_the_changed_item_is_sent_after_a_webhook() {
         app.sandbox.call_count("woo.rest") - shop_reads,
         expected_reads
     );
+    // And each channel's export looked at the changed items only, not the whole catalog.
+    let runs = app.storage().recent_sync_runs(s.ws, 50).await.unwrap();
+    for channel in [s.connect, s.marketplace] {
+        let export = runs
+            .iter()
+            .find(|r| r.flow == "channel_export" && r.channel_id == Some(channel))
+            .unwrap();
+        let counts: serde_json::Value = serde_json::from_str(&export.counts).unwrap();
+        assert!(
+            counts["read"].as_u64().unwrap() <= expected_reads,
+            "{counts}"
+        );
+    }
     let after = catalog_calls(&app);
     assert_eq!(after[2], before[2], "no offer file for one change");
     assert_eq!(after[3], before[3] + 1, "one OF24 call");
