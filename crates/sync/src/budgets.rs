@@ -17,6 +17,10 @@ pub enum Operation {
     ImportErrors,
     /// OF04 list of imports: at most once a minute.
     ImportList,
+    /// P41 product import: at most once every 15 minutes.
+    ProductImport,
+    /// P42 product import status: at most once a minute.
+    ProductImportStatus,
     /// OF21 offer list. No frequency is documented; ASSUMPTION: one page per second.
     OfferList,
     /// Connect POST /products: at most once a minute.
@@ -36,6 +40,8 @@ impl Operation {
             Self::ImportStatus => "OF02",
             Self::ImportErrors => "OF03",
             Self::ImportList => "OF04",
+            Self::ProductImport => "P41",
+            Self::ProductImportStatus => "P42",
             Self::OfferList => "OF21",
             Self::ConnectUpsert => "connect.products.post",
             Self::ConnectList => "connect.products.get",
@@ -47,6 +53,7 @@ impl Operation {
     pub fn documented_interval(self) -> Duration {
         match self {
             Self::OfferList => Duration::from_secs(1),
+            Self::ProductImport => Duration::from_secs(15 * 60),
             _ => Duration::from_secs(60),
         }
     }
@@ -88,5 +95,9 @@ mod tests {
             60
         );
         assert_eq!(Budgets::off().interval_ms(Operation::ConnectUpsert), 0);
+        assert_eq!(
+            Budgets::default().interval_ms(Operation::ProductImport),
+            900_000
+        );
     }
 }

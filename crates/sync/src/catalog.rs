@@ -12,13 +12,15 @@ use std::collections::HashMap;
 
 use anyhow::Context as _;
 use domain::catalog::{
-    CatalogItem, ChannelOverrides, ConnectProduct, Offer, ProductSettings, RemovalPolicy,
-    connect_product_for, connect_product_hash, is_selected, offer_for, offer_hash,
+    CatalogItem, ChannelOverrides, ConnectProduct, Offer, ProductIdType, ProductMapping,
+    ProductSettings, RemovalPolicy, columns, connect_product_for, connect_product_hash,
+    is_selected, offer_for, offer_hash, product_line_for, product_line_hash,
 };
-use domain::{ChannelId, ChannelKind, ChannelStatus, WorkspaceId};
+use domain::{ChannelId, ChannelKind, ChannelStatus, InstanceUrl, WorkspaceId};
 use mirakl::connect::{ConnectClient, ConnectError};
-use mirakl::marketplace::{Credential, ImportMode, MarketplaceClient, MarketplaceError};
+use mirakl::marketplace::{Credential, ImportId, ImportMode, MarketplaceClient, MarketplaceError};
 use mirakl::offers_file::{OfferLine, UpdateDelete, offer_json, write_offers_csv};
+use mirakl::products_file::write_products_csv;
 use storage::{
     BudgetDecision, CatalogRow, Channel, ItemState, NewJob, ShopId, Storage, SyncRunStatus, now_ms,
 };
@@ -53,6 +55,10 @@ const EXPORT_CURSOR: &str = "export";
 const CLOCK_SKEW_MS: i64 = 60_000;
 /// `channel_imports.kind` of a P41 product import (followed with P42, not OF04).
 pub const PRODUCT_IMPORT_KIND: &str = "P41";
+/// P41 import ids are their own sequence on Mirakl, apart from offer imports', while
+/// `channel_imports` and the ledgers key imports by id alone: a product import is recorded as
+/// `P41-{id}`, and the prefix is taken off again to call P42/P44.
+const PRODUCT_IMPORT_PREFIX: &str = "P41-";
 
 /// What a step asks of the worker when it returns.
 #[derive(Debug, PartialEq, Eq)]
@@ -83,6 +89,12 @@ pub struct RunCounts {
     pub errors: u64,
     pub live: u64,
     pub repaired: u64,
+    /// Products sent in a P41 file (channels that create their products).
+    #[serde(rename = "products sent")]
+    pub products_sent: u64,
+    /// Offers held back until their product is live on the marketplace.
+    #[serde(rename = "waiting for their product")]
+    pub waiting: u64,
 }
 
 impl CatalogSync {
@@ -182,7 +194,8 @@ impl CatalogSync {
         Ok(())
     }
 
-    /// The workspace's rules for one channel: its settings with the channel's overrides.
+    /// The workspace's rules for one channel: its settings with the channel's overrides. A
+    /// channel that creates its products (a mapping is saved) names them by the seller's SKU.
     pub async fn settings_for(
         &self,
         ws: WorkspaceId,
@@ -192,10 +205,27 @@ impl CatalogSync {
             Some(json) => serde_json::from_str(&json).context("stored product settings")?,
             None => ProductSettings::default(),
         };
-        Ok(match self.storage.channel_overrides(ws, channel).await? {
+        let mut settings = match self.storage.channel_overrides(ws, channel).await? {
             Some(json) => base.with_overrides(&serde_json::from_str::<ChannelOverrides>(&json)?),
             None => base,
-        })
+        };
+        if self.mapping_for(ws, channel).await?.is_some() {
+            settings.product_id_type = ProductIdType::ShopSku;
+        }
+        Ok(settings)
+    }
+
+    /// The channel's column mapping, when it creates its products on the marketplace.
+    pub async fn mapping_for(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+    ) -> anyhow::Result<Option<ProductMapping>> {
+        self.storage
+            .channel_mapping(ws, channel)
+            .await?
+            .map(|json| serde_json::from_str(&json).context("stored column mapping"))
+            .transpose()
     }
 
     // ----- reading the shop -------------------------------------------------------------
@@ -589,11 +619,13 @@ impl CatalogSync {
 
     /// Walks the catalog page by page and calls `wanted` for items the channel should have
     /// and `unwanted` for items it should no longer have; returns the counts.
+    /// With `products`, each wanted item comes with its product's state too.
     async fn walk<F>(
         &self,
         ws: WorkspaceId,
         channel: &Channel,
         scope: Scope,
+        products: bool,
         mut visit: F,
     ) -> anyhow::Result<RunCounts>
     where
@@ -625,6 +657,16 @@ impl CatalogSync {
                 .into_iter()
                 .map(|c| (c.sku.clone(), c))
                 .collect();
+            let product_states: HashMap<String, storage::ChannelItem> = if products {
+                self.storage
+                    .channel_products_for(ws, channel.id, &skus)
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.sku.clone(), c))
+                    .collect()
+            } else {
+                HashMap::new()
+            };
             let mut problems = Vec::new();
             for row in &page {
                 let item: CatalogItem = match serde_json::from_str(&row.data) {
@@ -640,7 +682,9 @@ impl CatalogSync {
                 let state = states.get(&row.sku);
                 if row.deleted_at_ms.is_none() && is_selected(&item, &settings) {
                     counts.read += 1;
-                    if let Some(problem) = visit(Visit::Wanted(&item, state), &mut counts) {
+                    let product = product_states.get(&row.sku);
+                    if let Some(problem) = visit(Visit::Wanted(&item, state, product), &mut counts)
+                    {
                         problems.push(problem);
                     }
                 } else if let Some(state) = state
@@ -668,45 +712,77 @@ impl CatalogSync {
         scope: Scope,
     ) -> anyhow::Result<(Step, RunCounts)> {
         let now = now_ms();
+        let mapping = self.mapping_for(ws, channel.id).await?;
         let mut lines: Vec<OfferLine> = Vec::new();
         let mut sent: Vec<(String, Vec<u8>)> = Vec::new();
         let mut removed: Vec<String> = Vec::new();
+        let mut products = ProductFile::default();
         let counts = self
-            .walk(ws, channel, scope, |visit, counts| match visit {
-                Visit::Wanted(item, state) => match offer_for(item, settings, now) {
-                    Ok(offer) => {
-                        let hash = offer_hash(&offer).0.to_vec();
-                        if state.and_then(|s| s.sent_hash.as_ref()) == Some(&hash) {
-                            counts.unchanged += 1;
-                        } else {
-                            lines.push(offer_line(&offer, UpdateDelete::Update));
-                            sent.push((offer.sku.as_str().to_owned(), hash));
+            .walk(
+                ws,
+                channel,
+                scope,
+                mapping.is_some(),
+                |visit, counts| match visit {
+                    Visit::Wanted(item, state, product) => {
+                        if let Some(mapping) = &mapping
+                            && !products.visit(item, product, settings, mapping, counts)
+                        {
+                            return None;
                         }
+                        match offer_for(item, settings, now) {
+                            Ok(offer) => {
+                                let hash = offer_hash(&offer).0.to_vec();
+                                if state.and_then(|s| s.sent_hash.as_ref()) == Some(&hash) {
+                                    counts.unchanged += 1;
+                                } else {
+                                    lines.push(offer_line(&offer, UpdateDelete::Update));
+                                    sent.push((offer.sku.as_str().to_owned(), hash));
+                                }
+                                None
+                            }
+                            Err(problem) => new_problem(item, state, problem.to_string()),
+                        }
+                    }
+                    Visit::Unwanted(item) => {
+                        counts.removed += 1;
+                        match (settings.removal, offer_for(item, settings, now)) {
+                            (RemovalPolicy::ZeroStock, Ok(offer)) => {
+                                lines
+                                    .push(offer_line(&offer.without_stock(), UpdateDelete::Update));
+                            }
+                            _ => lines.push(delete_line(item.sku.as_str())),
+                        }
+                        removed.push(item.sku.as_str().to_owned());
                         None
                     }
-                    Err(problem) => new_problem(item, state, problem.to_string()),
                 },
-                Visit::Unwanted(item) => {
-                    counts.removed += 1;
-                    match (settings.removal, offer_for(item, settings, now)) {
-                        (RemovalPolicy::ZeroStock, Ok(offer)) => {
-                            lines.push(offer_line(&offer.without_stock(), UpdateDelete::Update));
-                        }
-                        _ => lines.push(delete_line(item.sku.as_str())),
-                    }
-                    removed.push(item.sku.as_str().to_owned());
-                    None
-                }
-            })
+            )
             .await?;
         let mut counts = counts;
-        if lines.is_empty() {
-            return Ok((Step::Done, counts));
-        }
         let instance = channel
             .instance_url
             .clone()
             .context("a marketplace channel has an instance URL")?;
+        // Products first: their offers follow once the import made them live.
+        let mut products_wait = None;
+        if let Some(mapping) = &mapping {
+            products_wait = self
+                .send_products(
+                    ws,
+                    channel,
+                    &instance,
+                    token,
+                    mapping,
+                    products,
+                    &mut counts,
+                )
+                .await?;
+        }
+        let later = |at: i64| Step::RunAgainAt(products_wait.map_or(at, |p: i64| p.min(at)));
+        if lines.is_empty() {
+            return Ok((products_wait.map_or(Step::Done, later), counts));
+        }
         // Small deltas go as OF24 (every field of each offer is sent: OF24 replaces whole
         // offers); bulk and removals as an OF01 file in NORMAL mode — never REPLACE.
         let use_of24 = lines.len() <= OF24_MAX_OFFERS && removed.is_empty();
@@ -716,7 +792,7 @@ impl CatalogSync {
             Operation::OfferFile
         };
         if let Some(at) = self.take_budget(ws, channel.id, op).await? {
-            return Ok((Step::RunAgainAt(at), counts));
+            return Ok((later(at), counts));
         }
         let credential = Credential::Bearer(token);
         let result = if use_of24 {
@@ -741,7 +817,7 @@ impl CatalogSync {
             Ok(id) => id,
             Err(MarketplaceError::RateLimited { retry_after }) => {
                 return Ok((
-                    Step::RunAgainAt(self.defer(ws, channel.id, op, retry_after).await?),
+                    later(self.defer(ws, channel.id, op, retry_after).await?),
                     counts,
                 ));
             }
@@ -769,7 +845,69 @@ impl CatalogSync {
         tracing::info!(%ws, channel = %channel.id, import = import_id.as_str(), kind, lines = lines.len(), "offers sent");
         self.enqueue_channel(ws, IMPORT_FOLLOW_FLOW, channel.id)
             .await?;
-        Ok((Step::Done, counts))
+        Ok((products_wait.map_or(Step::Done, later), counts))
+    }
+
+    /// Sends the products whose line changed as one P41 file, within its budget, and records
+    /// the problems found before sending. Returns when to come back if the budget or Mirakl
+    /// said to wait (nothing is recorded sent then).
+    #[allow(clippy::too_many_arguments)]
+    async fn send_products(
+        &self,
+        ws: WorkspaceId,
+        channel: &Channel,
+        instance: &InstanceUrl,
+        token: &str,
+        mapping: &ProductMapping,
+        products: ProductFile,
+        counts: &mut RunCounts,
+    ) -> anyhow::Result<Option<i64>> {
+        if !products.problems.is_empty() {
+            counts.problems += products.problems.len() as u64;
+            self.storage
+                .record_product_errors(ws, channel.id, &products.problems, now_ms())
+                .await?;
+        }
+        if products.rows.is_empty() {
+            return Ok(None);
+        }
+        let op = Operation::ProductImport;
+        if let Some(at) = self.take_budget(ws, channel.id, op).await? {
+            return Ok(Some(at));
+        }
+        let mut csv = Vec::new();
+        write_products_csv(&columns(mapping), products.rows, &mut csv)?;
+        let id = match self
+            .marketplace
+            .import_products(instance, Credential::Bearer(token), channel.store_id, csv)
+            .await
+        {
+            Ok(id) => id,
+            Err(MarketplaceError::RateLimited { retry_after }) => {
+                return Ok(Some(self.defer(ws, channel.id, op, retry_after).await?));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let import_id = format!("{PRODUCT_IMPORT_PREFIX}{}", id.as_str());
+        let n = products.sent.len();
+        self.storage
+            .record_products_sent(ws, channel.id, &products.sent, &import_id, now_ms())
+            .await?;
+        self.storage
+            .record_import(
+                ws,
+                channel.id,
+                &import_id,
+                PRODUCT_IMPORT_KIND,
+                n as i32,
+                now_ms(),
+            )
+            .await?;
+        counts.products_sent = n as u64;
+        tracing::info!(%ws, channel = %channel.id, import = %import_id, lines = n, "products sent");
+        self.enqueue_channel(ws, IMPORT_FOLLOW_FLOW, channel.id)
+            .await?;
+        Ok(None)
     }
 
     async fn export_connect(
@@ -784,8 +922,8 @@ impl CatalogSync {
         let mut upserts: Vec<(String, Vec<u8>, ConnectProduct)> = Vec::new();
         let mut deletes: Vec<String> = Vec::new();
         let mut counts = self
-            .walk(ws, channel, scope, |visit, counts| match visit {
-                Visit::Wanted(item, state) => match connect_product_for(item, settings, now) {
+            .walk(ws, channel, scope, false, |visit, counts| match visit {
+                Visit::Wanted(item, state, _) => match connect_product_for(item, settings, now) {
                     Ok(product) => {
                         let hash = connect_product_hash(&product).0.to_vec();
                         if state.and_then(|s| s.sent_hash.as_ref()) == Some(&hash) {
@@ -895,10 +1033,8 @@ impl CatalogSync {
 
     // ----- following imports ------------------------------------------------------------
 
-    /// Follows the channel's open offer imports until they end: one OF04 call reads them all
-    /// (OF02 would take a call, and a budget slot, per import — a backlog when a change goes
-    /// out every minute). For each finished one, its error report (OF03) attaches every error
-    /// line to its SKU; the import's other offers are live.
+    /// Follows the channel's open imports until they end: its product imports (P42, then
+    /// P44) and its offer imports (OF04, then OF03).
     pub async fn follow_imports(
         &self,
         ws: WorkspaceId,
@@ -910,16 +1046,10 @@ impl CatalogSync {
         let Some(instance) = channel.instance_url.clone() else {
             return Ok(Step::Done);
         };
-        let open: Vec<storage::ChannelImport> = self
-            .storage
-            .open_imports(ws, channel.id)
-            .await?
-            .into_iter()
-            .filter(|i| i.kind != PRODUCT_IMPORT_KIND)
-            .collect();
-        let Some(oldest) = open.iter().map(|i| i.created_at_ms).min() else {
+        let open = self.storage.open_imports(ws, channel.id).await?;
+        if open.is_empty() {
             return Ok(Step::Done);
-        };
+        }
         let token = match self.tokens.access_token(ws, channel.id).await {
             Ok(t) => t,
             Err(TokenError::ReauthorizationNeeded | TokenError::NotAuthorized) => {
@@ -928,6 +1058,135 @@ impl CatalogSync {
             Err(e) => return Err(e.into()),
         };
         let credential = Credential::Bearer(token.expose());
+        let (products, offers): (Vec<_>, Vec<_>) = open
+            .into_iter()
+            .partition(|i| i.kind == PRODUCT_IMPORT_KIND);
+        let products = self
+            .follow_product_imports(ws, &channel, &instance, credential, &products)
+            .await?;
+        let offers = self
+            .follow_offer_imports(ws, &channel, &instance, credential, &offers)
+            .await?;
+        Ok(match (products, offers) {
+            (Step::Done, step) | (step, Step::Done) => step,
+            (Step::RunAgainAt(a), Step::RunAgainAt(b)) => Step::RunAgainAt(a.min(b)),
+        })
+    }
+
+    /// Follows P41 imports one P42 call each. A finished one's error report (P44) attaches
+    /// each refused product's reason to its SKU; its other products are live, and a full
+    /// export of the channel is queued so their offers go out.
+    async fn follow_product_imports(
+        &self,
+        ws: WorkspaceId,
+        channel: &Channel,
+        instance: &InstanceUrl,
+        credential: Credential<'_>,
+        open: &[storage::ChannelImport],
+    ) -> anyhow::Result<Step> {
+        if open.is_empty() {
+            return Ok(Step::Done);
+        }
+        let mapping = self.mapping_for(ws, channel.id).await?;
+        let sku_column = mapping.as_ref().and_then(|m| m.sku_column());
+        let mut unfinished = false;
+        for import in open {
+            let id = ImportId::from(
+                import
+                    .import_id
+                    .strip_prefix(PRODUCT_IMPORT_PREFIX)
+                    .unwrap_or(&import.import_id)
+                    .to_owned(),
+            );
+            if let Some(at) = self
+                .take_budget(ws, channel.id, Operation::ProductImportStatus)
+                .await?
+            {
+                return Ok(Step::RunAgainAt(at));
+            }
+            // ASSUMPTION: without a mapping (deleted meanwhile) the report's SKUs cannot be
+            // read; the import's products are then taken as integrated, and a refused one's
+            // offer comes back refused from its own import.
+            let report = async {
+                let status = self
+                    .marketplace
+                    .product_import(instance, credential, channel.store_id, &id)
+                    .await?;
+                let lines = match sku_column {
+                    Some(column) if status.is_finished() && status.has_error_report => {
+                        self.marketplace
+                            .product_import_errors(
+                                instance,
+                                credential,
+                                channel.store_id,
+                                &id,
+                                column,
+                            )
+                            .await?
+                    }
+                    _ => Vec::new(),
+                };
+                Ok::<_, MarketplaceError>((status, lines))
+            };
+            let (status, lines) = match report.await {
+                Ok(report) => report,
+                Err(MarketplaceError::RateLimited { retry_after }) => {
+                    let op = Operation::ProductImportStatus;
+                    return Ok(Step::RunAgainAt(
+                        self.defer(ws, channel.id, op, retry_after).await?,
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if !status.is_finished() {
+                unfinished = true;
+                continue;
+            }
+            let errors: Vec<(String, String)> = lines
+                .into_iter()
+                .filter_map(|l| l.sku.map(|sku| (sku, l.message)))
+                .collect();
+            let outcome = self
+                .storage
+                .record_product_import_result(ws, channel.id, &import.import_id, &errors, now_ms())
+                .await?;
+            self.storage
+                .finish_import(
+                    ws,
+                    channel.id,
+                    &import.import_id,
+                    status.status.as_str(),
+                    now_ms(),
+                )
+                .await?;
+            tracing::info!(%ws, channel = %channel.id, import = %import.import_id, live = outcome.live, errors = outcome.errors, "product import finished");
+            // A delta export would not look at items whose product just became live.
+            self.enqueue_channel(ws, CHANNEL_EXPORT_FLOW, channel.id)
+                .await?;
+        }
+        if unfinished {
+            return Ok(Step::RunAgainAt(
+                now_ms() + self.budgets.interval_ms(Operation::ProductImportStatus),
+            ));
+        }
+        Ok(Step::Done)
+    }
+
+    /// Follows the channel's open offer imports until they end: one OF04 call reads them all
+    /// (OF02 would take a call, and a budget slot, per import — a backlog when a change goes
+    /// out every minute). For each finished one, its error report (OF03) attaches every error
+    /// line to its SKU; the import's other offers are live.
+    async fn follow_offer_imports(
+        &self,
+        ws: WorkspaceId,
+        channel: &Channel,
+        instance: &InstanceUrl,
+        credential: Credential<'_>,
+        open: &[storage::ChannelImport],
+    ) -> anyhow::Result<Step> {
+        let Some(oldest) = open.iter().map(|i| i.created_at_ms).min() else {
+            return Ok(Step::Done);
+        };
         // ASSUMPTION: clocks may differ by up to a minute; an older import listed too is
         // simply ignored.
         let since = OffsetDateTime::from_unix_timestamp_nanos(
@@ -945,7 +1204,7 @@ impl CatalogSync {
             let page = match self
                 .marketplace
                 .offer_imports(
-                    &instance,
+                    instance,
                     credential,
                     channel.store_id,
                     since,
@@ -975,7 +1234,7 @@ impl CatalogSync {
             }
         }
         let mut unfinished = false;
-        for import in &open {
+        for import in open {
             let status = match statuses.get(&import.import_id) {
                 Some(status) if status.is_finished() => status,
                 // Still running, or not listed yet: the next look tells.
@@ -995,7 +1254,7 @@ impl CatalogSync {
                 let id = mirakl::marketplace::ImportId::from(import.import_id.clone());
                 let lines = match self
                     .marketplace
-                    .offer_import_errors(&instance, credential, channel.store_id, &id)
+                    .offer_import_errors(instance, credential, channel.store_id, &id)
                     .await
                 {
                     Ok(l) => l,
@@ -1357,10 +1616,56 @@ enum Scope {
 
 /// One catalog item as [`CatalogSync::walk`] meets it.
 enum Visit<'a> {
-    /// The channel should have it; its state on the channel so far, if any.
-    Wanted(&'a CatalogItem, Option<&'a storage::ChannelItem>),
+    /// The channel should have it; its offer's state on the channel so far, if any, and its
+    /// product's (when the walk reads products).
+    Wanted(
+        &'a CatalogItem,
+        Option<&'a storage::ChannelItem>,
+        Option<&'a storage::ChannelItem>,
+    ),
     /// The channel has it but should not any more (deleted, unpublished, deselected).
     Unwanted(&'a CatalogItem),
+}
+
+/// The P41 file an export builds: the lines of the products whose line changed since they were
+/// last sent, with their hashes, and the problems found before sending.
+#[derive(Default)]
+struct ProductFile {
+    rows: Vec<Vec<String>>,
+    sent: Vec<(String, Vec<u8>)>,
+    problems: Vec<(String, String)>,
+}
+
+impl ProductFile {
+    /// Looks at one wanted item's product, given its state on the marketplace so far. Returns
+    /// whether the item's offer can go: its product exists there (it was live once — a later
+    /// refused update leaves the product in place).
+    fn visit(
+        &mut self,
+        item: &CatalogItem,
+        product: Option<&storage::ChannelItem>,
+        settings: &ProductSettings,
+        mapping: &ProductMapping,
+        counts: &mut RunCounts,
+    ) -> bool {
+        match product_line_for(item, settings, mapping) {
+            Ok(line) => {
+                let hash = product_line_hash(&line).0.to_vec();
+                if product.and_then(|p| p.sent_hash.as_ref()) != Some(&hash) {
+                    self.sent.push((line.sku.as_str().to_owned(), hash));
+                    self.rows.push(line.values);
+                }
+            }
+            Err(problem) => self
+                .problems
+                .extend(new_problem(item, product, problem.to_string())),
+        }
+        let exists = product.is_some_and(|p| p.live_at_ms.is_some());
+        if !exists {
+            counts.waiting += 1;
+        }
+        exists
+    }
 }
 
 /// A problem to record against the item, unless it is the one already recorded.

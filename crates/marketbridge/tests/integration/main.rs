@@ -7,6 +7,7 @@ mod catalog;
 mod disconnect;
 mod onboarding;
 mod product_creation;
+mod product_creation_sync;
 mod security;
 mod tokens;
 mod webhooks;
