@@ -284,14 +284,7 @@ impl CatalogSync {
                 Ok(Step::Done)
             }
             Err(e) => {
-                self.finish_run(
-                    ws,
-                    run,
-                    SyncRunStatus::Failed,
-                    &RunCounts::default(),
-                    Some(&format!("{e:#}")),
-                )
-                .await?;
+                self.fail_run(ws, run, &e).await?;
                 Err(e)
             }
         }
@@ -403,14 +396,7 @@ impl CatalogSync {
                     Ok(Step::RunAgainAt(now_ms()))
                 }
                 Err(e) => {
-                    self.finish_run(
-                        ws,
-                        run,
-                        SyncRunStatus::Failed,
-                        &RunCounts::default(),
-                        Some(&format!("{e:#}")),
-                    )
-                    .await?;
+                    self.fail_run(ws, run, &e).await?;
                     Err(e)
                 }
             }
@@ -604,14 +590,7 @@ impl CatalogSync {
                     .await?;
             }
             Err(e) => {
-                self.finish_run(
-                    ws,
-                    run,
-                    SyncRunStatus::Failed,
-                    &RunCounts::default(),
-                    Some(&format!("{e:#}")),
-                )
-                .await?;
+                self.fail_run(ws, run, e).await?;
             }
         }
         result.map(|(step, _)| step)
@@ -1347,14 +1326,7 @@ impl CatalogSync {
                 return Ok(Step::RunAgainAt(at));
             }
             Err(e) => {
-                self.finish_run(
-                    ws,
-                    run,
-                    SyncRunStatus::Failed,
-                    &RunCounts::default(),
-                    Some(&format!("{e:#}")),
-                )
-                .await?;
+                self.fail_run(ws, run, &e).await?;
                 return Err(e);
             }
         };
@@ -1588,6 +1560,24 @@ impl CatalogSync {
             .await?;
         tracing::info!(%ws, %channel, op = op.as_str(), wait_ms = wait, "rate limited by Mirakl; waiting");
         Ok(until)
+    }
+
+    /// Ends a run as failed, with the error as its message.
+    async fn fail_run(
+        &self,
+        ws: WorkspaceId,
+        run: uuid::Uuid,
+        e: &anyhow::Error,
+    ) -> anyhow::Result<()> {
+        let message = format!("{e:#}");
+        self.finish_run(
+            ws,
+            run,
+            SyncRunStatus::Failed,
+            &RunCounts::default(),
+            Some(&message),
+        )
+        .await
     }
 
     async fn finish_run(
