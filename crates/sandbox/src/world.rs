@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::gate::Gate;
+use crate::gate::{Gate, Operation, Refusal};
 use crate::jwt::TokenSigner;
 use crate::mail::Mail;
 use crate::marketplace::catalog::Catalog;
@@ -93,6 +93,10 @@ pub struct Marketplace {
     pub next_offer_id: i64,
     /// The `import_mode` of every OF01 call received, oldest first.
     pub import_modes: Vec<String>,
+    /// Reasons the next offer or product imports fail as a whole (`FAILED`, with the reason
+    /// as `reason_status`), one each, oldest first: a test's stand-in for an operator-side
+    /// outage.
+    pub failing_imports: std::collections::VecDeque<String>,
 }
 
 impl Marketplace {
@@ -107,6 +111,15 @@ impl Marketplace {
             next_import_id: 2001,
             next_offer_id: 3001,
             import_modes: Vec::new(),
+            failing_imports: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// The file of an import being created, or why it fails when a test asked for it.
+    pub fn admit_file<T>(&mut self, file: Result<T, String>) -> Result<T, String> {
+        match self.failing_imports.pop_front() {
+            Some(reason) => Err(reason),
+            None => file,
         }
     }
 
@@ -224,6 +237,19 @@ impl World {
 
     pub fn count_call(&mut self, endpoint: &str) {
         *self.calls.entry(endpoint.to_owned()).or_default() += 1;
+    }
+
+    /// Charges a call to `caller`'s budget (see `Gate::admit`). A call turned away for its
+    /// budget is counted under `budget.exceeded` and `budget.exceeded.<operation's counter>`,
+    /// so a test can tell a connector that waited its turn from one that was told to; an
+    /// injected fault is not counted there.
+    pub fn admit(&mut self, caller: &str, operation: Operation) -> Result<(), Refusal> {
+        let admitted = self.gate.admit(caller, operation);
+        if let Err(Refusal::OverBudget { .. }) = admitted {
+            self.count_call("budget.exceeded");
+            self.count_call(&format!("budget.exceeded.{}", operation.counter()));
+        }
+        admitted
     }
 
     /// An absolute URL on the sandbox, as the browser reaches it.

@@ -6,6 +6,8 @@
 //! How a row moves:
 //! - [`Storage::record_sent`]: `sent` (waiting for its import) or `live` (applied at once);
 //! - [`Storage::record_import_result`]: the import's `sent` rows become `live` or `error`;
+//! - [`Storage::record_failed_import`]: the `sent` rows of an import that failed as a whole
+//!   become `error`, to be sent again;
 //! - [`Storage::record_item_errors`]: `error` before sending (no price, no GTIN);
 //! - [`Storage::forget_sent_hashes`]: `waiting`, to be sent again;
 //! - [`Storage::mark_removed`]: `removed` from the channel.
@@ -130,6 +132,15 @@ impl ChannelItemRow {
     }
 }
 
+/// How an import ended, for the rows its error report does not name.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ImportOutcome<'a> {
+    /// They were integrated: `live`.
+    Finished,
+    /// The import failed as a whole, for this reason: `error`, to be sent again.
+    Failed(&'a str),
+}
+
 /// The per-channel, per-SKU ledgers that share this module's statements: one table each, the
 /// same columns and the same life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,6 +176,9 @@ struct LedgerSql {
     /// The import's other rows: $3 import, $4 live, $5 now, $6 sent. `live_at_ms` is kept when
     /// the row is live already: a repeated call, not a new success.
     import_live: &'static str,
+    /// The other rows of an import that failed as a whole: $3 import, $4 error, $5 message,
+    /// $6 now, $7 sent. They lose their hash, so the next export sends them again.
+    import_failed: &'static str,
     state_counts: &'static str,
 }
 
@@ -256,6 +270,12 @@ macro_rules! ledger_sql {
                  updated_at_ms = $5 \
                  WHERE workspace_id = $1 AND channel_id = $2 AND import_id = $3 \
                  AND state IN ($4, $6)"
+            ),
+            import_failed: concat!(
+                "UPDATE ",
+                $table,
+                " SET state = $4, error = $5, sent_hash = NULL, updated_at_ms = $6 \
+                 WHERE workspace_id = $1 AND channel_id = $2 AND import_id = $3 AND state = $7"
             ),
             state_counts: concat!(
                 "SELECT state, COUNT(*) FROM ",
@@ -377,8 +397,44 @@ impl Storage {
         errors: &[(String, String)],
         now_ms: i64,
     ) -> Result<ImportOutcomeCounts, StorageError> {
-        self.ledger_import_result(Ledger::Items, ws, channel, import_id, errors, now_ms)
-            .await
+        let outcome = ImportOutcome::Finished;
+        self.ledger_import_result(
+            Ledger::Items,
+            ws,
+            channel,
+            import_id,
+            errors,
+            outcome,
+            now_ms,
+        )
+        .await
+    }
+
+    /// The result of an import that failed as a whole (OF02 `FAILED`): the rows named in
+    /// `errors` become `error` with their message as in [`Storage::record_import_result`], and
+    /// the import's other `sent` rows become `error` with `message` (why the import failed)
+    /// instead of `live`. Those lose their hash, so the next export of the item sends it again.
+    /// Recording it twice changes nothing.
+    pub async fn record_failed_import(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        import_id: &str,
+        errors: &[(String, String)],
+        message: &str,
+        now_ms: i64,
+    ) -> Result<ImportOutcomeCounts, StorageError> {
+        let outcome = ImportOutcome::Failed(message);
+        self.ledger_import_result(
+            Ledger::Items,
+            ws,
+            channel,
+            import_id,
+            errors,
+            outcome,
+            now_ms,
+        )
+        .await
     }
 
     /// Errors found before sending (no price, no GTIN), in one transaction: the items become
@@ -514,6 +570,7 @@ impl Storage {
     }
 
     /// [`Storage::record_import_result`] in `ledger`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn ledger_import_result(
         &self,
         ledger: Ledger,
@@ -521,6 +578,7 @@ impl Storage {
         channel: ChannelId,
         import_id: &str,
         errors: &[(String, String)],
+        outcome: ImportOutcome<'_>,
         now_ms: i64,
     ) -> Result<ImportOutcomeCounts, StorageError> {
         // One row per statement, the statement prepared once and reused: each SKU has its own
@@ -545,16 +603,33 @@ impl Storage {
                     .await?
                     .rows_affected();
             }
-            counts.live = sqlx::query(sql.import_live)
-                .bind(ws.0)
-                .bind(channel.0)
-                .bind(import_id)
-                .bind(ItemState::Live.as_str())
-                .bind(now_ms)
-                .bind(ItemState::Sent.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            match outcome {
+                ImportOutcome::Finished => {
+                    counts.live = sqlx::query(sql.import_live)
+                        .bind(ws.0)
+                        .bind(channel.0)
+                        .bind(import_id)
+                        .bind(ItemState::Live.as_str())
+                        .bind(now_ms)
+                        .bind(ItemState::Sent.as_str())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+                ImportOutcome::Failed(message) => {
+                    counts.errors += sqlx::query(sql.import_failed)
+                        .bind(ws.0)
+                        .bind(channel.0)
+                        .bind(import_id)
+                        .bind(ItemState::Error.as_str())
+                        .bind(message)
+                        .bind(now_ms)
+                        .bind(ItemState::Sent.as_str())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+            }
             counts
         }))
     }

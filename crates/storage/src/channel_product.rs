@@ -8,6 +8,8 @@
 //! - [`Storage::record_products_sent`]: `sent`, waiting for its P41 import;
 //! - [`Storage::record_product_import_result`]: the import's `sent` rows become `live` or
 //!   `error`;
+//! - [`Storage::record_failed_product_import`]: the `sent` rows of an import that failed as a
+//!   whole become `error`, to be sent again;
 //! - [`Storage::record_product_errors`]: `error` before sending (a required value missing);
 //! - [`Storage::forget_product_hashes`]: `waiting`, to be sent again.
 //!
@@ -15,7 +17,7 @@
 
 use domain::{ChannelId, WorkspaceId};
 
-use crate::channel_item::Ledger;
+use crate::channel_item::{ImportOutcome, Ledger};
 use crate::{ChannelItem, ImportOutcomeCounts, ItemState, Storage, StorageError};
 
 impl Storage {
@@ -67,8 +69,43 @@ impl Storage {
         errors: &[(String, String)],
         now_ms: i64,
     ) -> Result<ImportOutcomeCounts, StorageError> {
-        self.ledger_import_result(Ledger::Products, ws, channel, import_id, errors, now_ms)
-            .await
+        let outcome = ImportOutcome::Finished;
+        self.ledger_import_result(
+            Ledger::Products,
+            ws,
+            channel,
+            import_id,
+            errors,
+            outcome,
+            now_ms,
+        )
+        .await
+    }
+
+    /// The result of a P41 import that failed as a whole (P42 `FAILED`, `CANCELLED`,
+    /// `TRANSFORMATION_FAILED`): the rows named in `errors` become `error` with their message,
+    /// the import's other `sent` rows `error` with `message` (why the import failed) and without
+    /// their hash, so the next export sends them again. Recording it twice changes nothing.
+    pub async fn record_failed_product_import(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        import_id: &str,
+        errors: &[(String, String)],
+        message: &str,
+        now_ms: i64,
+    ) -> Result<ImportOutcomeCounts, StorageError> {
+        let outcome = ImportOutcome::Failed(message);
+        self.ledger_import_result(
+            Ledger::Products,
+            ws,
+            channel,
+            import_id,
+            errors,
+            outcome,
+            now_ms,
+        )
+        .await
     }
 
     /// Problems found before sending (a required value missing, a value not in a list), in one

@@ -83,6 +83,7 @@ conformance!(
     items_gone_from_the_shop_are_marked_deleted,
     catalog_items_are_only_seen_from_their_workspace,
     a_sent_item_goes_live_or_fails_with_its_import,
+    a_failed_import_puts_its_items_in_error_to_be_sent_again,
     item_errors_forgotten_hashes_and_removals_set_the_state,
     channel_items_are_paged_and_scoped_by_workspace,
     the_products_page_filters_by_text_channel_and_state,
@@ -2526,6 +2527,74 @@ async fn item(s: &Storage, ws: WorkspaceId, channel: ChannelId, sku: &str) -> Ch
         .unwrap();
     assert_eq!(items.len(), 1, "{sku}: {items:?}");
     items.remove(0)
+}
+
+async fn a_failed_import_puts_its_items_in_error_to_be_sent_again(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    s.record_sent(ws, id, &sent(&["A", "B", "C"]), Some("2044"), T0)
+        .await
+        .unwrap();
+    s.record_sent(ws, id, &sent(&["D"]), Some("2045"), T0)
+        .await
+        .unwrap();
+    s.record_products_sent(ws, id, &sent(&["A", "B"]), "P41-1", T0)
+        .await
+        .unwrap();
+
+    // Another workspace cannot settle them.
+    let nothing = s
+        .record_failed_import(theirs, id, "2044", &[], "no", T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(nothing, ImportOutcomeCounts::default());
+
+    let report = errors(&[("B", "price is missing")]);
+    for now in [T0 + 1, T0 + 2] {
+        let counts = s
+            .record_failed_import(ws, id, "2044", &report, "The file could not be read", now)
+            .await
+            .unwrap();
+        let expected = match now {
+            n if n == T0 + 1 => ImportOutcomeCounts { live: 0, errors: 3 },
+            // Again: B is still the report's, A and C are no longer `sent`.
+            _ => ImportOutcomeCounts { live: 0, errors: 1 },
+        };
+        assert_eq!(counts, expected, "at {now}");
+    }
+    let a = item(&s, ws, id, "A").await;
+    assert_eq!(
+        (a.state, a.error.as_deref(), a.sent_hash.as_deref()),
+        (ItemState::Error, Some("The file could not be read"), None),
+        "sent again by the next export"
+    );
+    let b = item(&s, ws, id, "B").await;
+    assert_eq!(
+        (b.state, b.error.as_deref()),
+        (ItemState::Error, Some("price is missing"))
+    );
+    assert_eq!(
+        item(&s, ws, id, "D").await.state,
+        ItemState::Sent,
+        "another import"
+    );
+
+    let counts = s
+        .record_failed_product_import(ws, id, "P41-1", &[], "CANCELLED", T0 + 3)
+        .await
+        .unwrap();
+    assert_eq!(counts, ImportOutcomeCounts { live: 0, errors: 2 });
+    let products = s
+        .channel_products_for(ws, id, &skus(&["A", "B"]))
+        .await
+        .unwrap();
+    assert!(
+        products.iter().all(|p| p.state == ItemState::Error
+            && p.sent_hash.is_none()
+            && p.error.as_deref() == Some("CANCELLED")),
+        "{products:?}"
+    );
 }
 
 async fn a_sent_item_goes_live_or_fails_with_its_import(s: Storage) {

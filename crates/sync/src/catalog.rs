@@ -1084,8 +1084,8 @@ impl CatalogSync {
                 return Ok(Step::RunAgainAt(at));
             }
             // ASSUMPTION: without a mapping (deleted meanwhile) the report's SKUs cannot be
-            // read; the import's products are then taken as integrated, and a refused one's
-            // offer comes back refused from its own import.
+            // read; the import's products are then taken as integrated (or as failed with the
+            // import), and a refused one's offer comes back refused from its own import.
             let report = async {
                 let status = self
                     .marketplace
@@ -1125,10 +1125,36 @@ impl CatalogSync {
                 .into_iter()
                 .filter_map(|l| l.sku.map(|sku| (sku, l.message)))
                 .collect();
-            let outcome = self
-                .storage
-                .record_product_import_result(ws, channel.id, &import.import_id, &errors, now_ms())
-                .await?;
+            let outcome = if status.failed() {
+                // Nothing of the file was integrated: every product not named in a report
+                // carries why, and goes out again with the next export.
+                let message = failed_import_message(
+                    "product",
+                    &import.import_id,
+                    status.status.as_str(),
+                    status.reason_status.as_deref(),
+                );
+                self.storage
+                    .record_failed_product_import(
+                        ws,
+                        channel.id,
+                        &import.import_id,
+                        &errors,
+                        &message,
+                        now_ms(),
+                    )
+                    .await?
+            } else {
+                self.storage
+                    .record_product_import_result(
+                        ws,
+                        channel.id,
+                        &import.import_id,
+                        &errors,
+                        now_ms(),
+                    )
+                    .await?
+            };
             self.storage
                 .finish_import(
                     ws,
@@ -1139,9 +1165,13 @@ impl CatalogSync {
                 )
                 .await?;
             tracing::info!(%ws, channel = %channel.id, import = %import.import_id, live = outcome.live, errors = outcome.errors, "product import finished");
-            // A delta export would not look at items whose product just became live.
-            self.enqueue_channel(ws, CHANNEL_EXPORT_FLOW, channel.id)
-                .await?;
+            // A delta export would not look at items whose product just became live. After a
+            // failed import none did; sending its products again at once could repeat a
+            // failure forever, so they wait for the next full export.
+            if !status.failed() {
+                self.enqueue_channel(ws, CHANNEL_EXPORT_FLOW, channel.id)
+                    .await?;
+            }
         }
         if unfinished {
             return Ok(Step::RunAgainAt(
@@ -1250,10 +1280,34 @@ impl CatalogSync {
                     .filter_map(|l| l.sku.map(|sku| (sku, l.message)))
                     .collect();
             }
-            let outcome = self
-                .storage
-                .record_import_result(ws, channel.id, import.import_id.as_str(), &errors, now_ms())
-                .await?;
+            let outcome = if status.status == mirakl::marketplace::ImportStatus::Failed {
+                let message = failed_import_message(
+                    "offer",
+                    &import.import_id,
+                    status.status.as_str(),
+                    status.reason_status.as_deref(),
+                );
+                self.storage
+                    .record_failed_import(
+                        ws,
+                        channel.id,
+                        &import.import_id,
+                        &errors,
+                        &message,
+                        now_ms(),
+                    )
+                    .await?
+            } else {
+                self.storage
+                    .record_import_result(
+                        ws,
+                        channel.id,
+                        import.import_id.as_str(),
+                        &errors,
+                        now_ms(),
+                    )
+                    .await?
+            };
             self.storage
                 .finish_import(
                     ws,
@@ -1659,6 +1713,20 @@ impl ProductFile {
 }
 
 /// A problem to record against the item, unless it is the one already recorded.
+/// What a product or offer of an import that failed as a whole shows next to its SKU.
+fn failed_import_message(
+    kind: &str,
+    import_id: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> String {
+    let why = reason.map_or(String::new(), |r| format!(": {r}"));
+    format!(
+        "The marketplace did not integrate the {kind} import {import_id} ({status}{why}). \
+         It is sent again with the next full export (Sync now starts one)."
+    )
+}
+
 fn new_problem(
     item: &CatalogItem,
     state: Option<&storage::ChannelItem>,

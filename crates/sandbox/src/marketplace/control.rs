@@ -183,6 +183,31 @@ impl Sandbox {
             .unwrap_or_default()
     }
 
+    /// Makes the next offer or product import a shop sends to `instance` fail as a whole:
+    /// its status ends `FAILED` with `reason` as `reason_status`, and nothing of it is applied.
+    /// Each call fails one import.
+    ///
+    /// # Panics
+    /// When the marketplace does not exist.
+    pub fn fail_next_import(&self, instance: &str, reason: &str) {
+        self.try_fail_next_import(instance, reason)
+            .unwrap_or_else(|error| panic!("{error}"));
+    }
+
+    fn try_fail_next_import(
+        &self,
+        instance: &str,
+        reason: &str,
+    ) -> Result<(), MarketplaceControlError> {
+        self.world()
+            .marketplaces
+            .get_mut(instance)
+            .ok_or_else(|| MarketplaceControlError::UnknownInstance(instance.to_owned()))?
+            .failing_imports
+            .push_back(reason.to_owned());
+        Ok(())
+    }
+
     /// Completes every offer and product import in progress on every marketplace, as if the
     /// marketplace had all the time it needed (products first, then offers, each oldest first).
     pub fn settle_imports(&self) {
@@ -208,6 +233,10 @@ pub fn router() -> Router<Sandbox> {
             get(import_modes),
         )
         .route("/sandbox/api/mmp/{instance}/products", get(list_products))
+        .route(
+            "/sandbox/api/mmp/{instance}/imports/fail-next",
+            post(fail_next_import),
+        )
         .route("/sandbox/api/imports/settle", post(settle))
 }
 
@@ -291,6 +320,22 @@ async fn list_products(
         return Err(MarketplaceControlError::UnknownInstance(instance));
     }
     Ok(Json(sandbox.marketplace_products(&instance)))
+}
+
+#[derive(Deserialize)]
+struct Failure {
+    reason: String,
+}
+
+async fn fail_next_import(
+    State(sandbox): State<Sandbox>,
+    Path(instance): Path<String>,
+    Json(request): Json<Failure>,
+) -> Result<Json<Value>, MarketplaceControlError> {
+    sandbox.try_fail_next_import(&instance, &request.reason)?;
+    Ok(Json(
+        json!({ "instance": instance, "reason": request.reason }),
+    ))
 }
 
 async fn settle(State(sandbox): State<Sandbox>) -> Json<Value> {

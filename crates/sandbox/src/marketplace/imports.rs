@@ -158,6 +158,7 @@ impl Marketplace {
         mode: ImportMode,
         sheet: Result<Sheet, String>,
     ) -> u64 {
+        let sheet = self.admit_file(sheet);
         let id = self.take_import_id();
         self.offer_imports.insert(
             id,

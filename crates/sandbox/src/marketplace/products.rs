@@ -136,6 +136,20 @@ impl ProductImport {
     }
 }
 
+/// Whether Mirakl could fetch the media at `url` as an image. Mirakl downloads each media
+/// after the import; ASSUMPTION: the sandbox downloads nothing and takes an http(s) URL whose
+/// path ends in an image file name (.jpg, .jpeg, .png, .gif, .webp) as one it could fetch, so a
+/// broken image link shows in P44 as it would on a marketplace.
+fn downloadable_image(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|url| {
+        let path = url.path().to_ascii_lowercase();
+        matches!(url.scheme(), "http" | "https")
+            && [".jpg", ".jpeg", ".png", ".gif", ".webp"]
+                .iter()
+                .any(|ext| path.ends_with(ext))
+    })
+}
+
 /// One P41 line checked against PM11, H11 and VL11: the shop's SKU and the product, or every
 /// problem found, joined.
 fn read_product_line(sheet: &Sheet, row: &Row) -> Result<(String, NewProduct), String> {
@@ -162,6 +176,12 @@ fn read_product_line(sheet: &Sheet, row: &Row) -> Result<(String, NewProduct), S
             }
         }
         match attribute.code {
+            "main_image" if !downloadable_image(value) => {
+                problems.push(format!(
+                    "The media '{value}' of attribute 'main_image' could not be downloaded as \
+                     an image"
+                ));
+            }
             "category" if hierarchy_level(value).is_none() => {
                 problems.push(format!("The category '{value}' does not exist"));
             }
@@ -200,6 +220,7 @@ fn read_product_line(sheet: &Sheet, row: &Row) -> Result<(String, NewProduct), S
 
 impl Marketplace {
     fn create_product_import(&mut self, shop_id: i64, sheet: Result<Sheet, String>) -> u64 {
+        let sheet = self.admit_file(sheet);
         let id = self.take_import_id();
         self.product_imports.insert(
             id,
@@ -571,5 +592,24 @@ mod tests {
             read_product_line(&sheet, &sheet.rows[1]).unwrap_err(),
             "The value 'Purple' of attribute 'color' is not in the values list 'colors'"
         );
+    }
+
+    #[test]
+    fn a_main_image_that_is_not_an_image_url_is_refused() {
+        let sheet = Sheet::parse(
+            b"category;shop_sku;title;brand;main_image\n\
+              toys;A;Toy;Acme;https://cdn.example/a/1.PNG\n\
+              toys;B;Toy;Acme;https://cdn.example/a/missing\n\
+              toys;C;Toy;Acme;ftp://cdn.example/c.png\n",
+        )
+        .unwrap();
+        assert!(read_product_line(&sheet, &sheet.rows[0]).is_ok());
+        for row in &sheet.rows[1..] {
+            assert!(
+                read_product_line(&sheet, row)
+                    .unwrap_err()
+                    .contains("could not be downloaded as an image")
+            );
+        }
     }
 }

@@ -246,6 +246,38 @@ impl Sandbox {
         .map_err(unknown(code))?
     }
 
+    /// Replaces the images of a product or variation with these URLs, in order; fires
+    /// `product.updated`.
+    ///
+    /// # Panics
+    /// When the store or the product does not exist.
+    pub fn woo_set_images(&self, store: &str, id: i64, urls: &[&str]) {
+        let code = store;
+        self.woo_write(code, |store, _| {
+            let Some(product) = store.products.get_mut(&id) else {
+                return Ok(Err(WooControlError::UnknownProduct {
+                    store: code.to_owned(),
+                    id,
+                }));
+            };
+            product.images = urls
+                .iter()
+                .zip(900_000..)
+                .map(|(url, id)| crate::woo::model::Image {
+                    id,
+                    src: (*url).to_owned(),
+                    name: url.rsplit('/').next().unwrap_or_default().to_owned(),
+                    alt: String::new(),
+                })
+                .collect();
+            store.touch_product(id, now());
+            Ok(Ok(()))
+        })
+        .map_err(unknown(code))
+        .and_then(|r| r)
+        .unwrap_or_else(|error| panic!("{error}"));
+    }
+
     /// Places an order as a shopper's checkout would: `order` has the REST body's shape
     /// (`line_items` by `sku` or ids, `billing`, …); paid unless `set_paid` is false, so stock
     /// is taken. Fires `order.created` and the stock changes' `product.updated`.
