@@ -41,11 +41,18 @@ impl<W: Write> ImportFileWriter<W> {
 
     /// Flushes the file; the number of bytes written to `out`.
     pub(crate) fn finish(self) -> io::Result<u64> {
-        let counted = self
-            .csv
+        Ok(self.into_counted()?.bytes)
+    }
+
+    /// Flushes the file and gives `out` back.
+    pub(crate) fn into_inner(self) -> io::Result<W> {
+        Ok(self.into_counted()?.inner)
+    }
+
+    fn into_counted(self) -> io::Result<CountingWriter<W>> {
+        self.csv
             .into_inner()
-            .map_err(|error| io::Error::new(error.error().kind(), error.to_string()))?;
-        Ok(counted.bytes)
+            .map_err(|error| io::Error::new(error.error().kind(), error.to_string()))
     }
 }
 

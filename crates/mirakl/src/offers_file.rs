@@ -79,22 +79,59 @@ pub fn write_offers_csv<W: Write>(
 ) -> io::Result<u64> {
     let mut file = ImportFileWriter::new(out, COLUMNS)?;
     for line in lines {
-        let quantity = line.quantity.to_string();
-        file.write_row([
-            line.sku.as_str(),
-            &line.product_id,
-            &line.product_id_type,
-            &line.description,
-            &line.price,
-            &quantity,
-            &line.state,
-            line.discount_price.as_deref().unwrap_or_default(),
-            line.discount_start.as_deref().unwrap_or_default(),
-            line.discount_end.as_deref().unwrap_or_default(),
-            line.update_delete.as_str(),
-        ])?;
+        write_offer_row(&mut file, &line)?;
     }
     file.finish()
+}
+
+/// An OF01 file written one offer at a time, as an export meets them: the file grows, not a
+/// list of offers waiting to be written.
+pub struct OffersFile<W: Write> {
+    file: ImportFileWriter<W>,
+    lines: usize,
+}
+
+impl<W: Write> OffersFile<W> {
+    /// Starts the file with its header row.
+    pub fn new(out: W) -> io::Result<Self> {
+        Ok(Self {
+            file: ImportFileWriter::new(out, COLUMNS)?,
+            lines: 0,
+        })
+    }
+
+    pub fn write(&mut self, line: &OfferLine) -> io::Result<()> {
+        write_offer_row(&mut self.file, line)?;
+        self.lines += 1;
+        Ok(())
+    }
+
+    /// The offers written so far.
+    pub fn lines(&self) -> usize {
+        self.lines
+    }
+
+    /// Flushes the file and gives `out` back.
+    pub fn finish(self) -> io::Result<W> {
+        self.file.into_inner()
+    }
+}
+
+fn write_offer_row<W: Write>(file: &mut ImportFileWriter<W>, line: &OfferLine) -> io::Result<()> {
+    let quantity = line.quantity.to_string();
+    file.write_row([
+        line.sku.as_str(),
+        &line.product_id,
+        &line.product_id_type,
+        &line.description,
+        &line.price,
+        &quantity,
+        &line.state,
+        line.discount_price.as_deref().unwrap_or_default(),
+        line.discount_start.as_deref().unwrap_or_default(),
+        line.discount_end.as_deref().unwrap_or_default(),
+        line.update_delete.as_str(),
+    ])
 }
 
 /// The offer as an OF24 JSON object.
@@ -138,5 +175,40 @@ mod tests {
     fn a_price_that_is_no_number_is_sent_as_written() {
         assert_eq!(decimal("19.90"), json!(19.9));
         assert_eq!(decimal("19,90"), json!("19,90"));
+    }
+
+    #[test]
+    fn a_file_written_offer_by_offer_is_the_file_written_at_once() {
+        let line = |sku: &str, update_delete| OfferLine {
+            sku: sku.to_owned(),
+            product_id: "4006381333931".to_owned(),
+            product_id_type: "EAN".to_owned(),
+            description: "Blue; \"large\"".to_owned(),
+            price: "19.90".to_owned(),
+            quantity: 3,
+            state: "11".to_owned(),
+            discount_price: Some("15.00".to_owned()),
+            discount_start: Some("2026-03-01T00:00:00Z".to_owned()),
+            discount_end: None,
+            update_delete,
+        };
+        let lines = [
+            line("TEE-1", UpdateDelete::Update),
+            line("MUG-1", UpdateDelete::Delete),
+        ];
+        let mut at_once = Vec::new();
+        write_offers_csv(lines.clone(), &mut at_once).unwrap();
+
+        let mut file = OffersFile::new(Vec::new()).unwrap();
+        for line in &lines {
+            file.write(line).unwrap();
+        }
+        assert_eq!(file.lines(), 2);
+        let one_by_one = file.finish().unwrap();
+
+        assert_eq!(one_by_one, at_once);
+        let text = String::from_utf8(one_by_one).unwrap();
+        assert!(text.starts_with("sku;product-id;"), "{text}");
+        assert!(text.contains("MUG-1;") && text.ends_with(";delete\n"), "{text}");
     }
 }

@@ -26,6 +26,39 @@ pub fn write_products_csv<W: Write>(
     file.finish()
 }
 
+/// A P41 file written one product at a time, as an export meets them.
+pub struct ProductsFile<W: Write> {
+    file: ImportFileWriter<W>,
+    lines: usize,
+}
+
+impl<W: Write> ProductsFile<W> {
+    /// Starts the file with its header row: the mapping's columns.
+    pub fn new(out: W, columns: &[String]) -> io::Result<Self> {
+        Ok(Self {
+            file: ImportFileWriter::new(out, columns)?,
+            lines: 0,
+        })
+    }
+
+    /// One product's values, in the columns' order.
+    pub fn write(&mut self, values: &[String]) -> io::Result<()> {
+        self.file.write_row(values)?;
+        self.lines += 1;
+        Ok(())
+    }
+
+    /// The products written so far.
+    pub fn lines(&self) -> usize {
+        self.lines
+    }
+
+    /// Flushes the file and gives `out` back.
+    pub fn finish(self) -> io::Result<W> {
+        self.file.into_inner()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,8 +19,8 @@ use domain::catalog::{
 use domain::{ChannelId, ChannelKind, ChannelStatus, InstanceUrl, WorkspaceId};
 use mirakl::connect::{ConnectClient, ConnectError};
 use mirakl::marketplace::{Credential, ImportId, ImportMode, MarketplaceClient, MarketplaceError};
-use mirakl::offers_file::{OfferLine, UpdateDelete, offer_json, write_offers_csv};
-use mirakl::products_file::write_products_csv;
+use mirakl::offers_file::{OfferLine, OffersFile, UpdateDelete, offer_json};
+use mirakl::products_file::ProductsFile;
 use storage::{
     BudgetDecision, CatalogRow, Channel, ItemState, NewJob, ShopId, Storage, SyncRunStatus, now_ms,
 };
@@ -596,90 +596,87 @@ impl CatalogSync {
         result.map(|(step, _)| step)
     }
 
-    /// Walks the catalog page by page and calls `wanted` for items the channel should have
-    /// and `unwanted` for items it should no longer have; returns the counts.
-    /// With `products`, each wanted item comes with its product's state too.
-    async fn walk<F>(
+    /// Reads the walk's next page of the catalog and calls `visit` for each item the channel
+    /// should have (`Wanted`) and each it has but should no longer have (`Unwanted`),
+    /// recording the problems `visit` returns. Returns false once the catalog is walked: the
+    /// export sends what a page gave before reading the next, so a run holds one page and one
+    /// batch, however large the catalog.
+    async fn walk_page<F>(
         &self,
-        ws: WorkspaceId,
-        channel: &Channel,
-        scope: Scope,
-        products: bool,
+        walk: &mut Walk,
+        counts: &mut RunCounts,
         mut visit: F,
-    ) -> anyhow::Result<RunCounts>
+    ) -> anyhow::Result<bool>
     where
         F: FnMut(Visit<'_>, &mut RunCounts) -> Option<(String, String)>,
     {
-        let settings = self.settings_for(ws, channel.id).await?;
-        let mut counts = RunCounts::default();
-        let mut after: Option<String> = None;
-        loop {
-            let page = match scope {
-                Scope::All => {
-                    self.storage
-                        .catalog_page(ws, after.as_deref(), PAGE, true)
-                        .await?
-                }
-                Scope::ChangedSince(since) => {
-                    self.storage
-                        .catalog_changed_page(ws, since, after.as_deref(), PAGE)
-                        .await?
-                }
-            };
-            let Some(last) = page.last() else { break };
-            after = Some(last.sku.clone());
-            let skus: Vec<String> = page.iter().map(|r| r.sku.clone()).collect();
-            let states: HashMap<String, storage::ChannelItem> = self
-                .storage
-                .channel_items_for(ws, channel.id, &skus)
+        let (ws, channel) = (walk.ws, walk.channel);
+        let page = match walk.scope {
+            Scope::All => {
+                self.storage
+                    .catalog_page(ws, walk.after.as_deref(), PAGE, true)
+                    .await?
+            }
+            Scope::ChangedSince(since) => {
+                self.storage
+                    .catalog_changed_page(ws, since, walk.after.as_deref(), PAGE)
+                    .await?
+            }
+        };
+        let Some(last) = page.last() else {
+            return Ok(false);
+        };
+        walk.after = Some(last.sku.clone());
+        let skus: Vec<String> = page.iter().map(|r| r.sku.clone()).collect();
+        let states: HashMap<String, storage::ChannelItem> = self
+            .storage
+            .channel_items_for(ws, channel, &skus)
+            .await?
+            .into_iter()
+            .map(|c| (c.sku.clone(), c))
+            .collect();
+        let product_states: HashMap<String, storage::ChannelItem> = if walk.products {
+            self.storage
+                .channel_products_for(ws, channel, &skus)
                 .await?
                 .into_iter()
                 .map(|c| (c.sku.clone(), c))
-                .collect();
-            let product_states: HashMap<String, storage::ChannelItem> = if products {
-                self.storage
-                    .channel_products_for(ws, channel.id, &skus)
-                    .await?
-                    .into_iter()
-                    .map(|c| (c.sku.clone(), c))
-                    .collect()
-            } else {
-                HashMap::new()
-            };
-            let mut problems = Vec::new();
-            for row in &page {
-                let item: CatalogItem = match serde_json::from_str(&row.data) {
-                    Ok(i) => i,
-                    Err(e) => {
-                        problems.push((
-                            row.sku.clone(),
-                            format!("Marketbridge could not read this item ({e})."),
-                        ));
-                        continue;
-                    }
-                };
-                let state = states.get(&row.sku);
-                if row.deleted_at_ms.is_none() && is_selected(&item, &settings) {
-                    counts.read += 1;
-                    let product = product_states.get(&row.sku);
-                    if let Some(problem) = visit(Visit::Wanted(&item, state, product), &mut counts)
-                    {
-                        problems.push(problem);
-                    }
-                } else if let Some(state) = state
-                    && state.state != ItemState::Removed
-                {
-                    visit(Visit::Unwanted(&item), &mut counts);
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut problems = Vec::new();
+        for row in &page {
+            let item: CatalogItem = match serde_json::from_str(&row.data) {
+                Ok(i) => i,
+                Err(e) => {
+                    problems.push((
+                        row.sku.clone(),
+                        format!("Marketbridge could not read this item ({e})."),
+                    ));
+                    continue;
                 }
-            }
-            if !problems.is_empty() {
-                counts.problems += problems.len() as u64;
-                self.storage
-                    .record_item_errors(ws, channel.id, &problems, now_ms())
-                    .await?;
+            };
+            let state = states.get(&row.sku);
+            if row.deleted_at_ms.is_none() && is_selected(&item, &walk.settings) {
+                counts.read += 1;
+                let product = product_states.get(&row.sku);
+                if let Some(problem) = visit(Visit::Wanted(&item, state, product), counts) {
+                    problems.push(problem);
+                }
+            } else if let Some(state) = state
+                && state.state != ItemState::Removed
+            {
+                visit(Visit::Unwanted(&item), counts);
             }
         }
-        Ok(counts)
+        if !problems.is_empty() {
+            counts.problems += problems.len() as u64;
+            self.storage
+                .record_item_errors(ws, channel, &problems, now_ms())
+                .await?;
+        }
+        Ok(true)
     }
 
     async fn export_marketplace(
@@ -692,105 +689,94 @@ impl CatalogSync {
     ) -> anyhow::Result<(Step, RunCounts)> {
         let now = now_ms();
         let mapping = self.mapping_for(ws, channel.id).await?;
-        let mut lines: Vec<OfferLine> = Vec::new();
-        let mut sent: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut removed: Vec<String> = Vec::new();
-        let mut products = ProductFile::default();
-        let counts = self
-            .walk(
-                ws,
-                channel,
-                scope,
-                mapping.is_some(),
-                |visit, counts| match visit {
-                    Visit::Wanted(item, state, product) => {
-                        if let Some(mapping) = &mapping
-                            && !products.visit(item, product, settings, mapping, counts)
-                        {
-                            return None;
-                        }
-                        match offer_for(item, settings, now) {
-                            Ok(offer) => {
-                                let hash = offer_hash(&offer).0.to_vec();
-                                if state.and_then(|s| s.sent_hash.as_ref()) == Some(&hash) {
-                                    counts.unchanged += 1;
-                                } else {
-                                    lines.push(offer_line(&offer, UpdateDelete::Update));
-                                    sent.push((offer.sku.as_str().to_owned(), hash));
-                                }
-                                None
-                            }
-                            Err(problem) => new_problem(item, state, problem.to_string()),
-                        }
+        let mut offers = OfferBatch::default();
+        let mut products = match &mapping {
+            Some(mapping) => Some(ProductFile::new(mapping)?),
+            None => None,
+        };
+        let mut walk = Walk::new(ws, channel.id, scope, mapping.is_some(), settings.clone());
+        let mut counts = RunCounts::default();
+        while self
+            .walk_page(&mut walk, &mut counts, |visit, counts| match visit {
+                Visit::Wanted(item, state, product) => {
+                    if let (Some(mapping), Some(products)) = (&mapping, &mut products)
+                        && !products.visit(item, product, settings, mapping, counts)
+                    {
+                        return None;
                     }
-                    Visit::Unwanted(item) => {
-                        counts.removed += 1;
-                        match (settings.removal, offer_for(item, settings, now)) {
-                            (RemovalPolicy::ZeroStock, Ok(offer)) => {
-                                lines
-                                    .push(offer_line(&offer.without_stock(), UpdateDelete::Update));
+                    match offer_for(item, settings, now) {
+                        Ok(offer) => {
+                            let hash = offer_hash(&offer).0.to_vec();
+                            if state.and_then(|s| s.sent_hash.as_ref()) == Some(&hash) {
+                                counts.unchanged += 1;
+                            } else {
+                                let sku = offer.sku.as_str().to_owned();
+                                offers.update(offer_line(&offer, UpdateDelete::Update), sku, hash);
                             }
-                            _ => lines.push(delete_line(item.sku.as_str())),
+                            None
                         }
-                        removed.push(item.sku.as_str().to_owned());
-                        None
+                        Err(problem) => new_problem(item, state, problem.to_string()),
                     }
-                },
-            )
-            .await?;
-        let mut counts = counts;
+                }
+                Visit::Unwanted(item) => {
+                    counts.removed += 1;
+                    let line = match (settings.removal, offer_for(item, settings, now)) {
+                        (RemovalPolicy::ZeroStock, Ok(offer)) => {
+                            offer_line(&offer.without_stock(), UpdateDelete::Update)
+                        }
+                        _ => delete_line(item.sku.as_str()),
+                    };
+                    offers.remove(line, item.sku.as_str().to_owned());
+                    None
+                }
+            })
+            .await?
+        {}
         let instance = channel
             .instance_url
             .clone()
             .context("a marketplace channel has an instance URL")?;
         // Products first: their offers follow once the import made them live.
         let mut products_wait = None;
-        if let Some(mapping) = &mapping {
+        if let Some(products) = products {
             products_wait = self
-                .send_products(
-                    ws,
-                    channel,
-                    &instance,
-                    token,
-                    mapping,
-                    products,
-                    &mut counts,
-                )
+                .send_products(ws, channel, &instance, token, products, &mut counts)
                 .await?;
         }
         let later = |at: i64| Step::RunAgainAt(products_wait.map_or(at, |p: i64| p.min(at)));
-        if lines.is_empty() {
+        if offers.is_empty() {
             return Ok((products_wait.map_or(Step::Done, later), counts));
         }
         // Small deltas go as OF24 (every field of each offer is sent: OF24 replaces whole
-        // offers); bulk and removals as an OF01 file in NORMAL mode — never REPLACE.
-        let use_of24 = lines.len() <= OF24_MAX_OFFERS && removed.is_empty();
-        let op = if use_of24 {
-            Operation::OfferUpsert
-        } else {
-            Operation::OfferFile
+        // offers); bulk and removals as an OF01 file in NORMAL mode — never REPLACE. The
+        // request is ready before its budget slot is taken, so it leaves as soon as it is.
+        let (payload, sent, removed) = offers.finish()?;
+        let (op, kind) = match &payload {
+            OfferPayload::Upsert(_) => (Operation::OfferUpsert, "OF24"),
+            OfferPayload::File(..) => (Operation::OfferFile, "OF01"),
         };
         if let Some(at) = self.take_budget(ws, channel.id, op).await? {
             return Ok((later(at), counts));
         }
         let credential = Credential::Bearer(token);
-        let result = if use_of24 {
-            let offers: Vec<serde_json::Value> = lines.iter().map(offer_json).collect();
-            self.marketplace
-                .upsert_offers(&instance, credential, channel.store_id, &offers)
-                .await
-        } else {
-            let mut csv = Vec::new();
-            write_offers_csv(lines.iter().cloned(), &mut csv)?;
-            self.marketplace
-                .import_offers(
-                    &instance,
-                    credential,
-                    channel.store_id,
-                    csv,
-                    ImportMode::Normal,
-                )
-                .await
+        let lines = payload.lines();
+        let result = match payload {
+            OfferPayload::Upsert(offers) => {
+                self.marketplace
+                    .upsert_offers(&instance, credential, channel.store_id, &offers)
+                    .await
+            }
+            OfferPayload::File(csv, _) => {
+                self.marketplace
+                    .import_offers(
+                        &instance,
+                        credential,
+                        channel.store_id,
+                        csv,
+                        ImportMode::Normal,
+                    )
+                    .await
+            }
         };
         let import_id = match result {
             Ok(id) => id,
@@ -802,8 +788,6 @@ impl CatalogSync {
             }
             Err(e) => return Err(e.into()),
         };
-        let kind = if use_of24 { "OF24" } else { "OF01" };
-        let n = sent.len() as u64;
         self.storage
             .record_sent(ws, channel.id, &sent, Some(import_id.as_str()), now_ms())
             .await?;
@@ -816,12 +800,12 @@ impl CatalogSync {
                 channel.id,
                 import_id.as_str(),
                 kind,
-                lines.len() as i32,
+                lines as i32,
                 now_ms(),
             )
             .await?;
-        counts.sent = n;
-        tracing::info!(%ws, channel = %channel.id, import = import_id.as_str(), kind, lines = lines.len(), "offers sent");
+        counts.sent = sent.len() as u64;
+        tracing::info!(%ws, channel = %channel.id, import = import_id.as_str(), kind, lines, "offers sent");
         self.enqueue_channel(ws, IMPORT_FOLLOW_FLOW, channel.id)
             .await?;
         Ok((products_wait.map_or(Step::Done, later), counts))
@@ -830,15 +814,13 @@ impl CatalogSync {
     /// Sends the products whose line changed as one P41 file, within its budget, and records
     /// the problems found before sending. Returns when to come back if the budget or Mirakl
     /// said to wait (nothing is recorded sent then).
-    #[allow(clippy::too_many_arguments)]
     async fn send_products(
         &self,
         ws: WorkspaceId,
         channel: &Channel,
         instance: &InstanceUrl,
         token: &str,
-        mapping: &ProductMapping,
-        products: ProductFile,
+        mut products: ProductFile,
         counts: &mut RunCounts,
     ) -> anyhow::Result<Option<i64>> {
         if !products.problems.is_empty() {
@@ -847,15 +829,15 @@ impl CatalogSync {
                 .record_product_errors(ws, channel.id, &products.problems, now_ms())
                 .await?;
         }
-        if products.rows.is_empty() {
+        if products.sent.is_empty() {
             return Ok(None);
         }
+        let sent = std::mem::take(&mut products.sent);
+        let csv = products.finish()?;
         let op = Operation::ProductImport;
         if let Some(at) = self.take_budget(ws, channel.id, op).await? {
             return Ok(Some(at));
         }
-        let mut csv = Vec::new();
-        write_products_csv(&columns(mapping), products.rows, &mut csv)?;
         let id = match self
             .marketplace
             .import_products(instance, Credential::Bearer(token), channel.store_id, csv)
@@ -868,9 +850,9 @@ impl CatalogSync {
             Err(e) => return Err(e.into()),
         };
         let import_id = format!("{PRODUCT_IMPORT_PREFIX}{}", id.as_str());
-        let n = products.sent.len();
+        let n = sent.len();
         self.storage
-            .record_products_sent(ws, channel.id, &products.sent, &import_id, now_ms())
+            .record_products_sent(ws, channel.id, &sent, &import_id, now_ms())
             .await?;
         self.storage
             .record_import(
@@ -900,114 +882,149 @@ impl CatalogSync {
         let now = now_ms();
         let mut upserts: Vec<(String, Vec<u8>, ConnectProduct)> = Vec::new();
         let mut deletes: Vec<String> = Vec::new();
-        let mut counts = self
-            .walk(ws, channel, scope, false, |visit, counts| match visit {
-                Visit::Wanted(item, state, _) => match connect_product_for(item, settings, now) {
-                    Ok(product) => {
-                        let hash = connect_product_hash(&product).0.to_vec();
-                        if state.and_then(|s| s.sent_hash.as_ref()) == Some(&hash) {
-                            counts.unchanged += 1;
-                        } else {
-                            upserts.push((item.sku.as_str().to_owned(), hash, product));
+        let mut walk = Walk::new(ws, channel.id, scope, false, settings.clone());
+        let mut counts = RunCounts::default();
+        loop {
+            let more = self
+                .walk_page(&mut walk, &mut counts, |visit, counts| match visit {
+                    Visit::Wanted(item, state, _) => {
+                        match connect_product_for(item, settings, now) {
+                            Ok(product) => {
+                                let hash = connect_product_hash(&product).0.to_vec();
+                                if state.and_then(|s| s.sent_hash.as_ref()) == Some(&hash) {
+                                    counts.unchanged += 1;
+                                } else {
+                                    upserts.push((item.sku.as_str().to_owned(), hash, product));
+                                }
+                                None
+                            }
+                            Err(problem) => new_problem(item, state, problem.to_string()),
+                        }
+                    }
+                    Visit::Unwanted(item) => {
+                        counts.removed += 1;
+                        match (settings.removal, connect_product_for(item, settings, now)) {
+                            (RemovalPolicy::ZeroStock, Ok(mut product)) => {
+                                product.set_available_quantity(0);
+                                let hash = connect_product_hash(&product).0.to_vec();
+                                upserts.push((item.sku.as_str().to_owned(), hash, product));
+                            }
+                            _ => deletes.push(item.sku.as_str().to_owned()),
                         }
                         None
                     }
-                    Err(problem) => new_problem(item, state, problem.to_string()),
-                },
-                Visit::Unwanted(item) => {
-                    counts.removed += 1;
-                    match (settings.removal, connect_product_for(item, settings, now)) {
-                        (RemovalPolicy::ZeroStock, Ok(mut product)) => {
-                            product.set_available_quantity(0);
-                            let hash = connect_product_hash(&product).0.to_vec();
-                            upserts.push((item.sku.as_str().to_owned(), hash, product));
-                        }
-                        _ => deletes.push(item.sku.as_str().to_owned()),
-                    }
-                    None
-                }
-            })
-            .await?;
-        // Connect applies a POST /products at once (202 Accepted): what it accepted is live.
-        for batch in upserts.chunks(CONNECT_BATCH) {
-            if let Some(at) = self
-                .take_budget(ws, channel.id, Operation::ConnectUpsert)
-                .await?
-            {
-                return Ok((Step::RunAgainAt(at), counts));
-            }
-            let body: Vec<serde_json::Value> = batch
-                .iter()
-                .map(|(_, _, p)| serde_json::to_value(p))
-                .collect::<Result<_, _>>()?;
-            match self.connect.upsert_products(token, &body).await {
-                Ok(()) => {}
-                Err(ConnectError::RateLimited { retry_after }) => {
-                    let at = self
-                        .defer(ws, channel.id, Operation::ConnectUpsert, retry_after)
-                        .await?;
-                    return Ok((Step::RunAgainAt(at), counts));
-                }
-                Err(ConnectError::Invalid {
-                    message, errors, ..
-                }) => {
-                    // The whole batch was refused: attach what Connect said to each product
-                    // it names, or to all of them when it names none.
-                    let errs: Vec<(String, String)> = batch
-                        .iter()
-                        .map(|(sku, _, _)| {
-                            let specific = errors
-                                .iter()
-                                .map(|e| format!("{}: {}", e.field, e.message))
-                                .collect::<Vec<_>>();
-                            let text = if specific.is_empty() {
-                                message.clone()
-                            } else {
-                                specific.join("; ")
-                            };
-                            (sku.clone(), text)
-                        })
-                        .collect();
-                    counts.errors += errs.len() as u64;
-                    self.storage
-                        .record_item_errors(ws, channel.id, &errs, now_ms())
-                        .await?;
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
-            let sent: Vec<(String, Vec<u8>)> = batch
-                .iter()
-                .map(|(s, h, _)| (s.clone(), h.clone()))
-                .collect();
-            self.storage
-                .record_sent(ws, channel.id, &sent, None, now_ms())
+                })
                 .await?;
-            counts.sent += sent.len() as u64;
-        }
-        for batch in deletes.chunks(CONNECT_BATCH) {
-            if let Some(at) = self
-                .take_budget(ws, channel.id, Operation::ConnectDelete)
-                .await?
-            {
-                return Ok((Step::RunAgainAt(at), counts));
-            }
-            match self.connect.delete_products(token, batch).await {
-                Ok(()) => {
-                    self.storage
-                        .mark_removed(ws, channel.id, batch, now_ms())
-                        .await?
-                }
-                Err(ConnectError::RateLimited { retry_after }) => {
-                    let at = self
-                        .defer(ws, channel.id, Operation::ConnectDelete, retry_after)
-                        .await?;
+            // Full batches go out as the walk meets them; the rest once it ends. A batch held
+            // back by the budget is simply met again by the next run: nothing of it was
+            // recorded sent.
+            while upserts.len() >= CONNECT_BATCH || (!more && !upserts.is_empty()) {
+                let batch: Vec<_> = upserts.drain(..upserts.len().min(CONNECT_BATCH)).collect();
+                if let Some(at) = self
+                    .upsert_connect_batch(ws, channel, token, batch, &mut counts)
+                    .await?
+                {
                     return Ok((Step::RunAgainAt(at), counts));
                 }
-                Err(e) => return Err(e.into()),
+            }
+            while deletes.len() >= CONNECT_BATCH || (!more && !deletes.is_empty()) {
+                let batch: Vec<String> =
+                    deletes.drain(..deletes.len().min(CONNECT_BATCH)).collect();
+                if let Some(at) = self
+                    .delete_connect_batch(ws, channel, token, &batch)
+                    .await?
+                {
+                    return Ok((Step::RunAgainAt(at), counts));
+                }
+            }
+            if !more {
+                return Ok((Step::Done, counts));
             }
         }
-        Ok((Step::Done, counts))
+    }
+
+    /// One Connect `POST /products` of up to [`CONNECT_BATCH`] products, within its budget.
+    /// Connect applies it at once (202 Accepted): what it accepted is live. Returns when to
+    /// come back if the budget or Connect said to wait.
+    async fn upsert_connect_batch(
+        &self,
+        ws: WorkspaceId,
+        channel: &Channel,
+        token: &str,
+        batch: Vec<(String, Vec<u8>, ConnectProduct)>,
+        counts: &mut RunCounts,
+    ) -> anyhow::Result<Option<i64>> {
+        let body: Vec<serde_json::Value> = batch
+            .iter()
+            .map(|(_, _, p)| serde_json::to_value(p))
+            .collect::<Result<_, _>>()?;
+        let op = Operation::ConnectUpsert;
+        if let Some(at) = self.take_budget(ws, channel.id, op).await? {
+            return Ok(Some(at));
+        }
+        match self.connect.upsert_products(token, &body).await {
+            Ok(()) => {}
+            Err(ConnectError::RateLimited { retry_after }) => {
+                return Ok(Some(self.defer(ws, channel.id, op, retry_after).await?));
+            }
+            Err(ConnectError::Invalid {
+                message, errors, ..
+            }) => {
+                // The whole batch was refused: attach what Connect said to each product it
+                // names, or to all of them when it names none.
+                let specific = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>();
+                let text = if specific.is_empty() {
+                    message
+                } else {
+                    specific.join("; ")
+                };
+                let errs: Vec<(String, String)> = batch
+                    .into_iter()
+                    .map(|(sku, _, _)| (sku, text.clone()))
+                    .collect();
+                counts.errors += errs.len() as u64;
+                self.storage
+                    .record_item_errors(ws, channel.id, &errs, now_ms())
+                    .await?;
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let sent: Vec<(String, Vec<u8>)> = batch.into_iter().map(|(s, h, _)| (s, h)).collect();
+        self.storage
+            .record_sent(ws, channel.id, &sent, None, now_ms())
+            .await?;
+        counts.sent += sent.len() as u64;
+        Ok(None)
+    }
+
+    /// One Connect `DELETE /products` of up to [`CONNECT_BATCH`] SKUs, within its budget.
+    async fn delete_connect_batch(
+        &self,
+        ws: WorkspaceId,
+        channel: &Channel,
+        token: &str,
+        batch: &[String],
+    ) -> anyhow::Result<Option<i64>> {
+        let op = Operation::ConnectDelete;
+        if let Some(at) = self.take_budget(ws, channel.id, op).await? {
+            return Ok(Some(at));
+        }
+        match self.connect.delete_products(token, batch).await {
+            Ok(()) => {
+                self.storage
+                    .mark_removed(ws, channel.id, batch, now_ms())
+                    .await?;
+                Ok(None)
+            }
+            Err(ConnectError::RateLimited { retry_after }) => {
+                Ok(Some(self.defer(ws, channel.id, op, retry_after).await?))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     // ----- following imports ------------------------------------------------------------
@@ -1658,7 +1675,7 @@ enum Scope {
     ChangedSince(i64),
 }
 
-/// One catalog item as [`CatalogSync::walk`] meets it.
+/// One catalog item as [`CatalogSync::walk_page`] meets it.
 enum Visit<'a> {
     /// The channel should have it; its offer's state on the channel so far, if any, and its
     /// product's (when the walk reads products).
@@ -1671,16 +1688,141 @@ enum Visit<'a> {
     Unwanted(&'a CatalogItem),
 }
 
-/// The P41 file an export builds: the lines of the products whose line changed since they were
-/// last sent, with their hashes, and the problems found before sending.
+/// Where an export's walk through the catalog stands (see [`CatalogSync::walk_page`]).
+struct Walk {
+    ws: WorkspaceId,
+    channel: ChannelId,
+    scope: Scope,
+    /// Whether each wanted item comes with its product's state too.
+    products: bool,
+    settings: ProductSettings,
+    /// The last SKU read.
+    after: Option<String>,
+}
+
+impl Walk {
+    fn new(
+        ws: WorkspaceId,
+        channel: ChannelId,
+        scope: Scope,
+        products: bool,
+        settings: ProductSettings,
+    ) -> Self {
+        Self {
+            ws,
+            channel,
+            scope,
+            products,
+            settings,
+            after: None,
+        }
+    }
+}
+
+/// The offers an export sends: up to [`OF24_MAX_OFFERS`] updates are kept as lines for one
+/// OF24 call; beyond that, or with a removal among them, they are written into an OF01 file
+/// as they come, so a first export of a large catalog holds a file, not a list of offers.
 #[derive(Default)]
+struct OfferBatch {
+    lines: Vec<OfferLine>,
+    file: Option<OffersFile<Vec<u8>>>,
+    /// The first error writing the file (none in practice: it is written to memory).
+    error: Option<std::io::Error>,
+    sent: Vec<(String, Vec<u8>)>,
+    removed: Vec<String>,
+}
+
+/// What [`OfferBatch::finish`] gives to send.
+enum OfferPayload {
+    /// OF24: every field of each offer.
+    Upsert(Vec<serde_json::Value>),
+    /// OF01: the file, and its number of lines.
+    File(Vec<u8>, usize),
+}
+
+impl OfferPayload {
+    fn lines(&self) -> usize {
+        match self {
+            Self::Upsert(offers) => offers.len(),
+            Self::File(_, lines) => *lines,
+        }
+    }
+}
+
+impl OfferBatch {
+    /// An offer to create or update, with its SKU and content hash.
+    fn update(&mut self, line: OfferLine, sku: String, hash: Vec<u8>) {
+        self.sent.push((sku, hash));
+        self.add(line);
+    }
+
+    /// A line that takes an offer off the channel (or to stock 0).
+    fn remove(&mut self, line: OfferLine, sku: String) {
+        self.removed.push(sku);
+        self.add(line);
+    }
+
+    fn add(&mut self, line: OfferLine) {
+        let result = match &mut self.file {
+            Some(file) => file.write(&line),
+            None if self.lines.len() < OF24_MAX_OFFERS && self.removed.is_empty() => {
+                self.lines.push(line);
+                Ok(())
+            }
+            None => OffersFile::new(Vec::new()).and_then(|mut file| {
+                for held in self.lines.drain(..).chain([line]) {
+                    file.write(&held)?;
+                }
+                self.file = Some(file);
+                Ok(())
+            }),
+        };
+        if let Err(e) = result {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lines.is_empty() && self.file.is_none()
+    }
+
+    /// The request to send, the offers it updates (SKU, hash) and the SKUs it removes.
+    #[allow(clippy::type_complexity)]
+    fn finish(self) -> anyhow::Result<(OfferPayload, Vec<(String, Vec<u8>)>, Vec<String>)> {
+        if let Some(e) = self.error {
+            return Err(anyhow::Error::from(e).context("writing the offer file"));
+        }
+        let payload = match self.file {
+            Some(file) => {
+                let lines = file.lines();
+                OfferPayload::File(file.finish()?, lines)
+            }
+            None => OfferPayload::Upsert(self.lines.iter().map(offer_json).collect()),
+        };
+        Ok((payload, self.sent, self.removed))
+    }
+}
+
+/// The P41 file an export builds: the lines of the products whose line changed since they were
+/// last sent, written as they come, with their hashes, and the problems found before sending.
 struct ProductFile {
-    rows: Vec<Vec<String>>,
+    file: ProductsFile<Vec<u8>>,
     sent: Vec<(String, Vec<u8>)>,
     problems: Vec<(String, String)>,
+    /// The first error writing the file (none in practice: it is written to memory).
+    error: Option<std::io::Error>,
 }
 
 impl ProductFile {
+    fn new(mapping: &ProductMapping) -> anyhow::Result<Self> {
+        Ok(Self {
+            file: ProductsFile::new(Vec::new(), &columns(mapping))?,
+            sent: Vec::new(),
+            problems: Vec::new(),
+            error: None,
+        })
+    }
+
     /// Looks at one wanted item's product, given its state on the marketplace so far. Returns
     /// whether the item's offer can go: its product exists there (it was live once — a later
     /// refused update leaves the product in place).
@@ -1696,8 +1838,12 @@ impl ProductFile {
             Ok(line) => {
                 let hash = product_line_hash(&line).0.to_vec();
                 if product.and_then(|p| p.sent_hash.as_ref()) != Some(&hash) {
-                    self.sent.push((line.sku.as_str().to_owned(), hash));
-                    self.rows.push(line.values);
+                    match self.file.write(&line.values) {
+                        Ok(()) => self.sent.push((line.sku.as_str().to_owned(), hash)),
+                        Err(e) => {
+                            self.error.get_or_insert(e);
+                        }
+                    }
                 }
             }
             Err(problem) => self
@@ -1709,6 +1855,14 @@ impl ProductFile {
             counts.waiting += 1;
         }
         exists
+    }
+
+    /// The file to send.
+    fn finish(self) -> anyhow::Result<Vec<u8>> {
+        if let Some(e) = self.error {
+            return Err(anyhow::Error::from(e).context("writing the product file"));
+        }
+        Ok(self.file.finish()?)
     }
 }
 
