@@ -5,6 +5,7 @@
 //! key admits one live (queued or running) job.
 
 use std::fmt;
+use std::sync::Arc;
 
 use domain::{JobId, WorkspaceId};
 use uuid::Uuid;
@@ -207,14 +208,36 @@ struct AttemptsRow {
 }
 
 impl Storage {
-    /// Changes whenever this process queues a job, or finishes, releases or fails one (which
-    /// may free its (workspace, flow) for a waiting job): a worker waits on it between polls.
+    /// Changes whenever a job is queued, or finished, released or failed (which may free its
+    /// (workspace, flow) for a waiting job): a worker waits on it between polls. By this
+    /// process, and on PostgreSQL by any process on the database too: the first call starts
+    /// listening for their notices (a notice lost while the listener reconnects only costs the
+    /// worker its next poll).
     pub fn job_events(&self) -> tokio::sync::watch::Receiver<u64> {
+        if let Pools::Postgres(pool) = &self.pools {
+            self.job_listener.get_or_init(|| {
+                ListenerTask(tokio::spawn(listen_for_jobs(
+                    pool.clone(),
+                    Arc::downgrade(&self.jobs_changed),
+                )))
+            });
+        }
         self.jobs_changed.subscribe()
     }
 
-    pub(crate) fn jobs_changed(&self) {
-        self.jobs_changed.send_modify(|n| *n = n.wrapping_add(1));
+    /// Wakes this process's workers, and on PostgreSQL every other process's.
+    pub(crate) async fn jobs_changed(&self) {
+        bump(&self.jobs_changed);
+        if let Pools::Postgres(pool) = &self.pools {
+            // The change is committed: a notice sent now cannot arrive before it is visible.
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(JOBS_CHANNEL)
+                .execute(pool)
+                .await
+            {
+                tracing::warn!(error = %e, "could not notify the other processes of a job change");
+            }
+        }
     }
 
     /// When the next queued job is due (it may be due already and wait for its flow's turn).
@@ -233,7 +256,7 @@ impl Storage {
         let id = on_writer!(self, |p| insert_job!(p, job, crate::now_ms()))
             .map_err(StorageError::on_write("jobs_live_dedupe_key"))?;
         if id.is_some() {
-            self.jobs_changed();
+            self.jobs_changed().await;
         }
         Ok(id.map(JobId))
     }
@@ -319,7 +342,7 @@ impl Storage {
             .execute(p)
             .await
             .map(|done| done.rows_affected()))?;
-        self.jobs_changed();
+        self.jobs_changed().await;
         Ok(rows > 0)
     }
 
@@ -344,7 +367,7 @@ impl Storage {
             .execute(p)
             .await
             .map(|done| done.rows_affected()))?;
-        self.jobs_changed();
+        self.jobs_changed().await;
         Ok(rows > 0)
     }
 
@@ -405,7 +428,7 @@ impl Storage {
                 }
             }
         });
-        self.jobs_changed();
+        self.jobs_changed().await;
         Ok(failure)
     }
 
@@ -433,6 +456,55 @@ impl Storage {
             .fetch_optional(p)
             .await)?;
         row.map(Job::try_from).transpose()
+    }
+}
+
+/// The PostgreSQL channel job changes are announced on.
+const JOBS_CHANNEL: &str = "marketbridge_jobs";
+
+fn bump(events: &tokio::sync::watch::Sender<u64>) {
+    events.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// The listener's task, stopped when the last [`Storage`] handle goes.
+pub(crate) struct ListenerTask(tokio::task::JoinHandle<()>);
+
+impl Drop for ListenerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Bumps `events` for every job notice on the database, until `events` is gone. A lost
+/// connection is opened again after a pause; meanwhile workers find jobs by polling.
+async fn listen_for_jobs(
+    pool: sqlx::PgPool,
+    events: std::sync::Weak<tokio::sync::watch::Sender<u64>>,
+) {
+    const PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
+    loop {
+        let listening = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            listener.listen(JOBS_CHANNEL).await?;
+            // Whatever changed while no one listened is found by the next claim.
+            if let Some(events) = events.upgrade() {
+                bump(&events);
+            }
+            loop {
+                listener.recv().await?;
+                let Some(events) = events.upgrade() else {
+                    return Ok::<_, sqlx::Error>(());
+                };
+                bump(&events);
+            }
+        };
+        match listening.await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "lost the job notices of other processes; polling until they are back");
+            }
+        }
+        tokio::time::sleep(PAUSE).await;
     }
 }
 

@@ -97,8 +97,12 @@ pub struct Storage {
     pools: Pools,
     secrets: Arc<SecretBox>,
     /// Bumped whenever this process queues a job or frees a (workspace, flow), so its workers
-    /// start at once instead of at their next poll. Other processes find the job by polling.
+    /// start at once instead of at their next poll. On PostgreSQL other processes' changes
+    /// bump it too (`LISTEN`, see [`crate::job`]); on SQLite they are found by polling.
     jobs_changed: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The task that listens for other processes' job notices, once a worker asked for
+    /// [`Storage::job_events`]; it ends with the last handle.
+    job_listener: Arc<std::sync::OnceLock<job::ListenerTask>>,
 }
 
 impl Storage {
@@ -110,6 +114,7 @@ impl Storage {
             pools,
             secrets: Arc::new(SecretBox::new(&key)),
             jobs_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
+            job_listener: Arc::new(std::sync::OnceLock::new()),
         })
     }
 

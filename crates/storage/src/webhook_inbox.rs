@@ -131,7 +131,7 @@ impl Storage {
             }
         });
         if matches!(record, WebhookRecord::Recorded(_)) {
-            self.jobs_changed();
+            self.jobs_changed().await;
         }
         Ok(record)
     }

@@ -3987,3 +3987,35 @@ async fn an_in_memory_database_works_with_one_connection() {
     assert!(s.get_channel(ws, id).await.unwrap().is_some());
     assert_eq!(s.engine(), Engine::Sqlite);
 }
+
+/// Two processes on one PostgreSQL database: a job queued by one wakes the other's workers
+/// through `LISTEN`/`NOTIFY`, without waiting for their next poll. (SQLite has no such notice;
+/// its workers poll.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_job_queued_by_another_process_wakes_this_ones_workers() {
+    let url = storage::testing::fresh_database_url(storage::Engine::Postgres).await;
+    let key = storage::SecretKey::generate();
+    let here = Storage::connect(&url, key.clone()).await.unwrap();
+    here.migrate().await.unwrap();
+    let there = Storage::connect(&url, key).await.unwrap();
+    let ws = workspace(&there, "me@example.com").await;
+
+    // A bound so a lost notice fails the test instead of hanging it; not a speed check.
+    let bound = std::time::Duration::from_secs(60);
+    let mut events = here.job_events();
+    // The listener announces itself once it listens.
+    tokio::time::timeout(bound, events.changed())
+        .await
+        .expect("the listener started")
+        .unwrap();
+    events.borrow_and_update();
+
+    there
+        .enqueue_job(&job(Some(ws), "catalog_read", T0))
+        .await
+        .unwrap();
+    tokio::time::timeout(bound, events.changed())
+        .await
+        .expect("the other process's job woke this one")
+        .unwrap();
+}
