@@ -209,6 +209,9 @@ mod tests {
         assert_eq!(one_by_one, at_once);
         let text = String::from_utf8(one_by_one).unwrap();
         assert!(text.starts_with("sku;product-id;"), "{text}");
-        assert!(text.contains("MUG-1;") && text.ends_with(";delete\n"), "{text}");
+        assert!(
+            text.contains("MUG-1;") && text.ends_with(";delete\n"),
+            "{text}"
+        );
     }
 }
