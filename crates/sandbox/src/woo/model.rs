@@ -680,7 +680,12 @@ pub struct WooStore {
     pub admin: Admin,
     pub keys: Vec<ApiKey>,
     pub categories: BTreeMap<i64, Category>,
+    /// Products and variations by id. Add and remove them with [`WooStore::insert_product`]
+    /// and [`WooStore::remove_product`], which keep the variations' index.
     pub products: BTreeMap<i64, Product>,
+    /// `(parent id, variation id)` of every variation, so a product's variations are found
+    /// without walking the whole store (a large shop has tens of thousands of products).
+    variation_ids: std::collections::BTreeSet<(i64, i64)>,
     pub orders: BTreeMap<i64, Order>,
     pub webhooks: BTreeMap<i64, Webhook>,
     /// Answer every request with 503, as a host that is down.
@@ -715,6 +720,7 @@ impl WooStore {
             keys: Vec::new(),
             categories: BTreeMap::new(),
             products: BTreeMap::new(),
+            variation_ids: std::collections::BTreeSet::new(),
             orders: BTreeMap::new(),
             webhooks: BTreeMap::new(),
             down: false,
@@ -819,9 +825,27 @@ impl WooStore {
     }
 
     pub fn variations_of(&self, parent_id: i64) -> impl Iterator<Item = &Product> {
-        self.products.values().filter(move |product| {
-            product.parent_id == parent_id && product.kind == ProductType::Variation
-        })
+        self.variation_ids
+            .range((parent_id, i64::MIN)..=(parent_id, i64::MAX))
+            .filter_map(|(_, id)| self.products.get(id))
+    }
+
+    /// Adds or replaces a product or variation.
+    pub fn insert_product(&mut self, id: i64, product: Product) {
+        if let Some(old) = self.products.get(&id) {
+            self.variation_ids.remove(&(old.parent_id, id));
+        }
+        if product.kind == ProductType::Variation {
+            self.variation_ids.insert((product.parent_id, id));
+        }
+        self.products.insert(id, product);
+    }
+
+    /// Removes a product or variation.
+    pub fn remove_product(&mut self, id: i64) -> Option<Product> {
+        let product = self.products.remove(&id)?;
+        self.variation_ids.remove(&(product.parent_id, id));
+        Some(product)
     }
 
     /// A product or variation by SKU (case-sensitive, as `wc_get_product_id_by_sku`).

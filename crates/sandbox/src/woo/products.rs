@@ -352,7 +352,7 @@ pub fn create_product(
     if product.slug.is_empty() {
         product.slug = format!("product-{id}");
     }
-    store.products.insert(id, product);
+    store.insert_product(id, product);
     if let Some(parent) = parent {
         store.mark_modified(parent, at);
     }
@@ -388,7 +388,7 @@ pub fn update_product(store: &mut WooStore, id: i64, fields: &Fields<'_>) -> Res
     let was_trashed = product.status == PostStatus::Trash;
     apply(store, &mut product, fields)?;
     let restored = was_trashed && product.status != PostStatus::Trash;
-    store.products.insert(id, product);
+    store.insert_product(id, product);
     store.touch_product(id, now());
     if restored {
         store.record(Resource::Product, Event::Restored, id);
@@ -427,9 +427,9 @@ pub fn delete_product(
     }
     let children: Vec<i64> = store.variations_of(id).map(|v| v.id).collect();
     for child in children {
-        store.products.remove(&child);
+        store.remove_product(child);
     }
-    store.products.remove(&id);
+    store.remove_product(id);
     store.record(Resource::Product, Event::Deleted, id);
     Ok(body)
 }
@@ -781,7 +781,7 @@ fn update_variation_in(
 ) -> Result<(), RestError> {
     let mut variation = variation_of(store, parent, id)?.clone();
     apply(store, &mut variation, fields)?;
-    store.products.insert(id, variation);
+    store.insert_product(id, variation);
     store.touch_product(id, now());
     Ok(())
 }
@@ -819,7 +819,7 @@ fn delete_variation_in(
             "The product_variation does not support trashing.",
         ));
     }
-    store.products.remove(&id);
+    store.remove_product(id);
     store.mark_modified(parent, now());
     store.record(Resource::Product, Event::Deleted, id);
     Ok(body)

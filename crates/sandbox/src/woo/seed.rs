@@ -227,7 +227,7 @@ pub fn catalog(store: &mut WooStore, public_url: &url::Url, simple: usize, varia
                 });
             }
             let parent_sku = product.sku.clone();
-            store.products.insert(id, product);
+            store.insert_product(id, product);
             for (number, (color, size)) in combos.into_iter().enumerate() {
                 let variation_id = store.next_post_id();
                 let variation_name = format!("{name} - {color}, {size}");
@@ -279,7 +279,7 @@ pub fn catalog(store: &mut WooStore, public_url: &url::Url, simple: usize, varia
                         serde_json::json!(gtin),
                     );
                 }
-                store.products.insert(variation_id, variation);
+                store.insert_product(variation_id, variation);
             }
             continue;
         }
@@ -313,7 +313,7 @@ pub fn catalog(store: &mut WooStore, public_url: &url::Url, simple: usize, varia
                 serde_json::json!(gtin),
             );
         }
-        store.products.insert(id, product);
+        store.insert_product(id, product);
     }
 }
 
