@@ -311,9 +311,17 @@ impl CatalogSync {
                 include: Vec::new(),
             };
             let products = client.products_page(&query).await?;
+            let mut variations = variations_of(&client, &products.items).await?;
             let mut rows = Vec::with_capacity(products.items.len());
             for product in &products.items {
-                rows.extend(Self::product_rows(ws, &client, product, started, &mut counts).await?);
+                let variations = variations.remove(&product.id).unwrap_or_default();
+                rows.extend(Self::product_rows(
+                    ws,
+                    product,
+                    &variations,
+                    started,
+                    &mut counts,
+                )?);
             }
             counts.read += rows.len() as u64;
             self.storage.upsert_catalog_items(ws, &rows).await?;
@@ -326,30 +334,15 @@ impl CatalogSync {
     }
 
     /// One shop product's catalog rows: the product itself, or each of its variations.
-    async fn product_rows(
+    fn product_rows(
         ws: WorkspaceId,
-        client: &shops::woocommerce::WooClient,
         product: &shops::woocommerce::Product,
+        variations: &[shops::woocommerce::Variation],
         started: i64,
         counts: &mut RunCounts,
     ) -> anyhow::Result<Vec<CatalogRow>> {
-        let variations = if product.variations.is_empty() {
-            Vec::new()
-        } else {
-            let mut all = Vec::new();
-            let mut vpage = 1;
-            loop {
-                let v = client.variations_page(product.id, vpage, 100).await?;
-                all.extend(v.items);
-                if vpage >= v.total_pages {
-                    break;
-                }
-                vpage += 1;
-            }
-            all
-        };
         let mut rows = Vec::new();
-        for item in shops::woocommerce::normalize::catalog_items(product, &variations, started) {
+        for item in shops::woocommerce::normalize::catalog_items(product, variations, started) {
             match item {
                 Ok(item) => rows.push(catalog_row(&item, started)?),
                 Err(problem) => {
@@ -417,6 +410,7 @@ impl CatalogSync {
             include: changes.iter().map(|c| c.shop_product_id).collect(),
         };
         let products = client.products_page(&query).await?;
+        let mut variations = variations_of(client, &products.items).await?;
         let mut counts = RunCounts::default();
         let mut rows = Vec::new();
         let mut gone = Vec::new();
@@ -431,7 +425,8 @@ impl CatalogSync {
                 .find(|p| p.id == change.shop_product_id)
             {
                 Some(product) => {
-                    Self::product_rows(ws, client, product, started, &mut counts).await?
+                    let variations = variations.remove(&product.id).unwrap_or_default();
+                    Self::product_rows(ws, product, &variations, started, &mut counts)?
                 }
                 None => Vec::new(),
             };
@@ -1686,6 +1681,57 @@ enum Visit<'a> {
     ),
     /// The channel has it but should not any more (deleted, unpublished, deselected).
     Unwanted(&'a CatalogItem),
+}
+
+/// How many variable products have their variations read at once.
+/// ASSUMPTION: a WooCommerce host serves a few parallel REST requests from one client; reading
+/// one product's variations after another made the first read of a large catalog take as many
+/// round trips as it has variable products.
+const VARIATION_READS_AT_ONCE: usize = 8;
+
+/// The variations of each variable product among `products`, by product id, read up to
+/// [`VARIATION_READS_AT_ONCE`] products at a time, each product's pages in order.
+async fn variations_of(
+    client: &shops::woocommerce::WooClient,
+    products: &[shops::woocommerce::Product],
+) -> anyhow::Result<HashMap<i64, Vec<shops::woocommerce::Variation>>> {
+    let mut variable = products
+        .iter()
+        .filter(|p| !p.variations.is_empty())
+        .map(|p| p.id);
+    let mut reads = tokio::task::JoinSet::new();
+    let mut all = HashMap::new();
+    loop {
+        while reads.len() < VARIATION_READS_AT_ONCE
+            && let Some(id) = variable.next()
+        {
+            let client = client.clone();
+            reads.spawn(async move { (id, all_variations(&client, id).await) });
+        }
+        // An error returns at once; dropping the set stops the reads still under way.
+        let Some(read) = reads.join_next().await else {
+            return Ok(all);
+        };
+        let (id, variations) = read?;
+        all.insert(id, variations?);
+    }
+}
+
+/// Every variation of one product, page after page.
+async fn all_variations(
+    client: &shops::woocommerce::WooClient,
+    product_id: i64,
+) -> Result<Vec<shops::woocommerce::Variation>, shops::woocommerce::WooError> {
+    let mut all = Vec::new();
+    let mut page = 1;
+    loop {
+        let v = client.variations_page(product_id, page, 100).await?;
+        all.extend(v.items);
+        if page >= v.total_pages {
+            return Ok(all);
+        }
+        page += 1;
+    }
 }
 
 /// Where an export's walk through the catalog stands (see [`CatalogSync::walk_page`]).

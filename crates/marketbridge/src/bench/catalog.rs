@@ -43,6 +43,7 @@ async fn run(env: &BenchEnv, options: &CatalogOptions) -> anyhow::Result<Report>
 
     let rss_before = peak_rss_mb();
     let before = env.calls();
+    let started_ms = storage::now_ms();
     let started = Instant::now();
     env.run_until_settled(&ws, EXPORT_LIMIT).await?;
     let wall = started.elapsed().as_secs_f64();
@@ -67,6 +68,25 @@ async fn run(env: &BenchEnv, options: &CatalogOptions) -> anyhow::Result<Report>
         report.note("peak RSS before the export (sandbox store, setup), MB", mb);
     }
     report.note("budget scale", options.budgets.scale);
+    // Where the time goes: each run, when it started and how long it took.
+    let mut runs = env.storage().recent_sync_runs(ws.id, 1_000).await?;
+    runs.sort_by_key(|run| run.started_at_ms);
+    for (n, run) in runs.iter().enumerate() {
+        let at = |ms: i64| (ms - started_ms) as f64 / 1000.0;
+        let channel = run.channel_id.map_or(String::new(), |c| {
+            let c = c.to_string();
+            format!(" {}", &c[c.len() - 4..])
+        });
+        report.note(
+            &format!("run {}: {}{channel}, from / to s", n + 1, run.flow),
+            format!(
+                "{:.2} / {}",
+                at(run.started_at_ms),
+                run.finished_at_ms
+                    .map_or("-".to_owned(), |end| format!("{:.2}", at(end)))
+            ),
+        );
+    }
     report.note("items with a GTIN", tally.with_gtin);
     report.note(
         &format!("offers live on {MARKETPLACE} {STORE_ID}"),
