@@ -71,9 +71,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             args.budget_scale.is_finite() && args.budget_scale > 0.0,
             "--budget-scale must be a number above 0 (1.0 is Mirakl's documented budgets)"
         );
-        Budgets {
-            scale: args.budget_scale,
-        }
+        Budgets::scaled(args.budget_scale)
     } else {
         Budgets::off()
     };

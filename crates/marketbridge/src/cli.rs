@@ -160,9 +160,7 @@ fn connector_options(settings: &mut crate::config::Settings) -> anyhow::Result<C
         token_refresh_margin: TOKEN_REFRESH_MARGIN,
         shop_health_interval: SHOP_HEALTH_INTERVAL,
         connect_url: settings.connect_url.clone(),
-        budgets: Budgets {
-            scale: settings.budget_scale,
-        },
+        budgets: Budgets::scaled(settings.budget_scale),
     })
 }
 
@@ -266,9 +264,7 @@ async fn demo(
             token_refresh_margin: TOKEN_REFRESH_MARGIN,
             shop_health_interval: SHOP_HEALTH_INTERVAL,
             connect_url: sandbox_connect_url(&sandbox_url),
-            budgets: Budgets {
-                scale: DEMO_BUDGET_SCALE,
-            },
+            budgets: Budgets::scaled(DEMO_BUDGET_SCALE),
         },
     );
     let web = spawn_server(bind(connector_listen).await?, connector.app.clone()).await?;

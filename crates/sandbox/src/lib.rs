@@ -187,6 +187,11 @@ impl Sandbox {
     /// How many requests an endpoint has received, e.g. `"mas.token"`, `"mmp.a01"`,
     /// `"mmp.of01"`, `"connect.products.post"`, `"woo.rest"` (every WooCommerce REST call) or
     /// `"woo.rest.products"`.
+    ///
+    /// Calls turned away because their caller spent its budget (see `set_budget_scale`) are
+    /// counted too: `"budget.exceeded"` for every operation, and
+    /// `"budget.exceeded.<endpoint>"` for one, e.g. `"budget.exceeded.mmp.of01"` or
+    /// `"budget.exceeded.connect.products.post"`. Injected faults (`set_faults`) are not.
     pub fn call_count(&self, endpoint: &str) -> u64 {
         self.world().calls.get(endpoint).copied().unwrap_or(0)
     }

@@ -65,6 +65,40 @@ async fn a_second_of01_within_the_minute_gets_429_with_retry_after_and_mirakl_bo
 }
 
 #[tokio::test]
+async fn every_call_refused_for_its_budget_is_counted_by_operation() {
+    let sandbox = TestSandbox::start_with(|config| config.budget_scale = 1.0);
+    let exceeded = |name: &str| sandbox.sandbox.call_count(name);
+    assert_eq!(
+        sandbox.of01("NORMAL", FILE).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(exceeded("budget.exceeded"), 0, "a call within budget");
+
+    let second = sandbox.of01("NORMAL", FILE).await;
+    assert_eq!(second.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(exceeded("budget.exceeded"), 1);
+    assert_eq!(exceeded("budget.exceeded.mmp.of01"), 1);
+
+    // Connect calls are counted the same way, under their own operation.
+    let bearer = sandbox.connect_bearer().await;
+    let get = || sandbox.json(Method::GET, "/connect/api/products", Some(&bearer), None);
+    assert_eq!(get().await.status, StatusCode::OK);
+    assert_eq!(get().await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(exceeded("budget.exceeded"), 2);
+    assert_eq!(exceeded("budget.exceeded.connect.products.get"), 1);
+    assert_eq!(exceeded("budget.exceeded.mmp.of01"), 1);
+
+    // An injected 429 is a fault, not a spent budget.
+    sandbox.sandbox.set_faults(Faults {
+        error_rate: 0.0,
+        rate_limit_rate: 1.0,
+    });
+    let faulted = sandbox.mmp_get("/offers").await;
+    assert_eq!(faulted.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(exceeded("budget.exceeded"), 2);
+}
+
+#[tokio::test]
 async fn with_budgets_off_repeated_calls_are_all_served() {
     let sandbox = TestSandbox::start();
     for _ in 0..5 {

@@ -131,6 +131,29 @@ impl Storage {
         n.expect("count the test jobs")
     }
 
+    /// The jobs not finished yet: queued (due or not) or running, soonest first. Done and
+    /// dead jobs are not in it.
+    pub async fn unfinished_jobs(&self) -> Vec<crate::Job> {
+        const SQL: &str = "SELECT id FROM jobs WHERE status IN ('queued', 'running') \
+             ORDER BY run_at_ms, id";
+        let ids: Result<Vec<Uuid>, _> = match &self.pools {
+            Pools::Sqlite { writer, .. } => sqlx::query_scalar(SQL).fetch_all(writer).await,
+            Pools::Postgres(pool) => sqlx::query_scalar(SQL).fetch_all(pool).await,
+        };
+        let mut jobs = Vec::new();
+        for id in ids.expect("list the unfinished test jobs") {
+            // A job that ended meanwhile is no longer unfinished.
+            let job = self.get_job(domain::JobId(id)).await;
+            jobs.extend(job.expect("read an unfinished test job").filter(|job| {
+                matches!(
+                    job.status,
+                    crate::JobStatus::Queued | crate::JobStatus::Running
+                )
+            }));
+        }
+        jobs
+    }
+
     pub fn raw_pool(&self) -> RawPool<'_> {
         match &self.pools {
             Pools::Sqlite { writer, .. } => RawPool::Sqlite(writer),

@@ -61,25 +61,58 @@ impl Operation {
 
 /// How strictly the budgets are applied: 1.0 is Mirakl's documented frequencies (production),
 /// 0.0 turns them off (tests against a sandbox whose budgets are off), anything between scales
-/// them (benchmarks).
+/// them (benchmarks, tests).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Budgets {
     pub scale: f64,
+    /// Added to every scaled interval when budgets are on, as a share of it, but never less
+    /// than `margin_floor`. ASSUMPTION: Mirakl does not say how it measures the window (when
+    /// the request arrives, when it is served, on which clock), so slots are spaced a little
+    /// wider than documented: the time between taking a slot and the request reaching Mirakl
+    /// varies from call to call, and that jitter must not make two calls arrive closer than
+    /// the documented window.
+    pub margin_ratio: f64,
+    /// The smallest margin.
+    pub margin_floor: Duration,
 }
 
 impl Default for Budgets {
+    /// Mirakl's documented frequencies, with the margin.
     fn default() -> Self {
-        Self { scale: 1.0 }
+        Self::scaled(1.0)
     }
 }
 
 impl Budgets {
-    pub fn off() -> Self {
-        Self { scale: 0.0 }
+    /// 2% of the interval, at least 50 ms: a few times the jitter seen between taking a slot
+    /// and the request being served, and a cost of 1.2 s on a one-minute budget.
+    pub const MARGIN_RATIO: f64 = 0.02;
+    pub const MARGIN_FLOOR: Duration = Duration::from_millis(50);
+
+    /// The documented frequencies multiplied by `scale` (0.0 switches budgets off), with the
+    /// usual margin.
+    pub fn scaled(scale: f64) -> Self {
+        Self {
+            scale,
+            margin_ratio: Self::MARGIN_RATIO,
+            margin_floor: Self::MARGIN_FLOOR,
+        }
     }
 
+    pub fn off() -> Self {
+        Self::scaled(0.0)
+    }
+
+    /// The time between two calls of `op`: the documented interval scaled, plus the margin;
+    /// 0 when budgets are off.
     pub fn interval_ms(&self, op: Operation) -> i64 {
-        (op.documented_interval().as_millis() as f64 * self.scale.max(0.0)).round() as i64
+        if self.scale.is_nan() || self.scale <= 0.0 {
+            return 0;
+        }
+        let scaled = op.documented_interval().as_millis() as f64 * self.scale;
+        let margin =
+            (scaled * self.margin_ratio.max(0.0)).max(self.margin_floor.as_millis() as f64);
+        (scaled + margin).round() as i64
     }
 }
 
@@ -89,15 +122,28 @@ mod tests {
 
     #[test]
     fn budgets_scale_the_documented_frequencies() {
-        assert_eq!(Budgets::default().interval_ms(Operation::OfferFile), 60_000);
-        assert_eq!(
-            Budgets { scale: 0.001 }.interval_ms(Operation::OfferUpsert),
-            60
-        );
-        assert_eq!(Budgets::off().interval_ms(Operation::ConnectUpsert), 0);
+        // A minute plus 2%.
+        assert_eq!(Budgets::default().interval_ms(Operation::OfferFile), 61_200);
         assert_eq!(
             Budgets::default().interval_ms(Operation::ProductImport),
-            900_000
+            918_000
         );
+        // 2% of a second is under the floor of 50 ms.
+        assert_eq!(Budgets::default().interval_ms(Operation::OfferList), 1_050);
+        assert_eq!(
+            Budgets::scaled(0.001).interval_ms(Operation::OfferUpsert),
+            60 + 50
+        );
+        assert_eq!(
+            Budgets::scaled(0.01).interval_ms(Operation::ConnectUpsert),
+            600 + 50
+        );
+        assert_eq!(Budgets::off().interval_ms(Operation::ConnectUpsert), 0);
+        let exact = Budgets {
+            margin_ratio: 0.0,
+            margin_floor: Duration::ZERO,
+            ..Budgets::default()
+        };
+        assert_eq!(exact.interval_ms(Operation::OfferFile), 60_000);
     }
 }

@@ -2,6 +2,7 @@
 //! on ports chosen by the OS, with a database of their own.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use marketbridge::wiring::{
@@ -10,9 +11,15 @@ use marketbridge::wiring::{
 };
 use sandbox::{Sandbox, SandboxConfig};
 use storage::{Engine, SecretKey, Storage};
-use sync::WorkerConfig;
+use sync::{Budgets, WorkerConfig};
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
 use url::Url;
+
+/// How long `run_until_idle` lets the workers run before taking the work for stuck. Not a
+/// measure of speed: it only turns a bug that keeps jobs queued forever into a failure.
+const IDLE_LIMIT: Duration = Duration::from_secs(180);
 
 pub struct TestApp {
     /// The connector as a browser reaches it: `http://localhost:PORT`.
@@ -26,16 +33,27 @@ pub struct TestApp {
     pub sqlite_file: Option<PathBuf>,
     database_url: String,
     secret_key: SecretKey,
+    /// The connector's call budgets; the sandbox's are at the same scale.
+    budgets: Budgets,
     servers: Vec<RunningServer>,
 }
 
 impl TestApp {
-    /// On SQLite.
+    /// On SQLite, with Mirakl's call budgets off.
     pub async fn spawn() -> TestApp {
         Self::spawn_on(Engine::Sqlite).await
     }
 
+    /// With Mirakl's call budgets off, in the sandbox and in the connector.
     pub async fn spawn_on(engine: Engine) -> TestApp {
+        Self::spawn_with_budgets(engine, 0.0).await
+    }
+
+    /// With Mirakl's call budgets on at `scale` (1.0 documented, 0.01 turns a minute into
+    /// 0.6 s) both in the sandbox, which answers 429 past them, and in the connector, which
+    /// waits for its slots. Budget slots are real time: run the jobs with `run_until_idle`,
+    /// not `settle`.
+    pub async fn spawn_with_budgets(engine: Engine, scale: f64) -> TestApp {
         let connector_listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind connector");
@@ -54,6 +72,7 @@ impl TestApp {
         .unwrap();
 
         let mut sandbox_config = SandboxConfig::new(sandbox_url.clone());
+        sandbox_config.budget_scale = scale;
         sandbox_config.redirect_uris = vec![
             connector_url
                 .join("/oauth/mirakl/callback")
@@ -77,6 +96,7 @@ impl TestApp {
             sqlite_file,
             database_url,
             secret_key,
+            budgets: Budgets::scaled(scale),
             servers: Vec::new(),
         };
         let connector = app.build_connector(storage);
@@ -111,8 +131,8 @@ impl TestApp {
                 token_refresh_margin: marketbridge::wiring::TOKEN_REFRESH_MARGIN,
                 shop_health_interval: marketbridge::wiring::SHOP_HEALTH_INTERVAL,
                 connect_url: marketbridge::wiring::sandbox_connect_url(&self.sandbox_url),
-                // The sandbox's budgets are off unless a test turns them on.
-                budgets: sync::Budgets::off(),
+                // At the sandbox's scale (off unless the test app was spawned with budgets).
+                budgets: self.budgets,
             },
         )
     }
@@ -176,6 +196,82 @@ impl TestApp {
             self.storage().make_queued_jobs_due().await;
         }
         panic!("the job queue did not settle after 200 passes");
+    }
+
+    /// Runs this connector's worker as `serve` runs it, in real time, until no job is queued
+    /// or running, then stops it. Unlike `settle`, a job waiting for a budget slot or a
+    /// backoff waits for it.
+    pub async fn run_until_idle(&self) {
+        self.run_until_idle_with(&[]).await;
+    }
+
+    /// `run_until_idle`, with the workers of other nodes on the same database (`second_node`)
+    /// running at the same time.
+    ///
+    /// Idle means no job queued (due or not) and none running, in the shared database. Every
+    /// job queues what follows from it before it ends, so the count cannot reach zero while
+    /// work remains; a webhook still on its way is not work yet (call
+    /// `sandbox.settle_webhooks()` first). The periodic work housekeeping schedules (token
+    /// refreshes, shop health checks, daily reads and reconciliations) is not due in a test's
+    /// lifetime, so it does not keep the queue busy. The wait is woken by each node's job
+    /// events, never by sleeping.
+    ///
+    /// # Panics
+    /// When the jobs are not done after `IDLE_LIMIT` (listing the jobs left), or a worker
+    /// panicked.
+    pub async fn run_until_idle_with(&self, others: &[&Connector]) {
+        let nodes: Vec<&Connector> = std::iter::once(self.connector())
+            .chain(others.iter().copied())
+            .collect();
+        // Each storage announces only its own process's job changes: listen to all of them.
+        let changed = Arc::new(Notify::new());
+        let mut listeners = JoinSet::new();
+        for node in &nodes {
+            let mut events = node.storage.job_events();
+            let changed = changed.clone();
+            listeners.spawn(async move {
+                while events.changed().await.is_ok() {
+                    changed.notify_one();
+                }
+            });
+        }
+        let (stop, stopped) = watch::channel(false);
+        let workers: Vec<_> = nodes
+            .iter()
+            .map(|node| tokio::spawn(node.worker.clone().run(stopped.clone())))
+            .collect();
+
+        let idle = async {
+            // A change between the count and the wait leaves a permit, so none is missed.
+            while !self.storage().unfinished_jobs().await.is_empty() {
+                changed.notified().await;
+            }
+        };
+        let stuck = match tokio::time::timeout(IDLE_LIMIT, idle).await {
+            Ok(()) => None,
+            Err(_) => Some(self.storage().unfinished_jobs().await),
+        };
+        stop.send_replace(true);
+        for worker in workers {
+            worker.await.expect("a worker panicked");
+        }
+        listeners.abort_all();
+        if let Some(jobs) = stuck {
+            let jobs: Vec<String> = jobs
+                .iter()
+                .map(|job| {
+                    format!(
+                        "{} {} (attempts {}, run at {}, last error {:?})",
+                        job.flow, job.status, job.attempts, job.run_at_ms, job.last_error
+                    )
+                })
+                .collect();
+            panic!(
+                "the jobs were not done after {} s; left:\n{}",
+                IDLE_LIMIT.as_secs(),
+                jobs.join("\n")
+            );
+        }
     }
 
     pub async fn stop(self) {

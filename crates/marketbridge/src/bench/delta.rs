@@ -171,9 +171,11 @@ async fn run(env: &BenchEnv, options: &DeltaOptions) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// Mirakl's documented minute, as the budgets scale it.
+/// The connector's slot for a once-a-minute call: Mirakl's documented minute as the budgets
+/// scale it, plus their margin.
 fn budget_interval(budgets: Budgets) -> Duration {
-    Duration::from_secs_f64(60.0 * budgets.scale)
+    let ms = budgets.interval_ms(sync::budgets::Operation::OfferUpsert);
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
 /// An item to change: its SKU, its id in the shop, and whether the marketplace carries it.

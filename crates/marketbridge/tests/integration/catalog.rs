@@ -5,8 +5,8 @@ use domain::{ChannelKind, WorkspaceId};
 use storage::{ChannelItem, ItemState};
 use test_support::{TestApp, Visitor};
 
-const INSTANCE: &str = "demo-marketplace";
-const STORE: i64 = 2001;
+pub const INSTANCE: &str = "demo-marketplace";
+pub const STORE: i64 = 2001;
 
 pub struct Setup {
     pub v: Visitor,
@@ -18,6 +18,14 @@ pub struct Setup {
 /// An onboarded workspace (Mirakl Connect + the demo store) with Demo Marketplace live too,
 /// and every job run to the end.
 pub async fn launched(app: &TestApp) -> Setup {
+    let setup = launch(app).await;
+    app.settle().await;
+    setup
+}
+
+/// `launched` without running the jobs: the catalog read and the exports the launch queued
+/// are left for the caller to run.
+pub async fn launch(app: &TestApp) -> Setup {
     let v = Visitor::new();
     app.onboarded(&v, "shop@example.com").await;
     let settings = app
@@ -27,7 +35,6 @@ pub async fn launched(app: &TestApp) -> Setup {
     v.submit(&settings.form("Launch", &[]))
         .await
         .expect_text("is live");
-    app.settle().await;
     let ws = app.storage().list_workspace_ids().await.unwrap()[0];
     let channels = app.storage().list_channels(ws).await.unwrap();
     let id = |kind| channels.iter().find(|c| c.kind == kind).unwrap().id;
@@ -39,14 +46,14 @@ pub async fn launched(app: &TestApp) -> Setup {
     }
 }
 
-async fn items(app: &TestApp, ws: WorkspaceId, channel: domain::ChannelId) -> Vec<ChannelItem> {
+pub async fn items(app: &TestApp, ws: WorkspaceId, channel: domain::ChannelId) -> Vec<ChannelItem> {
     app.storage()
         .channel_items_page(ws, channel, None, 100_000)
         .await
         .unwrap()
 }
 
-fn count(items: &[ChannelItem], state: ItemState) -> usize {
+pub fn count(items: &[ChannelItem], state: ItemState) -> usize {
     items.iter().filter(|i| i.state == state).count()
 }
 
@@ -224,6 +231,73 @@ async fn only_the_changed_item_is_sent_after_a_webhook() {
         connect["standard_prices"].to_string().contains("123.45"),
         "{connect}"
     );
+}
+
+#[tokio::test]
+async fn an_offer_import_that_fails_as_a_whole_is_shown_and_sent_again_by_the_next_full_export() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let live = items(&app, s.ws, s.marketplace).await;
+    let sku = live
+        .iter()
+        .find(|i| i.state == ItemState::Live)
+        .unwrap()
+        .sku
+        .clone();
+    let row = app
+        .storage()
+        .catalog_page(s.ws, None, 100_000, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.sku == sku)
+        .unwrap();
+    let id = row.shop_variation_id.unwrap_or(row.shop_product_id);
+
+    app.sandbox
+        .fail_next_import(INSTANCE, "The import could not be processed");
+    app.sandbox.woo_set_price("demo-shop", id, "77.71", None);
+    app.sandbox.settle_webhooks().await;
+    app.settle().await;
+    let failed = items(&app, s.ws, s.marketplace)
+        .await
+        .into_iter()
+        .find(|i| i.sku == sku)
+        .unwrap();
+    assert_eq!(failed.state, ItemState::Error, "{failed:?}");
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("The import could not be processed")),
+        "{failed:?}"
+    );
+    let price = |app: &TestApp| {
+        app.sandbox
+            .marketplace_offers(INSTANCE, STORE)
+            .into_iter()
+            .find(|o| o["shop_sku"] == sku.as_str())
+            .map(|o| o["price"].to_string().trim_matches('"').to_owned())
+    };
+    assert_ne!(price(&app).as_deref(), Some("77.71"));
+
+    app.connector()
+        .worker
+        .catalog()
+        .enqueue_exports(s.ws)
+        .await
+        .unwrap();
+    app.settle().await;
+    let sent_again = items(&app, s.ws, s.marketplace)
+        .await
+        .into_iter()
+        .find(|i| i.sku == sku)
+        .unwrap();
+    assert_eq!(
+        (sent_again.state, sent_again.error.as_deref()),
+        (ItemState::Live, None)
+    );
+    assert_eq!(price(&app).as_deref(), Some("77.71"));
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod authorization;
+mod budgets;
 mod catalog;
 mod disconnect;
 mod onboarding;

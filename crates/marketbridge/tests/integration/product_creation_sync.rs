@@ -200,7 +200,7 @@ async fn a_product_the_marketplace_refuses_shows_its_report_line_until_fixed() {
     let products = product_states(&app, &s).await;
     assert_eq!(
         in_error_with(&products, "could not be downloaded as an image"),
-        [sku.clone()],
+        std::slice::from_ref(&sku),
         "Mirakl's P44 line is attached to its SKU: {:?}",
         products[&sku]
     );

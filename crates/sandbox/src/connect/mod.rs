@@ -165,6 +165,6 @@ fn serve(
 ) -> Result<String, ConnectError> {
     world.count_call(operation.counter());
     let company = authorize(world, headers)?;
-    world.gate.admit(&format!("connect/{company}"), operation)?;
+    world.admit(&format!("connect/{company}"), operation)?;
     Ok(company)
 }

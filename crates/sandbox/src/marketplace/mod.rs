@@ -147,7 +147,6 @@ pub fn admit(
     operation: Operation,
 ) -> Result<(), ApiError> {
     world
-        .gate
         .admit(&format!("{instance}/{shop_id}"), operation)
         .map_err(ApiError::from)
 }
