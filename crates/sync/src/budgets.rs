@@ -84,10 +84,10 @@ impl Default for Budgets {
 }
 
 impl Budgets {
-    /// 2% of the interval, at least 50 ms: a few times the jitter seen between taking a slot
+    /// 2% of the interval, at least 200 ms: well above the jitter seen between taking a slot
     /// and the request being served, and a cost of 1.2 s on a one-minute budget.
     pub const MARGIN_RATIO: f64 = 0.02;
-    pub const MARGIN_FLOOR: Duration = Duration::from_millis(50);
+    pub const MARGIN_FLOOR: Duration = Duration::from_millis(200);
 
     /// The documented frequencies multiplied by `scale` (0.0 switches budgets off), with the
     /// usual margin.
@@ -128,15 +128,15 @@ mod tests {
             Budgets::default().interval_ms(Operation::ProductImport),
             918_000
         );
-        // 2% of a second is under the floor of 50 ms.
-        assert_eq!(Budgets::default().interval_ms(Operation::OfferList), 1_050);
+        // 2% of a second is under the floor of 200 ms.
+        assert_eq!(Budgets::default().interval_ms(Operation::OfferList), 1_200);
         assert_eq!(
             Budgets::scaled(0.001).interval_ms(Operation::OfferUpsert),
-            60 + 50
+            60 + 200
         );
         assert_eq!(
             Budgets::scaled(0.01).interval_ms(Operation::ConnectUpsert),
-            600 + 50
+            600 + 200
         );
         assert_eq!(Budgets::off().interval_ms(Operation::ConnectUpsert), 0);
         let exact = Budgets {

@@ -130,6 +130,10 @@ fn tidy_lines(text: &str) -> String {
 
 /// At most `max` characters of `text`, cut at a character boundary.
 pub fn truncate_chars(text: &str, max: usize) -> &str {
+    // A text of at most `max` bytes has at most `max` characters: most texts stop here.
+    if text.len() <= max {
+        return text;
+    }
     match text.char_indices().nth(max) {
         Some((at, _)) => &text[..at],
         None => text,
