@@ -706,7 +706,7 @@ impl CatalogSync {
                                 counts.unchanged += 1;
                             } else {
                                 let sku = offer.sku.as_str().to_owned();
-                                offers.update(offer_line(&offer, UpdateDelete::Update), sku, hash);
+                                offers.update(offer_line(offer, UpdateDelete::Update), sku, hash);
                             }
                             None
                         }
@@ -717,7 +717,7 @@ impl CatalogSync {
                     counts.removed += 1;
                     let line = match (settings.removal, offer_for(item, settings, now)) {
                         (RemovalPolicy::ZeroStock, Ok(offer)) => {
-                            offer_line(&offer.without_stock(), UpdateDelete::Update)
+                            offer_line(offer.without_stock(), UpdateDelete::Update)
                         }
                         _ => delete_line(item.sku.as_str()),
                     };
@@ -1957,19 +1957,20 @@ fn iso(ms: Option<i64>) -> Option<String> {
         .ok()
 }
 
-/// The one mapping from an offer to a line of Mirakl's offer file (and OF24 body).
-pub fn offer_line(offer: &Offer, update_delete: UpdateDelete) -> OfferLine {
+/// The one mapping from an offer to a line of Mirakl's offer file (and OF24 body). It takes
+/// the offer, whose texts it moves rather than copies: an export makes one line per item.
+pub fn offer_line(offer: Offer, update_delete: UpdateDelete) -> OfferLine {
     OfferLine {
-        sku: offer.sku.as_str().to_owned(),
-        product_id: offer.product_id.clone(),
-        product_id_type: offer.product_id_type.to_owned(),
-        description: offer.description.clone(),
         price: offer.price.to_decimal_string(),
-        quantity: offer.quantity,
-        state: offer.state_code.clone(),
         discount_price: offer.discount.as_ref().map(|d| d.price.to_decimal_string()),
         discount_start: offer.discount.as_ref().and_then(|d| iso(d.start_ms)),
         discount_end: offer.discount.as_ref().and_then(|d| iso(d.end_ms)),
+        sku: offer.sku.into_string(),
+        product_id: offer.product_id,
+        product_id_type: offer.product_id_type.to_owned(),
+        description: offer.description,
+        quantity: offer.quantity,
+        state: offer.state_code,
         update_delete,
     }
 }

@@ -254,7 +254,7 @@ impl Disconnector {
                     serde_json::from_str::<domain::catalog::CatalogItem>(&row.data).ok()
                 })
                 .filter_map(|item| domain::catalog::offer_for(&item, &settings, now_ms()).ok())
-                .map(|offer| offer_line(&offer.without_stock(), UpdateDelete::Update))
+                .map(|offer| offer_line(offer.without_stock(), UpdateDelete::Update))
                 .collect(),
         };
         if let Some(at) = self

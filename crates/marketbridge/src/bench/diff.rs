@@ -49,7 +49,7 @@ fn run(items: u64) -> anyhow::Result<Report> {
                 for (d, h) in digest.iter_mut().zip(offer_hash(&offer).0) {
                     *d ^= h;
                 }
-                Some(offer_line(&offer, UpdateDelete::Update))
+                Some(offer_line(offer, UpdateDelete::Update))
             }
             Err(_) => {
                 problems += 1;
