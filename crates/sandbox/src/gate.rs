@@ -50,6 +50,25 @@ const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
 impl Operation {
+    pub const ALL: [Operation; 16] = [
+        Operation::Of01,
+        Operation::Of02,
+        Operation::Of03,
+        Operation::Of04,
+        Operation::Of21,
+        Operation::Of24,
+        Operation::Of61,
+        Operation::H11,
+        Operation::Pm11,
+        Operation::Vl11,
+        Operation::P41,
+        Operation::P42,
+        Operation::P44,
+        Operation::ConnectUpsertProducts,
+        Operation::ConnectListProducts,
+        Operation::ConnectDeleteProducts,
+    ];
+
     /// The name its calls are counted under (`Sandbox::call_count`).
     pub fn counter(self) -> &'static str {
         match self {

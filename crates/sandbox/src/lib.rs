@@ -29,7 +29,7 @@ use axum::Router;
 use axum::middleware::from_fn_with_state;
 use tower_http::limit::RequestBodyLimitLayer;
 
-pub use gate::Faults;
+pub use gate::{Faults, Operation};
 pub use mail::Mail;
 pub use marketplace::catalog::corrected_gtin;
 pub use marketplace::control::MarketplaceControlError;

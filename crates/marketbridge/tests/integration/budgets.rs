@@ -14,34 +14,16 @@ use crate::catalog::{INSTANCE, STORE, Setup, count, items, launch};
 const SCALE: f64 = 0.01;
 const COMPANY: &str = "demo-company";
 
-/// Every operation the sandbox budgets, by the name its calls are counted under.
-const BUDGETED: [&str; 16] = [
-    "mmp.of01",
-    "mmp.of02",
-    "mmp.of03",
-    "mmp.of04",
-    "mmp.of21",
-    "mmp.of24",
-    "mmp.of61",
-    "mmp.h11",
-    "mmp.pm11",
-    "mmp.vl11",
-    "mmp.p41",
-    "mmp.p42",
-    "mmp.p44",
-    "connect.products.post",
-    "connect.products.get",
-    "connect.products.delete",
-];
-
 /// The calls the sandbox refused for their budget, by operation.
 fn over_budget(app: &TestApp) -> Vec<(&'static str, u64)> {
-    BUDGETED
+    sandbox::Operation::ALL
         .iter()
         .map(|op| {
+            let counter = op.counter();
             (
-                *op,
-                app.sandbox.call_count(&format!("budget.exceeded.{op}")),
+                counter,
+                app.sandbox
+                    .call_count(&format!("budget.exceeded.{counter}")),
             )
         })
         .filter(|(_, refused)| *refused > 0)

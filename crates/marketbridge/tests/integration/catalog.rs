@@ -57,6 +57,26 @@ pub fn count(items: &[ChannelItem], state: ItemState) -> usize {
     items.iter().filter(|i| i.state == state).count()
 }
 
+/// The SKU of an item whose offer is live on the marketplace, with its catalog row.
+async fn a_live_offer(app: &TestApp, s: &Setup) -> (String, storage::CatalogRow) {
+    let live = items(app, s.ws, s.marketplace).await;
+    let sku = live
+        .iter()
+        .find(|i| i.state == ItemState::Live)
+        .unwrap()
+        .sku
+        .clone();
+    let row = app
+        .storage()
+        .catalog_page(s.ws, None, 100_000, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.sku == sku)
+        .unwrap();
+    (sku, row)
+}
+
 fn catalog_calls(app: &TestApp) -> [u64; 4] {
     [
         "connect.products.post",
@@ -159,21 +179,7 @@ async fn nothing_changed_means_no_call() {
 async fn only_the_changed_item_is_sent_after_a_webhook() {
     let app = TestApp::spawn().await;
     let s = launched(&app).await;
-    let live = items(&app, s.ws, s.marketplace).await;
-    let sku = live
-        .iter()
-        .find(|i| i.state == ItemState::Live)
-        .unwrap()
-        .sku
-        .clone();
-    let row = app
-        .storage()
-        .catalog_page(s.ws, None, 100_000, false)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.sku == sku)
-        .unwrap();
+    let (sku, row) = a_live_offer(&app, &s).await;
     let id = row.shop_variation_id.unwrap_or(row.shop_product_id);
     let before = catalog_calls(&app);
     let shop_reads = app.sandbox.call_count("woo.rest");
@@ -237,21 +243,7 @@ async fn only_the_changed_item_is_sent_after_a_webhook() {
 async fn an_offer_import_that_fails_as_a_whole_is_shown_and_sent_again_by_the_next_full_export() {
     let app = TestApp::spawn().await;
     let s = launched(&app).await;
-    let live = items(&app, s.ws, s.marketplace).await;
-    let sku = live
-        .iter()
-        .find(|i| i.state == ItemState::Live)
-        .unwrap()
-        .sku
-        .clone();
-    let row = app
-        .storage()
-        .catalog_page(s.ws, None, 100_000, false)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.sku == sku)
-        .unwrap();
+    let (sku, row) = a_live_offer(&app, &s).await;
     let id = row.shop_variation_id.unwrap_or(row.shop_product_id);
 
     app.sandbox
