@@ -57,9 +57,24 @@ pub fn count(items: &[ChannelItem], state: ItemState) -> usize {
     items.iter().filter(|i| i.state == state).count()
 }
 
-/// The SKU of an item whose offer is live on the marketplace, with its catalog row.
-async fn a_live_offer(app: &TestApp, s: &Setup) -> (String, storage::CatalogRow) {
-    let live = items(app, s.ws, s.marketplace).await;
+/// A full export of every channel (what Sync now starts after its read), run to its end.
+pub async fn full_export(app: &TestApp, s: &Setup) {
+    app.connector()
+        .worker
+        .catalog()
+        .enqueue_exports(s.ws)
+        .await
+        .unwrap();
+    app.settle().await;
+}
+
+/// The SKU of an item live on `channel`, with its catalog row.
+async fn a_live_item(
+    app: &TestApp,
+    s: &Setup,
+    channel: domain::ChannelId,
+) -> (String, storage::CatalogRow) {
+    let live = items(app, s.ws, channel).await;
     let sku = live
         .iter()
         .find(|i| i.state == ItemState::Live)
@@ -179,7 +194,7 @@ async fn nothing_changed_means_no_call() {
 async fn only_the_changed_item_is_sent_after_a_webhook() {
     let app = TestApp::spawn().await;
     let s = launched(&app).await;
-    let (sku, row) = a_live_offer(&app, &s).await;
+    let (sku, row) = a_live_item(&app, &s, s.marketplace).await;
     let id = row.shop_variation_id.unwrap_or(row.shop_product_id);
     let before = catalog_calls(&app);
     let shop_reads = app.sandbox.call_count("woo.rest");
@@ -243,7 +258,7 @@ async fn only_the_changed_item_is_sent_after_a_webhook() {
 async fn an_offer_import_that_fails_as_a_whole_is_shown_and_sent_again_by_the_next_full_export() {
     let app = TestApp::spawn().await;
     let s = launched(&app).await;
-    let (sku, row) = a_live_offer(&app, &s).await;
+    let (sku, row) = a_live_item(&app, &s, s.marketplace).await;
     let id = row.shop_variation_id.unwrap_or(row.shop_product_id);
 
     app.sandbox
@@ -273,13 +288,7 @@ async fn an_offer_import_that_fails_as_a_whole_is_shown_and_sent_again_by_the_ne
     };
     assert_ne!(price(&app).as_deref(), Some("77.71"));
 
-    app.connector()
-        .worker
-        .catalog()
-        .enqueue_exports(s.ws)
-        .await
-        .unwrap();
-    app.settle().await;
+    full_export(&app, &s).await;
     let sent_again = items(&app, s.ws, s.marketplace)
         .await
         .into_iter()
@@ -399,21 +408,7 @@ async fn with_sync_product_off_nothing_is_sent() {
 async fn a_product_deleted_in_the_shop_leaves_the_channels() {
     let app = TestApp::spawn().await;
     let s = launched(&app).await;
-    let live = items(&app, s.ws, s.connect).await;
-    let sku = live
-        .iter()
-        .find(|i| i.state == ItemState::Live)
-        .unwrap()
-        .sku
-        .clone();
-    let row = app
-        .storage()
-        .catalog_page(s.ws, None, 100_000, false)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.sku == sku)
-        .unwrap();
+    let (sku, row) = a_live_item(&app, &s, s.connect).await;
     app.connector()
         .worker
         .catalog()

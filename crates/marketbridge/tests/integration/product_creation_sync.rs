@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use storage::{ChannelItem, ItemState};
 use test_support::TestApp;
 
-use crate::catalog::{Setup, launched};
+use crate::catalog::{Setup, full_export, launched};
 
 const INSTANCE: &str = "demo-marketplace";
 const STORE: i64 = 2001;
@@ -125,13 +125,7 @@ async fn a_saved_mapping_creates_the_products_and_their_offers_name_them_by_sku(
 
     // Nothing changed: a full export sends no product again.
     let p41 = app.sandbox.call_count("mmp.p41");
-    app.connector()
-        .worker
-        .catalog()
-        .enqueue_exports(s.ws)
-        .await
-        .unwrap();
-    app.settle().await;
+    full_export(&app, &s).await;
     assert_eq!(app.sandbox.call_count("mmp.p41"), p41);
     assert_eq!(product_states(&app, &s).await, products);
 }
@@ -278,13 +272,7 @@ async fn a_product_import_that_fails_as_a_whole_leaves_its_products_in_error_unt
 
     // A full export (what Sync now starts) sends them again; this time the marketplace takes
     // them.
-    app.connector()
-        .worker
-        .catalog()
-        .enqueue_exports(s.ws)
-        .await
-        .unwrap();
-    app.settle().await;
+    full_export(&app, &s).await;
     assert_eq!(app.sandbox.call_count("mmp.p41"), 2);
     let products = product_states(&app, &s).await;
     for sku in &failed {
