@@ -118,14 +118,15 @@ impl<W: Write> OffersFile<W> {
 }
 
 fn write_offer_row<W: Write>(file: &mut ImportFileWriter<W>, line: &OfferLine) -> io::Result<()> {
-    let quantity = line.quantity.to_string();
+    let mut quantity = itoa::Buffer::new();
+    let quantity = quantity.format(line.quantity);
     file.write_row([
         line.sku.as_str(),
         &line.product_id,
         &line.product_id_type,
         &line.description,
         &line.price,
-        &quantity,
+        quantity,
         &line.state,
         line.discount_price.as_deref().unwrap_or_default(),
         line.discount_start.as_deref().unwrap_or_default(),

@@ -48,9 +48,33 @@ impl Money {
         parse_decimal(raw, false)
     }
 
-    /// `"19.90"`, `"-0.05"`.
+    /// `"19.90"`, `"-0.05"`. Written digit by digit: an export writes one or two per item,
+    /// and `format!` cost as much as the rest of the item's offer line.
     pub fn to_decimal_string(self) -> String {
-        self.to_string()
+        let abs = self.0.unsigned_abs();
+        let (mut whole, cents) = (abs / 100, abs % 100);
+        // At most 19 whole digits, a sign, a dot and two decimals.
+        let mut buf = [0u8; 23];
+        let mut at = buf.len();
+        for digit in [cents % 10, cents / 10] {
+            at -= 1;
+            buf[at] = b'0' + digit as u8;
+        }
+        at -= 1;
+        buf[at] = b'.';
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (whole % 10) as u8;
+            whole /= 10;
+            if whole == 0 {
+                break;
+            }
+        }
+        if self.0 < 0 {
+            at -= 1;
+            buf[at] = b'-';
+        }
+        buf[at..].iter().map(|&b| char::from(b)).collect()
     }
 
     pub fn is_positive(self) -> bool {
@@ -101,9 +125,7 @@ fn parse_decimal(raw: &str, allow_negative: bool) -> Result<Money, MoneyError> {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+        f.write_str(&self.to_decimal_string())
     }
 }
 
@@ -237,8 +259,20 @@ mod tests {
         assert_eq!(Money::from_minor(5).to_decimal_string(), "0.05");
         assert_eq!(Money::from_minor(0).to_string(), "0.00");
         assert_eq!(Money::from_minor(-105).to_string(), "-1.05");
-        assert_eq!(Money::from_minor(i64::MIN).minor(), i64::MIN);
-        assert!(!Money::from_minor(i64::MIN).to_string().is_empty());
+        assert_eq!(Money::from_minor(100_000).to_string(), "1000.00");
+        assert_eq!(
+            Money::from_minor(i64::MIN).to_string(),
+            "-92233720368547758.08"
+        );
+        assert_eq!(
+            Money::from_minor(i64::MAX).to_string(),
+            "92233720368547758.07"
+        );
+        // Every amount reads back as itself.
+        for minor in [-100_001, -99, -1, 1, 9, 10, 99, 100, 101, 123_456_789] {
+            let money = Money::from_minor(minor);
+            assert_eq!(parse_decimal(&money.to_string(), true), Ok(money));
+        }
     }
 
     #[test]
