@@ -78,6 +78,7 @@ fn rest_resource(path: &str) -> Option<&str> {
     let first = segments.next().filter(|s| !s.is_empty())?;
     match (first, segments.next(), segments.next()) {
         ("products", Some("categories"), _) => Some("categories"),
+        ("products", Some("tags"), _) => Some("tags"),
         ("products", Some(_), Some("variations")) => Some("variations"),
         _ => Some(first),
     }

@@ -1,7 +1,8 @@
 //! The emulated WooCommerce stores under `/woo/{store}` (real: the seller's WordPress site).
 //! A client written for real WooCommerce works with `{public_url}/woo/{store}` as the store URL:
-//! - `wp-json/wc/v3/…`: products (simple, variable), variations, categories, orders, webhooks,
-//!   each with list/read/create/update/delete and batch, authenticated as core does (`auth`);
+//! - `wp-json/wc/v3/…`: products (simple, variable), variations, orders, webhooks, each with
+//!   list/read/create/update/delete and batch, and product categories and tags (`terms`),
+//!   authenticated as core does (`auth`);
 //! - `wc-auth/v1/authorize`: the app authorization with the admin's login (`wc_auth`);
 //! - `images/{n}.png`: the catalog's pictures.
 //!
@@ -22,6 +23,7 @@ pub mod orders;
 pub mod products;
 pub mod rest;
 pub mod seed;
+pub mod terms;
 pub mod views;
 pub mod wc_auth;
 pub mod webhooks;
@@ -64,17 +66,8 @@ pub fn router(sandbox: Sandbox) -> Router<Sandbox> {
                 .put(products::batch)
                 .patch(products::batch),
         )
-        .route(
-            "/products/categories",
-            get(products::list_categories).post(products::create_category),
-        )
-        .route(
-            "/products/categories/{id}",
-            get(products::get_category)
-                .put(products::update_category)
-                .patch(products::update_category)
-                .delete(products::delete_category),
-        )
+        .merge(terms::routes::<terms::Categories>())
+        .merge(terms::routes::<terms::Tags>())
         .route(
             "/products/{id}",
             get(products::get_one)

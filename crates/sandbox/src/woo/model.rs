@@ -1,6 +1,6 @@
 //! A WooCommerce store in memory: its admin, REST keys, catalog (products, variations,
-//! categories), orders and webhooks, with the rules every write path shares (ids, dates, prices,
-//! stock status, meta data). Rendering to JSON lives in `views`, HTTP in the handlers.
+//! categories, tags), orders and webhooks, with the rules every write path shares (ids, dates,
+//! prices, stock status, meta data). Rendering to JSON lives in `views`, HTTP in the handlers.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -270,20 +270,86 @@ pub struct Dimensions {
     pub height: String,
 }
 
+/// A product category or tag: a WordPress term. Tags are flat, so their `parent` stays 0.
 #[derive(Debug, Clone)]
-pub struct Tag {
-    pub id: i64,
-    pub name: String,
-    pub slug: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Category {
+pub struct Term {
     pub id: i64,
     pub name: String,
     pub slug: String,
     pub parent: i64,
     pub description: String,
+}
+
+impl Term {
+    pub fn new(id: i64, name: &str) -> Self {
+        Self {
+            id,
+            name: name.to_owned(),
+            slug: slugify(name),
+            parent: 0,
+            description: String::new(),
+        }
+    }
+}
+
+/// The product taxonomies (`product_cat`, `product_tag`): each a table of terms in the store
+/// (ids from one sequence, as WordPress's `wp_terms`) that products name by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taxonomy {
+    Category,
+    Tag,
+}
+
+impl Taxonomy {
+    /// The collection under `wp-json/wc/v3`.
+    pub fn route(self) -> &'static str {
+        match self {
+            Self::Category => "products/categories",
+            Self::Tag => "products/tags",
+        }
+    }
+
+    /// The field of a product's JSON that names its terms.
+    pub fn product_field(self) -> &'static str {
+        match self {
+            Self::Category => "categories",
+            Self::Tag => "tags",
+        }
+    }
+
+    /// Only categories nest (`parent`).
+    pub fn is_hierarchical(self) -> bool {
+        self == Self::Category
+    }
+
+    pub fn terms(self, store: &WooStore) -> &BTreeMap<i64, Term> {
+        match self {
+            Self::Category => &store.categories,
+            Self::Tag => &store.tags,
+        }
+    }
+
+    pub fn terms_mut(self, store: &mut WooStore) -> &mut BTreeMap<i64, Term> {
+        match self {
+            Self::Category => &mut store.categories,
+            Self::Tag => &mut store.tags,
+        }
+    }
+
+    /// The ids of this taxonomy's terms a product has.
+    pub fn of(self, product: &Product) -> &[i64] {
+        match self {
+            Self::Category => &product.categories,
+            Self::Tag => &product.tags,
+        }
+    }
+
+    pub fn of_mut(self, product: &mut Product) -> &mut Vec<i64> {
+        match self {
+            Self::Category => &mut product.categories,
+            Self::Tag => &mut product.tags,
+        }
+    }
 }
 
 /// A product or a variation.
@@ -309,7 +375,7 @@ pub struct Product {
     pub description: String,
     pub short_description: String,
     pub categories: Vec<i64>,
-    pub tags: Vec<Tag>,
+    pub tags: Vec<i64>,
     pub images: Vec<Image>,
     pub attributes: Vec<Attribute>,
     pub meta_data: Vec<Meta>,
@@ -679,7 +745,8 @@ pub struct WooStore {
     pub currency: String,
     pub admin: Admin,
     pub keys: Vec<ApiKey>,
-    pub categories: BTreeMap<i64, Category>,
+    pub categories: BTreeMap<i64, Term>,
+    pub tags: BTreeMap<i64, Term>,
     /// Products and variations by id. Add and remove them with [`WooStore::insert_product`]
     /// and [`WooStore::remove_product`], which keep the variations' index.
     pub products: BTreeMap<i64, Product>,
@@ -719,6 +786,7 @@ impl WooStore {
             },
             keys: Vec::new(),
             categories: BTreeMap::new(),
+            tags: BTreeMap::new(),
             products: BTreeMap::new(),
             variation_ids: std::collections::BTreeSet::new(),
             orders: BTreeMap::new(),
@@ -742,9 +810,17 @@ impl WooStore {
         self.next_post_id
     }
 
+    /// Categories and tags share WordPress's term ids.
     pub fn next_term_id(&mut self) -> i64 {
         self.next_term_id += 1;
         self.next_term_id
+    }
+
+    /// Adds a term named `name` (slug from the name) to a taxonomy; returns its id.
+    pub fn add_term(&mut self, taxonomy: Taxonomy, name: &str) -> i64 {
+        let id = self.next_term_id();
+        taxonomy.terms_mut(self).insert(id, Term::new(id, name));
+        id
     }
 
     pub fn next_item_id(&mut self) -> i64 {

@@ -55,16 +55,7 @@ pub async fn list(
     let exclude = query.ids("exclude")?;
     let product = query.integer("product")?;
     let customer = query.integer("customer")?;
-    let descending = match query.value("order").unwrap_or("desc") {
-        "desc" => true,
-        "asc" => false,
-        _ => {
-            return Err(RestError::invalid_param(
-                "order",
-                "order is not one of asc and desc.",
-            ));
-        }
-    };
+    let descending = query.descending("desc")?;
     let world = sandbox.world();
     let (store, url) = crate::woo::store(&world, &code)?;
     let mut items: Vec<&Order> = store

@@ -1,5 +1,6 @@
-//! `products`, `products/{id}/variations` and `products/categories` of `wp-json/wc/v3`:
-//! list with core's filters, read, create, update, delete (trash unless `force`) and batch.
+//! `products` and `products/{id}/variations` of `wp-json/wc/v3`: list with core's filters,
+//! read, create, update, delete (trash unless `force`) and batch. Their categories and tags
+//! are in `terms`.
 //!
 //! A variation is a product of type `variation` in the same id space: `GET /products/{id}`
 //! answers it too, and its changes fire `product.*` webhooks with the variation's own id and
@@ -13,14 +14,15 @@ use time::OffsetDateTime;
 
 use crate::Sandbox;
 use crate::woo::model::{
-    Attribute, Category, Dimensions, Event, Image, PostStatus, Product, ProductType, Resource,
-    StockStatus, Tag, WooStore, now, slugify,
+    Attribute, Dimensions, Event, Image, PostStatus, Product, ProductType, Resource, StockStatus,
+    Taxonomy, WooStore, now, slugify,
 };
 use crate::woo::rest::{
     Batch, Fields, Paging, QueryParams, RestError, RestResult, batch_entry, created_response,
     json_response, parse_body,
 };
-use crate::woo::views::{category_json, product_json, variation_json};
+use crate::woo::terms::named_ids;
+use crate::woo::views::{product_json, variation_json};
 use crate::woo::{GLOBAL_ATTRIBUTES, parse_id};
 
 // ---------------------------------------------------------------------------------------------
@@ -192,6 +194,7 @@ struct ProductFilter {
     status: Option<PostStatus>,
     kind: Option<String>,
     categories: Vec<i64>,
+    tags: Vec<i64>,
     include: Vec<i64>,
     exclude: Vec<i64>,
     parents: Vec<i64>,
@@ -240,6 +243,7 @@ impl ProductFilter {
             status,
             kind,
             categories: query.ids("category")?,
+            tags: query.ids("tag")?,
             include: query.ids("include")?,
             exclude: query.ids("exclude")?,
             parents: query.ids("parent")?,
@@ -263,11 +267,8 @@ impl ProductFilter {
                 .kind
                 .as_deref()
                 .is_none_or(|kind| kind == product.kind.as_str())
-            && (self.categories.is_empty()
-                || self
-                    .categories
-                    .iter()
-                    .any(|id| product.categories.contains(id)))
+            && has_any(&self.categories, &product.categories)
+            && has_any(&self.tags, &product.tags)
             && (self.include.is_empty() || self.include.contains(&product.id))
             && !self.exclude.contains(&product.id)
             && (self.parents.is_empty() || self.parents.contains(&product.parent_id))
@@ -281,18 +282,14 @@ impl ProductFilter {
     }
 }
 
+/// Whether a product has one of the `wanted` terms; no term wanted admits every product.
+fn has_any(wanted: &[i64], assigned: &[i64]) -> bool {
+    wanted.is_empty() || wanted.iter().any(|id| assigned.contains(id))
+}
+
 /// `orderby` (date, id, modified, title, slug; default date) and `order` (default desc).
 fn sort_products(items: &mut [&Product], query: &QueryParams) -> Result<(), RestError> {
-    let descending = match query.value("order").unwrap_or("desc") {
-        "desc" => true,
-        "asc" => false,
-        _ => {
-            return Err(RestError::invalid_param(
-                "order",
-                "order is not one of asc and desc.",
-            ));
-        }
-    };
+    let descending = query.descending("desc")?;
     match query.value("orderby").unwrap_or("date") {
         "date" => items.sort_by_key(|p| (p.created, p.id)),
         "id" | "include" => items.sort_by_key(|p| p.id),
@@ -544,27 +541,10 @@ fn apply(
     if let Some(order) = fields.integer("menu_order")? {
         product.menu_order = order;
     }
-    if let Some(categories) = fields.array("categories")? {
-        product.categories = categories
-            .iter()
-            .filter_map(|entry| Fields::of(entry).ok()?.integer("id").ok()?)
-            .filter(|id| store.categories.contains_key(id))
-            .collect();
-    }
-    if let Some(tags) = fields.array("tags")? {
-        product.tags = tags
-            .iter()
-            .filter_map(|entry| {
-                let entry = Fields::of(entry).ok()?;
-                let name = entry.string("name").ok()??;
-                let id = entry.integer("id").ok().flatten().unwrap_or(0);
-                Some(Tag {
-                    id,
-                    slug: slugify(&name),
-                    name,
-                })
-            })
-            .collect();
+    for taxonomy in [Taxonomy::Category, Taxonomy::Tag] {
+        if let Some(entries) = fields.array(taxonomy.product_field())? {
+            *taxonomy.of_mut(product) = named_ids(store, taxonomy, entries);
+        }
     }
     let images = if is_variation {
         fields.object("image")?.map(|image| vec![image])
@@ -876,176 +856,5 @@ pub async fn batch_variations(
                 .collect();
         }
         Ok(json_response(StatusCode::OK, answer))
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Categories
-
-pub async fn list_categories(
-    State(sandbox): State<Sandbox>,
-    Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> RestResult {
-    let query = QueryParams::parse(raw.as_deref());
-    let paging = Paging::from_query(&query)?;
-    let include = query.ids("include")?;
-    let parent = query.integer("parent")?;
-    let search = query.value("search").map(str::to_lowercase);
-    let slug = query.value("slug").map(str::to_owned);
-    let world = sandbox.world();
-    let (store, url) = crate::woo::store(&world, &code)?;
-    let items: Vec<&Category> = store
-        .categories
-        .values()
-        .filter(|c| include.is_empty() || include.contains(&c.id))
-        .filter(|c| parent.is_none_or(|parent| c.parent == parent))
-        .filter(|c| {
-            search
-                .as_deref()
-                .is_none_or(|s| c.name.to_lowercase().contains(s))
-        })
-        .filter(|c| slug.as_deref().is_none_or(|s| c.slug == s))
-        .collect();
-    Ok(paging.respond(
-        items,
-        &format!("{url}/wp-json/wc/v3/products/categories"),
-        &query,
-        |category| category_json(store, category),
-    ))
-}
-
-fn invalid_term() -> RestError {
-    RestError::new(
-        StatusCode::NOT_FOUND,
-        "woocommerce_rest_term_invalid",
-        "Resource does not exist.",
-    )
-}
-
-pub async fn get_category(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-) -> RestResult {
-    let id = parse_id(&id)?;
-    let world = sandbox.world();
-    let (store, _) = crate::woo::store(&world, &code)?;
-    let category = store.categories.get(&id).ok_or_else(invalid_term)?;
-    Ok(json_response(
-        StatusCode::OK,
-        category_json(store, category),
-    ))
-}
-
-pub async fn create_category(
-    State(sandbox): State<Sandbox>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let body = parse_body(&headers, &body)?;
-    let fields = Fields::of(&body)?;
-    let name = fields
-        .string("name")?
-        .filter(|name| !name.trim().is_empty())
-        .ok_or_else(|| {
-            RestError::new(
-                StatusCode::BAD_REQUEST,
-                "rest_missing_callback_param",
-                "Missing parameter(s): name",
-            )
-        })?;
-    let slug = fields
-        .string("slug")?
-        .map_or_else(|| slugify(&name), |slug| slugify(&slug));
-    let parent = fields.integer("parent")?.unwrap_or(0);
-    let description = fields.string("description")?.unwrap_or_default();
-    sandbox.woo_write(&code, |store, _| {
-        if store.categories.values().any(|c| c.slug == slug) {
-            return Err(RestError::new(
-                StatusCode::BAD_REQUEST,
-                "term_exists",
-                "A term with the name provided already exists with this parent.",
-            ));
-        }
-        let id = store.next_term_id();
-        store.categories.insert(
-            id,
-            Category {
-                id,
-                name,
-                slug,
-                parent,
-                description,
-            },
-        );
-        Ok(json_response(
-            StatusCode::CREATED,
-            category_json(store, &store.categories[&id]),
-        ))
-    })
-}
-
-pub async fn update_category(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let id = parse_id(&id)?;
-    let body = parse_body(&headers, &body)?;
-    let fields = Fields::of(&body)?;
-    let name = fields.string("name")?;
-    let slug = fields.string("slug")?;
-    let description = fields.string("description")?;
-    let parent = fields.integer("parent")?;
-    sandbox.woo_write(&code, |store, _| {
-        let category = store.categories.get_mut(&id).ok_or_else(invalid_term)?;
-        if let Some(name) = name {
-            category.name = name;
-        }
-        if let Some(slug) = slug {
-            category.slug = slugify(&slug);
-        }
-        if let Some(description) = description {
-            category.description = description;
-        }
-        if let Some(parent) = parent {
-            category.parent = parent;
-        }
-        Ok(json_response(
-            StatusCode::OK,
-            category_json(store, &store.categories[&id]),
-        ))
-    })
-}
-
-pub async fn delete_category(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let id = parse_id(&id)?;
-    let force = force(
-        &QueryParams::parse(raw.as_deref()),
-        &parse_body(&headers, &body)?,
-    )?;
-    sandbox.woo_write(&code, |store, _| {
-        let category = store.categories.get(&id).ok_or_else(invalid_term)?;
-        if !force {
-            return Err(RestError::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "woocommerce_rest_trash_not_supported",
-                "Resource does not support trashing.",
-            ));
-        }
-        let body = category_json(store, category);
-        store.categories.remove(&id);
-        for product in store.products.values_mut() {
-            product.categories.retain(|category| *category != id);
-        }
-        Ok(json_response(StatusCode::OK, body))
     })
 }

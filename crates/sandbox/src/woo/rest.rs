@@ -171,6 +171,32 @@ impl QueryParams {
             .transpose()
     }
 
+    /// `order`, `asc` or `desc` (`default` when absent): whether a list reads backwards.
+    pub fn descending(&self, default: &str) -> Result<bool, RestError> {
+        Ok(self.one_of("order", &["asc", "desc"])?.unwrap_or(default) == "desc")
+    }
+
+    /// A value of an enum parameter (`orderby`, …); another is a `rest_invalid_param` worded
+    /// as WordPress lists the values ("a, b, and c").
+    pub fn one_of<'v>(&self, name: &str, values: &[&'v str]) -> Result<Option<&'v str>, RestError> {
+        let Some(raw) = self.value(name) else {
+            return Ok(None);
+        };
+        if let Some(value) = values.iter().find(|value| **value == raw) {
+            return Ok(Some(value));
+        }
+        let listed = match values {
+            [.., last] if values.len() > 2 => {
+                format!("{}, and {last}", values[..values.len() - 1].join(", "))
+            }
+            _ => values.join(" and "),
+        };
+        Err(RestError::invalid_param(
+            name,
+            format!("{name} is not one of {listed}."),
+        ))
+    }
+
     pub fn date(&self, name: &str) -> Result<Option<time::OffsetDateTime>, RestError> {
         self.value(name)
             .map(|value| {
@@ -507,6 +533,36 @@ mod tests {
         assert_eq!(query.get("a"), Some("2"));
         assert_eq!(query.list("include"), vec!["3", "4", "5"]);
         assert_eq!(query.get("s"), Some("x y"));
+    }
+
+    #[test]
+    fn enum_parameters_name_their_values_as_wordpress() {
+        let query = QueryParams::parse(Some("order=up&orderby=slug"));
+        assert_eq!(
+            query.descending("asc").unwrap_err().params.unwrap()["order"],
+            "order is not one of asc and desc."
+        );
+        assert_eq!(
+            query
+                .one_of("orderby", &["id", "name"])
+                .unwrap_err()
+                .params
+                .unwrap()["orderby"],
+            "orderby is not one of id and name."
+        );
+        let error = query
+            .one_of("orderby", &["id", "name", "count"])
+            .unwrap_err();
+        assert_eq!(
+            error.params.unwrap()["orderby"],
+            "orderby is not one of id, name, and count."
+        );
+        assert_eq!(
+            query.one_of("orderby", &["id", "slug"]).unwrap(),
+            Some("slug")
+        );
+        assert!(!QueryParams::parse(None).descending("asc").unwrap());
+        assert!(QueryParams::parse(None).descending("desc").unwrap());
     }
 
     #[test]

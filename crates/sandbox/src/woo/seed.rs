@@ -1,6 +1,7 @@
 //! New WooCommerce stores and the demo catalog: the same products every run (a fixed-seed
 //! generator, no clock), simple and variable, some with a GTIN (`_gtin` meta and
-//! `global_unique_id`) and a brand attribute, with images, categories and Color/Size options.
+//! `global_unique_id`) and a brand attribute, with images, categories, tags (the demo store's)
+//! and Color/Size options.
 
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -8,7 +9,7 @@ use time::macros::datetime;
 use crate::entropy::Sequence;
 use crate::woo::GLOBAL_ATTRIBUTES;
 use crate::woo::model::{
-    Attribute, Category, Dimensions, Image, Money, Permissions, Product, ProductType, StockStatus,
+    Attribute, Dimensions, Image, Money, Permissions, Product, ProductType, StockStatus, Taxonomy,
     WooStore, slugify,
 };
 
@@ -35,6 +36,9 @@ pub fn demo(public_url: &url::Url) -> WooStore {
         DEMO_CONSUMER_SECRET.to_owned(),
     );
     add_categories(&mut store);
+    for name in DEMO_TAGS {
+        store.add_term(Taxonomy::Tag, name);
+    }
     catalog(
         &mut store,
         public_url,
@@ -63,19 +67,12 @@ const CATEGORIES: [&str; 7] = [
 
 fn add_categories(store: &mut WooStore) {
     for name in CATEGORIES {
-        let id = store.next_term_id();
-        store.categories.insert(
-            id,
-            Category {
-                id,
-                name: name.to_owned(),
-                slug: slugify(name),
-                parent: 0,
-                description: String::new(),
-            },
-        );
+        store.add_term(Taxonomy::Category, name);
     }
 }
+
+/// The demo store's tags; a new store has none, as a new WordPress site.
+const DEMO_TAGS: [&str; 4] = ["Bestseller", "Summer", "New arrival", "Gift idea"];
 
 const ADJECTIVES: [&str; 12] = [
     "Classic", "Urban", "Organic", "Vintage", "Compact", "Premium", "Everyday", "Coastal",
@@ -130,6 +127,7 @@ pub fn catalog(store: &mut WooStore, public_url: &url::Url, simple: usize, varia
     let base: OffsetDateTime = datetime!(2024-01-01 08:00:00 UTC);
     let images_url = format!("{}/images", store.url(public_url));
     let category_ids: Vec<i64> = store.categories.keys().copied().skip(1).collect();
+    let tag_ids: Vec<i64> = store.tags.keys().copied().collect();
     let mut image_number = 0;
     let mut image = |product_name: &str| {
         image_number += 1;
@@ -167,6 +165,14 @@ pub fn catalog(store: &mut WooStore, public_url: &url::Url, simple: usize, varia
         product.short_description = format!("<p>{name}.</p>");
         if !category_ids.is_empty() {
             product.categories = vec![category_ids[index % category_ids.len()]];
+        }
+        // One product in three has a tag; one in twelve a second one.
+        if !tag_ids.is_empty() && index % 3 == 0 {
+            let first = index / 3 % tag_ids.len();
+            product.tags = vec![tag_ids[first]];
+            if index % 12 == 0 && tag_ids.len() > 1 {
+                product.tags.push(tag_ids[(first + 1) % tag_ids.len()]);
+            }
         }
         product.images = (0..1 + index % 2).map(|_| image(&name)).collect();
         product.weight = format!("{}.{}", sequence.below(5), sequence.below(10));
@@ -361,6 +367,14 @@ mod tests {
             a.products
                 .values()
                 .any(|p| p.stock_status == StockStatus::OutOfStock)
+        );
+        let tagged = a.products.values().filter(|p| !p.tags.is_empty()).count();
+        assert_eq!(tagged, (DEMO_SIMPLE_PRODUCTS + DEMO_VARIABLE_PRODUCTS) / 3);
+        assert!(
+            a.products
+                .values()
+                .flat_map(|p| &p.tags)
+                .all(|id| a.tags.contains_key(id))
         );
     }
 }

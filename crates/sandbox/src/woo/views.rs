@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::woo::model::{
-    Address, Category, Image, Meta, Money, Order, Product, ProductType, StockStatus, Webhook,
+    Address, Image, Meta, Money, Order, Product, ProductType, StockStatus, Taxonomy, Term, Webhook,
     WooStore, format_date,
 };
 
@@ -36,23 +36,46 @@ fn image_json(image: &Image, at: OffsetDateTime) -> Value {
     })
 }
 
-pub fn category_json(store: &WooStore, category: &Category) -> Value {
-    let count = store
+/// How many products have a term (core's `count` also counts only products, never variations).
+pub fn term_count(store: &WooStore, taxonomy: Taxonomy, id: i64) -> usize {
+    store
         .products
         .values()
-        .filter(|product| product.categories.contains(&category.id))
-        .count();
-    json!({
-        "id": category.id,
-        "name": category.name,
-        "slug": category.slug,
-        "parent": category.parent,
-        "description": category.description,
-        "display": "default",
-        "image": Value::Null,
-        "menu_order": 0,
-        "count": count,
-    })
+        .filter(|product| taxonomy.of(product).contains(&id))
+        .count()
+}
+
+/// A category or tag as `products/categories` or `products/tags` answers it.
+pub fn term_json(store: &WooStore, taxonomy: Taxonomy, term: &Term) -> Value {
+    let mut value = json!({
+        "id": term.id,
+        "name": term.name,
+        "slug": term.slug,
+        "description": term.description,
+        "count": term_count(store, taxonomy, term.id),
+    });
+    if taxonomy.is_hierarchical() {
+        extend(
+            &mut value,
+            json!({
+                "parent": term.parent,
+                "display": "default",
+                "image": Value::Null,
+                "menu_order": 0,
+            }),
+        );
+    }
+    value
+}
+
+/// A product's categories or tags as its JSON names them: `{id, name, slug}` each.
+fn product_terms(store: &WooStore, taxonomy: Taxonomy, product: &Product) -> Vec<Value> {
+    taxonomy
+        .of(product)
+        .iter()
+        .filter_map(|id| taxonomy.terms(store).get(id))
+        .map(|term| json!({ "id": term.id, "name": term.name, "slug": term.slug }))
+        .collect()
 }
 
 /// A product, or a variation as `GET /products/{id}` shows it (type `variation`).
@@ -88,12 +111,6 @@ pub fn product_json(store: &WooStore, product: &Product, store_url: &str) -> Val
             product.stock_status,
         ),
     };
-    let categories: Vec<Value> = product
-        .categories
-        .iter()
-        .filter_map(|id| store.categories.get(id))
-        .map(|category| json!({ "id": category.id, "name": category.name, "slug": category.slug }))
-        .collect();
     let attributes: Vec<Value> = if product.kind == ProductType::Variation {
         variation_attributes(product)
     } else {
@@ -182,8 +199,8 @@ pub fn product_json(store: &WooStore, product: &Product, store_url: &str) -> Val
             "cross_sell_ids": [],
             "parent_id": product.parent_id,
             "purchase_note": "",
-            "categories": categories,
-            "tags": product.tags.iter().map(|tag| json!({ "id": tag.id, "name": tag.name, "slug": tag.slug })).collect::<Vec<_>>(),
+            "categories": product_terms(store, Taxonomy::Category, product),
+            "tags": product_terms(store, Taxonomy::Tag, product),
             "images": product.images.iter().map(|image| image_json(image, product.created)).collect::<Vec<_>>(),
             "attributes": attributes,
             "default_attributes": [],

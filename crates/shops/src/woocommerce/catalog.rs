@@ -53,6 +53,11 @@ impl Default for ProductQuery {
 /// WordPress refuses `per_page` above 100.
 pub(super) const MAX_PER_PAGE: u32 = 100;
 
+/// The most pages of 100 that [`super::WooClient::categories`] and
+/// [`super::WooClient::tags`] read (5,000 terms), so that a shop that keeps answering full
+/// pages (a plugin ignoring `page`) cannot be read forever.
+pub(super) const MAX_TERM_PAGES: u32 = 50;
+
 /// A product: simple, variable (its SKUs are its [`Variation`]s), grouped or external.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
@@ -194,6 +199,10 @@ pub struct Term {
     pub name: String,
     #[serde(deserialize_with = "wire::text")]
     pub slug: String,
+    /// The parent category's id; 0 for a top-level category, a tag, and a term as a product
+    /// names it (products do not send it).
+    #[serde(deserialize_with = "wire::id")]
+    pub parent: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]

@@ -1,5 +1,8 @@
 //! [`WooClient`]: the calls the connector makes to one store's wc/v3 REST API.
 
+use std::collections::HashSet;
+
+use domain::catalog::plain_text;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -10,7 +13,9 @@ use url::Url;
 
 use super::StoreUrl;
 use super::auth::{Credentials, authorized};
-use super::catalog::{MAX_PER_PAGE, Page, Product, ProductQuery, StoreSummary, Variation};
+use super::catalog::{
+    MAX_PER_PAGE, MAX_TERM_PAGES, Page, Product, ProductQuery, StoreSummary, Term, Variation,
+};
 use super::error::{WooError, is_web_page};
 use super::webhooks::{CreateWebhook, NewWebhook, Webhook};
 
@@ -129,6 +134,51 @@ impl WooClient {
         self.call(Method::GET, &path, &page_query(page, per_page), None)
             .await?
             .page("variations")
+    }
+
+    /// Every product category with its `parent`, sorted by name: what a picker by name
+    /// offers. Reads at most 50 pages of 100, so a broken shop cannot keep it reading forever;
+    /// past that it returns the categories read so far.
+    pub async fn categories(&self) -> Result<Vec<Term>, WooError> {
+        self.terms("products/categories", "categories").await
+    }
+
+    /// Every product tag, sorted by name. Reads at most 50 pages of 100, as
+    /// [`Self::categories`].
+    pub async fn tags(&self) -> Result<Vec<Term>, WooError> {
+        self.terms("products/tags", "tags").await
+    }
+
+    /// Every term of a taxonomy, 100 a page in id order, until a short page or the last of
+    /// `X-WP-TotalPages`. After [`MAX_TERM_PAGES`] pages it stops and keeps what it read (with
+    /// a warning): a picker missing a few terms of a huge or broken shop beats no picker. A
+    /// term answered twice counts once. Names come decoded (WordPress sends `&amp;`) and are
+    /// sorted without regard to case.
+    async fn terms(&self, path: &str, what: &str) -> Result<Vec<Term>, WooError> {
+        let mut terms: Vec<Term> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut complete = false;
+        for page in 1..=MAX_TERM_PAGES {
+            let query = page_query(page, MAX_PER_PAGE);
+            let batch: Page<Term> = self
+                .call(Method::GET, path, &query, None)
+                .await?
+                .page(what)?;
+            let short = batch.items.len() < MAX_PER_PAGE as usize;
+            terms.extend(batch.items.into_iter().filter(|term| seen.insert(term.id)));
+            if short || page >= batch.total_pages {
+                complete = true;
+                break;
+            }
+        }
+        if !complete {
+            tracing::warn!(store = %self.store, what, pages = MAX_TERM_PAGES, "stopped reading terms at the page limit");
+        }
+        for term in &mut terms {
+            term.name = plain_text(&term.name);
+        }
+        terms.sort_by_cached_key(|term| (term.name.to_lowercase(), term.id));
+        Ok(terms)
     }
 
     /// `METHOD {store}/wp-json/wc/v3/{path}?{query}`, authorized; any answer but a 2xx is an error.

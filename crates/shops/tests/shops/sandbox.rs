@@ -184,6 +184,67 @@ async fn the_sandbox_catalog_reads_page_by_page_with_variations() {
     assert!(variations.items.iter().all(|v| !v.attributes.is_empty()));
 }
 
+/// Adds terms to the demo store through its REST API, as the shop's admin would.
+async fn add_terms(base: &Url, route: &str, names: impl Iterator<Item = String>) {
+    let url = format!("{base}woo/{WOO_DEMO_STORE}/wp-json/wc/v3/{route}");
+    let http = http_client();
+    for name in names {
+        let response = http
+            .post(&url)
+            .basic_auth(WOO_DEMO_CONSUMER_KEY, Some(WOO_DEMO_CONSUMER_SECRET))
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn categories_and_tags_are_read_across_pages_sorted_by_name() {
+    let (sandbox, base) = start_sandbox().await;
+    let client = demo_shop(&base, WOO_DEMO_CONSUMER_SECRET);
+    let seeded_categories = client.categories().await.unwrap();
+    let seeded_tags = client.tags().await.unwrap();
+    assert!(!seeded_tags.is_empty(), "the demo store has tags");
+    add_terms(
+        &base,
+        "products/categories",
+        (1..=110).map(|n| format!("Category {n:03}")),
+    )
+    .await;
+    add_terms(
+        &base,
+        "products/tags",
+        (1..=130).map(|n| format!("tag {n:03}")),
+    )
+    .await;
+    let calls = sandbox.call_count("woo.rest.tags");
+
+    let categories = client.categories().await.unwrap();
+    let tags = client.tags().await.unwrap();
+
+    assert_eq!(
+        sandbox.call_count("woo.rest.tags") - calls,
+        2,
+        "two pages of tags"
+    );
+    assert_eq!(categories.len(), seeded_categories.len() + 110);
+    assert_eq!(tags.len(), seeded_tags.len() + 130);
+    for terms in [&categories, &tags] {
+        let keys: Vec<String> = terms.iter().map(|t| t.name.to_lowercase()).collect();
+        assert!(keys.is_sorted(), "{keys:?}");
+        let mut ids: Vec<i64> = terms.iter().map(|t| t.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), terms.len(), "each term once");
+    }
+    assert!(categories.iter().any(|c| c.name == "Category 110"));
+    assert!(tags.iter().any(|t| t.name == "tag 130"));
+    let clothing = categories.iter().find(|c| c.name == "Clothing").unwrap();
+    assert_eq!((clothing.slug.as_str(), clothing.parent), ("clothing", 0));
+}
+
 #[tokio::test]
 async fn a_webhook_is_created_pinged_delivered_listed_and_deleted() {
     let (sandbox, base) = start_sandbox().await;

@@ -224,6 +224,70 @@ async fn list_webhooks_follows_every_page() {
 }
 
 #[tokio::test]
+async fn categories_read_every_page_decoded_and_sorted_by_name() {
+    // 150 categories on two pages, `X-WP-TotalPages` overstating: the short page ends it.
+    let server = signed_store(|request| {
+        let page: i64 = request.query("page").unwrap().parse().unwrap();
+        let ids = (page - 1) * 100 + 1..=(page * 100).min(150);
+        let terms = ids
+            .map(|id| {
+                let name = match id {
+                    1 => "home &amp; kitchen".to_owned(),
+                    2 => "Garden".to_owned(),
+                    _ => format!("Z{id:03}"),
+                };
+                json!({"id": id, "name": name, "slug": format!("c{id}"), "parent": if id == 2 { 1 } else { 0 }, "count": 3})
+            })
+            .collect();
+        Canned::list(terms, 150, 9)
+    })
+    .await;
+
+    let categories = client_for(&server, SECRET).categories().await.unwrap();
+
+    assert_eq!(categories.len(), 150);
+    assert_eq!(
+        (
+            categories[0].id,
+            categories[0].name.as_str(),
+            categories[0].parent
+        ),
+        (2, "Garden", 1)
+    );
+    assert_eq!(categories[1].name, "home & kitchen", "case aside, by name");
+    assert_eq!(categories[149].name, "Z150");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].path, path("products/categories"));
+    assert_eq!(requests[1].query("page").as_deref(), Some("2"));
+    assert_eq!(requests[1].query("per_page").as_deref(), Some("100"));
+}
+
+#[tokio::test]
+async fn tags_stop_at_the_page_limit_of_a_shop_that_ignores_pages() {
+    // A plugin that answers the same full page whatever `page` says.
+    let server = signed_store(|_| {
+        let terms = (1..=100)
+            .map(|id| json!({"id": id, "name": format!("Tag {id:03}")}))
+            .collect();
+        Canned::list(terms, 1_000_000, 10_000)
+    })
+    .await;
+
+    let tags = client_for(&server, SECRET).tags().await.unwrap();
+
+    assert_eq!(server.requests().len(), 50);
+    assert_eq!(tags.len(), 100, "a tag answered again counts once");
+    assert_eq!(tags[0].name, "Tag 001");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.path == path("products/tags"))
+    );
+}
+
+#[tokio::test]
 async fn create_webhook_sends_the_secret_in_the_body_and_reads_the_webhook() {
     let server = signed_store(|_| Canned::json(201, webhook_json(31))).await;
     let new = NewWebhook {
