@@ -78,6 +78,13 @@ pub struct CatalogSync {
     budgets: Budgets,
 }
 
+/// A shop's categories and tags, sorted by name.
+#[derive(Debug, Default)]
+pub struct ShopTerms {
+    pub categories: Vec<shops::woocommerce::Term>,
+    pub tags: Vec<shops::woocommerce::Term>,
+}
+
 /// The counts a run reports, as the dashboard shows them.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct RunCounts {
@@ -241,6 +248,19 @@ impl CatalogSync {
             .disconnect(ws)
             .await?
             .is_some_and(|d| d.status != storage::DisconnectStatus::Done))
+    }
+
+    /// The shop's categories and tags by name, for the Product Settings page; `None` when no
+    /// shop is connected. Read live (two small listings), so a term made in the shop a moment
+    /// ago is there.
+    pub async fn shop_terms(&self, ws: WorkspaceId) -> anyhow::Result<Option<ShopTerms>> {
+        let Some(shop) = self.storage.get_shop(ws).await? else {
+            return Ok(None);
+        };
+        let client = self.shops.client(ws, shop.id).await?;
+        let (categories, tags) = tokio::try_join!(client.categories(), client.tags())
+            .map_err(|e| anyhow::anyhow!(e.seller_message()))?;
+        Ok(Some(ShopTerms { categories, tags }))
     }
 
     pub async fn read_shop(&self, ws: WorkspaceId, full: bool) -> anyhow::Result<Step> {

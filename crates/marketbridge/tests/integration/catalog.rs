@@ -504,52 +504,6 @@ async fn an_offer_refused_for_its_gtin_goes_live_once_the_gtin_is_corrected_in_t
 }
 
 #[tokio::test]
-async fn product_settings_explain_every_bad_value_and_save_nothing_until_all_are_right() {
-    let app = TestApp::spawn().await;
-    let v = Visitor::new();
-    app.onboarded(&v, "shop@example.com").await;
-    let ws = app.storage().list_workspace_ids().await.unwrap()[0];
-    let page = v.get(&app.url("/settings/products")).await;
-    let page = v
-        .submit(&page.form(
-            "Save settings",
-            &[
-                ("Markup (%)", "ten"),
-                ("Stock buffer", "-3"),
-                ("Currency", "EURO"),
-                ("Offer condition code", ""),
-            ],
-        ))
-        .await;
-    page.expect_text("Nothing was saved");
-    page.expect_text("Markup (%): enter a number");
-    page.expect_text("The stock buffer can't be negative");
-    page.expect_text("Currency: use the three-letter code");
-    page.expect_text("Choose the condition of your offers");
-    assert!(
-        app.storage().product_settings(ws).await.unwrap().is_none(),
-        "nothing saved"
-    );
-
-    let page = v
-        .submit(&page.form(
-            "Save settings",
-            &[
-                ("Markup (%)", "12.5"),
-                ("Stock buffer", "2"),
-                ("Currency", "EUR"),
-                ("Offer condition code", "11"),
-            ],
-        ))
-        .await;
-    page.expect_text("Settings saved");
-    let saved: domain::catalog::ProductSettings =
-        serde_json::from_str(&app.storage().product_settings(ws).await.unwrap().unwrap()).unwrap();
-    assert_eq!(saved.price.markup_percent_bp, 1250);
-    assert_eq!(saved.stock.buffer, 2);
-}
-
-#[tokio::test]
 async fn a_channel_override_changes_that_channel_only() {
     let app = TestApp::spawn().await;
     let s = launched(&app).await;

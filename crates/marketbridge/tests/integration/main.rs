@@ -9,6 +9,7 @@ mod disconnect;
 mod onboarding;
 mod product_creation;
 mod product_creation_sync;
+mod product_settings;
 mod security;
 mod tokens;
 mod webhooks;

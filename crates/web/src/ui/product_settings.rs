@@ -18,14 +18,17 @@ use crate::form::Form;
 use crate::session::{Session, SignedIn};
 use crate::ui::{Nav, render};
 
-/// The form as typed, so a page with errors shows the seller's own values again.
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
+/// The form as typed, so a page with errors shows the seller's own values again. Categories
+/// and tags come as ticked boxes (`category`, `tag`, one per term) when the shop could be
+/// read, or as typed IDs (`categories`, `tags`) when it could not.
+#[derive(Default, Clone)]
 pub struct SettingsForm {
     pub sync_products: Option<String>,
     pub selection: String,
     pub categories: String,
     pub tags: String,
+    pub category: Vec<String>,
+    pub tag: Vec<String>,
     pub skus: String,
     pub use_sale_price: Option<String>,
     pub markup_percent: String,
@@ -37,11 +40,69 @@ pub struct SettingsForm {
     pub unmanaged_quantity: String,
     pub backorder_as_in_stock: Option<String>,
     pub product_id_type: String,
-    pub gtin_meta: String,
-    pub brand_attribute: String,
+    /// `global_unique_id`, `meta` or `attribute`.
+    pub gtin_source: String,
+    pub gtin_name: String,
+    /// `attribute` or `meta`.
+    pub brand_source: String,
+    pub brand_name: String,
     pub offer_state: String,
     pub currency: String,
     pub removal: String,
+}
+
+impl SettingsForm {
+    /// The form from its fields as sent; repeated boxes (`category`, `tag`) are gathered, an
+    /// unknown field is ignored.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut f = Self::default();
+        for (name, value) in pairs {
+            let slot = match name.as_str() {
+                "category" => {
+                    f.category.push(value);
+                    continue;
+                }
+                "tag" => {
+                    f.tag.push(value);
+                    continue;
+                }
+                "sync_products" => {
+                    f.sync_products = Some(value);
+                    continue;
+                }
+                "use_sale_price" => {
+                    f.use_sale_price = Some(value);
+                    continue;
+                }
+                "backorder_as_in_stock" => {
+                    f.backorder_as_in_stock = Some(value);
+                    continue;
+                }
+                "selection" => &mut f.selection,
+                "categories" => &mut f.categories,
+                "tags" => &mut f.tags,
+                "skus" => &mut f.skus,
+                "markup_percent" => &mut f.markup_percent,
+                "markup_fixed" => &mut f.markup_fixed,
+                "rounding" => &mut f.rounding,
+                "buffer" => &mut f.buffer,
+                "maximum" => &mut f.maximum,
+                "out_of_stock_below" => &mut f.out_of_stock_below,
+                "unmanaged_quantity" => &mut f.unmanaged_quantity,
+                "product_id_type" => &mut f.product_id_type,
+                "gtin_source" => &mut f.gtin_source,
+                "gtin_name" => &mut f.gtin_name,
+                "brand_source" => &mut f.brand_source,
+                "brand_name" => &mut f.brand_name,
+                "offer_state" => &mut f.offer_state,
+                "currency" => &mut f.currency,
+                "removal" => &mut f.removal,
+                _ => continue,
+            };
+            *slot = value;
+        }
+        f
+    }
 }
 
 /// What the template reads.
@@ -50,6 +111,8 @@ pub struct FormView {
     pub selection: String,
     pub categories: String,
     pub tags: String,
+    pub category: Vec<String>,
+    pub tag: Vec<String>,
     pub skus: String,
     pub use_sale_price: bool,
     pub markup_percent: String,
@@ -61,8 +124,10 @@ pub struct FormView {
     pub unmanaged_quantity: String,
     pub backorder_as_in_stock: bool,
     pub product_id_type: String,
-    pub gtin_meta: String,
-    pub brand_attribute: String,
+    pub gtin_source: String,
+    pub gtin_name: String,
+    pub brand_source: String,
+    pub brand_name: String,
     pub offer_state: String,
     pub currency: String,
     pub removal: String,
@@ -75,6 +140,8 @@ impl From<SettingsForm> for FormView {
             selection: f.selection,
             categories: f.categories,
             tags: f.tags,
+            category: f.category,
+            tag: f.tag,
             skus: f.skus,
             use_sale_price: f.use_sale_price.is_some(),
             markup_percent: f.markup_percent,
@@ -86,13 +153,29 @@ impl From<SettingsForm> for FormView {
             unmanaged_quantity: f.unmanaged_quantity,
             backorder_as_in_stock: f.backorder_as_in_stock.is_some(),
             product_id_type: f.product_id_type,
-            gtin_meta: f.gtin_meta,
-            brand_attribute: f.brand_attribute,
+            gtin_source: f.gtin_source,
+            gtin_name: f.gtin_name,
+            brand_source: f.brand_source,
+            brand_name: f.brand_name,
             offer_state: f.offer_state,
             currency: f.currency,
             removal: f.removal,
         }
     }
+}
+
+/// One category or tag the seller can tick.
+pub struct Choice {
+    pub id: String,
+    pub name: String,
+    pub checked: bool,
+}
+
+/// The shop's terms as boxes to tick, or why they are typed as IDs instead.
+struct Terms {
+    categories: Option<Vec<Choice>>,
+    tags: Option<Vec<Choice>>,
+    problem: Option<String>,
 }
 
 #[derive(Template)]
@@ -101,9 +184,21 @@ struct SettingsPage {
     nav: Nav,
     csrf_token: String,
     notice: Option<String>,
-    errors: Vec<String>,
+    /// (form field, message), in the order of the form.
+    errors: Vec<(&'static str, String)>,
     f: FormView,
+    terms: Terms,
     roundings: [(&'static str, &'static str); 5],
+}
+
+impl SettingsPage {
+    /// The message for one field, shown next to it.
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
 }
 
 const ROUNDINGS: [(&str, &str); 5] = [
@@ -136,32 +231,39 @@ fn signed_money(minor: i64) -> String {
     }
 }
 
+/// A source as the form's (kind, name) pair.
+fn source_fields(source: &FieldSource) -> (String, String) {
+    match source {
+        FieldSource::GlobalUniqueId => ("global_unique_id".to_owned(), String::new()),
+        FieldSource::Meta(key) => ("meta".to_owned(), key.clone()),
+        FieldSource::Attribute(name) => ("attribute".to_owned(), name.clone()),
+    }
+}
+
 /// The form showing stored settings.
 pub fn form_from(settings: &ProductSettings, sync_products: bool) -> SettingsForm {
     let on = |b: bool| b.then(|| "on".to_owned());
+    let strings = |ids: &[i64]| ids.iter().map(ToString::to_string).collect::<Vec<_>>();
     let (selection, categories, tags, skus) = match &settings.selection {
-        Selection::All => ("all", String::new(), String::new(), String::new()),
-        Selection::Categories(ids) => ("categories", join(ids), String::new(), String::new()),
-        Selection::Tags(ids) => ("tags", String::new(), join(ids), String::new()),
-        Selection::Skus(skus) => ("skus", String::new(), String::new(), skus.join(", ")),
+        Selection::All => ("all", Vec::new(), Vec::new(), String::new()),
+        Selection::Categories(ids) => ("categories", ids.clone(), Vec::new(), String::new()),
+        Selection::Tags(ids) => ("tags", Vec::new(), ids.clone(), String::new()),
+        Selection::Skus(skus) => ("skus", Vec::new(), Vec::new(), skus.join(", ")),
     };
-    let gtin_meta = settings
-        .gtin_sources
-        .iter()
-        .find_map(|s| match s {
-            FieldSource::Meta(k) => Some(k.clone()),
-            _ => None,
-        })
-        .unwrap_or_default();
-    let brand_attribute = match &settings.brand_source {
-        FieldSource::Attribute(a) | FieldSource::Meta(a) => a.clone(),
-        FieldSource::GlobalUniqueId => String::new(),
-    };
+    // The first source decides; WooCommerce's own GTIN field, when it follows, is the fallback
+    // the form always adds.
+    let (gtin_source, gtin_name) = settings.gtin_sources.first().map_or(
+        ("global_unique_id".to_owned(), String::new()),
+        source_fields,
+    );
+    let (brand_source, brand_name) = source_fields(&settings.brand_source);
     SettingsForm {
         sync_products: on(sync_products),
         selection: selection.to_owned(),
-        categories,
-        tags,
+        categories: join(&categories),
+        tags: join(&tags),
+        category: strings(&categories),
+        tag: strings(&tags),
         skus,
         use_sale_price: on(settings.price.use_sale_price),
         markup_percent: percent(settings.price.markup_percent_bp),
@@ -184,8 +286,10 @@ pub fn form_from(settings: &ProductSettings, sync_products: bool) -> SettingsFor
             ProductIdType::ShopSku => "shop_sku",
         }
         .to_owned(),
-        gtin_meta,
-        brand_attribute,
+        gtin_source,
+        gtin_name,
+        brand_source,
+        brand_name,
         offer_state: settings.offer_state.clone(),
         currency: settings.currency.as_str().to_owned(),
         removal: match settings.removal {
@@ -196,47 +300,78 @@ pub fn form_from(settings: &ProductSettings, sync_products: bool) -> SettingsFor
     }
 }
 
-/// Parses the form into settings, or every problem found, in the seller's words.
-pub fn parse_form(f: &SettingsForm) -> Result<ProductSettings, Vec<String>> {
-    let mut errors = Vec::new();
-    let mut int = |label: &str, raw: &str| -> i64 {
+/// The form field a domain setting is shown at (`stock.buffer` → `buffer`).
+fn form_field(setting: &'static str) -> &'static str {
+    match setting {
+        "gtin_sources" => "gtin",
+        "brand_source" => "brand",
+        "price.markup_percent" => "markup_percent",
+        other => other.rsplit('.').next().unwrap_or(other),
+    }
+}
+
+/// Parses the form into settings, or every problem found, in the seller's words, each with
+/// the form field it belongs to.
+pub fn parse_form(f: &SettingsForm) -> Result<ProductSettings, Vec<(&'static str, String)>> {
+    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    let mut int = |field: &'static str, label: &str, raw: &str| -> i64 {
         match raw.trim().parse::<i64>() {
             Ok(n) => n,
             Err(_) => {
-                errors.push(format!("{label}: enter a whole number, like 5."));
+                errors.push((field, format!("{label}: enter a whole number, like 5.")));
                 0
             }
         }
     };
-    let buffer = int("Stock buffer", &f.buffer);
-    let out_of_stock_below = int("Out of stock below", &f.out_of_stock_below);
+    let buffer = int("buffer", "Stock buffer", &f.buffer);
+    let out_of_stock_below = int(
+        "out_of_stock_below",
+        "Out of stock below",
+        &f.out_of_stock_below,
+    );
     let unmanaged_quantity = int(
+        "unmanaged_quantity",
         "Quantity for products without stock tracking",
         &f.unmanaged_quantity,
     );
     let maximum = if f.maximum.trim().is_empty() {
         None
     } else {
-        Some(int("Maximum quantity", &f.maximum))
+        Some(int("maximum", "Maximum quantity", &f.maximum))
     };
-    let ids = |label: &str, raw: &str, errors: &mut Vec<String>| -> Vec<i64> {
-        raw.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .filter_map(|s| match s.parse::<i64>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    errors.push(format!(
-                        "{label}: “{s}” is not an ID; use the numbers WooCommerce shows."
-                    ));
-                    None
+    // Ticked boxes and typed IDs together, each ID once.
+    let ids = |field: &'static str,
+               label: &str,
+               typed: &str,
+               ticked: &[String],
+               errors: &mut Vec<(&'static str, String)>|
+     -> Vec<i64> {
+        let mut ids: Vec<i64> = Vec::new();
+        let typed = typed.split(',').map(str::trim).filter(|s| !s.is_empty());
+        for raw in ticked.iter().map(|s| s.trim()).chain(typed) {
+            match raw.parse::<i64>() {
+                Ok(n) if n > 0 => {
+                    if !ids.contains(&n) {
+                        ids.push(n);
+                    }
                 }
-            })
-            .collect()
+                _ => errors.push((
+                    field,
+                    format!("{label}: “{raw}” is not an ID; use the numbers WooCommerce shows."),
+                )),
+            }
+        }
+        ids
     };
     let selection = match f.selection.as_str() {
-        "categories" => Selection::Categories(ids("Category IDs", &f.categories, &mut errors)),
-        "tags" => Selection::Tags(ids("Tag IDs", &f.tags, &mut errors)),
+        "categories" => Selection::Categories(ids(
+            "categories",
+            "Category IDs",
+            &f.categories,
+            &f.category,
+            &mut errors,
+        )),
+        "tags" => Selection::Tags(ids("tags", "Tag IDs", &f.tags, &f.tag, &mut errors)),
         "skus" => Selection::Skus(
             f.skus
                 .split(',')
@@ -248,10 +383,13 @@ pub fn parse_form(f: &SettingsForm) -> Result<ProductSettings, Vec<String>> {
         _ => Selection::All,
     };
     let markup_percent_bp = match f.markup_percent.trim().replace(',', ".").parse::<f64>() {
-        Ok(p) if p.is_finite() => (p * 100.0).round() as i64,
+        Ok(p) if p.is_finite() && p.abs() < 1e6 => (p * 100.0).round() as i64,
         _ if f.markup_percent.trim().is_empty() => 0,
         _ => {
-            errors.push("Markup (%): enter a number, like 10 or 7.5.".to_owned());
+            errors.push((
+                "markup_percent",
+                "Markup (%): enter a number, like 10 or 7.5.".to_owned(),
+            ));
             0
         }
     };
@@ -268,9 +406,10 @@ pub fn parse_form(f: &SettingsForm) -> Result<ProductSettings, Vec<String>> {
                 Ok(m) if negative => -m.minor(),
                 Ok(m) => m.minor(),
                 Err(_) => {
-                    errors.push(
+                    errors.push((
+                        "markup_fixed",
                         "Markup (fixed amount): enter an amount like 1.50 or -0.50.".to_owned(),
-                    );
+                    ));
                     0
                 }
             }
@@ -281,7 +420,10 @@ pub fn parse_form(f: &SettingsForm) -> Result<ProductSettings, Vec<String>> {
         cents => match cents.parse::<u8>() {
             Ok(c) => Rounding::EndWith(c),
             Err(_) => {
-                errors.push("Rounding: choose one of the options.".to_owned());
+                errors.push((
+                    "rounding",
+                    "Rounding: choose one of the options.".to_owned(),
+                ));
                 Rounding::None
             }
         },
@@ -289,15 +431,26 @@ pub fn parse_form(f: &SettingsForm) -> Result<ProductSettings, Vec<String>> {
     let currency = match Currency::parse(f.currency.trim()) {
         Ok(c) => c,
         Err(_) => {
-            errors.push("Currency: use the three-letter code, like EUR or GBP.".to_owned());
+            errors.push((
+                "currency",
+                "Currency: use the three-letter code, like EUR or GBP.".to_owned(),
+            ));
             Currency::default()
         }
     };
+    let name = |raw: &str| raw.trim().to_owned();
     let mut gtin_sources = Vec::new();
-    if !f.gtin_meta.trim().is_empty() {
-        gtin_sources.push(FieldSource::Meta(f.gtin_meta.trim().to_owned()));
+    match f.gtin_source.as_str() {
+        "meta" => gtin_sources.push(FieldSource::Meta(name(&f.gtin_name))),
+        "attribute" => gtin_sources.push(FieldSource::Attribute(name(&f.gtin_name))),
+        _ => {}
     }
+    // WooCommerce's own field is always the fallback: it is where WooCommerce 9.2+ keeps GTINs.
     gtin_sources.push(FieldSource::GlobalUniqueId);
+    let brand_source = match f.brand_source.as_str() {
+        "meta" => FieldSource::Meta(name(&f.brand_name)),
+        _ => FieldSource::Attribute(name(&f.brand_name)),
+    };
     let settings = ProductSettings {
         selection,
         price: PriceRule {
@@ -319,7 +472,7 @@ pub fn parse_form(f: &SettingsForm) -> Result<ProductSettings, Vec<String>> {
             ProductIdType::Gtin
         },
         gtin_sources,
-        brand_source: FieldSource::Attribute(f.brand_attribute.trim().to_owned()),
+        brand_source,
         offer_state: f.offer_state.trim().to_owned(),
         currency,
         removal: if f.removal == "zero_stock" {
@@ -329,7 +482,13 @@ pub fn parse_form(f: &SettingsForm) -> Result<ProductSettings, Vec<String>> {
         },
     };
     if let Err(field_errors) = settings.validate() {
-        errors.extend(field_errors.into_iter().map(|e| e.message));
+        // A number that could not be read was already named; its 0 says nothing more.
+        for e in field_errors {
+            let field = form_field(e.field);
+            if !errors.iter().any(|(f, _)| *f == field) {
+                errors.push((field, e.message));
+            }
+        }
     }
     if errors.is_empty() {
         Ok(settings)
@@ -342,6 +501,91 @@ pub async fn load(state: &AppState, ws: domain::WorkspaceId) -> Result<ProductSe
     Ok(match state.storage().product_settings(ws).await? {
         Some(json) => serde_json::from_str(&json).map_err(|e| WebError::Internal(e.into()))?,
         None => ProductSettings::default(),
+    })
+}
+
+/// The shop's categories and tags as boxes, the form's own ticked; a ticked term the shop
+/// no longer has stays listed so it can be unticked.
+async fn terms(state: &AppState, ws: domain::WorkspaceId, f: &FormView) -> Terms {
+    let choices = |terms: &[shops::woocommerce::Term], ticked: &[String], what: &str| {
+        let by_id: std::collections::HashMap<i64, &shops::woocommerce::Term> =
+            terms.iter().map(|t| (t.id, t)).collect();
+        // A category shows its parents, as WooCommerce's own lists do: "Clothing › Shirts".
+        let path = |t: &shops::woocommerce::Term| {
+            let mut names = vec![t.name.clone()];
+            let mut parent = t.parent;
+            while let Some(p) = by_id.get(&parent).filter(|_| names.len() < 10) {
+                names.push(p.name.clone());
+                parent = p.parent;
+            }
+            names.reverse();
+            names.join(" › ")
+        };
+        let mut list: Vec<Choice> = terms
+            .iter()
+            .map(|t| Choice {
+                id: t.id.to_string(),
+                name: path(t),
+                checked: ticked.contains(&t.id.to_string()),
+            })
+            .collect();
+        list.sort_by_key(|c| c.name.to_lowercase());
+        for id in ticked {
+            if !list.iter().any(|c| &c.id == id) {
+                list.push(Choice {
+                    id: id.clone(),
+                    name: format!("{what} {id} (no longer in your shop)"),
+                    checked: true,
+                });
+            }
+        }
+        list
+    };
+    match state.inner.catalog.shop_terms(ws).await {
+        Ok(Some(t)) => Terms {
+            categories: Some(choices(&t.categories, &f.category, "Category")),
+            tags: Some(choices(&t.tags, &f.tag, "Tag")),
+            problem: None,
+        },
+        Ok(None) => Terms {
+            categories: None,
+            tags: None,
+            problem: Some(
+                "Connect your WooCommerce store to choose its categories and tags by name."
+                    .to_owned(),
+            ),
+        },
+        Err(e) => {
+            tracing::warn!(workspace = %ws, error = %e, "could not list the shop's categories and tags");
+            Terms {
+                categories: None,
+                tags: None,
+                problem: Some(format!(
+                    "Your store's categories and tags could not be read just now ({e}); type their IDs instead."
+                )),
+            }
+        }
+    }
+}
+
+async fn page(
+    state: &AppState,
+    me: &SignedIn,
+    session: &Session,
+    f: SettingsForm,
+    errors: Vec<(&'static str, String)>,
+    notice: Option<String>,
+) -> Response {
+    let f: FormView = f.into();
+    let terms = terms(state, me.workspace_id, &f).await;
+    render(&SettingsPage {
+        nav: Nav::for_session(session),
+        csrf_token: session.csrf_token.clone(),
+        notice,
+        errors,
+        f,
+        terms,
+        roundings: ROUNDINGS,
     })
 }
 
@@ -362,35 +606,29 @@ pub async fn show(
         .workspace_settings(me.workspace_id)
         .await?
         .sync_products;
-    Ok(render(&SettingsPage {
-        nav: Nav::for_session(&session),
-        csrf_token: session.csrf_token.clone(),
-        notice: (q.done.as_deref() == Some("saved"))
-            .then(|| "Settings saved. Your channels get the changes at the next sync.".to_owned()),
-        errors: Vec::new(),
-        f: form_from(&settings, sync).into(),
-        roundings: ROUNDINGS,
-    }))
+    let notice = (q.done.as_deref() == Some("saved"))
+        .then(|| "Settings saved. Your channels get the changes at the next sync.".to_owned());
+    Ok(page(
+        &state,
+        &me,
+        &session,
+        form_from(&settings, sync),
+        Vec::new(),
+        notice,
+    )
+    .await)
 }
 
 pub async fn save(
     State(state): State<AppState>,
     me: SignedIn,
     session: Session,
-    Form(form): Form<SettingsForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
+    let form = SettingsForm::from_pairs(pairs);
     let settings = match parse_form(&form) {
         Ok(s) => s,
-        Err(errors) => {
-            return Ok(render(&SettingsPage {
-                nav: Nav::for_session(&session),
-                csrf_token: session.csrf_token.clone(),
-                notice: None,
-                errors,
-                f: form.into(),
-                roundings: ROUNDINGS,
-            }));
-        }
+        Err(errors) => return Ok(page(&state, &me, &session, form, errors, None).await),
     };
     let storage = state.storage();
     let json = serde_json::to_string(&settings).map_err(|e| WebError::Internal(e.into()))?;
