@@ -36,7 +36,6 @@ fn box_value(page: &Page, label: &str, name: &str) -> String {
 }
 
 /// Submits the settings with these fields and expects them saved.
-#[track_caller]
 async fn save(v: &Visitor, page: &Page, fields: &[(&str, &str)]) -> Page {
     let page = v.submit(&page.form("Save settings", fields)).await;
     page.expect_text("Settings saved");
