@@ -57,13 +57,28 @@ async fn skus_in(
 async fn assert_channels_match_the_connector(app: &TestApp, s: &Setup) {
     for channel in [s.connect, s.marketplace] {
         let all = items(app, s.ws, channel).await;
+        // Which imports the items left `sent` came in, and which imports are still open: a
+        // failure then says whether an import was lost or left unfollowed.
+        let stuck: BTreeSet<Option<String>> = all
+            .iter()
+            .filter(|i| i.state == ItemState::Sent)
+            .map(|i| i.import_id.clone())
+            .collect();
+        let open: Vec<String> = app
+            .storage()
+            .open_imports(s.ws, channel)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| format!("{} {} {}", i.kind, i.import_id, i.status))
+            .collect();
         assert_eq!(
             (
                 count(&all, ItemState::Waiting),
                 count(&all, ItemState::Sent)
             ),
             (0, 0),
-            "nothing left waiting or sent on {channel}"
+            "nothing left waiting or sent on {channel}; sent in imports {stuck:?}, open imports {open:?}"
         );
     }
     let offers: BTreeSet<String> = app
