@@ -1,4 +1,4 @@
-//! Connector accounts: a workspace and its user, and the throttle on failed sign-ins.
+//! Connector accounts: a workspace and its user, and the throttle on password checks.
 //! Password hashing is the caller's; this module stores the PHC string as given.
 
 use domain::{Email, UserId, WorkspaceId};
@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use crate::{Storage, StorageError};
 
-/// Failed sign-ins within [`FAILURE_WINDOW_MS`] that lock the account.
+/// Password checks (each counted as failed until it succeeds) within [`FAILURE_WINDOW_MS`]
+/// that lock the account.
 pub const MAX_FAILED_LOGINS: i64 = 5;
 /// How far back failed sign-ins count towards the lock.
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
@@ -24,12 +25,15 @@ pub struct Account {
     pub locked_until_ms: Option<i64>,
 }
 
-/// Where an account stands after a failed sign-in.
+/// The answer to a request to check one password against an account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LoginThrottle {
-    pub failures: i64,
-    /// Set once the account is locked; sign-ins are refused until then.
-    pub locked_until_ms: Option<i64>,
+pub enum LoginAttempt {
+    /// The check may happen; it already counts as a failure until
+    /// [`Storage::clear_failed_logins`] releases it. `locks` says whether this attempt used
+    /// up the window's last one, so that failing it locks the account.
+    Reserved { attempt: i64, locks: bool },
+    /// No check may happen before this time.
+    Locked { until_ms: i64 },
 }
 
 #[derive(sqlx::FromRow)]
@@ -56,8 +60,9 @@ impl From<AccountRow> for Account {
 }
 
 #[derive(sqlx::FromRow)]
-struct ThrottleRow {
+struct LockRow {
     failed_logins: i64,
+    first_failed_at_ms: Option<i64>,
     locked_until_ms: Option<i64>,
 }
 
@@ -115,16 +120,21 @@ impl Storage {
         Ok(row.map(Account::from))
     }
 
-    /// Counts a failed sign-in. Failures older than [`FAILURE_WINDOW_MS`] start the count
-    /// again; the [`MAX_FAILED_LOGINS`]th locks the account for [`LOCKOUT_MS`].
-    pub async fn record_failed_login(
+    /// Reserves one password check for the account, before the password is looked at, so
+    /// that concurrent sign-ins cannot check more than [`MAX_FAILED_LOGINS`] passwords per
+    /// [`FAILURE_WINDOW_MS`], however many arrive at once. One conditional UPDATE counts the
+    /// attempt as a failure, and refuses once the window's attempts are used up or a lock
+    /// runs; the attempt that reaches the limit sets the lock. A successful check releases
+    /// the count with [`Storage::clear_failed_logins`]. Attempts older than the window start
+    /// the count again.
+    pub async fn reserve_login_attempt(
         &self,
         user: UserId,
         now_ms: i64,
-    ) -> Result<LoginThrottle, StorageError> {
-        // One statement, so concurrent failures cannot lose a count. Every SET expression sees
-        // the old row, hence the repeated "is the window over?" test.
-        const SQL: &str = "UPDATE users SET \
+    ) -> Result<LoginAttempt, StorageError> {
+        // Every SET expression and the WHERE see the old row, hence the repeated "is the
+        // window over?" test ($2 is the window's start).
+        const RESERVE: &str = "UPDATE users SET \
                failed_logins = CASE WHEN first_failed_at_ms IS NULL OR first_failed_at_ms <= $2 \
                    THEN 1 ELSE failed_logins + 1 END, \
                first_failed_at_ms = CASE WHEN first_failed_at_ms IS NULL OR first_failed_at_ms <= $2 \
@@ -132,25 +142,47 @@ impl Storage {
                locked_until_ms = CASE \
                    WHEN (CASE WHEN first_failed_at_ms IS NULL OR first_failed_at_ms <= $2 \
                          THEN 1 ELSE failed_logins + 1 END) >= $4 THEN $5 \
-                   ELSE locked_until_ms END, \
+                   ELSE NULL END, \
                updated_at_ms = $3 \
              WHERE id = $1 \
-             RETURNING failed_logins, locked_until_ms";
+               AND (locked_until_ms IS NULL OR locked_until_ms <= $3) \
+               AND (first_failed_at_ms IS NULL OR first_failed_at_ms <= $2 OR failed_logins < $4) \
+             RETURNING failed_logins";
+        const LOCK: &str =
+            "SELECT failed_logins, first_failed_at_ms, locked_until_ms FROM users WHERE id = $1";
         let window_start = now_ms.saturating_sub(FAILURE_WINDOW_MS);
         let locked_until = now_ms.saturating_add(LOCKOUT_MS);
-        let row = on_writer!(self, |p| sqlx::query_as::<_, ThrottleRow>(SQL)
+        let reserved: Option<i64> = on_writer!(self, |p| sqlx::query_scalar(RESERVE)
             .bind(user.0)
             .bind(window_start)
             .bind(now_ms)
             .bind(MAX_FAILED_LOGINS)
             .bind(locked_until)
             .fetch_optional(p)
+            .await)?;
+        if let Some(attempt) = reserved {
+            return Ok(LoginAttempt::Reserved {
+                attempt,
+                locks: attempt >= MAX_FAILED_LOGINS,
+            });
+        }
+        let row = on_writer!(self, |p| sqlx::query_as::<_, LockRow>(LOCK)
+            .bind(user.0)
+            .fetch_optional(p)
             .await)?
         .ok_or(StorageError::NotFound)?;
-        Ok(LoginThrottle {
-            failures: row.failed_logins,
-            locked_until_ms: row.locked_until_ms,
-        })
+        // Refused: a lock runs, or (should a lock have been lifted by hand) the window's
+        // attempts are used up until the window ends.
+        let until_ms = row
+            .locked_until_ms
+            .filter(|until| *until > now_ms)
+            .or_else(|| {
+                row.first_failed_at_ms
+                    .filter(|_| row.failed_logins >= MAX_FAILED_LOGINS)
+                    .map(|first| first + FAILURE_WINDOW_MS)
+            })
+            .unwrap_or(now_ms);
+        Ok(LoginAttempt::Locked { until_ms })
     }
 
     /// Forgets failed sign-ins and lifts a lock (after a successful sign-in).

@@ -14,8 +14,13 @@ pub enum StorageError {
     Conflict(&'static str),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// PostgreSQL refused a text it cannot store (a NUL byte). Input is checked for this at
+    /// the edge; this is the net below that check, so such a text is the caller's error
+    /// (a 400), never a failure of the database.
+    #[error("a text holds a character the database cannot store (NUL)")]
+    InvalidText,
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(
@@ -27,6 +32,22 @@ pub enum StorageError {
     Corrupt(String),
 }
 
+/// SQLSTATE 22021 `character_not_in_repertoire`: what PostgreSQL answers to a NUL in a text.
+const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
+
+impl From<sqlx::Error> for StorageError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::Database(db)
+                if db.code().as_deref() == Some(CHARACTER_NOT_IN_REPERTOIRE) =>
+            {
+                Self::InvalidText
+            }
+            _ => Self::Database(err),
+        }
+    }
+}
+
 impl StorageError {
     /// Turns a unique violation into [`StorageError::Conflict`] with `name`, and a foreign
     /// key violation (a parent row missing, or in another workspace) into `NotFound`.
@@ -34,7 +55,7 @@ impl StorageError {
         move |err| match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(name),
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => Self::NotFound,
-            _ => Self::Database(err),
+            _ => Self::from(err),
         }
     }
 }

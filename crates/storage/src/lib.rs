@@ -51,7 +51,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use domain::WorkspaceId;
 
-pub use account::{Account, LoginThrottle};
+pub use account::{Account, LoginAttempt};
 pub use authorization::{NewPendingAuthorization, PendingAuthorization, PendingLookup};
 pub use call_budget::BudgetDecision;
 pub use catalog::CatalogRow;

@@ -13,12 +13,12 @@ use storage::account::{LOCKOUT_MS, MAX_FAILED_LOGINS};
 use storage::testing::RawPool;
 use storage::{
     BudgetDecision, CatalogRow, ChannelItem, DisconnectChoice, DisconnectStatus, Engine,
-    ImportOutcomeCounts, IncomingWebhook, ItemState, Job, JobFailure, JobStatus, NewChannel,
-    NewJob, NewPendingAuthorization, NewPendingShopAuthorization, NewShop, PendingLookup,
-    PendingShopLookup, ProductView, ProductsFilter, RefreshOutcome, RegisteredWebhook, Secret,
-    ShopChange, ShopConnection, ShopHealth, ShopId, ShopPlatform, Storage, StorageError,
-    SyncRunStatus, TokenSet, WebhookCounts, WebhookRecord, WipeCounts, WorkspaceSettings,
-    backoff_ms,
+    ImportOutcomeCounts, IncomingWebhook, ItemState, Job, JobFailure, JobStatus, LoginAttempt,
+    NewChannel, NewJob, NewPendingAuthorization, NewPendingShopAuthorization, NewShop,
+    PendingLookup, PendingShopLookup, ProductView, ProductsFilter, RefreshOutcome,
+    RegisteredWebhook, Secret, ShopChange, ShopConnection, ShopHealth, ShopId, ShopPlatform,
+    Storage, StorageError, SyncRunStatus, TokenSet, WebhookCounts, WebhookRecord, WipeCounts,
+    WorkspaceSettings, backoff_ms,
 };
 use uuid::Uuid;
 
@@ -48,6 +48,8 @@ conformance!(
     an_export_finds_the_items_changed_since_its_cursor,
     a_changed_product_is_read_once_and_a_later_change_is_kept,
     five_failed_logins_lock_the_account,
+    concurrent_sign_ins_reserve_at_most_the_limit,
+    a_nul_in_a_text_is_the_callers_error_not_a_database_failure,
     sessions_expire_and_can_be_deleted,
     channels_are_only_seen_from_their_workspace,
     channel_updates_are_scoped_by_workspace,
@@ -214,26 +216,55 @@ async fn five_failed_logins_lock_the_account(s: Storage) {
         .await
         .unwrap();
     for n in 1..MAX_FAILED_LOGINS {
-        let throttle = s
-            .record_failed_login(account.user_id, T0 + n)
+        let attempt = s
+            .reserve_login_attempt(account.user_id, T0 + n)
             .await
             .unwrap();
-        assert_eq!(throttle.failures, n);
-        assert_eq!(throttle.locked_until_ms, None);
+        assert_eq!(
+            attempt,
+            LoginAttempt::Reserved {
+                attempt: n,
+                locks: false
+            }
+        );
     }
-    let locked = s
-        .record_failed_login(account.user_id, T0 + 10)
+    let last = s
+        .reserve_login_attempt(account.user_id, T0 + 10)
         .await
         .unwrap();
-    assert_eq!(locked.failures, MAX_FAILED_LOGINS);
-    assert_eq!(locked.locked_until_ms, Some(T0 + 10 + LOCKOUT_MS));
+    assert_eq!(
+        last,
+        LoginAttempt::Reserved {
+            attempt: MAX_FAILED_LOGINS,
+            locks: true
+        }
+    );
     let stored = s
         .find_account_by_email(&email("a@example.com"))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(stored.locked_until_ms, Some(T0 + 10 + LOCKOUT_MS));
+    assert_eq!(
+        s.reserve_login_attempt(account.user_id, T0 + 11)
+            .await
+            .unwrap(),
+        LoginAttempt::Locked {
+            until_ms: T0 + 10 + LOCKOUT_MS
+        }
+    );
+    // Once the lock has run out, the count starts again.
+    assert_eq!(
+        s.reserve_login_attempt(account.user_id, T0 + 10 + LOCKOUT_MS)
+            .await
+            .unwrap(),
+        LoginAttempt::Reserved {
+            attempt: 1,
+            locks: false
+        }
+    );
 
+    // A successful check releases the reservations and lifts any lock.
     s.clear_failed_logins(account.user_id).await.unwrap();
     let cleared = s
         .find_account_by_email(&email("a@example.com"))
@@ -244,17 +275,80 @@ async fn five_failed_logins_lock_the_account(s: Storage) {
 
     // Failures spread wider than the window never add up to a lock.
     for n in 0..10 {
-        let throttle = s
-            .record_failed_login(account.user_id, T0 + n * 20 * MINUTE)
+        let attempt = s
+            .reserve_login_attempt(account.user_id, T0 + n * 20 * MINUTE)
             .await
             .unwrap();
-        assert_eq!((throttle.failures, throttle.locked_until_ms), (1, None));
+        assert_eq!(
+            attempt,
+            LoginAttempt::Reserved {
+                attempt: 1,
+                locks: false
+            }
+        );
     }
-    let unknown = s.record_failed_login(UserId::new(), T0).await;
+    let unknown = s.reserve_login_attempt(UserId::new(), T0).await;
     assert!(
         matches!(unknown, Err(StorageError::NotFound)),
         "{unknown:?}"
     );
+}
+
+/// Forty sign-ins at once for one account: the count is taken before any password is checked,
+/// so exactly MAX_FAILED_LOGINS of them may check one.
+async fn concurrent_sign_ins_reserve_at_most_the_limit(s: Storage) {
+    let account = s
+        .create_account(&email("burst@example.com"), "h", T0)
+        .await
+        .unwrap();
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let s = s.clone();
+        burst.spawn(async move {
+            s.reserve_login_attempt(account.user_id, T0 + 1)
+                .await
+                .unwrap()
+        });
+    }
+    let mut reserved = Vec::new();
+    let mut locked = 0;
+    while let Some(attempt) = burst.join_next().await {
+        match attempt.unwrap() {
+            LoginAttempt::Reserved { attempt, .. } => reserved.push(attempt),
+            LoginAttempt::Locked { until_ms } => {
+                assert_eq!(until_ms, T0 + 1 + LOCKOUT_MS);
+                locked += 1;
+            }
+        }
+    }
+    reserved.sort();
+    assert_eq!(reserved, (1..=MAX_FAILED_LOGINS).collect::<Vec<_>>());
+    assert_eq!(locked, 40 - MAX_FAILED_LOGINS);
+    let stored = s
+        .find_account_by_email(&email("burst@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.failed_logins, MAX_FAILED_LOGINS);
+}
+
+/// PostgreSQL cannot store a NUL in a text. Input is checked at the edge; should a NUL get
+/// past that, the write fails as `InvalidText` (a 400 for the web), never as a database failure.
+async fn a_nul_in_a_text_is_the_callers_error_not_a_database_failure(s: Storage) {
+    let account = s
+        .create_account(&email("nul@example.com"), "h", T0)
+        .await
+        .unwrap();
+    let written = s
+        .save_product_settings(account.workspace_id, "{\"note\":\"a\0b\"}", T0)
+        .await;
+    match s.engine() {
+        Engine::Postgres => assert!(
+            matches!(written, Err(StorageError::InvalidText)),
+            "{written:?}"
+        ),
+        Engine::Sqlite => assert!(written.is_ok(), "{written:?}"),
+    }
 }
 
 async fn sessions_expire_and_can_be_deleted(s: Storage) {

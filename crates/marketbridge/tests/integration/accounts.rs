@@ -123,3 +123,62 @@ async fn an_unknown_email_and_a_wrong_password_get_the_same_answer() {
     unknown.expect_text("That e-mail and password do not match an account");
     wrong.expect_text("That e-mail and password do not match an account");
 }
+
+/// Forty wrong passwords at once for one account: each attempt is counted before its password
+/// is checked, so only five are checked, the rest are refused, and the right password sent
+/// after the burst is refused too.
+async fn a_burst_of_wrong_passwords_checks_at_most_five(engine: test_support::Engine) {
+    let app = TestApp::spawn_on(engine).await;
+    app.sign_up(&Visitor::new(), "shop@example.com").await;
+    let v = Visitor::new();
+    let page = v.get(&app.url("/sign-in")).await;
+    let wrong = page.form(
+        "Sign in",
+        &[
+            ("Email", "shop@example.com"),
+            ("Password", "wrong password!"),
+        ],
+    );
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let (v, wrong) = (v.clone(), wrong.clone());
+        burst.spawn(async move { v.submit(&wrong).await });
+    }
+    let mut refused = 0;
+    while let Some(page) = burst.join_next().await {
+        let page = page.unwrap();
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        if page.contains("Too many failed sign-ins") {
+            refused += 1;
+        } else {
+            page.expect_text("That e-mail and password do not match an account");
+        }
+    }
+    let account = app
+        .storage()
+        .find_account_by_email(&domain::Email::parse("shop@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.failed_logins, 5, "five passwords were checked");
+    // Four were told the password was wrong; the fifth failure locked the account, and it
+    // and the 35 refused without a check say so.
+    assert_eq!(refused, 36);
+    let right = v
+        .submit(&page.form(
+            "Sign in",
+            &[("Email", "shop@example.com"), ("Password", SELLER_PASSWORD)],
+        ))
+        .await;
+    right.expect_text("Too many failed sign-ins");
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_passwords_checks_at_most_five_on_sqlite() {
+    a_burst_of_wrong_passwords_checks_at_most_five(test_support::Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_passwords_checks_at_most_five_on_postgres() {
+    a_burst_of_wrong_passwords_checks_at_most_five(test_support::Engine::Postgres).await;
+}

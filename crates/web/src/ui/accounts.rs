@@ -4,11 +4,12 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, PasswordHash};
 use askama::Template;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::{Email, Password};
 use serde::Deserialize;
-use storage::{StorageError, now_ms};
+use storage::{LoginAttempt, StorageError, now_ms};
 
 use crate::AppState;
 use crate::error::WebError;
@@ -60,21 +61,22 @@ pub async fn sign_up(
     session: Session,
     Form(form): Form<Credentials>,
 ) -> Result<Response, WebError> {
-    let again = |error: String| {
-        render(&SignUpPage {
+    let again = |status: StatusCode, error: String| {
+        let page = render(&SignUpPage {
             nav: Nav::anonymous(),
             csrf_token: session.csrf_token.clone(),
             email: form.email.clone(),
             error: Some(error),
-        })
+        });
+        (status, page).into_response()
     };
     let email = match Email::parse(&form.email) {
         Ok(e) => e,
-        Err(e) => return Ok(again(e.to_string())),
+        Err(e) => return Ok(again(StatusCode::BAD_REQUEST, e.to_string())),
     };
     let password = match Password::parse(&form.password) {
         Ok(p) => p,
-        Err(e) => return Ok(again(e.to_string())),
+        Err(e) => return Ok(again(StatusCode::BAD_REQUEST, e.to_string())),
     };
     let hash = hash_password(password).await?;
     let account = match state
@@ -85,6 +87,7 @@ pub async fn sign_up(
         Ok(a) => a,
         Err(StorageError::Conflict(_)) => {
             return Ok(again(
+                StatusCode::CONFLICT,
                 "An account with this e-mail already exists. Sign in instead.".into(),
             ));
         }
@@ -130,36 +133,40 @@ pub async fn sign_in(
         return Ok(again(WRONG_CREDENTIALS.into()));
     };
     let account = state.storage().find_account_by_email(&email).await?;
-    let now = now_ms();
-    if let Some(a) = &account
-        && let Some(until) = a.locked_until_ms
-        && until > now
-    {
-        let minutes = (until - now + 59_999) / 60_000;
-        return Ok(again(format!(
+    let locked = |until: i64| {
+        let minutes = (until - now_ms() + 59_999).max(60_000) / 60_000;
+        again(format!(
             "Too many failed sign-ins for this account. Try again in {minutes} minute{}.",
             if minutes == 1 { "" } else { "s" }
-        )));
-    }
+        ))
+    };
+    // The attempt is reserved (and counted as failed) before the password is checked, in one
+    // conditional write: however many sign-ins arrive at once, at most MAX_FAILED_LOGINS
+    // passwords are checked per window.
+    let attempt = match &account {
+        Some(a) => match state
+            .storage()
+            .reserve_login_attempt(a.user_id, now_ms())
+            .await?
+        {
+            LoginAttempt::Locked { until_ms } => return Ok(locked(until_ms)),
+            LoginAttempt::Reserved { attempt, locks } => Some((attempt, locks)),
+        },
+        None => None,
+    };
     // Verify against a fixed hash when the account is unknown, so both cases take as long.
     let stored_hash = account
         .as_ref()
         .map(|a| a.password_hash.clone())
         .unwrap_or_else(|| DUMMY_HASH.clone());
-    let valid = verify_password(form.password.clone(), stored_hash).await? && account.is_some();
-    let Some(account) = account else {
+    let valid = verify_password(form.password.clone(), stored_hash).await?;
+    let (Some(account), Some((attempt, locks))) = (account, attempt) else {
         return Ok(again(WRONG_CREDENTIALS.into()));
     };
     if !valid {
-        let throttle = state
-            .storage()
-            .record_failed_login(account.user_id, now)
-            .await?;
-        tracing::info!(user = %account.user_id, failures = throttle.failures, "failed sign-in");
-        if throttle.locked_until_ms.is_some() {
-            return Ok(again(
-                "Too many failed sign-ins for this account. Try again in 15 minutes.".into(),
-            ));
+        tracing::info!(user = %account.user_id, failures = attempt, "failed sign-in");
+        if locks {
+            return Ok(locked(now_ms() + storage::account::LOCKOUT_MS));
         }
         return Ok(again(WRONG_CREDENTIALS.into()));
     }
