@@ -6,6 +6,7 @@ pub mod account;
 pub mod catalog;
 pub mod channel;
 pub mod ids;
+pub mod input;
 
 pub use account::{Email, EmailError, Password, PasswordError};
 pub use catalog::{
@@ -20,3 +21,4 @@ pub use channel::{
     StoreId, StoreIdError, TokenState, TransitionError,
 };
 pub use ids::{ChannelId, JobId, UserId, WorkspaceId};
+pub use input::{InputError, check_field};

@@ -63,6 +63,16 @@ impl Page {
             .collect()
     }
 
+    /// Every form on the page as it would be sent untouched (each control's current value;
+    /// no button's name), for tests that go through all of a page's forms.
+    pub fn forms(&self) -> Vec<FormSubmission> {
+        let doc = Html::parse_document(&self.html);
+        let forms = Selector::parse("form").unwrap();
+        doc.select(&forms)
+            .map(|form| self.submission(form, default_values(form)))
+            .collect()
+    }
+
     /// Builds the request the form holding the button `button` would send, with `fields`
     /// (label → value) filled in. For a select the value is the option's text; for a radio
     /// button or checkbox, give its label with any value.
@@ -83,32 +93,7 @@ impl Page {
                     self.text()
                 )
             });
-        let mut values: Vec<(String, String)> = Vec::new();
-        let controls = Selector::parse("input[name], select[name], textarea[name]").unwrap();
-        for c in form.select(&controls) {
-            let v = c.value();
-            let name = v.attr("name").unwrap().to_owned();
-            match (v.name(), v.attr("type").unwrap_or("text")) {
-                ("input", "radio" | "checkbox") => {
-                    if v.attr("checked").is_some() {
-                        values.push((name, v.attr("value").unwrap_or("on").to_owned()));
-                    }
-                }
-                ("input", "submit" | "button") => {}
-                ("select", _) => {
-                    let options = Selector::parse("option").unwrap();
-                    let chosen = c
-                        .select(&options)
-                        .find(|o| o.value().attr("selected").is_some())
-                        .or_else(|| c.select(&options).next());
-                    if let Some(o) = chosen {
-                        values.push((name, option_value(&o)));
-                    }
-                }
-                ("textarea", _) => values.push((name, c.text().collect())),
-                _ => values.push((name, v.attr("value").unwrap_or("").to_owned())),
-            }
-        }
+        let mut values = default_values(form);
         for (label, value) in fields {
             let control = labelled_control(&doc, form, label).unwrap_or_else(|| {
                 panic!("no field labelled {label:?} in the form on {}", self.url)
@@ -151,6 +136,10 @@ impl Page {
                 b.value().attr("value").unwrap_or("").to_owned(),
             ));
         }
+        self.submission(form, values)
+    }
+
+    fn submission(&self, form: ElementRef<'_>, fields: Vec<(String, String)>) -> FormSubmission {
         let action = form.value().attr("action").unwrap_or("");
         let method = form
             .value()
@@ -160,9 +149,40 @@ impl Page {
         FormSubmission {
             url: self.url.join(action).unwrap(),
             post: method == "post",
-            fields: values,
+            fields,
         }
     }
+}
+
+/// What a form's controls hold before anyone touches them.
+fn default_values(form: ElementRef<'_>) -> Vec<(String, String)> {
+    let mut values: Vec<(String, String)> = Vec::new();
+    let controls = Selector::parse("input[name], select[name], textarea[name]").unwrap();
+    for c in form.select(&controls) {
+        let v = c.value();
+        let name = v.attr("name").unwrap().to_owned();
+        match (v.name(), v.attr("type").unwrap_or("text")) {
+            ("input", "radio" | "checkbox") => {
+                if v.attr("checked").is_some() {
+                    values.push((name, v.attr("value").unwrap_or("on").to_owned()));
+                }
+            }
+            ("input", "submit" | "button") => {}
+            ("select", _) => {
+                let options = Selector::parse("option").unwrap();
+                let chosen = c
+                    .select(&options)
+                    .find(|o| o.value().attr("selected").is_some())
+                    .or_else(|| c.select(&options).next());
+                if let Some(o) = chosen {
+                    values.push((name, option_value(&o)));
+                }
+            }
+            ("textarea", _) => values.push((name, c.text().collect())),
+            _ => values.push((name, v.attr("value").unwrap_or("").to_owned())),
+        }
+    }
+    values
 }
 
 fn option_value(o: &ElementRef<'_>) -> String {

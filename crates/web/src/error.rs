@@ -27,6 +27,7 @@ impl WebError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Csrf => StatusCode::FORBIDDEN,
             Self::Storage(storage::StorageError::NotFound) => StatusCode::NOT_FOUND,
+            Self::Storage(storage::StorageError::InvalidText) => StatusCode::BAD_REQUEST,
             Self::Storage(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -41,6 +42,10 @@ impl IntoResponse for WebError {
                 "There is nothing here. It may have been removed, or the link is wrong.".to_owned(),
             ),
             Self::BadRequest(why) => ("That request could not be read", why.clone()),
+            Self::Storage(storage::StorageError::InvalidText) => (
+                "That request could not be read",
+                "It holds a character that cannot be stored (a NUL byte). Remove it and send it again; nothing was changed.".to_owned(),
+            ),
             Self::Csrf => (
                 "This form has expired",
                 "For your security the form could not be accepted. Go back, reload the page and send it again.".to_owned(),
@@ -54,5 +59,11 @@ impl IntoResponse for WebError {
             }
         };
         ErrorPage::new(title, message).with_status(status)
+    }
+}
+
+impl From<domain::InputError> for WebError {
+    fn from(error: domain::InputError) -> Self {
+        Self::BadRequest(error.to_string())
     }
 }

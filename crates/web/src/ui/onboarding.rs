@@ -7,6 +7,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::{ChannelEvent, ChannelKind, ChannelStatus, WorkspaceId};
 use serde::Deserialize;
@@ -269,9 +270,18 @@ pub async fn import_settings(
         let progress = progress(&state, me.workspace_id).await?;
         let mut page = OnboardingPage::new(&session, &progress, progress.step.unwrap_or(3));
         page.error = Some(error);
-        Ok::<_, WebError>(render(&page))
+        Ok::<_, WebError>((StatusCode::BAD_REQUEST, render(&page)).into_response())
     };
-    let file: SettingsFile = match serde_json::from_str(&form.settings) {
+    // Read as JSON, its every string checked like a form field, then as a settings file.
+    let file = serde_json::from_str::<serde_json::Value>(&form.settings)
+        .map_err(|e| e.to_string())
+        .and_then(|json| {
+            crate::input::check_json(&json)
+                .map_err(|e| e.to_string())
+                .map(|()| json)
+        })
+        .and_then(|json| serde_json::from_value::<SettingsFile>(json).map_err(|e| e.to_string()));
+    let file = match file {
         Ok(f) => f,
         Err(e) => {
             return again(format!(
