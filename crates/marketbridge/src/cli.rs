@@ -161,6 +161,7 @@ fn connector_options(settings: &mut crate::config::Settings) -> anyhow::Result<C
         shop_health_interval: SHOP_HEALTH_INTERVAL,
         connect_url: settings.connect_url.clone(),
         budgets: Budgets::scaled(settings.budget_scale),
+        shop_http: shops::ShopHttp::new(settings.shop_addresses),
     })
 }
 
@@ -265,6 +266,8 @@ async fn demo(
             shop_health_interval: SHOP_HEALTH_INTERVAL,
             connect_url: sandbox_connect_url(&sandbox_url),
             budgets: Budgets::scaled(DEMO_BUDGET_SCALE),
+            // The sandbox's demo store is on 127.0.0.1, over plain http.
+            shop_http: shops::ShopHttp::new(shops::AddressPolicy::AllowPrivate),
         },
     );
     let web = spawn_server(bind(connector_listen).await?, connector.app.clone()).await?;

@@ -67,6 +67,11 @@ pub struct ServerArgs {
         value_delimiter = ','
     )]
     pub marketplaces: Vec<String>,
+    /// Let sellers give shop addresses on private networks (127.0.0.1, 10.x, …) and plain
+    /// http ones. Off by default: a seller's store address is called from this server, and
+    /// must not reach inside the operator's network.
+    #[arg(long, env = "MARKETBRIDGE_ALLOW_PRIVATE_SHOP_URLS")]
+    pub allow_private_shop_urls: bool,
 }
 
 /// The same settings as read from a TOML file.
@@ -85,6 +90,8 @@ struct FileConfig {
     connect_url: Option<Url>,
     budget_scale: Option<f64>,
     #[serde(default)]
+    allow_private_shop_urls: bool,
+    #[serde(default)]
     marketplace: Vec<MarketplaceDefinition>,
 }
 
@@ -100,6 +107,7 @@ pub struct Settings {
     pub marketplaces: Vec<MarketplaceDefinition>,
     pub connect_url: Url,
     pub budget_scale: f64,
+    pub shop_addresses: shops::AddressPolicy,
 }
 
 #[derive(Debug)]
@@ -203,6 +211,11 @@ impl ServerArgs {
                 .or(file.connect_url)
                 .unwrap_or_else(|| Url::parse(DEFAULT_CONNECT_URL).expect("valid default")),
             budget_scale: self.budget_scale.or(file.budget_scale).unwrap_or(1.0),
+            shop_addresses: if self.allow_private_shop_urls || file.allow_private_shop_urls {
+                shops::AddressPolicy::AllowPrivate
+            } else {
+                shops::AddressPolicy::PublicOnly
+            },
         })
     }
 }
@@ -282,6 +295,34 @@ mod tests {
         assert_eq!(mas.base_url.as_str(), "https://auth.mirakl.net/");
         assert_eq!(s.marketplaces[0].name, "Acme Marketplace");
         assert!(s.database_url.starts_with("sqlite://"));
+        assert_eq!(s.shop_addresses, shops::AddressPolicy::PublicOnly);
+    }
+
+    #[test]
+    fn private_shop_urls_are_allowed_only_when_asked() {
+        let args = ServerArgs {
+            secret_key: Some(SecretKey::generate().to_base64()),
+            allow_private_shop_urls: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            args.resolve(false).unwrap().shop_addresses,
+            shops::AddressPolicy::AllowPrivate
+        );
+        let dir = std::env::temp_dir().join(format!("mb-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("marketbridge.toml");
+        std::fs::write(&file, "allow_private_shop_urls = true\n").unwrap();
+        let args = ServerArgs {
+            secret_key: Some(SecretKey::generate().to_base64()),
+            config: Some(file),
+            ..Default::default()
+        };
+        assert_eq!(
+            args.resolve(false).unwrap().shop_addresses,
+            shops::AddressPolicy::AllowPrivate
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

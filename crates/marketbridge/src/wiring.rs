@@ -45,13 +45,22 @@ pub struct ConnectorOptions {
     pub connect_url: Url,
     /// How strictly Mirakl's call budgets are applied (1.0 in production).
     pub budgets: Budgets,
+    /// The client for calls to shops, with the addresses sellers may give: public https ones
+    /// in production; private ones too in `demo` and the tests, where the sandbox store is on
+    /// 127.0.0.1.
+    pub shop_http: shops::ShopHttp,
 }
 
 pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector {
     let http = mirakl::http_client();
     let mas = MasClient::new(options.mas, http.clone());
     let tokens = TokenKeeper::new(storage.clone(), mas.clone(), options.token_refresh_margin);
-    let shops = ShopKeeper::new(storage.clone(), http.clone(), options.shop_health_interval);
+    let shop_http = options.shop_http;
+    let shops = ShopKeeper::new(
+        storage.clone(),
+        shop_http.clone(),
+        options.shop_health_interval,
+    );
     let catalog = CatalogSync::new(
         storage.clone(),
         shops.clone(),
@@ -82,7 +91,7 @@ pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector
         tokens: tokens.clone(),
         marketplaces: options.marketplaces,
         config: web::WebConfig::new(options.public_url),
-        http,
+        shop_http,
         catalog,
         disconnect,
     });

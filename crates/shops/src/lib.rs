@@ -2,11 +2,15 @@
 //! authorization in [`woocommerce`], and the checks on the webhooks a shop sends in [`webhook`].
 //!
 //! This crate owns the HTTP conversations with shops and the mapping of their answers to typed
-//! errors. It stores nothing and knows no workspace: callers hand in the store address, the keys
-//! and the HTTP client. It never logs a key, a secret or a signature.
+//! errors, and the [`address`] policy that keeps those conversations off the operator's own
+//! network. It stores nothing and knows no workspace: callers hand in the store address, the
+//! keys and the [`ShopHttp`] client. It never logs a key, a secret or a signature.
 
+pub mod address;
 pub mod webhook;
 pub mod woocommerce;
+
+pub use address::{AddressError, AddressPolicy, ShopHttp};
 
 /// The longest piece of a response body an error carries.
 const BODY_EXCERPT_CHARS: usize = 200;

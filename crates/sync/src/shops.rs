@@ -17,13 +17,13 @@ pub const SHOP_HEALTH_FLOW: &str = "shop_health";
 #[derive(Clone)]
 pub struct ShopKeeper {
     storage: Storage,
-    http: reqwest::Client,
+    http: shops::ShopHttp,
     /// How often each store is checked.
     pub health_interval: Duration,
 }
 
 impl ShopKeeper {
-    pub fn new(storage: Storage, http: reqwest::Client, health_interval: Duration) -> Self {
+    pub fn new(storage: Storage, http: shops::ShopHttp, health_interval: Duration) -> Self {
         Self {
             storage,
             http,

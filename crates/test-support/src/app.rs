@@ -35,6 +35,8 @@ pub struct TestApp {
     secret_key: SecretKey,
     /// The connector's call budgets; the sandbox's are at the same scale.
     budgets: Budgets,
+    /// The connector's client for shops, with its address policy.
+    shop_http: shops::ShopHttp,
     servers: Vec<RunningServer>,
 }
 
@@ -54,6 +56,18 @@ impl TestApp {
     /// waits for its slots. Budget slots are real time: run the jobs with `run_until_idle`,
     /// not `settle`.
     pub async fn spawn_with_budgets(engine: Engine, scale: f64) -> TestApp {
+        // The sandbox store is on 127.0.0.1, over plain http, as in `demo`.
+        let shop_http = shops::ShopHttp::new(shops::AddressPolicy::AllowPrivate);
+        Self::start(engine, scale, shop_http).await
+    }
+
+    /// On SQLite, with budgets off, and the given client for shops: a test of the address
+    /// policy that production keeps (`ShopHttp::new(AddressPolicy::PublicOnly)`).
+    pub async fn spawn_with_shop_http(shop_http: shops::ShopHttp) -> TestApp {
+        Self::start(Engine::Sqlite, 0.0, shop_http).await
+    }
+
+    async fn start(engine: Engine, scale: f64, shop_http: shops::ShopHttp) -> TestApp {
         let connector_listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind connector");
@@ -97,6 +111,7 @@ impl TestApp {
             database_url,
             secret_key,
             budgets: Budgets::scaled(scale),
+            shop_http,
             servers: Vec::new(),
         };
         let connector = app.build_connector(storage);
@@ -133,6 +148,7 @@ impl TestApp {
                 connect_url: marketbridge::wiring::sandbox_connect_url(&self.sandbox_url),
                 // At the sandbox's scale (off unless the test app was spawned with budgets).
                 budgets: self.budgets,
+                shop_http: self.shop_http.clone(),
             },
         )
     }

@@ -4,6 +4,7 @@
 
 mod error;
 mod form;
+mod input;
 mod session;
 mod ui;
 mod webhooks;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use domain::MarketplaceDefinition;
 use mirakl::marketplace::MarketplaceClient;
@@ -20,6 +22,7 @@ use mirakl::mas::MasClient;
 use storage::Storage;
 use sync::TokenKeeper;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use url::Url;
 
@@ -43,8 +46,9 @@ struct Inner {
     tokens: TokenKeeper,
     marketplaces: Vec<MarketplaceDefinition>,
     config: WebConfig,
-    /// For calls to shops (the WooCommerce client is built per store).
-    http: reqwest::Client,
+    /// For calls to shops (the WooCommerce client is built per store), within the operator's
+    /// address policy.
+    shop_http: shops::ShopHttp,
     /// To queue catalog work (Launch, Sync now).
     catalog: sync::CatalogSync,
     /// To run a Disconnect.
@@ -85,7 +89,7 @@ pub struct AppParts {
     pub tokens: TokenKeeper,
     pub marketplaces: Vec<MarketplaceDefinition>,
     pub config: WebConfig,
-    pub http: reqwest::Client,
+    pub shop_http: shops::ShopHttp,
     pub catalog: sync::CatalogSync,
     pub disconnect: sync::Disconnector,
 }
@@ -99,7 +103,7 @@ impl AppState {
             tokens,
             marketplaces,
             config,
-            http,
+            shop_http,
             catalog,
             disconnect,
         } = parts;
@@ -111,7 +115,7 @@ impl AppState {
                 tokens,
                 marketplaces,
                 config,
-                http,
+                shop_http,
                 catalog,
                 disconnect,
                 marketplace_configurations: Default::default(),
@@ -136,6 +140,23 @@ impl AppState {
 /// the OAuth callback carries the authorization code and state there.
 fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+}
+
+/// What every answer tells the browser: no page of ours may be framed (clickjacking), no
+/// answer is sniffed into another type, no address leaks to other sites in `Referer`, and
+/// only our own scripts, styles and images run or load. `form-action` is left out on purpose:
+/// browsers apply it to the redirects after a form, and the authorization and store
+/// connection forms redirect to Mirakl and to the seller's store.
+fn with_security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
+    let set =
+        |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
+    router
+        .layer(set(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(set(header::REFERRER_POLICY, "same-origin"))
 }
 
 /// The whole connector web application.
@@ -205,6 +226,7 @@ pub fn router(state: AppState) -> Router {
             post(ui::disconnect::remove_channel),
         )
         .route("/oauth/mirakl/callback", get(ui::oauth::callback))
+        .layer(axum::middleware::from_fn(input::input_guard))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::csrf_guard,
@@ -225,17 +247,19 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(webhooks::MAX_WEBHOOK_BYTES))
         .layer(RequestBodyLimitLayer::new(webhooks::MAX_WEBHOOK_BYTES));
 
-    Router::new()
+    let app = Router::new()
         .merge(
             pages
                 .merge(from_stores)
                 .route("/healthz", get(ui::health))
                 .route("/assets/style.css", get(ui::stylesheet))
+                .route("/assets/disconnect.js", get(ui::disconnect_script))
                 .fallback(ui::not_found)
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
                 .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
         )
-        .merge(webhooks)
+        .merge(webhooks);
+    with_security_headers(app)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

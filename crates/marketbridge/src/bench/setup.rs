@@ -143,6 +143,8 @@ impl BenchEnv {
                 shop_health_interval: SHOP_HEALTH_INTERVAL,
                 connect_url: sandbox_connect_url(&sandbox_url),
                 budgets,
+                // The sandbox store is on 127.0.0.1, over plain http.
+                shop_http: shops::ShopHttp::new(shops::AddressPolicy::AllowPrivate),
             },
         );
         let servers = vec![

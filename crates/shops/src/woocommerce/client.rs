@@ -18,6 +18,7 @@ use super::catalog::{
 };
 use super::error::{WooError, is_web_page};
 use super::webhooks::{CreateWebhook, NewWebhook, Webhook};
+use crate::ShopHttp;
 
 /// Where WooCommerce's REST API v3 lives under the store's address.
 const API_PREFIX: &str = "wp-json/wc/v3";
@@ -27,13 +28,13 @@ const API_PREFIX: &str = "wp-json/wc/v3";
 pub struct WooClient {
     store: StoreUrl,
     credentials: Credentials,
-    http: reqwest::Client,
+    http: ShopHttp,
 }
 
 impl WooClient {
-    /// `http` must not follow redirects (a redirect would carry the keys to another address);
-    /// pass the application's one outside-calls client, `mirakl::http_client()`.
-    pub fn new(store: StoreUrl, credentials: Credentials, http: reqwest::Client) -> Self {
+    /// Every call keeps to `http`'s address policy: a store address it refuses is refused
+    /// before anything is sent, and so is a name that resolves inside.
+    pub fn new(store: StoreUrl, credentials: Credentials, http: ShopHttp) -> Self {
         Self {
             store,
             credentials,
@@ -123,6 +124,21 @@ impl WooClient {
             .page("products")
     }
 
+    /// One product by id, as the store has it now; `None` when the store says it is gone: 404,
+    /// or moved to the trash (WooCommerce's "delete" without `force`). What a webhook claims
+    /// about a product is only a hint: this is the answer that counts.
+    pub async fn product(&self, id: i64) -> Result<Option<Product>, WooError> {
+        let path = format!("products/{id}");
+        match self.call(Method::GET, &path, &[], None).await {
+            Ok(answer) => {
+                let product: Product = answer.json("product")?;
+                Ok((product.status != "trash").then_some(product))
+            }
+            Err(WooError::NotFound(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     /// One page of a variable product's variations, ordered by id.
     pub async fn variations_page(
         &self,
@@ -190,14 +206,20 @@ impl WooClient {
         body: Option<Value>,
     ) -> Result<Answer, WooError> {
         let mut url = endpoint(&self.store, path);
+        self.http.policy().check(&url).map_err(WooError::Address)?;
         if !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (name, value) in query {
                 pairs.append_pair(name, value);
             }
         }
-        let mut request = authorized(&self.http, method.clone(), url.clone(), &self.credentials)
-            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut request = authorized(
+            self.http.client(),
+            method.clone(),
+            url.clone(),
+            &self.credentials,
+        )
+        .header(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(body) = &body {
             request = request.json(body);
         }
@@ -208,7 +230,13 @@ impl WooClient {
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(WooError::from_transport)?;
         if !status.is_success() {
-            return Err(WooError::from_status(status, &headers, &body, &url));
+            let error = WooError::from_status(status, &headers, &body, &url);
+            if let WooError::Redirected { location, .. } = &error
+                && let Err(refusal) = self.http.policy().check_redirect(location)
+            {
+                return Err(WooError::Address(refusal));
+            }
+            return Err(error);
         }
         Ok(Answer {
             status,

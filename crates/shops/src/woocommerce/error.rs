@@ -41,6 +41,10 @@ pub enum WooError {
     /// A success whose body is not what the API promises.
     #[error("the store's answer could not be read: {0}")]
     Decode(String),
+    /// The address (or the one a redirect names, or what its name resolves to) is one the
+    /// connector's address policy does not allow calling.
+    #[error("the store's address is not allowed: {0}")]
+    Address(crate::AddressError),
 }
 
 impl WooError {
@@ -54,7 +58,8 @@ impl WooError {
             | Self::NotWooCommerce(_)
             | Self::NotFound(_)
             | Self::Redirected { .. }
-            | Self::Decode(_) => false,
+            | Self::Decode(_)
+            | Self::Address(_) => false,
         }
     }
 
@@ -110,12 +115,16 @@ impl WooError {
                 "Your WooCommerce store gave an answer Marketbridge could not read ({detail}). A \
                  plugin or the host may be changing the REST API's answers."
             ),
+            Self::Address(refusal) => refusal.to_string(),
         }
     }
 
     pub(super) fn from_transport(error: reqwest::Error) -> Self {
         // Without the URL: over plain http it carries the OAuth signature in its query.
         let error = error.without_url();
+        if let Some(refusal) = crate::address::address_error(&error) {
+            return Self::Address(refusal.clone());
+        }
         let mut message = error.to_string();
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {

@@ -39,7 +39,7 @@ fn demo_shop(base: &Url, secret: &str) -> WooClient {
             consumer_key: WOO_DEMO_CONSUMER_KEY.to_owned(),
             consumer_secret: ConsumerSecret::new(secret),
         },
-        http_client(),
+        crate::support::shop_http(),
     )
 }
 

@@ -240,6 +240,11 @@ pub fn oauth_refusal(reason: &str) -> Canned {
     Canned::error(401, "woocommerce_rest_authentication_error", reason)
 }
 
+/// The shop client's HTTP as `demo` has it: the test stores live on 127.0.0.1 over plain http.
+pub fn shop_http() -> shops::ShopHttp {
+    shops::ShopHttp::new(shops::AddressPolicy::AllowPrivate)
+}
+
 /// An HTTP client like the application's: no redirects, short timeouts.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()

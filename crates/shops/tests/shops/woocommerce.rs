@@ -9,7 +9,7 @@ use shops::woocommerce::{
 use time::macros::datetime;
 
 use crate::support::{
-    Canned, FakeStore, Recorded, check_oauth, closed_port_addr, http_client, oauth_refusal,
+    Canned, FakeStore, Recorded, check_oauth, closed_port_addr, oauth_refusal, shop_http,
 };
 
 const KEY: &str = "ck_0123456789abcdef0123456789abcdef01234567";
@@ -27,7 +27,7 @@ fn credentials(secret: &str) -> Credentials {
 
 fn client_for(server: &FakeStore, secret: &str) -> WooClient {
     let store = StoreUrl::parse(&format!("{}{SUBFOLDER}/", server.base)).unwrap();
-    WooClient::new(store, credentials(secret), http_client())
+    WooClient::new(store, credentials(secret), shop_http())
 }
 
 /// A store that checks every request's OAuth signature before `answer` sees it.
@@ -136,7 +136,7 @@ async fn a_list_without_its_total_headers_cannot_be_read() {
 async fn a_store_that_is_down_is_unreachable_and_retryable() {
     let addr = closed_port_addr().await;
     let store = StoreUrl::parse(&format!("http://{addr}")).unwrap();
-    let client = WooClient::new(store, credentials(SECRET), http_client());
+    let client = WooClient::new(store, credentials(SECRET), shop_http());
 
     let error = client.verify().await.unwrap_err();
 

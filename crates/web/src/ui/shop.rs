@@ -74,6 +74,11 @@ pub async fn connect(
             return step_two_again(&state, me, &session, &form.store_url, e.to_string()).await;
         }
     };
+    // Said now, before the seller is sent to the store's approve page; every call checks it
+    // again, and the names it resolves to.
+    if let Err(e) = state.inner.shop_http.policy().check(&store.join("")) {
+        return step_two_again(&state, me, &session, &form.store_url, e.to_string()).await;
+    }
     if form.method == "keys" {
         let key = form.consumer_key.trim();
         let secret = form.consumer_secret.trim();
@@ -141,12 +146,21 @@ pub async fn connect(
 /// The store's server-to-server POST of the new keys (no browser, no session: the token in
 /// `user_id` is the only proof). Anything but 200 makes WooCommerce delete the key again.
 pub async fn receive_keys(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
-    let Ok(keys) = serde_json::from_slice::<AppKeys>(&body) else {
-        return (
+    let not_keys = || {
+        (
             StatusCode::BAD_REQUEST,
             "expected the WooCommerce app authorization JSON",
         )
-            .into_response();
+            .into_response()
+    };
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return not_keys();
+    };
+    if let Err(e) = crate::input::check_json(&json) {
+        return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+    }
+    let Ok(keys) = serde_json::from_value::<AppKeys>(json) else {
+        return not_keys();
     };
     let attached = state
         .storage()
@@ -285,7 +299,7 @@ async fn finish_connection(
         consumer_key: consumer_key.to_owned(),
         consumer_secret: shops::woocommerce::ConsumerSecret::new(consumer_secret.to_owned()),
     };
-    let client = WooClient::new(store.clone(), credentials, state.inner.http.clone());
+    let client = WooClient::new(store.clone(), credentials, state.inner.shop_http.clone());
     let summary = client.verify().await.map_err(|e| e.seller_message())?;
     let webhook_secret = shops::webhook::new_secret();
     let storage = state.storage();
