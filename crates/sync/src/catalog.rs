@@ -448,6 +448,16 @@ impl CatalogSync {
                     let variations = variations.remove(&product.id).unwrap_or_default();
                     Self::product_rows(ws, product, &variations, started, &mut counts)?
                 }
+                // Left out of the list. Only the shop's own answer for this id says it is
+                // gone (404, or in the trash): a replayed or forged `product.deleted` must not
+                // remove a product the shop still sells.
+                None if known.iter().any(|k| k.deleted_at_ms.is_none()) => {
+                    if client.product(change.shop_product_id).await?.is_some() {
+                        tracing::info!(%ws, product = change.shop_product_id, "a product the list left out still exists; kept");
+                        continue;
+                    }
+                    Vec::new()
+                }
                 None => Vec::new(),
             };
             gone.extend(
@@ -495,28 +505,6 @@ impl CatalogSync {
             &format!("{ws}:changes"),
         )
         .await
-    }
-
-    /// A product deleted in the shop: its items leave every channel at the next export.
-    pub async fn product_deleted(
-        &self,
-        ws: WorkspaceId,
-        shop_product_id: i64,
-    ) -> anyhow::Result<()> {
-        let skus: Vec<String> = self
-            .storage
-            .catalog_items_by_product(ws, shop_product_id)
-            .await?
-            .into_iter()
-            .map(|r| r.sku)
-            .collect();
-        if !skus.is_empty() {
-            self.storage
-                .mark_catalog_deleted(ws, &skus, now_ms())
-                .await?;
-            self.enqueue_delta_exports(ws).await?;
-        }
-        Ok(())
     }
 
     // ----- exporting to a channel -------------------------------------------------------

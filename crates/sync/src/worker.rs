@@ -352,23 +352,21 @@ impl Worker {
                         .ok()
                         .and_then(|body| body["parent_id"].as_i64())
                         .filter(|id| *id > 0);
-                    match (entry.topic.as_str(), entry.resource_id, parent) {
-                        ("product.deleted", Some(id), None) => {
-                            self.catalog.product_deleted(ws, id).await?
-                        }
-                        // Any other product event: a read of the products named, coalesced
-                        // with the other events that arrive before it runs.
-                        (topic, Some(id), parent) if topic.starts_with("product.") => {
+                    // A delivery is a hint, never the truth: a signed body can be replayed
+                    // under a new delivery id. It only names the product to read; what the
+                    // shop answers for it (deleted included) is what reaches Mirakl. Reads of
+                    // the products named coalesce with the events that arrive meanwhile.
+                    let product_event = entry.topic.starts_with("product.");
+                    match (product_event, entry.resource_id, parent) {
+                        (true, Some(id), parent) => {
                             self.catalog
                                 .product_changed(ws, entry.shop_id, parent.unwrap_or(id))
                                 .await?
                         }
                         // An event that names nothing: what changed lately.
-                        (topic, None, _) if topic.starts_with("product.") => {
-                            self.catalog.enqueue_read(ws, false).await?
-                        }
+                        (true, None, _) => self.catalog.enqueue_read(ws, false).await?,
                         // Orders come from Mirakl (F5); the shop's order events are not used yet.
-                        _ => {}
+                        (false, _, _) => {}
                     }
                     self.shops.webhook_processed(ws, inbox).await?;
                 }

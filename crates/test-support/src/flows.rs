@@ -152,6 +152,24 @@ pub const WOO_KEY: &str = "ck_sandbox_demo";
 pub const WOO_SECRET: &str = "cs_sandbox_demo";
 
 impl TestApp {
+    /// Where the workspace's store delivers its webhooks, with the secret it signs them with:
+    /// what a test needs to deliver one as the store would (`shops::webhook::sign`).
+    pub async fn shop_webhook(&self, ws: WorkspaceId) -> (String, String) {
+        let shop = self.storage().get_shop(ws).await.unwrap().expect("a shop");
+        let secret = self
+            .storage()
+            .shop_secrets(ws, shop.id)
+            .await
+            .unwrap()
+            .webhook_secret
+            .expose()
+            .to_owned();
+        (
+            self.url(&format!("/webhooks/woocommerce/{}", shop.id)),
+            secret,
+        )
+    }
+
     /// The demo WooCommerce store's URL, as a seller would type it.
     pub fn store_url(&self) -> String {
         format!("{}woo/demo-shop", self.sandbox_url)

@@ -27,6 +27,20 @@ impl LogCapture {
     pub fn contents(&self) -> String {
         String::from_utf8_lossy(&self.buffer.lock().unwrap()).into_owned()
     }
+
+    /// Runs `journey` to its end with every log line captured, on one thread so that every
+    /// task of the app and the sandbox logs through the capture; returns what it returned and
+    /// the logs.
+    pub fn run<T, F: std::future::Future<Output = T>>(journey: impl FnOnce() -> F) -> (T, String) {
+        let capture = Self::new();
+        let _guard = tracing::subscriber::set_default(capture.subscriber());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let result = runtime.block_on(journey());
+        (result, capture.contents())
+    }
 }
 
 pub struct CaptureWriter(Arc<Mutex<Vec<u8>>>);

@@ -405,16 +405,27 @@ async fn with_sync_product_off_nothing_is_sent() {
 }
 
 #[tokio::test]
-async fn a_product_deleted_in_the_shop_leaves_the_channels() {
+async fn a_product_trashed_in_the_shop_leaves_the_channels() {
     let app = TestApp::spawn().await;
     let s = launched(&app).await;
-    let (sku, row) = a_live_item(&app, &s, s.connect).await;
-    app.connector()
-        .worker
-        .catalog()
-        .product_deleted(s.ws, row.shop_product_id)
+    let (sku, row) = a_live_item(&app, &s, s.marketplace).await;
+    // What the product editor's "Move to Trash" does: DELETE without force.
+    let url = format!(
+        "{}/wp-json/wc/v3/products/{}",
+        app.store_url(),
+        row.shop_product_id
+    );
+    let response = reqwest::Client::new()
+        .delete(url)
+        .basic_auth(
+            test_support::flows::WOO_KEY,
+            Some(test_support::flows::WOO_SECRET),
+        )
+        .send()
         .await
         .unwrap();
+    assert!(response.status().is_success());
+    app.sandbox.settle_webhooks().await;
     app.settle().await;
     assert!(
         !app.sandbox
@@ -422,12 +433,14 @@ async fn a_product_deleted_in_the_shop_leaves_the_channels() {
             .iter()
             .any(|p| p["id"] == sku.as_str())
     );
-    let state = items(&app, s.ws, s.connect)
-        .await
-        .into_iter()
-        .find(|i| i.sku == sku)
-        .unwrap();
-    assert_eq!(state.state, ItemState::Removed);
+    for channel in [s.connect, s.marketplace] {
+        let state = items(&app, s.ws, channel)
+            .await
+            .into_iter()
+            .find(|i| i.sku == sku)
+            .unwrap();
+        assert_eq!(state.state, ItemState::Removed);
+    }
 }
 
 /// What a seller does in WooCommerce's product editor: set the product's GTIN.

@@ -297,14 +297,7 @@ async fn tokens_are_never_stored_in_plain_text() {
 
 #[test]
 fn no_token_or_secret_reaches_the_logs() {
-    let capture = test_support::LogCapture::new();
-    let _guard = tracing::subscriber::set_default(capture.subscriber());
-    // One thread: every task of the app and the sandbox logs through the subscriber above.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let secrets = runtime.block_on(async {
+    let (secrets, logs) = test_support::LogCapture::run(|| async {
         let app = TestApp::spawn().await;
         app.sandbox.set_token_lifetimes(
             std::time::Duration::from_secs(60),
@@ -349,7 +342,6 @@ fn no_token_or_secret_reaches_the_logs() {
             test_support::flows::MAS_PASSWORD.to_owned(),
         ]
     });
-    let logs = capture.contents();
     assert!(
         logs.contains("channel authorized"),
         "the capture works:\n{logs}"
@@ -362,6 +354,90 @@ fn no_token_or_secret_reaches_the_logs() {
         let probe = &secret[secret.len().saturating_sub(16)..];
         if let Some(line) = logs.lines().find(|l| l.contains(probe)) {
             panic!("a secret ending in …{probe} is in the logs:\n{line}");
+        }
+    }
+}
+
+/// A seller's own WooCommerce keys (pasted, or sent by the store's app authorization) and the
+/// webhook secrets never reach a log line, through connecting, exporting, webhooks, a health
+/// check and a Disconnect. (`demo` prints the demo store's well-known keys on purpose; those
+/// are not a seller's.)
+#[test]
+fn no_shop_key_or_webhook_secret_reaches_the_logs() {
+    let (secrets, logs) = test_support::LogCapture::run(|| async {
+        let app = TestApp::spawn().await;
+        let (key, secret) = app
+            .sandbox
+            .woo_add_key("demo-shop", "Pasted by a seller", "read_write")
+            .unwrap();
+
+        let pasted = Visitor::new();
+        let step1 = app.sign_up(&pasted, "pasted@example.com").await;
+        let step2 = app.onboard_mirakl_connect(&pasted, &step1).await;
+        let step3 = app
+            .onboard_store_by_keys(&pasted, &step2, &key, &secret)
+            .await;
+        app.finish_onboarding(&pasted, &step3).await;
+
+        let approved = Visitor::new();
+        let step1 = app.sign_up(&approved, "approved@example.com").await;
+        let step2 = app.onboard_mirakl_connect(&approved, &step1).await;
+        let step3 = app
+            .onboard_store_by_app_authorization(&approved, &step2)
+            .await;
+        app.finish_onboarding(&approved, &step3).await;
+        app.settle().await;
+
+        let mut secrets = vec![key, secret];
+        for ws in app.storage().list_workspace_ids().await.unwrap() {
+            let shop = app.storage().get_shop(ws).await.unwrap().unwrap();
+            let sealed = app.storage().shop_secrets(ws, shop.id).await.unwrap();
+            secrets.push(sealed.consumer_key.expose().to_owned());
+            secrets.push(sealed.consumer_secret.expose().to_owned());
+            secrets.push(sealed.webhook_secret.expose().to_owned());
+            app.connector()
+                .shops
+                .check_health(ws, shop.id)
+                .await
+                .unwrap();
+        }
+        // A change in the store arrives as a signed webhook for both shops.
+        let ws = app.storage().list_workspace_ids().await.unwrap()[0];
+        let row = app
+            .storage()
+            .catalog_page(ws, None, 1, false)
+            .await
+            .unwrap()
+            .remove(0);
+        let id = row.shop_variation_id.unwrap_or(row.shop_product_id);
+        app.sandbox.woo_set_stock("demo-shop", id, 3);
+        app.sandbox.settle_webhooks().await;
+        app.settle().await;
+
+        let page = pasted.get(&app.url("/account/disconnect")).await;
+        pasted
+            .submit(&page.form(
+                "Disconnect & Continue",
+                &[("Type disconnect to confirm", "disconnect")],
+            ))
+            .await;
+        app.settle().await;
+        secrets
+    });
+    assert!(
+        logs.contains("WooCommerce store connected"),
+        "the capture works:\n{logs}"
+    );
+    assert!(logs.contains("webhook recorded"), "webhooks ran:\n{logs}");
+    for secret in secrets {
+        assert!(secret.len() > 12, "a real secret: {secret}");
+        if let Some(line) = logs.lines().find(|l| l.contains(&secret)) {
+            panic!("a shop secret or key is in the logs:\n{line}");
+        }
+        // Nor any long piece of it (a key is shown by its last 7 characters at most).
+        let head = &secret[..12];
+        if let Some(line) = logs.lines().find(|l| l.contains(head)) {
+            panic!("the start of a shop secret or key is in the logs:\n{line}");
         }
     }
 }

@@ -9,30 +9,30 @@ async fn connected(app: &TestApp) -> (String, String, domain::WorkspaceId, stora
     app.onboarded(&Visitor::new(), "shop@example.com").await;
     let ws = app.storage().list_workspace_ids().await.unwrap()[0];
     let shop = app.storage().get_shop(ws).await.unwrap().unwrap();
-    let secret = app
-        .storage()
-        .shop_secrets(ws, shop.id)
-        .await
-        .unwrap()
-        .webhook_secret
-        .expose()
-        .to_owned();
-    (
-        app.url(&format!("/webhooks/woocommerce/{}", shop.id)),
-        secret,
-        ws,
-        shop.id,
-    )
+    let (url, secret) = app.shop_webhook(ws).await;
+    (url, secret, ws, shop.id)
 }
 
 fn delivery(url: &str, secret: &str, body: &str, delivery_id: &str) -> reqwest::RequestBuilder {
+    delivery_of("product.updated", url, secret, body, delivery_id)
+}
+
+/// A delivery under `topic` (e.g. `product.deleted`), signed with `secret` as the store signs.
+fn delivery_of(
+    topic: &str,
+    url: &str,
+    secret: &str,
+    body: &str,
+    delivery_id: &str,
+) -> reqwest::RequestBuilder {
+    let (resource, event) = topic.split_once('.').unwrap();
     reqwest::Client::new()
         .post(url)
         .header("Content-Type", "application/json")
         .header("X-WC-Webhook-Source", "http://store.example/")
-        .header("X-WC-Webhook-Topic", "product.updated")
-        .header("X-WC-Webhook-Resource", "product")
-        .header("X-WC-Webhook-Event", "updated")
+        .header("X-WC-Webhook-Topic", topic)
+        .header("X-WC-Webhook-Resource", resource)
+        .header("X-WC-Webhook-Event", event)
         .header("X-WC-Webhook-ID", "7")
         .header("X-WC-Webhook-Delivery-ID", delivery_id)
         .header(
@@ -143,7 +143,7 @@ async fn a_change_in_the_store_arrives_as_a_signed_webhook_and_is_processed() {
                 test_support::flows::WOO_SECRET.to_owned(),
             ),
         },
-        mirakl::http_client(),
+        shops::ShopHttp::new(shops::AddressPolicy::AllowPrivate),
     );
     let first = client
         .products_page(&shops::woocommerce::ProductQuery {
@@ -169,4 +169,83 @@ async fn a_change_in_the_store_arrives_as_a_signed_webhook_and_is_processed() {
     assert_eq!(done.processed, done.received);
     let shop = app.storage().get_shop(ws).await.unwrap().unwrap();
     assert!(shop.last_webhook_at_ms.is_some());
+}
+
+/// WooCommerce signs only the body, so a recorded `product.deleted` can be sent again under a
+/// new delivery id, or a body naming any product can be signed by anyone who once saw the
+/// secret. The connector asks the shop before acting: a product the shop still has stays.
+#[tokio::test]
+async fn a_signed_product_deleted_for_a_product_the_shop_still_has_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let s = crate::catalog::launched(&app).await;
+    let (url, secret) = app.shop_webhook(s.ws).await;
+    let rows = app
+        .storage()
+        .catalog_page(s.ws, None, 100_000, false)
+        .await
+        .unwrap();
+    let live = crate::catalog::items(&app, s.ws, s.marketplace).await;
+    let row = rows
+        .iter()
+        .find(|r| {
+            live.iter()
+                .any(|i| i.sku == r.sku && i.state == storage::ItemState::Live)
+        })
+        .unwrap();
+    let connect_before = app.sandbox.connect_products("demo-company").len();
+    let states = |items: Vec<storage::ChannelItem>| {
+        items
+            .into_iter()
+            .map(|i| (i.sku, i.state))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let before = [
+        states(crate::catalog::items(&app, s.ws, s.connect).await),
+        states(crate::catalog::items(&app, s.ws, s.marketplace).await),
+    ];
+    let catalog_calls = || {
+        [
+            "connect.products.delete",
+            "connect.products.post",
+            "mmp.of01",
+            "mmp.of24",
+        ]
+        .map(|c| app.sandbox.call_count(c))
+    };
+    let calls_before = catalog_calls();
+
+    let body = format!(r#"{{"id":{}}}"#, row.shop_product_id);
+    for delivery_id in ["replayed-1", "replayed-2"] {
+        let response = delivery_of("product.deleted", &url, &secret, &body, delivery_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    app.settle().await;
+
+    assert_eq!(
+        app.sandbox.connect_products("demo-company").len(),
+        connect_before,
+        "Mirakl Connect still has every product"
+    );
+    let after = [
+        states(crate::catalog::items(&app, s.ws, s.connect).await),
+        states(crate::catalog::items(&app, s.ws, s.marketplace).await),
+    ];
+    assert_eq!(after, before, "no item changed state on any channel");
+    assert_eq!(catalog_calls(), calls_before, "nothing was sent to Mirakl");
+    let still = app
+        .storage()
+        .catalog_items_by_product(s.ws, row.shop_product_id)
+        .await
+        .unwrap();
+    assert!(
+        still.iter().all(|r| r.deleted_at_ms.is_none()),
+        "the product is still in the catalog"
+    );
+    // The seller still sees it on the Products page, live.
+    let products = s.v.get(&app.url(&format!("/products?q={}", row.sku))).await;
+    products.expect_text(&row.sku);
+    products.expect_text("Live");
 }

@@ -131,6 +131,17 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
+pub async fn disconnect_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/disconnect.js"),
+    )
+        .into_response()
+}
+
 pub async fn not_found() -> Response {
     crate::WebError::NotFound.into_response()
 }
