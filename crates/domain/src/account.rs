@@ -93,7 +93,8 @@ pub enum PasswordError {
 }
 
 impl Password {
-    pub const MIN_LEN: usize = 10;
+    /// OWASP ASVS 2.1.1 asks for at least 12.
+    pub const MIN_LEN: usize = 12;
     pub const MAX_LEN: usize = 512;
 
     pub fn parse(raw: &str) -> Result<Self, PasswordError> {

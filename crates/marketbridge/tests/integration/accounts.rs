@@ -57,7 +57,7 @@ async fn sign_up_explains_a_bad_email_or_a_short_password() {
             &[("Email", "shop@example.com"), ("Password", "short")],
         ))
         .await;
-    again.expect_text("Use at least 10 characters");
+    again.expect_text("Use at least 12 characters");
     assert!(
         app.storage()
             .find_account_by_email(&domain::Email::parse("shop@example.com").unwrap())
