@@ -6,7 +6,7 @@
 //! (`/woo/{store}`), and its own pages and control API (`/sandbox`). All of its state lives in
 //! memory behind one mutex; it never touches the connector's storage. WooCommerce webhooks
 //! leave through a queue (`woo::delivery`). Mirakl's call budgets and injected faults are
-//! `gate`'s.
+//! `gate`'s; the dates, amounts and GTINs several emulators share are `values`'.
 
 mod connect;
 mod control;
@@ -19,6 +19,7 @@ mod marketplace;
 mod mas;
 mod page;
 mod seed;
+mod values;
 mod woo;
 mod world;
 

@@ -12,9 +12,10 @@ use crate::gate::{Gate, Operation, Refusal};
 use crate::jwt::TokenSigner;
 use crate::mail::Mail;
 use crate::marketplace::catalog::Catalog;
-use crate::marketplace::imports::OfferImport;
+use crate::marketplace::imports::Import;
+use crate::marketplace::offer_imports::OfferLines;
 use crate::marketplace::offers::Offer;
-use crate::marketplace::products::ProductImport;
+use crate::marketplace::products::ProductLines;
 use crate::mas::grants::GrantStore;
 use crate::mas::password::ResetToken;
 use crate::mas::session::BrowserSession;
@@ -85,9 +86,9 @@ pub struct Marketplace {
     /// The operator's products, which offers attach to.
     pub catalog: Catalog,
     /// OF01 and OF24 imports by id, every shop's.
-    pub offer_imports: BTreeMap<u64, OfferImport>,
+    pub offer_imports: BTreeMap<u64, Import<OfferLines>>,
     /// P41 imports by id, every shop's.
-    pub product_imports: BTreeMap<u64, ProductImport>,
+    pub product_imports: BTreeMap<u64, Import<ProductLines>>,
     /// Offer and product imports share one sequence of ids, as Mirakl's examples show.
     pub next_import_id: u64,
     pub next_offer_id: i64,

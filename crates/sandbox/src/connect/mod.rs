@@ -85,6 +85,14 @@ impl ConnectError {
         }
     }
 
+    /// INVALID_INPUT for one field.
+    pub fn invalid_field(field: &str, message: &str) -> Self {
+        Self::invalid(vec![FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        }])
+    }
+
     fn unauthorized(message: &str) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
     }

@@ -6,7 +6,7 @@
 //! and processes later; the sandbox applies the request at once, which a client cannot tell
 //! from a fast Connect.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -20,6 +20,8 @@ use serde_json::{Map, Value, json};
 use crate::Sandbox;
 use crate::connect::{ConnectError, FieldError, serve};
 use crate::gate::Operation;
+use crate::values::clock::parse_mirakl;
+use crate::world::World;
 
 /// Products per upsert or delete, and per page.
 const MAX_PRODUCTS: usize = 1000;
@@ -60,6 +62,15 @@ impl Problems {
             field: field.to_owned(),
             message: message.to_owned(),
         });
+    }
+
+    /// The request refused with every problem found, if there is one.
+    fn refuse(self) -> Result<(), ConnectError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ConnectError::invalid(self.0))
+        }
     }
 
     /// A string of `min..=max` characters.
@@ -118,10 +129,33 @@ impl Problems {
         object
     }
 
+    /// An array of objects (see `array`): `check` looks at each object, at `field[index]`, right
+    /// after it is found to be one, so the problems read in the order of the request.
+    fn objects(
+        &mut self,
+        field: &str,
+        value: &Value,
+        nullable: bool,
+        min: usize,
+        max: usize,
+        mut check: impl FnMut(&mut Self, &str, &Map<String, Value>),
+    ) {
+        for (index, item) in self
+            .array(field, value, nullable, min, max)
+            .iter()
+            .enumerate()
+        {
+            let path = format!("{field}[{index}]");
+            if let Some(item) = self.object(&path, item) {
+                check(self, &path, item);
+            }
+        }
+    }
+
     fn date(&mut self, field: &str, value: Option<&Value>) {
         match value {
             None | Some(Value::Null) => {}
-            Some(Value::String(text)) if crate::marketplace::parse_date(text).is_some() => {}
+            Some(Value::String(text)) if parse_mirakl(text).is_some() => {}
             Some(_) => self.add(
                 field,
                 "must be an ISO 8601 date-time, e.g. 2025-02-19T16:46:00Z",
@@ -221,15 +255,7 @@ fn check_product(
                 }
             }
             "gtins" => {
-                for (index, gtin) in problems
-                    .array(&field, value, false, 0, 10)
-                    .iter()
-                    .enumerate()
-                {
-                    let path = format!("{field}[{index}]");
-                    let Some(gtin) = problems.object(&path, gtin) else {
-                        continue;
-                    };
+                problems.objects(&field, value, false, 0, 10, |problems, path, gtin| {
                     let valid = gtin
                         .get("value")
                         .and_then(Value::as_str)
@@ -243,36 +269,20 @@ fn check_product(
                             "must be a GTIN of 8, 12 or 13 digits",
                         );
                     }
-                }
+                });
             }
             "images" => {
-                for (index, image) in problems
-                    .array(&field, value, true, 0, 15)
-                    .iter()
-                    .enumerate()
-                {
-                    let path = format!("{field}[{index}]");
-                    let Some(image) = problems.object(&path, image) else {
-                        continue;
-                    };
+                problems.objects(&field, value, true, 0, 15, |problems, path, image| {
                     let valid = image.get("url").and_then(Value::as_str).is_some_and(|url| {
                         url.starts_with("http://") || url.starts_with("https://")
                     });
                     if !valid {
                         problems.add(&format!("{path}.url"), "must be an http or https URL");
                     }
-                }
+                });
             }
             "attributes" => {
-                for (index, attribute) in problems
-                    .array(&field, value, true, 0, 1000)
-                    .iter()
-                    .enumerate()
-                {
-                    let path = format!("{field}[{index}]");
-                    let Some(attribute) = problems.object(&path, attribute) else {
-                        continue;
-                    };
+                problems.objects(&field, value, true, 0, 1000, |problems, path, attribute| {
                     problems.string(&format!("{path}.id"), attribute.get("id"), 1, 255);
                     problems.string(&format!("{path}.name"), attribute.get("name"), 1, 255);
                     let value = attribute.get("value");
@@ -298,18 +308,10 @@ fn check_product(
                             "does not match the attribute's type",
                         );
                     }
-                }
+                });
             }
             "quantities" => {
-                for (index, quantity) in problems
-                    .array(&field, value, false, 1, 20)
-                    .iter()
-                    .enumerate()
-                {
-                    let path = format!("{field}[{index}]");
-                    let Some(quantity) = problems.object(&path, quantity) else {
-                        continue;
-                    };
+                problems.objects(&field, value, false, 1, 20, |problems, path, quantity| {
                     problems.quantity(
                         &format!("{path}.available_quantity"),
                         quantity.get("available_quantity"),
@@ -322,18 +324,10 @@ fn check_product(
                             255,
                         );
                     }
-                }
+                });
             }
             "partner_quantities" => {
-                for (index, quantity) in problems
-                    .array(&field, value, false, 1, 20)
-                    .iter()
-                    .enumerate()
-                {
-                    let path = format!("{field}[{index}]");
-                    let Some(quantity) = problems.object(&path, quantity) else {
-                        continue;
-                    };
+                problems.objects(&field, value, false, 1, 20, |problems, path, quantity| {
                     problems.quantity(
                         &format!("{path}.available_quantity"),
                         quantity.get("available_quantity"),
@@ -344,27 +338,19 @@ fn check_product(
                         1,
                         255,
                     );
-                }
+                });
             }
             "standard_prices" | "discount_prices" => {
                 let discount = name == "discount_prices";
                 let min = usize::from(!discount);
-                for (index, price) in problems
-                    .array(&field, value, discount, min, 10)
-                    .iter()
-                    .enumerate()
-                {
-                    let path = format!("{field}[{index}]");
-                    let Some(price) = problems.object(&path, price) else {
-                        continue;
-                    };
+                problems.objects(&field, value, discount, min, 10, |problems, path, price| {
                     problems.money(&format!("{path}.price"), price.get("price"));
                     problems.optional_string(&format!("{path}.scope"), price.get("scope"), 255);
                     if discount {
                         problems.date(&format!("{path}.start_date"), price.get("start_date"));
                         problems.date(&format!("{path}.end_date"), price.get("end_date"));
                     }
-                }
+                });
             }
             _ => {}
         }
@@ -380,12 +366,6 @@ fn check_product(
 
 /// The `products` array of an upsert or delete body, 1 to 1000 items.
 fn products_of(body: &[u8]) -> Result<Vec<Value>, ConnectError> {
-    let invalid = |message: &str| {
-        ConnectError::invalid(vec![FieldError {
-            field: "products".to_owned(),
-            message: message.to_owned(),
-        }])
-    };
     let body: Value = serde_json::from_slice(body).map_err(|error| {
         ConnectError::new(
             StatusCode::BAD_REQUEST,
@@ -397,90 +377,92 @@ fn products_of(body: &[u8]) -> Result<Vec<Value>, ConnectError> {
         Some(Value::Array(products)) if (1..=MAX_PRODUCTS).contains(&products.len()) => {
             Ok(products.clone())
         }
-        Some(Value::Array(products)) => Err(invalid(&format!(
-            "must have 1 to {MAX_PRODUCTS} items; got {}",
-            products.len()
-        ))),
-        _ => Err(invalid("is required: an array of products")),
+        Some(Value::Array(products)) => Err(ConnectError::invalid_field(
+            "products",
+            &format!(
+                "must have 1 to {MAX_PRODUCTS} items; got {}",
+                products.len()
+            ),
+        )),
+        _ => Err(ConnectError::invalid_field(
+            "products",
+            "is required: an array of products",
+        )),
     }
+}
+
+/// The catalog of the company `serve` found, under the same lock, to change.
+fn catalog_mut<'w>(
+    world: &'w mut World,
+    company: &str,
+) -> &'w mut BTreeMap<String, Map<String, Value>> {
+    &mut world
+        .companies
+        .get_mut(company)
+        .expect("authorize checked the company exists")
+        .products
 }
 
 /// `POST /products` (upsertProducts) → 202.
-pub async fn upsert(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn upsert(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ConnectError> {
     let mut world = sandbox.world();
-    let applied =
-        serve(&mut world, &headers, Operation::ConnectUpsertProducts).and_then(|company| {
-            let products = products_of(&body)?;
-            let mut problems = Problems::default();
-            let checked: Vec<Map<String, Value>> = products
-                .iter()
-                .enumerate()
-                .filter_map(|(index, product)| {
-                    check_product(&format!("products[{index}]"), product, &mut problems)
-                })
-                .collect();
-            if !problems.0.is_empty() {
-                return Err(ConnectError::invalid(problems.0));
+    let company = serve(&mut world, &headers, Operation::ConnectUpsertProducts)?;
+    let products = products_of(&body)?;
+    let mut problems = Problems::default();
+    let checked: Vec<Map<String, Value>> = products
+        .iter()
+        .enumerate()
+        .filter_map(|(index, product)| {
+            check_product(&format!("products[{index}]"), product, &mut problems)
+        })
+        .collect();
+    problems.refuse()?;
+    let catalog = catalog_mut(&mut world, &company);
+    for fields in checked {
+        let id = fields["id"].as_str().unwrap_or_default().to_owned();
+        let stored = catalog.entry(id).or_default();
+        for (name, value) in fields {
+            // PATCH: an explicit null clears the field; an omitted one stays as it was.
+            if value.is_null() {
+                stored.remove(&name);
+            } else {
+                stored.insert(name, value);
             }
-            let catalog = &mut world
-                .companies
-                .get_mut(&company)
-                .expect("authorize checked the company exists")
-                .products;
-            for fields in checked {
-                let id = fields["id"].as_str().unwrap_or_default().to_owned();
-                let stored = catalog.entry(id).or_default();
-                for (name, value) in fields {
-                    // PATCH: an explicit null clears the field; an omitted one stays as it was.
-                    if value.is_null() {
-                        stored.remove(&name);
-                    } else {
-                        stored.insert(name, value);
-                    }
-                }
-            }
-            Ok(())
-        });
-    match applied {
-        Ok(()) => StatusCode::ACCEPTED.into_response(),
-        Err(error) => error.into_response(),
+        }
     }
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// `DELETE /products` (deleteProducts) → 202; unknown ids are no error.
-pub async fn delete(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn delete(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ConnectError> {
     let mut world = sandbox.world();
-    let deleted =
-        serve(&mut world, &headers, Operation::ConnectDeleteProducts).and_then(|company| {
-            let products = products_of(&body)?;
-            let mut problems = Problems::default();
-            let mut ids = Vec::with_capacity(products.len());
-            for (index, product) in products.iter().enumerate() {
-                let path = format!("products[{index}]");
-                if let Some(product) = problems.object(&path, product) {
-                    problems.string(&format!("{path}.id"), product.get("id"), 1, 256);
-                    if let Some(id) = product.get("id").and_then(Value::as_str) {
-                        ids.push(id.to_owned());
-                    }
-                }
+    let company = serve(&mut world, &headers, Operation::ConnectDeleteProducts)?;
+    let products = products_of(&body)?;
+    let mut problems = Problems::default();
+    let mut ids = Vec::with_capacity(products.len());
+    for (index, product) in products.iter().enumerate() {
+        let path = format!("products[{index}]");
+        if let Some(product) = problems.object(&path, product) {
+            problems.string(&format!("{path}.id"), product.get("id"), 1, 256);
+            if let Some(id) = product.get("id").and_then(Value::as_str) {
+                ids.push(id.to_owned());
             }
-            if !problems.0.is_empty() {
-                return Err(ConnectError::invalid(problems.0));
-            }
-            let catalog = &mut world
-                .companies
-                .get_mut(&company)
-                .expect("authorize checked the company exists")
-                .products;
-            for id in ids {
-                catalog.remove(&id);
-            }
-            Ok(())
-        });
-    match deleted {
-        Ok(()) => StatusCode::ACCEPTED.into_response(),
-        Err(error) => error.into_response(),
+        }
     }
+    problems.refuse()?;
+    let catalog = catalog_mut(&mut world, &company);
+    for id in ids {
+        catalog.remove(&id);
+    }
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// Where a page starts: after or before a product id. Tokens are opaque to clients.
@@ -514,60 +496,50 @@ pub async fn list(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
+) -> Result<Json<Value>, ConnectError> {
     let mut world = sandbox.world();
-    let page = serve(&mut world, &headers, Operation::ConnectListProducts).and_then(|company| {
-        let invalid = |field: &str, message: &str| {
-            ConnectError::invalid(vec![FieldError {
-                field: field.to_owned(),
-                message: message.to_owned(),
-            }])
-        };
-        let limit = match query.get("limit") {
-            None => MAX_PRODUCTS,
-            Some(raw) => raw
-                .parse::<usize>()
-                .ok()
-                .filter(|limit| (1..=MAX_PRODUCTS).contains(limit))
-                .ok_or_else(|| invalid("limit", "must be a whole number from 1 to 1000"))?,
-        };
-        let token = match query.get("page_token").filter(|token| !token.is_empty()) {
-            None => None,
-            Some(raw) => Some(
-                PageToken::decode(raw)
-                    .ok_or_else(|| invalid("page_token", "is not a page token this API issued"))?,
-            ),
-        };
-        let catalog = &world.companies[&company].products;
-        let ids: Vec<&String> = catalog.keys().collect();
-        let (start, end) = match &token {
-            None => (0, limit.min(ids.len())),
-            Some(PageToken::After(id)) => {
-                let start = ids.partition_point(|known| known.as_str() <= id.as_str());
-                (start, (start + limit).min(ids.len()))
-            }
-            Some(PageToken::Before(id)) => {
-                let end = ids.partition_point(|known| known.as_str() < id.as_str());
-                (end.saturating_sub(limit), end)
-            }
-        };
-        let data: Vec<Value> = ids[start..end]
-            .iter()
-            .map(|id| Value::Object(catalog[*id].clone()))
-            .collect();
-        let mut body = json!({ "data": data });
-        if end < ids.len() && end > start {
-            body["next_page_token"] = json!(PageToken::After(ids[end - 1].clone()).encode());
+    let company = serve(&mut world, &headers, Operation::ConnectListProducts)?;
+    let limit = match query.get("limit") {
+        None => MAX_PRODUCTS,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=MAX_PRODUCTS).contains(limit))
+            .ok_or_else(|| {
+                ConnectError::invalid_field("limit", "must be a whole number from 1 to 1000")
+            })?,
+    };
+    let token = match query.get("page_token").filter(|token| !token.is_empty()) {
+        None => None,
+        Some(raw) => Some(PageToken::decode(raw).ok_or_else(|| {
+            ConnectError::invalid_field("page_token", "is not a page token this API issued")
+        })?),
+    };
+    let catalog = &world.companies[&company].products;
+    let ids: Vec<&String> = catalog.keys().collect();
+    let (start, end) = match &token {
+        None => (0, limit.min(ids.len())),
+        Some(PageToken::After(id)) => {
+            let start = ids.partition_point(|known| known.as_str() <= id.as_str());
+            (start, (start + limit).min(ids.len()))
         }
-        if start > 0 && end > start {
-            body["previous_page_token"] = json!(PageToken::Before(ids[start].clone()).encode());
+        Some(PageToken::Before(id)) => {
+            let end = ids.partition_point(|known| known.as_str() < id.as_str());
+            (end.saturating_sub(limit), end)
         }
-        Ok(body)
-    });
-    match page {
-        Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_response(),
+    };
+    let data: Vec<Value> = ids[start..end]
+        .iter()
+        .map(|id| Value::Object(catalog[*id].clone()))
+        .collect();
+    let mut body = json!({ "data": data });
+    if end < ids.len() && end > start {
+        body["next_page_token"] = json!(PageToken::After(ids[end - 1].clone()).encode());
     }
+    if start > 0 && end > start {
+        body["previous_page_token"] = json!(PageToken::Before(ids[start].clone()).encode());
+    }
+    Ok(Json(body))
 }
 
 impl Sandbox {

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::entropy::Sequence;
-use crate::woo::model::{WooStore, slugify};
+use crate::woo::model::WooStore;
 use crate::woo::seed::{COLORS, SIZES};
 
 /// The `product-id-type` values the sandbox's marketplaces accept.
@@ -214,7 +214,7 @@ pub fn corrected_gtin(typo: &str) -> String {
         13 => {
             let body: u64 = typo[..12].parse().unwrap_or(0);
             let last = body % 10;
-            crate::woo::seed::ean13(body - last + (last + 1) % 10)
+            crate::values::gtin::ean13(body - last + (last + 1) % 10)
         }
         _ => typo.to_owned(),
     }
@@ -248,7 +248,7 @@ pub fn from_woo(store: &WooStore, seed: u64) -> Catalog {
             .flatten()
             .flat_map(|p| p.categories.iter())
             .find_map(|id| store.categories.get(id))
-            .map_or_else(|| "uncategorized".to_owned(), |c| slugify(&c.name));
+            .map_or_else(|| "uncategorized".to_owned(), |c| c.slug.clone());
         let attributes = product
             .attributes
             .iter()

@@ -1,7 +1,8 @@
 //! The marketplace seller API of each emulated Mirakl instance, under `/mmp/{instance}/api`
 //! (real: `https://{instance}.mirakl.net/api`): A01 (the shop account), V01 (version), the
-//! offers (`offers`, `imports`: OF01, OF02, OF03, OF21, OF24, OF61) and the products
-//! (`products`: H11, PM11, VL11, P41, P42, P44) against the operator's catalog (`catalog`).
+//! offers (`offers`, `offer_imports`: OF01, OF04, OF21, OF24, OF61) and the products
+//! (`products`: H11, PM11, VL11, P41) against the operator's catalog (`catalog`), and the
+//! imports both kinds share (`imports`: OF02, OF03, P42, P44).
 //!
 //! A call is authorized by the raw shop API key in `Authorization` (Mirakl's documented scheme)
 //! or, as an ASSUMPTION (practitioner code only), by `Authorization: Bearer <MAS access token>`
@@ -11,6 +12,7 @@
 pub mod catalog;
 pub mod control;
 pub mod imports;
+pub mod offer_imports;
 pub mod offers;
 pub mod products;
 pub mod sheet;
@@ -18,18 +20,19 @@ pub mod sheet;
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use serde_json::{Value, json};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::Sandbox;
 use crate::gate::{Operation, Refusal};
+use crate::marketplace::offer_imports::OfferLines;
+use crate::marketplace::products::ProductLines;
 use crate::world::{Marketplace, Store, World, unix_seconds};
 
 /// Offer and product files and OF24 bodies run to megabytes (a shop's whole catalog), far past
@@ -47,15 +50,15 @@ pub fn router() -> Router<Sandbox> {
         .route("/{instance}/api/offers/states", get(offers::states))
         .route(
             "/{instance}/api/offers/imports",
-            get(imports::list).post(imports::create),
+            get(offer_imports::list).post(offer_imports::create),
         )
         .route(
             "/{instance}/api/offers/imports/{import}",
-            get(imports::status),
+            get(imports::status::<OfferLines>),
         )
         .route(
             "/{instance}/api/offers/imports/{import}/error_report",
-            get(imports::error_report),
+            get(imports::error_report::<OfferLines>),
         )
         .route("/{instance}/api/hierarchies", get(products::hierarchies))
         .route(
@@ -72,11 +75,11 @@ pub fn router() -> Router<Sandbox> {
         )
         .route(
             "/{instance}/api/products/imports/{import}",
-            get(products::import_status),
+            get(imports::status::<ProductLines>),
         )
         .route(
             "/{instance}/api/products/imports/{import}/error_report",
-            get(products::error_report),
+            get(imports::error_report::<ProductLines>),
         )
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
@@ -127,91 +130,119 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Counts a call and finds the shop its credential acts for.
-pub fn open_call(
-    world: &mut World,
-    instance: &str,
-    query: &HashMap<String, String>,
-    headers: &HeaderMap,
-    operation: Operation,
-) -> Result<i64, ApiError> {
-    world.count_call(operation.counter());
-    resolve_shop(world, instance, query, headers).map(|store| store.shop_id)
+/// What every seller API call names: the instance (and, for an import, the import) in its
+/// path, the query (`shop_id`, …) and the headers (the credential). Read as a handler's `Path`
+/// and `Query` would be, in that order, refused as they would refuse.
+pub struct ApiCall {
+    pub instance: String,
+    /// The path's other parameters, e.g. `import`.
+    pub path: HashMap<String, String>,
+    pub query: HashMap<String, String>,
+    pub headers: HeaderMap,
 }
 
-/// Charges a call to its shop's budget, or turns it away (budget spent, injected fault).
-pub fn admit(
-    world: &mut World,
-    instance: &str,
-    shop_id: i64,
-    operation: Operation,
-) -> Result<(), ApiError> {
-    world
-        .admit(&format!("{instance}/{shop_id}"), operation)
-        .map_err(ApiError::from)
+impl<S: Send + Sync> FromRequestParts<S> for ApiCall {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let Path(mut path) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            instance: path.remove("instance").unwrap_or_default(),
+            path,
+            query,
+            headers: parts.headers.clone(),
+        })
+    }
 }
 
-/// `open_call` then `admit`: the front door of every budgeted endpoint.
-pub fn serve(
-    world: &mut World,
-    instance: &str,
-    query: &HashMap<String, String>,
-    headers: &HeaderMap,
-    operation: Operation,
-) -> Result<i64, ApiError> {
-    let shop_id = open_call(world, instance, query, headers, operation)?;
-    admit(world, instance, shop_id, operation)?;
-    Ok(shop_id)
-}
+impl ApiCall {
+    /// Counts the call and finds the shop its credential acts for.
+    pub fn open(&self, world: &mut World, operation: Operation) -> Result<i64, ApiError> {
+        world.count_call(operation.counter());
+        self.shop(world).map(|store| store.shop_id)
+    }
 
-pub fn marketplace_mut<'w>(
-    world: &'w mut World,
-    instance: &str,
-) -> Result<&'w mut Marketplace, ApiError> {
-    world
-        .marketplaces
-        .get_mut(instance)
-        .ok_or_else(|| unknown_instance(instance))
+    /// Charges the call to its shop's budget, or turns it away (budget spent, injected fault).
+    pub fn admit(
+        &self,
+        world: &mut World,
+        shop_id: i64,
+        operation: Operation,
+    ) -> Result<(), ApiError> {
+        world
+            .admit(&format!("{}/{shop_id}", self.instance), operation)
+            .map_err(ApiError::from)
+    }
+
+    /// `open` then `admit`: the front door of every budgeted endpoint.
+    pub fn serve(&self, world: &mut World, operation: Operation) -> Result<i64, ApiError> {
+        let shop_id = self.open(world, operation)?;
+        self.admit(world, shop_id, operation)?;
+        Ok(shop_id)
+    }
+
+    /// The import the path names (OF02, OF03, P42, P44), as sent.
+    pub fn import(&self) -> &str {
+        self.path.get("import").map_or("", String::as_str)
+    }
+
+    pub fn marketplace<'w>(&self, world: &'w mut World) -> Result<&'w mut Marketplace, ApiError> {
+        world
+            .marketplaces
+            .get_mut(&self.instance)
+            .ok_or_else(|| unknown_instance(&self.instance))
+    }
+
+    /// The store the call acts for: `shop_id` when the credential opens it, else the
+    /// credential's default store.
+    fn shop<'w>(&self, world: &'w World) -> Result<&'w Store, ApiError> {
+        let instance = self.instance.as_str();
+        let marketplace = world
+            .marketplaces
+            .get(instance)
+            .ok_or_else(|| unknown_instance(instance))?;
+        let access = authorize(world, instance, &self.headers)?;
+        let shop_id = match self.query.get("shop_id") {
+            None => access.shop_ids.first().copied().ok_or_else(|| {
+                ApiError::new(StatusCode::FORBIDDEN, "This credential opens no store.")
+            })?,
+            Some(raw) => {
+                let shop_id: i64 = raw.parse().map_err(|_| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("shop_id must be an integer, got '{raw}'."),
+                    )
+                })?;
+                if !access.shop_ids.contains(&shop_id) {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        format!("This credential does not give access to shop {shop_id}."),
+                    ));
+                }
+                shop_id
+            }
+        };
+        marketplace.stores.get(&shop_id).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("Shop {shop_id} does not exist."),
+            )
+        })
+    }
 }
 
 impl Marketplace {
     /// Completes every import in progress: products first, so the offers that name them find
     /// them.
     pub fn settle(&mut self) {
-        self.settle_product_imports();
-        self.settle_offer_imports();
+        self.settle_imports::<ProductLines>();
+        self.settle_imports::<OfferLines>();
     }
-}
-
-/// A date as Mirakl answers it: UTC, whole seconds, `Z`.
-pub fn format_date(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let at = at.replace_nanosecond(0).unwrap_or(at);
-    at.format(&Rfc3339).unwrap_or_default()
-}
-
-/// A date in an import: RFC 3339, an offset of hours alone as in Mirakl's example file
-/// (`2017-02-20T10:45:53+01`), no offset (UTC), or a day alone (its midnight, UTC).
-pub fn parse_date(raw: &str) -> Option<OffsetDateTime> {
-    let raw = raw.trim();
-    let hours_only = raw.len() > 3
-        && matches!(raw.as_bytes()[raw.len() - 3], b'+' | b'-')
-        && raw[raw.len() - 2..].bytes().all(|b| b.is_ascii_digit())
-        && raw.contains('T');
-    let raw = if hours_only {
-        format!("{raw}:00")
-    } else {
-        raw.to_owned()
-    };
-    if let Some(at) = crate::woo::model::parse_date(&raw) {
-        return Some(at);
-    }
-    let day = time::Date::parse(
-        &raw,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()?;
-    Some(day.midnight().assume_utc())
 }
 
 /// The stores a credential opens on one instance; the first is the default store.
@@ -219,18 +250,10 @@ struct Access {
     shop_ids: Vec<i64>,
 }
 
-async fn account(
-    State(sandbox): State<Sandbox>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
+async fn account(State(sandbox): State<Sandbox>, call: ApiCall) -> Result<Json<Value>, ApiError> {
     let mut world = sandbox.world();
     world.count_call("mmp.a01");
-    match resolve_shop(&world, &instance, &query, &headers) {
-        Ok(store) => Json(a01_body(store)).into_response(),
-        Err(error) => error.into_response(),
-    }
+    call.shop(&world).map(|store| Json(a01_body(store)))
 }
 
 async fn version(State(sandbox): State<Sandbox>, Path(instance): Path<String>) -> Response {
@@ -240,47 +263,6 @@ async fn version(State(sandbox): State<Sandbox>, Path(instance): Path<String>) -
         return unknown_instance(&instance).into_response();
     }
     Json(json!({ "version": "3.240.0-sandbox" })).into_response()
-}
-
-/// The store a call acts for: `shop_id` when the credential opens it, else the credential's
-/// default store.
-fn resolve_shop<'w>(
-    world: &'w World,
-    instance: &str,
-    query: &HashMap<String, String>,
-    headers: &HeaderMap,
-) -> Result<&'w Store, ApiError> {
-    let marketplace = world
-        .marketplaces
-        .get(instance)
-        .ok_or_else(|| unknown_instance(instance))?;
-    let access = authorize(world, instance, headers)?;
-    let shop_id = match query.get("shop_id") {
-        None => access.shop_ids.first().copied().ok_or_else(|| {
-            ApiError::new(StatusCode::FORBIDDEN, "This credential opens no store.")
-        })?,
-        Some(raw) => {
-            let shop_id: i64 = raw.parse().map_err(|_| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("shop_id must be an integer, got '{raw}'."),
-                )
-            })?;
-            if !access.shop_ids.contains(&shop_id) {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    format!("This credential does not give access to shop {shop_id}."),
-                ));
-            }
-            shop_id
-        }
-    };
-    marketplace.stores.get(&shop_id).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("Shop {shop_id} does not exist."),
-        )
-    })
 }
 
 fn authorize(world: &World, instance: &str, headers: &HeaderMap) -> Result<Access, ApiError> {
@@ -335,7 +317,7 @@ fn unknown_instance(instance: &str) -> ApiError {
 }
 
 /// A01's answer: the fields the published schema requires, with the store's values.
-fn a01_body(store: &Store) -> serde_json::Value {
+fn a01_body(store: &Store) -> Value {
     json!({
         "shop_id": store.shop_id,
         "shop_name": store.name,

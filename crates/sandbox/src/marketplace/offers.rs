@@ -1,28 +1,28 @@
 //! A shop's offers: what one line of an offer import means (OF01's CSV columns, OF24's JSON
 //! fields turned into the same columns), how an offer reads in OF21, and the OF21, OF24 and
-//! OF61 endpoints. The import's life (waiting, running, complete, its error report) is
-//! `imports`.
+//! OF61 endpoints. An offer import's file and listing (OF01, OF04) are `offer_imports`, its life
+//! (waiting, running, complete, its error report) is `imports`.
 //!
 //! An import line replaces the whole offer: a field it leaves empty goes back to its default
 //! (quantity 0, no discount), as Mirakl documents for OF24 and for OF01's NORMAL mode.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::Sandbox;
 use crate::gate::Operation;
 use crate::marketplace::catalog::{Catalog, OFFER_STATES, ReferenceType};
-use crate::marketplace::imports::ImportMode;
+use crate::marketplace::imports;
+use crate::marketplace::offer_imports::{ImportMode, OfferLines};
 use crate::marketplace::sheet::{Row, Sheet};
-use crate::marketplace::{ApiError, format_date, marketplace_mut, parse_date, serve};
-use crate::woo::model::Money;
+use crate::marketplace::{ApiCall, ApiError};
+use crate::values::clock::{format_mirakl, parse_mirakl};
+use crate::values::money::Money;
 
 /// An offer of a shop.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +107,7 @@ fn date(
     if raw.is_empty() {
         return Ok(None);
     }
-    parse_date(raw)
+    parse_mirakl(raw)
         .map(Some)
         .ok_or_else(|| format!("The {what} is not valid"))
 }
@@ -318,7 +318,7 @@ pub fn offer_json(offer: &Offer, catalog: &Catalog, shop_id: i64, currency: &str
     if !terms.available(now) {
         inactivity_reasons.push("NOT_AVAILABLE");
     }
-    let date = |at: Option<OffsetDateTime>| at.map(format_date);
+    let date = |at: Option<OffsetDateTime>| at.map(format_mirakl);
     let pricing = json!({
         "price": amount(applicable),
         "unit_origin_price": amount(terms.price),
@@ -384,24 +384,19 @@ pub fn offer_json(offer: &Offer, catalog: &Catalog, shop_id: i64, currency: &str
 /// OF01 file, in NORMAL mode.
 pub async fn upsert(
     State(sandbox): State<Sandbox>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    call: ApiCall,
     body: Bytes,
-) -> Response {
+) -> Result<Response, ApiError> {
     let mut world = sandbox.world();
-    let created =
-        serve(&mut world, &instance, &query, &headers, Operation::Of24).and_then(|shop_id| {
-            let sheet = of24_sheet(&body)?;
-            let marketplace = marketplace_mut(&mut world, &instance)?;
-            Ok(marketplace.create_offer_import(shop_id, ImportMode::Normal, Ok(sheet)))
-        });
-    match created {
-        Ok(import_id) => {
-            (StatusCode::CREATED, Json(json!({ "import_id": import_id }))).into_response()
-        }
-        Err(error) => error.into_response(),
-    }
+    let shop_id = call.serve(&mut world, Operation::Of24)?;
+    let sheet = of24_sheet(&body)?;
+    let lines = OfferLines {
+        mode: ImportMode::Normal,
+    };
+    let import_id = call
+        .marketplace(&mut world)?
+        .create_import(shop_id, lines, Ok(sheet));
+    Ok(imports::created(import_id))
 }
 
 /// OF21's sort fields.
@@ -417,123 +412,108 @@ enum SortBy {
 /// productTitle, `order` asc or desc.
 ///
 /// ASSUMPTION: a `max` above 100 is served as 100 (the ceiling practitioners cite).
-pub async fn list(
-    State(sandbox): State<Sandbox>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
+pub async fn list(State(sandbox): State<Sandbox>, call: ApiCall) -> Result<Json<Value>, ApiError> {
     let mut world = sandbox.world();
-    let listed =
-        serve(&mut world, &instance, &query, &headers, Operation::Of21).and_then(|shop_id| {
-            let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, message);
-            let number = |name: &str, default: usize| match query.get(name) {
-                None => Ok(default),
-                Some(raw) => raw.parse::<usize>().map_err(|_| {
-                    bad(format!(
-                        "{name} must be a whole number of 0 or more, got '{raw}'."
-                    ))
-                }),
-            };
-            let offset = number("offset", 0)?;
-            let max = number("max", 10)?.clamp(1, 100);
-            let paginate = query.get("paginate").is_none_or(|raw| raw != "false");
-            let sort = match query.get("sort").map(String::as_str) {
-                None | Some("totalPrice") => SortBy::TotalPrice,
-                Some("price") => SortBy::Price,
-                Some("productTitle") => SortBy::ProductTitle,
-                Some(other) => {
-                    return Err(bad(format!(
-                        "sort '{other}' is not supported: use totalPrice, price or productTitle."
-                    )));
-                }
-            };
-            let descending = match query.get("order").map(String::as_str) {
-                None | Some("asc") => false,
-                Some("desc") => true,
-                Some(other) => {
-                    return Err(bad(format!("order must be asc or desc, got '{other}'.")));
-                }
-            };
-            let states: Option<Vec<&str>> = query
-                .get("offer_state_codes")
-                .map(|codes| codes.split(',').map(str::trim).collect());
-            let marketplace = marketplace_mut(&mut world, &instance)?;
-            let store = &marketplace.stores[&shop_id];
-            let mut offers: Vec<Value> = store
-                .offers
-                .values()
-                .filter(|offer| query.get("sku").is_none_or(|sku| &offer.shop_sku == sku))
-                .filter(|offer| {
-                    query
-                        .get("product_id")
-                        .is_none_or(|sku| &offer.product_sku == sku)
-                })
-                .filter(|offer| {
-                    states
-                        .as_ref()
-                        .is_none_or(|states| states.contains(&offer.terms.state_code.as_str()))
-                })
-                .map(|offer| {
-                    offer_json(
-                        offer,
-                        &marketplace.catalog,
-                        shop_id,
-                        &store.currency_iso_code,
-                    )
-                })
-                .collect();
-            let key = |offer: &Value| -> (String, f64, i64) {
-                let title = offer["product_title"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                let price = offer["price"].as_f64().unwrap_or_default();
-                let id = offer["offer_id"].as_i64().unwrap_or_default();
-                match sort {
-                    SortBy::ProductTitle => (title, price, id),
-                    SortBy::TotalPrice | SortBy::Price => (String::new(), price, id),
-                }
-            };
-            offers.sort_by(|a, b| {
-                let (a, b) = (key(a), key(b));
-                a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2))
-            });
-            if descending {
-                offers.reverse();
-            }
-            let total_count = offers.len();
-            let page: Vec<Value> = if paginate {
-                offers.into_iter().skip(offset).take(max).collect()
-            } else {
-                offers
-            };
-            Ok(json!({ "offers": page, "total_count": total_count }))
-        });
-    match listed {
-        Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_response(),
+    let shop_id = call.serve(&mut world, Operation::Of21)?;
+    let query = &call.query;
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, message);
+    let number = |name: &str, default: usize| match query.get(name) {
+        None => Ok(default),
+        Some(raw) => raw.parse::<usize>().map_err(|_| {
+            bad(format!(
+                "{name} must be a whole number of 0 or more, got '{raw}'."
+            ))
+        }),
+    };
+    let offset = number("offset", 0)?;
+    let max = number("max", 10)?.clamp(1, 100);
+    let paginate = query.get("paginate").is_none_or(|raw| raw != "false");
+    let sort = match query.get("sort").map(String::as_str) {
+        None | Some("totalPrice") => SortBy::TotalPrice,
+        Some("price") => SortBy::Price,
+        Some("productTitle") => SortBy::ProductTitle,
+        Some(other) => {
+            return Err(bad(format!(
+                "sort '{other}' is not supported: use totalPrice, price or productTitle."
+            )));
+        }
+    };
+    let descending = match query.get("order").map(String::as_str) {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            return Err(bad(format!("order must be asc or desc, got '{other}'.")));
+        }
+    };
+    let states: Option<Vec<&str>> = query
+        .get("offer_state_codes")
+        .map(|codes| codes.split(',').map(str::trim).collect());
+    let marketplace = call.marketplace(&mut world)?;
+    let store = &marketplace.stores[&shop_id];
+    let mut offers: Vec<Value> = store
+        .offers
+        .values()
+        .filter(|offer| query.get("sku").is_none_or(|sku| &offer.shop_sku == sku))
+        .filter(|offer| {
+            query
+                .get("product_id")
+                .is_none_or(|sku| &offer.product_sku == sku)
+        })
+        .filter(|offer| {
+            states
+                .as_ref()
+                .is_none_or(|states| states.contains(&offer.terms.state_code.as_str()))
+        })
+        .map(|offer| {
+            offer_json(
+                offer,
+                &marketplace.catalog,
+                shop_id,
+                &store.currency_iso_code,
+            )
+        })
+        .collect();
+    let key = |offer: &Value| -> (String, f64, i64) {
+        let title = offer["product_title"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let price = offer["price"].as_f64().unwrap_or_default();
+        let id = offer["offer_id"].as_i64().unwrap_or_default();
+        match sort {
+            SortBy::ProductTitle => (title, price, id),
+            SortBy::TotalPrice | SortBy::Price => (String::new(), price, id),
+        }
+    };
+    offers.sort_by(|a, b| {
+        let (a, b) = (key(a), key(b));
+        a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2))
+    });
+    if descending {
+        offers.reverse();
     }
+    let total_count = offers.len();
+    let page: Vec<Value> = if paginate {
+        offers.into_iter().skip(offset).take(max).collect()
+    } else {
+        offers
+    };
+    Ok(Json(json!({ "offers": page, "total_count": total_count })))
 }
 
 /// OF61 `GET /api/offers/states`: the offer conditions.
 pub async fn states(
     State(sandbox): State<Sandbox>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let mut world = sandbox.world();
-    match serve(&mut world, &instance, &query, &headers, Operation::Of61) {
-        Ok(_) => {
-            let states: Vec<Value> = OFFER_STATES
-                .iter()
-                .map(|(code, label)| json!({ "code": code, "label": label }))
-                .collect();
-            Json(json!({ "total_count": states.len(), "offer_states": states })).into_response()
-        }
-        Err(error) => error.into_response(),
-    }
+    call: ApiCall,
+) -> Result<Json<Value>, ApiError> {
+    call.serve(&mut sandbox.world(), Operation::Of61)?;
+    let states: Vec<Value> = OFFER_STATES
+        .iter()
+        .map(|(code, label)| json!({ "code": code, "label": label }))
+        .collect();
+    Ok(Json(
+        json!({ "total_count": states.len(), "offer_states": states }),
+    ))
 }
 
 /// The sandbox's view of a shop's offers, by SKU, for tests and the control API.
@@ -582,7 +562,10 @@ mod tests {
         assert_eq!(terms.quantity, 5);
         let discount = terms.discount.unwrap();
         assert_eq!(discount.price, Money(1550));
-        assert_eq!(format_date(discount.start.unwrap()), "2017-02-20T09:45:53Z");
+        assert_eq!(
+            format_mirakl(discount.start.unwrap()),
+            "2017-02-20T09:45:53Z"
+        );
     }
 
     #[test]

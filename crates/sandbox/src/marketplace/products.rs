@@ -1,20 +1,20 @@
 //! Products a shop brings to the marketplace's catalog: the configuration it reads first (H11
 //! hierarchies, PM11 attributes, VL11 values lists), the P41 import of a CSV file with one
-//! column per attribute, its status (P42) and its error report (P44).
+//! column per attribute, and what its lines do; its status (P42) and error report (P44) are
+//! `imports`.
 //!
 //! A P41 import moves one step per P42 poll: WAITING → RUNNING → SENT → COMPLETE (FAILED when
 //! the file cannot be read). Its products join the catalog when it completes, so an offer can
 //! then name one with `product-id-type` SHOP_SKU and the shop's SKU.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use axum::Json;
+use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
 use crate::Sandbox;
 use crate::gate::Operation;
@@ -22,117 +22,103 @@ use crate::marketplace::catalog::{
     ATTRIBUTES, HIERARCHIES, NewProduct, ReferenceType, Requirement, gtin_key, hierarchy_level,
     values_lists,
 };
-use crate::marketplace::imports::report_response;
+use crate::marketplace::imports::{self, Import, ImportKind, ImportStatus, Outcome};
 use crate::marketplace::sheet::{Row, Sheet};
-use crate::marketplace::{ApiError, format_date, marketplace_mut, serve};
-use crate::world::{Marketplace, World};
+use crate::marketplace::{ApiCall, ApiError};
+use crate::values::clock::format_mirakl;
+use crate::world::Marketplace;
 
-/// P42's `import_status`, the part of it the sandbox goes through. Mirakl's TRANSFORMATION_*
-/// states belong to files in the seller's own format, which the sandbox does not convert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProductImportStatus {
-    Waiting,
-    Running,
-    Sent,
-    Complete,
-    Failed,
-}
-
-impl ProductImportStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Waiting => "WAITING",
-            Self::Running => "RUNNING",
-            Self::Sent => "SENT",
-            Self::Complete => "COMPLETE",
-            Self::Failed => "FAILED",
-        }
-    }
-
-    fn is_done(self) -> bool {
-        matches!(self, Self::Complete | Self::Failed)
-    }
-}
-
+/// An import of product lines (P41).
 #[derive(Debug, Clone)]
-pub struct ProductImport {
-    pub id: u64,
-    pub shop_id: i64,
-    pub created: OffsetDateTime,
-    pub status: ProductImportStatus,
-    pub sheet: Result<Sheet, String>,
-    pub outcome: ProductOutcome,
-}
+pub struct ProductLines;
 
+/// What a product import's lines did, besides succeeding.
 #[derive(Debug, Clone, Default)]
-pub struct ProductOutcome {
-    pub succeeded: u64,
+pub struct ProductCounts {
     /// Products new to the catalog (the rest matched or updated one).
     pub created: u64,
-    /// `(index in the sheet's rows, message)`.
-    pub errors: Vec<(usize, String)>,
 }
 
-impl ProductImport {
-    fn has_error_report(&self) -> bool {
-        self.status == ProductImportStatus::Complete && !self.outcome.errors.is_empty()
-    }
+impl ImportKind for ProductLines {
+    type Counts = ProductCounts;
+    const SENT_STEP: bool = true;
+    const STATUS: Operation = Operation::P42;
+    const REPORT: Operation = Operation::P44;
+    const REPORT_NAME: &'static str = "products_error_report";
 
     /// P42's answer.
-    fn status_json(&self) -> Value {
-        let lines = self.sheet.as_ref().map_or(0, |sheet| sheet.rows.len());
-        let complete = self.status == ProductImportStatus::Complete;
-        let read = match self.status {
-            ProductImportStatus::Waiting | ProductImportStatus::Failed => 0,
-            _ => lines,
+    fn status_json(import: &Import<Self>) -> Value {
+        let outcome = &import.outcome;
+        let complete = import.status == ImportStatus::Complete;
+        let read = match import.status {
+            ImportStatus::Waiting | ImportStatus::Failed => 0,
+            _ => import.lines(),
         };
-        let errors = self.outcome.errors.len() as u64;
+        let errors = outcome.errors.len() as u64;
         let mut body = json!({
-            "import_id": self.id,
-            "shop_id": self.shop_id,
-            "date_created": format_date(self.created),
-            "import_status": self.status.as_str(),
-            "has_error_report": self.has_error_report(),
-            "has_new_product_report": complete && self.outcome.created > 0,
+            "import_id": import.id,
+            "shop_id": import.shop_id,
+            "date_created": format_mirakl(import.created),
+            "import_status": import.status.as_str(),
+            "has_error_report": import.has_error_report(),
+            "has_new_product_report": complete && outcome.counts.created > 0,
             "has_transformed_file": false,
             "has_transformation_error_report": false,
             "transform_lines_read": read,
-            "transform_lines_in_success": if complete { self.outcome.succeeded } else { 0 },
+            "transform_lines_in_success": if complete { outcome.succeeded } else { 0 },
             "transform_lines_in_error": if complete { errors } else { 0 },
             "transform_lines_with_warning": 0,
         });
         if complete {
             body["integration_details"] = json!({
                 "invalid_products": errors,
-                "products_successfully_synchronized": self.outcome.succeeded,
+                "products_successfully_synchronized": outcome.succeeded,
                 "products_with_synchronization_issues": 0,
                 "products_not_accepted_in_time": 0,
                 "products_not_synchronized_in_time": 0,
-                "products_reimported": self.outcome.succeeded - self.outcome.created,
+                "products_reimported": outcome.succeeded - outcome.counts.created,
                 "products_with_wrong_identifiers": 0,
                 "rejected_products": 0,
             });
         }
-        if let (ProductImportStatus::Failed, Err(reason)) = (self.status, &self.sheet) {
-            body["reason_status"] = json!(reason);
-        }
         body
     }
 
-    fn error_report(&self) -> Option<Vec<u8>> {
-        let sheet = self
-            .sheet
-            .as_ref()
-            .ok()
-            .filter(|_| self.has_error_report())?;
-        Some(
-            sheet.error_report(
-                self.outcome
-                    .errors
-                    .iter()
-                    .map(|(index, message)| (&sheet.rows[*index], message.as_str())),
-            ),
-        )
+    fn imports(marketplace: &mut Marketplace) -> &mut BTreeMap<u64, Import<Self>> {
+        &mut marketplace.product_imports
+    }
+
+    fn apply(
+        marketplace: &mut Marketplace,
+        import: &Import<Self>,
+        sheet: &Sheet,
+    ) -> Outcome<ProductCounts> {
+        let mut outcome = Outcome::<ProductCounts>::default();
+        let mut seen = HashSet::new();
+        for (index, row) in sheet.rows.iter().enumerate() {
+            let line = read_product_line(sheet, row).and_then(|(shop_sku, product)| {
+                if seen.insert(shop_sku.clone()) {
+                    Ok((shop_sku, product))
+                } else {
+                    Err(format!(
+                        "The shop_sku '{shop_sku}' appears more than once in the file"
+                    ))
+                }
+            });
+            match line {
+                Ok((shop_sku, product)) => {
+                    if marketplace
+                        .catalog
+                        .integrate(import.shop_id, &shop_sku, product)
+                    {
+                        outcome.counts.created += 1;
+                    }
+                    outcome.succeeded += 1;
+                }
+                Err(message) => outcome.errors.push((index, message)),
+            }
+        }
+        outcome
     }
 }
 
@@ -218,117 +204,23 @@ fn read_product_line(sheet: &Sheet, row: &Row) -> Result<(String, NewProduct), S
     ))
 }
 
-impl Marketplace {
-    fn create_product_import(&mut self, shop_id: i64, sheet: Result<Sheet, String>) -> u64 {
-        let sheet = self.admit_file(sheet);
-        let id = self.take_import_id();
-        self.product_imports.insert(
-            id,
-            ProductImport {
-                id,
-                shop_id,
-                created: crate::woo::model::now(),
-                status: ProductImportStatus::Waiting,
-                sheet,
-                outcome: ProductOutcome::default(),
-            },
-        );
-        id
-    }
-
-    /// One step, as one P42 poll makes it.
-    fn advance_product_import(&mut self, id: u64) {
-        let Some(import) = self.product_imports.get_mut(&id) else {
-            return;
-        };
-        match (import.status, import.sheet.is_ok()) {
-            (ProductImportStatus::Waiting, true) => import.status = ProductImportStatus::Running,
-            (ProductImportStatus::Waiting, false) => import.status = ProductImportStatus::Failed,
-            (ProductImportStatus::Running, _) => import.status = ProductImportStatus::Sent,
-            (ProductImportStatus::Sent, _) => {
-                let shop_id = import.shop_id;
-                let earlier: Vec<u64> = self
-                    .product_imports
-                    .range(..=id)
-                    .filter(|(_, import)| import.shop_id == shop_id && !import.status.is_done())
-                    .map(|(id, _)| *id)
-                    .collect();
-                for id in earlier {
-                    self.finish_product_import(id);
-                }
-            }
-            (ProductImportStatus::Complete | ProductImportStatus::Failed, _) => {}
-        }
-    }
-
-    /// Completes every product import still in progress, oldest first.
-    pub fn settle_product_imports(&mut self) {
-        let pending: Vec<u64> = self
-            .product_imports
-            .iter()
-            .filter(|(_, import)| !import.status.is_done())
-            .map(|(id, _)| *id)
-            .collect();
-        for id in pending {
-            self.finish_product_import(id);
-        }
-    }
-
-    fn finish_product_import(&mut self, id: u64) {
-        let Some(mut import) = self.product_imports.remove(&id) else {
-            return;
-        };
-        match &import.sheet {
-            Ok(sheet) => {
-                let mut outcome = ProductOutcome::default();
-                let mut seen = HashSet::new();
-                for (index, row) in sheet.rows.iter().enumerate() {
-                    let line = read_product_line(sheet, row).and_then(|(shop_sku, product)| {
-                        if seen.insert(shop_sku.clone()) {
-                            Ok((shop_sku, product))
-                        } else {
-                            Err(format!(
-                                "The shop_sku '{shop_sku}' appears more than once in the file"
-                            ))
-                        }
-                    });
-                    match line {
-                        Ok((shop_sku, product)) => {
-                            if self.catalog.integrate(import.shop_id, &shop_sku, product) {
-                                outcome.created += 1;
-                            }
-                            outcome.succeeded += 1;
-                        }
-                        Err(message) => outcome.errors.push((index, message)),
-                    }
-                }
-                import.outcome = outcome;
-                import.status = ProductImportStatus::Complete;
-            }
-            Err(_) => import.status = ProductImportStatus::Failed,
-        }
-        self.product_imports.insert(id, import);
-    }
-}
-
 /// P41 `POST /api/products/imports`: multipart `file` (CSV, one column per PM11 attribute) →
 /// 201 `{import_id}`. `operator_format` and `conversion_type` are read past: the file is always
 /// taken in the operator's format.
 pub async fn create_import(
     State(sandbox): State<Sandbox>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    call: ApiCall,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let file = read_file(multipart).await;
     let mut world = sandbox.world();
-    match create(&mut world, &instance, &query, &headers, file) {
-        Ok(import_id) => {
-            (StatusCode::CREATED, Json(json!({ "import_id": import_id }))).into_response()
-        }
-        Err(error) => error.into_response(),
-    }
+    let shop_id = call.serve(&mut world, Operation::P41)?;
+    let file = file.map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?;
+    let sheet = Sheet::parse(&file);
+    let import_id = call
+        .marketplace(&mut world)?
+        .create_import(shop_id, ProductLines, sheet);
+    Ok(imports::created(import_id))
 }
 
 async fn read_file(multipart: Result<Multipart, MultipartRejection>) -> Result<Vec<u8>, String> {
@@ -348,82 +240,6 @@ async fn read_file(multipart: Result<Multipart, MultipartRejection>) -> Result<V
     file.ok_or_else(|| "file is required: the products as a ';'-separated CSV file.".to_owned())
 }
 
-fn create(
-    world: &mut World,
-    instance: &str,
-    query: &HashMap<String, String>,
-    headers: &HeaderMap,
-    file: Result<Vec<u8>, String>,
-) -> Result<u64, ApiError> {
-    let shop_id = serve(world, instance, query, headers, Operation::P41)?;
-    let file = file.map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?;
-    let sheet = Sheet::parse(&file);
-    Ok(marketplace_mut(world, instance)?.create_product_import(shop_id, sheet))
-}
-
-fn shop_import<'m>(
-    marketplace: &'m mut Marketplace,
-    shop_id: i64,
-    raw: &str,
-) -> Result<&'m mut ProductImport, ApiError> {
-    raw.parse::<u64>()
-        .ok()
-        .and_then(|id| marketplace.product_imports.get_mut(&id))
-        .filter(|import| import.shop_id == shop_id)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("Import {raw} not found.")))
-}
-
-/// P42 `GET /api/products/imports/{import}`: the import's status, one step further.
-pub async fn import_status(
-    State(sandbox): State<Sandbox>,
-    Path((instance, import)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let mut world = sandbox.world();
-    let status =
-        serve(&mut world, &instance, &query, &headers, Operation::P42).and_then(|shop_id| {
-            let marketplace = marketplace_mut(&mut world, &instance)?;
-            let id = shop_import(marketplace, shop_id, &import)?.id;
-            marketplace.advance_product_import(id);
-            Ok(marketplace.product_imports[&id].status_json())
-        });
-    match status {
-        Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_response(),
-    }
-}
-
-/// P44 `GET /api/products/imports/{import}/error_report`: the products not integrated, as CSV
-/// (the format Mirakl sends when MCM is enabled).
-pub async fn error_report(
-    State(sandbox): State<Sandbox>,
-    Path((instance, import)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let mut world = sandbox.world();
-    let report =
-        serve(&mut world, &instance, &query, &headers, Operation::P44).and_then(|shop_id| {
-            let marketplace = marketplace_mut(&mut world, &instance)?;
-            let tracked = shop_import(marketplace, shop_id, &import)?;
-            let id = tracked.id;
-            tracked
-                .error_report()
-                .map(|file| (id, file))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        format!("Import {import} has no error report."),
-                    )
-                })
-        });
-    match report {
-        Ok((id, file)) => report_response(&format!("products_error_report_{id}.csv"), file),
-        Err(error) => error.into_response(),
-    }
-}
-
 fn translations(label: &str) -> Value {
     json!([{ "locale": "en", "value": label }])
 }
@@ -432,146 +248,124 @@ fn translations(label: &str) -> Value {
 /// `max_level` levels below it.
 pub async fn hierarchies(
     State(sandbox): State<Sandbox>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let mut world = sandbox.world();
-    let listed = serve(&mut world, &instance, &query, &headers, Operation::H11).and_then(|_| {
-        let max_level = match query.get("max_level") {
-            None => None,
-            Some(raw) => Some(raw.parse::<u32>().map_err(|_| {
+    call: ApiCall,
+) -> Result<Json<Value>, ApiError> {
+    call.serve(&mut sandbox.world(), Operation::H11)?;
+    let max_level = match call.query.get("max_level") {
+        None => None,
+        Some(raw) => Some(raw.parse::<u32>().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("max_level must be a whole number, got '{raw}'."),
+            )
+        })?),
+    };
+    let top = match call.query.get("hierarchy").filter(|code| !code.is_empty()) {
+        None => None,
+        Some(code) => Some((
+            code.as_str(),
+            hierarchy_level(code).ok_or_else(|| {
                 ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("max_level must be a whole number, got '{raw}'."),
+                    StatusCode::NOT_FOUND,
+                    format!("The hierarchy '{code}' does not exist."),
                 )
-            })?),
-        };
-        let top = match query.get("hierarchy").filter(|code| !code.is_empty()) {
-            None => None,
-            Some(code) => Some((
-                code.as_str(),
-                hierarchy_level(code).ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        format!("The hierarchy '{code}' does not exist."),
-                    )
-                })?,
-            )),
-        };
-        let under = |code: &str, top: &str| {
-            let mut current = Some(code);
-            while let Some(node) = current {
-                if node == top {
-                    return true;
-                }
-                current = HIERARCHIES
-                    .iter()
-                    .find(|(c, _, _)| *c == node)
-                    .and_then(|(_, _, parent)| *parent);
+            })?,
+        )),
+    };
+    let under = |code: &str, top: &str| {
+        let mut current = Some(code);
+        while let Some(node) = current {
+            if node == top {
+                return true;
             }
-            false
-        };
-        let hierarchies: Vec<Value> = HIERARCHIES
-            .iter()
-            .filter_map(|(code, label, parent)| {
-                let level = hierarchy_level(code)?;
-                let (top_code, top_level) = top.unwrap_or(("", 0));
-                let inside = top.is_none() || under(code, top_code);
-                let shallow = max_level.is_none_or(|max| level - top_level.min(level) <= max);
-                (inside && shallow).then(|| {
-                    json!({
-                        "code": code,
-                        "label": label,
-                        "label_translations": translations(label),
-                        "level": level,
-                        "parent_code": parent.unwrap_or_default(),
-                    })
+            current = HIERARCHIES
+                .iter()
+                .find(|(c, _, _)| *c == node)
+                .and_then(|(_, _, parent)| *parent);
+        }
+        false
+    };
+    let hierarchies: Vec<Value> = HIERARCHIES
+        .iter()
+        .filter_map(|(code, label, parent)| {
+            let level = hierarchy_level(code)?;
+            let (top_code, top_level) = top.unwrap_or(("", 0));
+            let inside = top.is_none() || under(code, top_code);
+            let shallow = max_level.is_none_or(|max| level - top_level.min(level) <= max);
+            (inside && shallow).then(|| {
+                json!({
+                    "code": code,
+                    "label": label,
+                    "label_translations": translations(label),
+                    "level": level,
+                    "parent_code": parent.unwrap_or_default(),
                 })
             })
-            .collect();
-        Ok(json!({ "hierarchies": hierarchies }))
-    });
-    match listed {
-        Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_response(),
-    }
+        })
+        .collect();
+    Ok(Json(json!({ "hierarchies": hierarchies })))
 }
 
 /// PM11 `GET /api/products/attributes`: the columns of a P41 file.
 pub async fn attributes(
     State(sandbox): State<Sandbox>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let mut world = sandbox.world();
-    match serve(&mut world, &instance, &query, &headers, Operation::Pm11) {
-        Ok(_) => {
-            let attributes: Vec<Value> = ATTRIBUTES
-                .iter()
-                .map(|attribute| {
-                    json!({
-                        "code": attribute.code,
-                        "label": attribute.label,
-                        "label_translations": translations(attribute.label),
-                        "description": attribute.description,
-                        "description_translations": translations(attribute.description),
-                        "hierarchy_code": "",
-                        "requirement_level": attribute.requirement.as_str(),
-                        "required": attribute.requirement == Requirement::Required,
-                        "type": attribute.kind,
-                        "type_parameter": attribute.values_list,
-                        "values_list": attribute.values_list,
-                        "type_parameters": attribute.values_list.map_or_else(Vec::new, |list| {
-                            vec![json!({ "name": "LIST_CODE", "value": list })]
-                        }),
-                        "roles": attribute.role.map_or_else(Vec::new, |role| {
-                            vec![json!({ "type": role, "parameters": [] })]
-                        }),
-                        "variant": matches!(attribute.code, "color" | "size"),
-                        "channels": [],
-                        "default_value": null,
-                        "example": null,
-                    })
-                })
-                .collect();
-            Json(json!({ "attributes": attributes })).into_response()
-        }
-        Err(error) => error.into_response(),
-    }
+    call: ApiCall,
+) -> Result<Json<Value>, ApiError> {
+    call.serve(&mut sandbox.world(), Operation::Pm11)?;
+    let attributes: Vec<Value> = ATTRIBUTES
+        .iter()
+        .map(|attribute| {
+            json!({
+                "code": attribute.code,
+                "label": attribute.label,
+                "label_translations": translations(attribute.label),
+                "description": attribute.description,
+                "description_translations": translations(attribute.description),
+                "hierarchy_code": "",
+                "requirement_level": attribute.requirement.as_str(),
+                "required": attribute.requirement == Requirement::Required,
+                "type": attribute.kind,
+                "type_parameter": attribute.values_list,
+                "values_list": attribute.values_list,
+                "type_parameters": attribute.values_list.map_or_else(Vec::new, |list| {
+                    vec![json!({ "name": "LIST_CODE", "value": list })]
+                }),
+                "roles": attribute.role.map_or_else(Vec::new, |role| {
+                    vec![json!({ "type": role, "parameters": [] })]
+                }),
+                "variant": matches!(attribute.code, "color" | "size"),
+                "channels": [],
+                "default_value": null,
+                "example": null,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "attributes": attributes })))
 }
 
 /// VL11 `GET /api/values_lists`: every list, or the one named by `code`.
 pub async fn values_lists_handler(
     State(sandbox): State<Sandbox>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let mut world = sandbox.world();
-    match serve(&mut world, &instance, &query, &headers, Operation::Vl11) {
-        Ok(_) => {
-            let lists: Vec<Value> = values_lists()
-                .into_iter()
-                .filter(|(code, _, _)| query.get("code").is_none_or(|wanted| wanted == code))
-                .map(|(code, label, values)| {
-                    json!({
-                        "code": code,
-                        "label": label,
-                        "label_translations": translations(label),
-                        "values": values.iter().map(|value| json!({
-                            "code": value,
-                            "label": value,
-                            "label_translations": translations(value),
-                        })).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            Json(json!({ "values_lists": lists })).into_response()
-        }
-        Err(error) => error.into_response(),
-    }
+    call: ApiCall,
+) -> Result<Json<Value>, ApiError> {
+    call.serve(&mut sandbox.world(), Operation::Vl11)?;
+    let lists: Vec<Value> = values_lists()
+        .into_iter()
+        .filter(|(code, _, _)| call.query.get("code").is_none_or(|wanted| wanted == code))
+        .map(|(code, label, values)| {
+            json!({
+                "code": code,
+                "label": label,
+                "label_translations": translations(label),
+                "values": values.iter().map(|value| json!({
+                    "code": value,
+                    "label": value,
+                    "label_translations": translations(value),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "values_lists": lists })))
 }
 
 #[cfg(test)]

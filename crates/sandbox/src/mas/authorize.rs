@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::Sandbox;
 use crate::form::FormFields;
-use crate::mas::session;
+use crate::mas::session::{self, FormRefused};
 use crate::page;
 use crate::world::{Grant, GrantKind, SelectionKey, World};
 
@@ -296,6 +296,53 @@ pub fn advance(world: &mut World, session_id: &str) -> Step {
 
 pub fn go_to_next_step(world: &mut World, session_id: &str) -> Response {
     page::see_other(advance(world, session_id).path())
+}
+
+/// A step's page (GET): the request's session (a new one gets its cookie), then `show` for the
+/// step the browser stands at, or a redirect to that step's own page when `show` has none for
+/// it.
+pub fn show_step(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    show: impl FnOnce(&mut World, &str, Step) -> Option<Response>,
+) -> Response {
+    let mut world = sandbox.world();
+    let session = session::open(&mut world, headers);
+    let step = advance(&mut world, &session.id);
+    let response =
+        show(&mut world, &session.id, step).unwrap_or_else(|| page::see_other(step.path()));
+    session.attach(&world, response)
+}
+
+/// Why a form sent from a step's page is not taken there.
+pub enum FormDetour {
+    Refused(FormRefused),
+    /// The browser no longer stands at that step: on to the step it stands at.
+    Elsewhere(Step),
+}
+
+impl From<FormDetour> for Response {
+    fn from(detour: FormDetour) -> Response {
+        match detour {
+            FormDetour::Refused(refusal) => refusal.into_response(),
+            FormDetour::Elsewhere(step) => page::see_other(step.path()),
+        }
+    }
+}
+
+/// The session of a form sent from `step`'s page, if it carries the session's CSRF token and
+/// the browser still stands at that step.
+pub fn form_at_step(
+    world: &mut World,
+    headers: &HeaderMap,
+    form: &FormFields,
+    step: Step,
+) -> Result<String, FormDetour> {
+    let session_id = session::check_form(world, headers, form).map_err(FormDetour::Refused)?;
+    match advance(world, &session_id) {
+        now if now == step => Ok(session_id),
+        now => Err(FormDetour::Elsewhere(now)),
+    }
 }
 
 fn is_s256_challenge(challenge: &str) -> bool {

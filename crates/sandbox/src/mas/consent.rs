@@ -6,12 +6,12 @@ use std::time::SystemTime;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::Sandbox;
 use crate::entropy::random_token;
 use crate::form::FormFields;
-use crate::mas::authorize::{Step, advance, go_to_next_step, redirect_to_client};
+use crate::mas::authorize::{Step, form_at_step, go_to_next_step, redirect_to_client, show_step};
 use crate::mas::grants::AuthorizationCode;
 use crate::mas::session;
 use crate::page;
@@ -43,47 +43,37 @@ const CONNECT_PERMISSIONS: &[&str] = &[
 ];
 
 pub async fn show(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
-    let mut world = sandbox.world();
-    let session = session::open(&mut world, &headers);
-    let response = match advance(&mut world, &session.id) {
-        Step::Consent => consent_page(&world, &session.id),
-        step => page::see_other(step.path()),
-    };
-    session.attach(&world, response)
+    show_step(&sandbox, &headers, |world, session_id, step| {
+        (step == Step::Consent).then(|| consent_page(world, session_id))
+    })
 }
 
 pub async fn submit(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     form: FormFields,
-) -> Response {
+) -> Result<Response, Response> {
     let mut world = sandbox.world();
-    let session_id = match session::check_form(&mut world, &headers, &form) {
-        Ok(id) => id,
-        Err(refusal) => return refusal.into_response(),
-    };
-    if advance(&mut world, &session_id) != Step::Consent {
-        return go_to_next_step(&mut world, &session_id);
-    }
+    let session_id = form_at_step(&mut world, &headers, &form, Step::Consent)?;
     let accepted = match form.get("decision") {
         Some("accept") => true,
         Some("decline") => false,
         _ => {
-            return page::error(
+            return Err(page::error(
                 StatusCode::BAD_REQUEST,
                 "Choose Accept or Decline",
                 "The consent form came back without a decision. Go back and press Accept or Decline.",
-            );
+            ));
         }
     };
     let Some(browser) = world.sessions.get_mut(&session_id) else {
-        return go_to_next_step(&mut world, &session_id);
+        return Err(go_to_next_step(&mut world, &session_id));
     };
     let (Some(pending), Some(user_id)) = (browser.pending.take(), browser.user_id.clone()) else {
-        return go_to_next_step(&mut world, &session_id);
+        return Err(go_to_next_step(&mut world, &session_id));
     };
     let Some(grant) = pending.chosen.clone() else {
-        return go_to_next_step(&mut world, &session_id);
+        return Err(go_to_next_step(&mut world, &session_id));
     };
     let state = pending.state.as_deref();
 
@@ -96,7 +86,7 @@ pub async fn submit(
             ),
         ];
         params.extend(state.map(|state| ("state", state)));
-        return redirect_to_client(&pending.redirect_uri, &params);
+        return Ok(redirect_to_client(&pending.redirect_uri, &params));
     }
 
     world.selections.insert(
@@ -123,7 +113,7 @@ pub async fn submit(
     );
     let mut params = vec![("code", code.as_str())];
     params.extend(state.map(|state| ("state", state)));
-    redirect_to_client(&pending.redirect_uri, &params)
+    Ok(redirect_to_client(&pending.redirect_uri, &params))
 }
 
 fn consent_page(world: &World, session_id: &str) -> Response {

@@ -5,15 +5,15 @@ use std::time::{Duration, SystemTime};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use subtle::ConstantTimeEq;
 
 use crate::Sandbox;
 use crate::entropy::verification_code;
 use crate::form::FormFields;
 use crate::mail::Mail;
-use crate::mas::authorize::{Step, advance, go_to_next_step};
-use crate::mas::session::{self, PendingVerification};
+use crate::mas::authorize::{Step, go_to_next_step, show_step};
+use crate::mas::session::{self, FormRefused, PendingVerification};
 use crate::page::{self, Link};
 use crate::world::World;
 
@@ -48,26 +48,20 @@ struct SignedInPage {
 }
 
 pub async fn show(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
-    let mut world = sandbox.world();
-    let session = session::open(&mut world, &headers);
-    let response = match advance(&mut world, &session.id) {
-        Step::SignIn => login_page(&world, &session.id, String::new(), None),
-        Step::Idle => signed_in_page(&world, &session.id),
-        step => page::see_other(step.path()),
-    };
-    session.attach(&world, response)
+    show_step(&sandbox, &headers, |world, session_id, step| match step {
+        Step::SignIn => Some(login_page(world, session_id, String::new(), None)),
+        Step::Idle => Some(signed_in_page(world, session_id)),
+        _ => None,
+    })
 }
 
 pub async fn submit(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     form: FormFields,
-) -> Response {
+) -> Result<Response, FormRefused> {
     let mut world = sandbox.world();
-    let session_id = match session::check_form(&mut world, &headers, &form) {
-        Ok(id) => id,
-        Err(refusal) => return refusal.into_response(),
-    };
+    let session_id = session::check_form(&mut world, &headers, &form)?;
     let email = form.get("email").unwrap_or_default().trim().to_owned();
     let password = form.get("password").unwrap_or_default();
     let user = world
@@ -77,7 +71,12 @@ pub async fn submit(
     let Some(user) = user else {
         let error = "The email or password is incorrect. Check both and try again, \
                      or use “Forgot password?” to choose a new password.";
-        return login_page(&world, &session_id, email, Some(error.to_owned()));
+        return Ok(login_page(
+            &world,
+            &session_id,
+            email,
+            Some(error.to_owned()),
+        ));
     };
 
     if user.verification_required {
@@ -94,77 +93,73 @@ pub async fn submit(
                 attempts_left: CODE_ATTEMPTS,
             });
         }
-        return page::see_other(Step::Verify.path());
+        return Ok(page::see_other(Step::Verify.path()));
     }
-    let session = session::sign_in(&mut world, &session_id, &user.id);
-    let response = go_to_next_step(&mut world, &session.id);
-    session.attach(&world, response)
+    Ok(sign_in(&mut world, &session_id, &user.id))
 }
 
 pub async fn show_verify(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
-    let mut world = sandbox.world();
-    let session = session::open(&mut world, &headers);
-    let response = match advance(&mut world, &session.id) {
-        Step::Verify => verify_page(&world, &session.id, None),
-        step => page::see_other(step.path()),
-    };
-    session.attach(&world, response)
+    show_step(&sandbox, &headers, |world, session_id, step| {
+        (step == Step::Verify).then(|| verify_page(world, session_id, None))
+    })
 }
 
 pub async fn submit_verify(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     form: FormFields,
-) -> Response {
+) -> Result<Response, FormRefused> {
     let mut world = sandbox.world();
-    let session_id = match session::check_form(&mut world, &headers, &form) {
-        Ok(id) => id,
-        Err(refusal) => return refusal.into_response(),
-    };
+    let session_id = session::check_form(&mut world, &headers, &form)?;
     let Some(pending) = world
         .sessions
         .get_mut(&session_id)
         .and_then(|browser| browser.verification.as_mut())
     else {
-        return go_to_next_step(&mut world, &session_id);
+        return Ok(go_to_next_step(&mut world, &session_id));
     };
     let sign_in_again = Link::new("/mas/login", "Sign in again");
     if SystemTime::now() > pending.expires_at {
         clear_verification(&mut world, &session_id);
-        return page::error_with_link(
+        return Ok(page::error_with_link(
             StatusCode::BAD_REQUEST,
             "The verification code has expired",
             "Codes work for 10 minutes. Sign in again and we will send a new one.",
             sign_in_again,
-        );
+        ));
     }
     let sent = form.get("code").unwrap_or_default().trim();
     if !bool::from(sent.as_bytes().ct_eq(pending.code.as_bytes())) {
         pending.attempts_left = pending.attempts_left.saturating_sub(1);
         if pending.attempts_left == 0 {
             clear_verification(&mut world, &session_id);
-            return page::error_with_link(
+            return Ok(page::error_with_link(
                 StatusCode::BAD_REQUEST,
                 "Too many wrong codes",
                 "For your safety this code no longer works. Sign in again and we will send a new one.",
                 sign_in_again,
-            );
+            ));
         }
         let error = format!(
             "That verification code is not right. Check the latest e-mail and try again \
              ({} attempts left).",
             pending.attempts_left
         );
-        return verify_page(&world, &session_id, Some(error));
+        return Ok(verify_page(&world, &session_id, Some(error)));
     }
 
     let user_id = pending.user_id.clone();
     if let Some(user) = world.user_mut(&user_id) {
         user.verification_required = false;
     }
-    let session = session::sign_in(&mut world, &session_id, &user_id);
-    let response = go_to_next_step(&mut world, &session.id);
-    session.attach(&world, response)
+    Ok(sign_in(&mut world, &session_id, &user_id))
+}
+
+/// Signs the user in under a fresh session and sends the browser on to its next step.
+fn sign_in(world: &mut World, session_id: &str, user_id: &str) -> Response {
+    let session = session::sign_in(world, session_id, user_id);
+    let response = go_to_next_step(world, &session.id);
+    session.attach(world, response)
 }
 
 /// Forgets who is signed in, keeping the authorization in progress for another account.
@@ -172,17 +167,14 @@ pub async fn sign_out(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     form: FormFields,
-) -> Response {
+) -> Result<Response, FormRefused> {
     let mut world = sandbox.world();
-    let session_id = match session::check_form(&mut world, &headers, &form) {
-        Ok(id) => id,
-        Err(refusal) => return refusal.into_response(),
-    };
+    let session_id = session::check_form(&mut world, &headers, &form)?;
     if let Some(browser) = world.sessions.get_mut(&session_id) {
         browser.user_id = None;
         browser.verification = None;
     }
-    page::see_other(Step::SignIn.path())
+    Ok(page::see_other(Step::SignIn.path()))
 }
 
 fn clear_verification(world: &mut World, session_id: &str) {

@@ -6,14 +6,14 @@ use std::time::{Duration, SystemTime};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::Sandbox;
 use crate::entropy::random_token;
 use crate::form::FormFields;
 use crate::mail::Mail;
-use crate::mas::session;
+use crate::mas::session::{self, FormRefused};
 use crate::page::{self, Link};
 use crate::world::World;
 
@@ -66,11 +66,9 @@ pub async fn submit_forgot(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     form: FormFields,
-) -> Response {
+) -> Result<Response, FormRefused> {
     let mut world = sandbox.world();
-    if let Err(refusal) = session::check_form(&mut world, &headers, &form) {
-        return refusal.into_response();
-    }
+    session::check_form(&mut world, &headers, &form)?;
     let email = form.get("email").unwrap_or_default().trim().to_owned();
     if let Some(user) = world.user_by_email(&email).cloned() {
         let token = random_token();
@@ -87,7 +85,7 @@ pub async fn submit_forgot(
             .push(Mail::password_reset(&user.email, &link, RESET_LIFETIME));
     }
     // The same answer whether or not the account exists, so the page reveals no account.
-    page::message(
+    Ok(page::message(
         "Check your e-mail",
         vec![
             "If an account exists for that e-mail address, we sent a link to reset its password."
@@ -96,7 +94,7 @@ pub async fn submit_forgot(
                 .to_owned(),
         ],
         Some(Link::new("/mas/login", "Back to sign in")),
-    )
+    ))
 }
 
 pub async fn show_reset(
@@ -117,15 +115,12 @@ pub async fn submit_reset(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     form: FormFields,
-) -> Response {
+) -> Result<Response, FormRefused> {
     let mut world = sandbox.world();
-    let session_id = match session::check_form(&mut world, &headers, &form) {
-        Ok(id) => id,
-        Err(refusal) => return refusal.into_response(),
-    };
+    let session_id = session::check_form(&mut world, &headers, &form)?;
     let token = form.get("token").unwrap_or_default().to_owned();
     let Some(user_id) = live_reset(&world, &token) else {
-        return dead_link();
+        return Ok(dead_link());
     };
     let new_password = form.get("new_password").unwrap_or_default();
     let confirmation = form.get("confirm_password").unwrap_or_default();
@@ -139,7 +134,7 @@ pub async fn submit_reset(
         None
     };
     if let Some(problem) = problem {
-        return reset_page(&world, &session_id, token, Some(problem));
+        return Ok(reset_page(&world, &session_id, token, Some(problem)));
     }
 
     let new_password = new_password.to_owned();
@@ -156,7 +151,7 @@ pub async fn submit_reset(
             browser.user_id = None;
         }
     }
-    page::message(
+    Ok(page::message(
         "Your password was changed",
         vec![
             "Sign in with your new password. For your safety we will e-mail you a verification \
@@ -164,7 +159,7 @@ pub async fn submit_reset(
                 .to_owned(),
         ],
         Some(Link::new("/mas/login", "Sign in")),
-    )
+    ))
 }
 
 /// The user a reset token belongs to, if it is known and not expired.

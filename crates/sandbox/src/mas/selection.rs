@@ -4,11 +4,13 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::Sandbox;
 use crate::form::FormFields;
-use crate::mas::authorize::{RequestedAccess, Step, advance, go_to_next_step, redirect_to_client};
+use crate::mas::authorize::{
+    RequestedAccess, Step, form_at_step, go_to_next_step, redirect_to_client, show_step,
+};
 use crate::mas::session;
 use crate::page;
 use crate::world::{Grant, World};
@@ -43,30 +45,20 @@ struct SelectPage {
 }
 
 pub async fn show(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
-    let mut world = sandbox.world();
-    let session = session::open(&mut world, &headers);
-    let response = match advance(&mut world, &session.id) {
-        Step::Select => selection_page(&mut world, &session.id, None),
-        step => page::see_other(step.path()),
-    };
-    session.attach(&world, response)
+    show_step(&sandbox, &headers, |world, session_id, step| {
+        (step == Step::Select).then(|| selection_page(world, session_id, None))
+    })
 }
 
 pub async fn submit(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     form: FormFields,
-) -> Response {
+) -> Result<Response, Response> {
     let mut world = sandbox.world();
-    let session_id = match session::check_form(&mut world, &headers, &form) {
-        Ok(id) => id,
-        Err(refusal) => return refusal.into_response(),
-    };
-    if advance(&mut world, &session_id) != Step::Select {
-        return go_to_next_step(&mut world, &session_id);
-    }
+    let session_id = form_at_step(&mut world, &headers, &form, Step::Select)?;
     let Some((user_id, access)) = user_and_access(&world, &session_id) else {
-        return go_to_next_step(&mut world, &session_id);
+        return Err(go_to_next_step(&mut world, &session_id));
     };
     let grant = match access {
         RequestedAccess::Connect { .. } => {
@@ -98,7 +90,11 @@ pub async fn submit(
                  marketplace."
             }
         };
-        return selection_page(&mut world, &session_id, Some(error.to_owned()));
+        return Ok(selection_page(
+            &mut world,
+            &session_id,
+            Some(error.to_owned()),
+        ));
     };
     if let Some(pending) = world
         .sessions
@@ -107,7 +103,7 @@ pub async fn submit(
     {
         pending.chosen = Some(grant);
     }
-    go_to_next_step(&mut world, &session_id)
+    Ok(go_to_next_step(&mut world, &session_id))
 }
 
 fn user_and_access(world: &World, session_id: &str) -> Option<(String, RequestedAccess)> {

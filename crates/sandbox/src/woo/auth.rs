@@ -24,7 +24,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use subtle::ConstantTimeEq;
 
 use crate::Sandbox;
-use crate::woo::model::{Permissions, WooStore, now};
+use crate::values::clock::now;
+use crate::woo::model::{Permissions, WooStore};
 use crate::woo::rest::{QueryParams, RestError};
 use crate::woo::store_code;
 

@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Sandbox;
+use crate::values::clock::now;
+use crate::values::money::Money;
 use crate::woo::delivery::WebhookAttempt;
-use crate::woo::model::{Money, Permissions, WebhookStatus, WooStore, now};
+use crate::woo::model::{Permissions, WebhookStatus, WooStore};
 use crate::woo::orders::create_order;
 use crate::woo::rest::{Fields, RestError};
 use crate::woo::seed;

@@ -1,8 +1,8 @@
 //! The emulated WooCommerce stores under `/woo/{store}` (real: the seller's WordPress site).
 //! A client written for real WooCommerce works with `{public_url}/woo/{store}` as the store URL:
 //! - `wp-json/wc/v3/…`: products (simple, variable), variations, orders, webhooks, each with
-//!   list/read/create/update/delete and batch, and product categories and tags (`terms`),
-//!   authenticated as core does (`auth`);
+//!   list/read/create/update/delete and batch, and product categories and tags (`terms`), all
+//!   served by one set of handlers (`resource`), authenticated as core does (`auth`);
 //! - `wc-auth/v1/authorize`: the app authorization with the admin's login (`wc_auth`);
 //! - `images/{n}.png`: the catalog's pictures.
 //!
@@ -21,6 +21,7 @@ pub mod delivery;
 pub mod model;
 pub mod orders;
 pub mod products;
+pub mod resource;
 pub mod rest;
 pub mod seed;
 pub mod terms;
@@ -59,69 +60,12 @@ pub const GLOBAL_ATTRIBUTES: [(i64, &str); 2] = [(1, "Color"), (2, "Size")];
 
 pub fn router(sandbox: Sandbox) -> Router<Sandbox> {
     let rest = Router::new()
-        .route("/products", get(products::list).post(products::create))
-        .route(
-            "/products/batch",
-            post(products::batch)
-                .put(products::batch)
-                .patch(products::batch),
-        )
+        .merge(resource::routes::<products::Products>())
         .merge(terms::routes::<terms::Categories>())
         .merge(terms::routes::<terms::Tags>())
-        .route(
-            "/products/{id}",
-            get(products::get_one)
-                .put(products::update)
-                .patch(products::update)
-                .post(products::update)
-                .delete(products::delete),
-        )
-        .route(
-            "/products/{id}/variations",
-            get(products::list_variations).post(products::create_variation),
-        )
-        .route(
-            "/products/{id}/variations/batch",
-            post(products::batch_variations)
-                .put(products::batch_variations)
-                .patch(products::batch_variations),
-        )
-        .route(
-            "/products/{id}/variations/{variation}",
-            get(products::get_variation)
-                .put(products::update_variation)
-                .patch(products::update_variation)
-                .post(products::update_variation)
-                .delete(products::delete_variation),
-        )
-        .route("/orders", get(orders::list).post(orders::create))
-        .route(
-            "/orders/batch",
-            post(orders::batch).put(orders::batch).patch(orders::batch),
-        )
-        .route(
-            "/orders/{id}",
-            get(orders::get_one)
-                .put(orders::update)
-                .patch(orders::update)
-                .post(orders::update)
-                .delete(orders::delete),
-        )
-        .route("/webhooks", get(webhooks::list).post(webhooks::create))
-        .route(
-            "/webhooks/batch",
-            post(webhooks::batch)
-                .put(webhooks::batch)
-                .patch(webhooks::batch),
-        )
-        .route(
-            "/webhooks/{id}",
-            get(webhooks::get_one)
-                .put(webhooks::update)
-                .patch(webhooks::update)
-                .post(webhooks::update)
-                .delete(webhooks::delete),
-        )
+        .merge(resource::routes::<products::Variations>())
+        .merge(resource::routes::<orders::Orders>())
+        .merge(resource::routes::<webhooks::Webhooks>())
         .route_layer(from_fn_with_state(sandbox, auth::rest_auth))
         .method_not_allowed_fallback(no_route);
     let site = Router::new()

@@ -10,224 +10,189 @@
 //! exactly what was taken. Each move bumps the product's `date_modified` and fires
 //! `product.updated`.
 
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::Sandbox;
 use crate::entropy::random_token;
+use crate::values::clock::now;
+use crate::values::money::Money;
 use crate::woo::model::{
-    Address, Event, LineItem, Money, Order, OrderStatus, ProductType, Resource, ShippingLine,
-    StockEffect, WooStore, now, set_meta,
+    Address, Event, LineItem, Order, OrderStatus, ProductType, Resource, ShippingLine, StockEffect,
+    WooStore, set_meta,
 };
-use crate::woo::parse_id;
-use crate::woo::products::force;
-use crate::woo::rest::{
-    Batch, Fields, Paging, QueryParams, RestError, RestResult, batch_entry, created_response,
-    json_response, parse_body,
-};
+use crate::woo::resource::{InStore, ListQuery, RestResource};
+use crate::woo::rest::{DateFilter, Fields, QueryParams, RestError};
 use crate::woo::views::order_json;
 
-pub async fn list(
-    State(sandbox): State<Sandbox>,
-    Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> RestResult {
-    let query = QueryParams::parse(raw.as_deref());
-    let paging = Paging::from_query(&query)?;
-    let statuses: Vec<String> = query.list("status");
-    let mut wanted = Vec::new();
-    for status in statuses.iter().filter(|s| s.as_str() != "any") {
-        wanted.push(OrderStatus::parse(status).ok_or_else(|| {
-            RestError::invalid_param(
-                "status",
-                "status[0] is not one of any, trash, pending, processing, on-hold, completed, cancelled, refunded, failed, and checkout-draft.",
-            )
-        })?);
+/// `orders`.
+pub struct Orders;
+
+impl RestResource for Orders {
+    const ROUTE: &'static str = "orders";
+    type Scope = InStore;
+    type Filter = OrderFilter;
+
+    fn items(store: &WooStore, _: InStore) -> &BTreeMap<i64, Order> {
+        &store.orders
     }
-    let modified_after = query.date("modified_after")?;
-    let modified_before = query.date("modified_before")?;
-    let after = query.date("after")?;
-    let before = query.date("before")?;
-    let include = query.ids("include")?;
-    let exclude = query.ids("exclude")?;
-    let product = query.integer("product")?;
-    let customer = query.integer("customer")?;
-    let descending = query.descending("desc")?;
-    let world = sandbox.world();
-    let (store, url) = crate::woo::store(&world, &code)?;
-    let mut items: Vec<&Order> = store
-        .orders
-        .values()
-        .filter(|order| {
-            if wanted.is_empty() {
-                order.status != OrderStatus::Trash
-            } else {
-                wanted.contains(&order.status)
+
+    fn unknown_id() -> RestError {
+        RestError::invalid_id("shop_order")
+    }
+
+    fn create(store: &mut WooStore, _: InStore, fields: &Fields<'_>) -> Result<i64, RestError> {
+        create_order(store, fields, "rest-api")
+    }
+
+    /// Core's REST update: details, status (with its stock effect) and `set_paid`. Line items are
+    /// not editable here (ASSUMPTION: the connector never edits them).
+    fn update(
+        store: &mut WooStore,
+        _: InStore,
+        id: i64,
+        fields: &Fields<'_>,
+    ) -> Result<(), RestError> {
+        let mut order = store.orders.get(&id).cloned().ok_or_else(|| {
+            RestError::new(
+                StatusCode::BAD_REQUEST,
+                "woocommerce_rest_shop_order_invalid_id",
+                "Invalid ID.",
+            )
+        })?;
+        let status = fields
+            .string("status")?
+            .map(|raw| parse_status(&raw))
+            .transpose()?;
+        let set_paid = fields.boolean("set_paid")?.unwrap_or(false);
+        apply_details(store, &mut order, fields)?;
+        let at = now();
+        let was_trashed = order.status == OrderStatus::Trash;
+        order.modified = at;
+        store.orders.insert(id, order);
+        store.record(Resource::Order, Event::Updated, id);
+        if let Some(status) = status {
+            transition(store, id, status, at);
+            if was_trashed && status != OrderStatus::Trash {
+                store.record(Resource::Order, Event::Restored, id);
             }
+        }
+        if set_paid {
+            payment_complete(store, id, at);
+        }
+        Ok(())
+    }
+
+    fn delete(
+        store: &mut WooStore,
+        _: InStore,
+        id: i64,
+        force: bool,
+        url: &str,
+    ) -> Result<Value, RestError> {
+        let order = store.orders.get(&id).ok_or_else(Orders::unknown_id)?;
+        if !force {
+            if order.status == OrderStatus::Trash {
+                return Err(RestError::already_trashed("order"));
+            }
+            let at = now();
+            if let Some(order) = store.orders.get_mut(&id) {
+                order.status = OrderStatus::Trash;
+                order.modified = at;
+            }
+            store.record(Resource::Order, Event::Deleted, id);
+            return Ok(order_json(store, &store.orders[&id], url));
+        }
+        let body = order_json(store, order, url);
+        store.orders.remove(&id);
+        store.record(Resource::Order, Event::Deleted, id);
+        Ok(body)
+    }
+
+    fn render(store: &WooStore, order: &Order, url: &str) -> Value {
+        order_json(store, order, url)
+    }
+}
+
+/// The filters of `GET /orders`, and its `order`.
+pub struct OrderFilter {
+    statuses: Vec<OrderStatus>,
+    dates: DateFilter,
+    include: Vec<i64>,
+    exclude: Vec<i64>,
+    product: Option<i64>,
+    customer: Option<i64>,
+    descending: bool,
+}
+
+impl ListQuery for OrderFilter {
+    type Item = Order;
+
+    fn from_query(query: &QueryParams) -> Result<Self, RestError> {
+        let mut statuses = Vec::new();
+        for status in query.list("status").iter().filter(|s| s.as_str() != "any") {
+            statuses.push(OrderStatus::parse(status).ok_or_else(|| {
+                RestError::invalid_param(
+                    "status",
+                    "status[0] is not one of any, trash, pending, processing, on-hold, completed, cancelled, refunded, failed, and checkout-draft.",
+                )
+            })?);
+        }
+        Ok(Self {
+            statuses,
+            dates: DateFilter::from_query(query)?,
+            include: query.ids("include")?,
+            exclude: query.ids("exclude")?,
+            product: query.integer("product")?,
+            customer: query.integer("customer")?,
+            descending: query.descending("desc")?,
         })
-        .filter(|order| modified_after.is_none_or(|at| order.modified > at))
-        .filter(|order| modified_before.is_none_or(|at| order.modified < at))
-        .filter(|order| after.is_none_or(|at| order.created > at))
-        .filter(|order| before.is_none_or(|at| order.created < at))
-        .filter(|order| include.is_empty() || include.contains(&order.id))
-        .filter(|order| !exclude.contains(&order.id))
-        .filter(|order| customer.is_none_or(|id| order.customer_id == id))
-        .filter(|order| {
-            product.is_none_or(|id| {
+    }
+
+    fn admits(&self, order: &Order) -> bool {
+        let status_ok = if self.statuses.is_empty() {
+            order.status != OrderStatus::Trash
+        } else {
+            self.statuses.contains(&order.status)
+        };
+        status_ok
+            && self.dates.admits(order.created, order.modified)
+            && (self.include.is_empty() || self.include.contains(&order.id))
+            && !self.exclude.contains(&order.id)
+            && self.customer.is_none_or(|id| order.customer_id == id)
+            && self.product.is_none_or(|id| {
                 order
                     .line_items
                     .iter()
                     .any(|line| line.product_id == id || line.variation_id == id)
             })
-        })
-        .collect();
-    match query.value("orderby").unwrap_or("date") {
-        "date" => items.sort_by_key(|order| (order.created, order.id)),
-        "modified" => items.sort_by_key(|order| (order.modified, order.id)),
-        "id" | "include" => items.sort_by_key(|order| order.id),
-        _ => {
-            return Err(RestError::invalid_param(
-                "orderby",
-                "orderby is not one of date, id, include, title, slug, and modified.",
-            ));
-        }
     }
-    if descending {
-        items.reverse();
+
+    /// `orderby` (date, modified, id; default date) and `order` (default desc).
+    fn sort(
+        &self,
+        items: &mut [&Order],
+        _: &WooStore,
+        query: &QueryParams,
+    ) -> Result<(), RestError> {
+        match query.value("orderby").unwrap_or("date") {
+            "date" => items.sort_by_key(|order| (order.created, order.id)),
+            "modified" => items.sort_by_key(|order| (order.modified, order.id)),
+            "id" | "include" => items.sort_by_key(|order| order.id),
+            _ => {
+                return Err(RestError::invalid_param(
+                    "orderby",
+                    "orderby is not one of date, id, include, title, slug, and modified.",
+                ));
+            }
+        }
+        if self.descending {
+            items.reverse();
+        }
+        Ok(())
     }
-    Ok(paging.respond(
-        items,
-        &format!("{url}/wp-json/wc/v3/orders"),
-        &query,
-        |order| order_json(store, order, &url),
-    ))
-}
-
-pub async fn get_one(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-) -> RestResult {
-    let id = parse_id(&id)?;
-    let world = sandbox.world();
-    let (store, url) = crate::woo::store(&world, &code)?;
-    let order = store.orders.get(&id).ok_or_else(invalid_id)?;
-    Ok(json_response(
-        StatusCode::OK,
-        order_json(store, order, &url),
-    ))
-}
-
-fn invalid_id() -> RestError {
-    RestError::invalid_id("shop_order")
-}
-
-pub async fn create(
-    State(sandbox): State<Sandbox>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let body = parse_body(&headers, &body)?;
-    let fields = Fields::of(&body)?;
-    sandbox.woo_write(&code, |store, url| {
-        let id = create_order(store, &fields, "rest-api")?;
-        Ok(created_response(
-            url,
-            "orders",
-            id,
-            order_json(store, &store.orders[&id], url),
-        ))
-    })
-}
-
-pub async fn update(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let id = parse_id(&id)?;
-    let body = parse_body(&headers, &body)?;
-    let fields = Fields::of(&body)?;
-    sandbox.woo_write(&code, |store, url| {
-        update_order(store, id, &fields)?;
-        Ok(json_response(
-            StatusCode::OK,
-            order_json(store, &store.orders[&id], url),
-        ))
-    })
-}
-
-pub async fn delete(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let id = parse_id(&id)?;
-    let force = force(
-        &QueryParams::parse(raw.as_deref()),
-        &parse_body(&headers, &body)?,
-    )?;
-    sandbox.woo_write(&code, |store, url| {
-        delete_order(store, id, force, url).map(|body| json_response(StatusCode::OK, body))
-    })
-}
-
-pub async fn batch(
-    State(sandbox): State<Sandbox>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let body = parse_body(&headers, &body)?;
-    let batch = Batch::parse(&body)?;
-    sandbox.woo_write(&code, |store, url| {
-        let mut answer = json!({});
-        if !batch.create.is_empty() {
-            answer["create"] = batch
-                .create
-                .iter()
-                .map(|entry| {
-                    let result = Fields::of(entry)
-                        .and_then(|fields| create_order(store, &fields, "rest-api"))
-                        .map(|id| order_json(store, &store.orders[&id], url));
-                    batch_entry(0, result)
-                })
-                .collect();
-        }
-        if !batch.update.is_empty() {
-            answer["update"] = batch
-                .update
-                .iter()
-                .map(|entry| {
-                    let id = Fields::of(entry)
-                        .ok()
-                        .and_then(|f| f.integer("id").ok().flatten())
-                        .unwrap_or(0);
-                    let result = Fields::of(entry)
-                        .and_then(|fields| update_order(store, id, &fields))
-                        .map(|()| order_json(store, &store.orders[&id], url));
-                    batch_entry(id, result)
-                })
-                .collect();
-        }
-        if !batch.delete.is_empty() {
-            answer["delete"] = batch
-                .delete
-                .iter()
-                .map(|entry| {
-                    let id = Batch::delete_id(entry).unwrap_or(0);
-                    batch_entry(id, delete_order(store, id, true, url))
-                })
-                .collect();
-        }
-        Ok(json_response(StatusCode::OK, answer))
-    })
 }
 
 fn parse_status(raw: &str) -> Result<OrderStatus, RestError> {
@@ -456,68 +421,6 @@ fn apply_address(address: &mut Address, fields: &Fields<'_>) -> Result<(), RestE
         }
     }
     Ok(())
-}
-
-/// Core's REST update: details, status (with its stock effect) and `set_paid`. Line items are
-/// not editable here (ASSUMPTION: the connector never edits them).
-pub fn update_order(store: &mut WooStore, id: i64, fields: &Fields<'_>) -> Result<(), RestError> {
-    let mut order = store.orders.get(&id).cloned().ok_or_else(|| {
-        RestError::new(
-            StatusCode::BAD_REQUEST,
-            "woocommerce_rest_shop_order_invalid_id",
-            "Invalid ID.",
-        )
-    })?;
-    let status = fields
-        .string("status")?
-        .map(|raw| parse_status(&raw))
-        .transpose()?;
-    let set_paid = fields.boolean("set_paid")?.unwrap_or(false);
-    apply_details(store, &mut order, fields)?;
-    let at = now();
-    let was_trashed = order.status == OrderStatus::Trash;
-    order.modified = at;
-    store.orders.insert(id, order);
-    store.record(Resource::Order, Event::Updated, id);
-    if let Some(status) = status {
-        transition(store, id, status, at);
-        if was_trashed && status != OrderStatus::Trash {
-            store.record(Resource::Order, Event::Restored, id);
-        }
-    }
-    if set_paid {
-        payment_complete(store, id, at);
-    }
-    Ok(())
-}
-
-pub fn delete_order(
-    store: &mut WooStore,
-    id: i64,
-    force: bool,
-    url: &str,
-) -> Result<Value, RestError> {
-    let order = store.orders.get(&id).ok_or_else(invalid_id)?;
-    if !force {
-        if order.status == OrderStatus::Trash {
-            return Err(RestError::new(
-                StatusCode::GONE,
-                "woocommerce_rest_already_trashed",
-                "The order has already been deleted.",
-            ));
-        }
-        let at = now();
-        if let Some(order) = store.orders.get_mut(&id) {
-            order.status = OrderStatus::Trash;
-            order.modified = at;
-        }
-        store.record(Resource::Order, Event::Deleted, id);
-        return Ok(order_json(store, &store.orders[&id], url));
-    }
-    let body = order_json(store, order, url);
-    store.orders.remove(&id);
-    store.record(Resource::Order, Event::Deleted, id);
-    Ok(body)
 }
 
 /// Moves an order to a status and applies that status's stock effect once.

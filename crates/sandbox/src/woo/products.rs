@@ -6,190 +6,139 @@
 //! answers it too, and its changes fire `product.*` webhooks with the variation's own id and
 //! that product-shaped body, as core does.
 
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use serde_json::{Value, json};
-use time::OffsetDateTime;
+use std::collections::BTreeMap;
 
-use crate::Sandbox;
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::values::clock::now;
+use crate::woo::GLOBAL_ATTRIBUTES;
 use crate::woo::model::{
     Attribute, Dimensions, Event, Image, PostStatus, Product, ProductType, Resource, StockStatus,
-    Taxonomy, WooStore, now, slugify,
+    Taxonomy, WooStore, slugify,
 };
-use crate::woo::rest::{
-    Batch, Fields, Paging, QueryParams, RestError, RestResult, batch_entry, created_response,
-    json_response, parse_body,
-};
+use crate::woo::resource::{InStore, ListQuery, RestResource, UnderProduct};
+use crate::woo::rest::{DateFilter, Fields, QueryParams, RestError};
 use crate::woo::terms::named_ids;
 use crate::woo::views::{product_json, variation_json};
-use crate::woo::{GLOBAL_ATTRIBUTES, parse_id};
 
 // ---------------------------------------------------------------------------------------------
 // Products
 
-pub async fn list(
-    State(sandbox): State<Sandbox>,
-    Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> RestResult {
-    let query = QueryParams::parse(raw.as_deref());
-    let paging = Paging::from_query(&query)?;
-    let filter = ProductFilter::from_query(&query)?;
-    let world = sandbox.world();
-    let (store, url) = crate::woo::store(&world, &code)?;
-    let mut items: Vec<&Product> = store
-        .products
-        .values()
-        .filter(|product| product.kind != ProductType::Variation && filter.admits(product))
-        .collect();
-    sort_products(&mut items, &query)?;
-    Ok(paging.respond(
-        items,
-        &format!("{url}/wp-json/wc/v3/products"),
-        &query,
-        |product| product_json(store, product, &url),
-    ))
-}
+/// `products`: simple and variable products (a variation is read here too, by its id).
+pub struct Products;
 
-pub async fn get_one(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-) -> RestResult {
-    let id = parse_id(&id)?;
-    let world = sandbox.world();
-    let (store, url) = crate::woo::store(&world, &code)?;
-    let product = store
-        .products
-        .get(&id)
-        .ok_or_else(|| RestError::invalid_id("product"))?;
-    Ok(json_response(
-        StatusCode::OK,
-        product_json(store, product, &url),
-    ))
-}
+impl RestResource for Products {
+    const ROUTE: &'static str = "products";
+    type Scope = InStore;
+    type Filter = ProductFilter;
 
-pub async fn create(
-    State(sandbox): State<Sandbox>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let body = parse_body(&headers, &body)?;
-    let fields = Fields::of(&body)?;
-    sandbox.woo_write(&code, |store, url| {
-        let id = create_product(store, &fields, None)?;
-        Ok(created_response(
-            url,
-            "products",
-            id,
-            product_json(store, &store.products[&id], url),
-        ))
-    })
-}
-
-pub async fn update(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let id = parse_id(&id)?;
-    let body = parse_body(&headers, &body)?;
-    let fields = Fields::of(&body)?;
-    sandbox.woo_write(&code, |store, url| {
-        update_product(store, id, &fields)?;
-        Ok(json_response(
-            StatusCode::OK,
-            product_json(store, &store.products[&id], url),
-        ))
-    })
-}
-
-pub async fn delete(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let id = parse_id(&id)?;
-    let force = force(
-        &QueryParams::parse(raw.as_deref()),
-        &parse_body(&headers, &body)?,
-    )?;
-    sandbox.woo_write(&code, |store, url| {
-        delete_product(store, id, force, url).map(|value| json_response(StatusCode::OK, value))
-    })
-}
-
-pub async fn batch(
-    State(sandbox): State<Sandbox>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let body = parse_body(&headers, &body)?;
-    let batch = Batch::parse(&body)?;
-    sandbox.woo_write(&code, |store, url| {
-        let mut answer = json!({});
-        if !batch.create.is_empty() {
-            answer["create"] = batch
-                .create
-                .iter()
-                .map(|entry| {
-                    let result = Fields::of(entry)
-                        .and_then(|fields| create_product(store, &fields, None))
-                        .map(|id| product_json(store, &store.products[&id], url));
-                    batch_entry(0, result)
-                })
-                .collect();
-        }
-        if !batch.update.is_empty() {
-            answer["update"] = batch
-                .update
-                .iter()
-                .map(|entry| {
-                    let id = Fields::of(entry)
-                        .ok()
-                        .and_then(|f| f.integer("id").ok().flatten())
-                        .unwrap_or(0);
-                    let result = Fields::of(entry)
-                        .and_then(|fields| update_product(store, id, &fields))
-                        .map(|()| product_json(store, &store.products[&id], url));
-                    batch_entry(id, result)
-                })
-                .collect();
-        }
-        if !batch.delete.is_empty() {
-            answer["delete"] = batch
-                .delete
-                .iter()
-                .map(|entry| {
-                    let id = Batch::delete_id(entry).unwrap_or(0);
-                    // Batch deletes are permanent, as core forces them.
-                    batch_entry(id, delete_product(store, id, true, url))
-                })
-                .collect();
-        }
-        Ok(json_response(StatusCode::OK, answer))
-    })
-}
-
-/// `force` from the query or the body.
-pub fn force(query: &QueryParams, body: &Value) -> Result<bool, RestError> {
-    if let Some(force) = query.boolean("force")? {
-        return Ok(force);
+    fn items(store: &WooStore, _: InStore) -> &BTreeMap<i64, Product> {
+        &store.products
     }
-    Ok(Fields::of(body)?.boolean("force")?.unwrap_or(false))
+
+    fn unknown_id() -> RestError {
+        RestError::invalid_id("product")
+    }
+
+    fn collection(
+        store: &WooStore,
+        _: InStore,
+    ) -> Result<impl Iterator<Item = &Product>, RestError> {
+        Ok(store
+            .products
+            .values()
+            .filter(|product| product.kind != ProductType::Variation))
+    }
+
+    fn create(store: &mut WooStore, _: InStore, fields: &Fields<'_>) -> Result<i64, RestError> {
+        create_product(store, fields, None)
+    }
+
+    fn update(
+        store: &mut WooStore,
+        _: InStore,
+        id: i64,
+        fields: &Fields<'_>,
+    ) -> Result<(), RestError> {
+        let mut product = store
+            .products
+            .get(&id)
+            .filter(|product| product.kind != ProductType::Variation)
+            .cloned()
+            .ok_or_else(|| {
+                RestError::new(
+                    StatusCode::BAD_REQUEST,
+                    "woocommerce_rest_product_invalid_id",
+                    "Invalid ID.",
+                )
+            })?;
+        if let Some(kind) = fields.string("type")? {
+            product.kind = match kind.as_str() {
+                "simple" => ProductType::Simple,
+                "variable" => ProductType::Variable,
+                _ => {
+                    return Err(RestError::invalid_param(
+                        "type",
+                        "type is not one of simple and variable.",
+                    ));
+                }
+            };
+        }
+        let was_trashed = product.status == PostStatus::Trash;
+        apply(store, &mut product, fields)?;
+        let restored = was_trashed && product.status != PostStatus::Trash;
+        store.insert_product(id, product);
+        store.touch_product(id, now());
+        if restored {
+            store.record(Resource::Product, Event::Restored, id);
+        }
+        Ok(())
+    }
+
+    fn delete(
+        store: &mut WooStore,
+        _: InStore,
+        id: i64,
+        force: bool,
+        url: &str,
+    ) -> Result<Value, RestError> {
+        let product = store
+            .products
+            .get(&id)
+            .filter(|product| product.kind != ProductType::Variation)
+            .ok_or_else(|| RestError::invalid_id("product"))?;
+        let body = product_json(store, product, url);
+        if !force {
+            if product.status == PostStatus::Trash {
+                return Err(RestError::already_trashed("product"));
+            }
+            let at = now();
+            if let Some(product) = store.products.get_mut(&id) {
+                product.status = PostStatus::Trash;
+                product.modified = at;
+            }
+            store.record(Resource::Product, Event::Deleted, id);
+            let trashed = &store.products[&id];
+            return Ok(product_json(store, trashed, url));
+        }
+        let children: Vec<i64> = store.variations_of(id).map(|v| v.id).collect();
+        for child in children {
+            store.remove_product(child);
+        }
+        store.remove_product(id);
+        store.record(Resource::Product, Event::Deleted, id);
+        Ok(body)
+    }
+
+    fn render(store: &WooStore, product: &Product, url: &str) -> Value {
+        product_json(store, product, url)
+    }
 }
 
 /// The filters of `GET /products` (and of variations).
-struct ProductFilter {
-    modified_after: Option<OffsetDateTime>,
-    modified_before: Option<OffsetDateTime>,
-    after: Option<OffsetDateTime>,
-    before: Option<OffsetDateTime>,
+pub struct ProductFilter {
+    dates: DateFilter,
     skus: Vec<String>,
     status: Option<PostStatus>,
     kind: Option<String>,
@@ -202,17 +151,16 @@ struct ProductFilter {
     search: Option<String>,
 }
 
-impl ProductFilter {
+impl ListQuery for ProductFilter {
+    type Item = Product;
+
     fn from_query(query: &QueryParams) -> Result<Self, RestError> {
-        let status = match query.value("status") {
-            None | Some("any") => None,
-            Some(raw) => Some(PostStatus::parse(raw).ok_or_else(|| {
-                RestError::invalid_param(
-                    "status",
-                    "status is not one of any, future, trash, draft, pending, private, and publish.",
-                )
-            })?),
-        };
+        let status = query.parsed(
+            "status",
+            Some("any"),
+            PostStatus::parse,
+            "status is not one of any, future, trash, draft, pending, private, and publish.",
+        )?;
         let kind = match query.value("type") {
             None => None,
             Some(raw @ ("simple" | "grouped" | "external" | "variable")) => Some(raw.to_owned()),
@@ -223,22 +171,14 @@ impl ProductFilter {
                 ));
             }
         };
-        let stock_status = query
-            .value("stock_status")
-            .map(|raw| {
-                StockStatus::parse(raw).ok_or_else(|| {
-                    RestError::invalid_param(
-                        "stock_status",
-                        "stock_status is not one of instock, outofstock, and onbackorder.",
-                    )
-                })
-            })
-            .transpose()?;
+        let stock_status = query.parsed(
+            "stock_status",
+            None,
+            StockStatus::parse,
+            "stock_status is not one of instock, outofstock, and onbackorder.",
+        )?;
         Ok(Self {
-            modified_after: query.date("modified_after")?,
-            modified_before: query.date("modified_before")?,
-            after: query.date("after")?,
-            before: query.date("before")?,
+            dates: DateFilter::from_query(query)?,
             skus: query.list("sku"),
             status,
             kind,
@@ -258,10 +198,7 @@ impl ProductFilter {
             None => product.status != PostStatus::Trash,
         };
         status_ok
-            && self.modified_after.is_none_or(|at| product.modified > at)
-            && self.modified_before.is_none_or(|at| product.modified < at)
-            && self.after.is_none_or(|at| product.created > at)
-            && self.before.is_none_or(|at| product.created < at)
+            && self.dates.admits(product.created, product.modified)
             && (self.skus.is_empty() || self.skus.contains(&product.sku))
             && self
                 .kind
@@ -280,34 +217,39 @@ impl ProductFilter {
                     || product.sku.to_lowercase().contains(needle)
             })
     }
+
+    /// `orderby` (date, id, modified, title, slug; default date) and `order` (default desc).
+    fn sort(
+        &self,
+        items: &mut [&Product],
+        _: &WooStore,
+        query: &QueryParams,
+    ) -> Result<(), RestError> {
+        let descending = query.descending("desc")?;
+        match query.value("orderby").unwrap_or("date") {
+            "date" => items.sort_by_key(|p| (p.created, p.id)),
+            "id" | "include" => items.sort_by_key(|p| p.id),
+            "modified" => items.sort_by_key(|p| (p.modified, p.id)),
+            "title" => items.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id))),
+            "slug" => items.sort_by(|a, b| a.slug.cmp(&b.slug).then(a.id.cmp(&b.id))),
+            "menu_order" => items.sort_by_key(|p| (p.menu_order, p.id)),
+            _ => {
+                return Err(RestError::invalid_param(
+                    "orderby",
+                    "orderby is not one of date, id, include, title, slug, modified, and menu_order.",
+                ));
+            }
+        }
+        if descending {
+            items.reverse();
+        }
+        Ok(())
+    }
 }
 
 /// Whether a product has one of the `wanted` terms; no term wanted admits every product.
 fn has_any(wanted: &[i64], assigned: &[i64]) -> bool {
     wanted.is_empty() || wanted.iter().any(|id| assigned.contains(id))
-}
-
-/// `orderby` (date, id, modified, title, slug; default date) and `order` (default desc).
-fn sort_products(items: &mut [&Product], query: &QueryParams) -> Result<(), RestError> {
-    let descending = query.descending("desc")?;
-    match query.value("orderby").unwrap_or("date") {
-        "date" => items.sort_by_key(|p| (p.created, p.id)),
-        "id" | "include" => items.sort_by_key(|p| p.id),
-        "modified" => items.sort_by_key(|p| (p.modified, p.id)),
-        "title" => items.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id))),
-        "slug" => items.sort_by(|a, b| a.slug.cmp(&b.slug).then(a.id.cmp(&b.id))),
-        "menu_order" => items.sort_by_key(|p| (p.menu_order, p.id)),
-        _ => {
-            return Err(RestError::invalid_param(
-                "orderby",
-                "orderby is not one of date, id, include, title, slug, modified, and menu_order.",
-            ));
-        }
-    }
-    if descending {
-        items.reverse();
-    }
-    Ok(())
 }
 
 pub fn create_product(
@@ -355,80 +297,6 @@ pub fn create_product(
     }
     store.record(Resource::Product, Event::Created, id);
     Ok(id)
-}
-
-pub fn update_product(store: &mut WooStore, id: i64, fields: &Fields<'_>) -> Result<(), RestError> {
-    let mut product = store
-        .products
-        .get(&id)
-        .filter(|product| product.kind != ProductType::Variation)
-        .cloned()
-        .ok_or_else(|| {
-            RestError::new(
-                StatusCode::BAD_REQUEST,
-                "woocommerce_rest_product_invalid_id",
-                "Invalid ID.",
-            )
-        })?;
-    if let Some(kind) = fields.string("type")? {
-        product.kind = match kind.as_str() {
-            "simple" => ProductType::Simple,
-            "variable" => ProductType::Variable,
-            _ => {
-                return Err(RestError::invalid_param(
-                    "type",
-                    "type is not one of simple and variable.",
-                ));
-            }
-        };
-    }
-    let was_trashed = product.status == PostStatus::Trash;
-    apply(store, &mut product, fields)?;
-    let restored = was_trashed && product.status != PostStatus::Trash;
-    store.insert_product(id, product);
-    store.touch_product(id, now());
-    if restored {
-        store.record(Resource::Product, Event::Restored, id);
-    }
-    Ok(())
-}
-
-pub fn delete_product(
-    store: &mut WooStore,
-    id: i64,
-    force: bool,
-    url: &str,
-) -> Result<Value, RestError> {
-    let product = store
-        .products
-        .get(&id)
-        .filter(|product| product.kind != ProductType::Variation)
-        .ok_or_else(|| RestError::invalid_id("product"))?;
-    let body = product_json(store, product, url);
-    if !force {
-        if product.status == PostStatus::Trash {
-            return Err(RestError::new(
-                StatusCode::GONE,
-                "woocommerce_rest_already_trashed",
-                "The product has already been deleted.",
-            ));
-        }
-        let at = now();
-        if let Some(product) = store.products.get_mut(&id) {
-            product.status = PostStatus::Trash;
-            product.modified = at;
-        }
-        store.record(Resource::Product, Event::Deleted, id);
-        let trashed = &store.products[&id];
-        return Ok(product_json(store, trashed, url));
-    }
-    let children: Vec<i64> = store.variations_of(id).map(|v| v.id).collect();
-    for child in children {
-        store.remove_product(child);
-    }
-    store.remove_product(id);
-    store.record(Resource::Product, Event::Deleted, id);
-    Ok(body)
 }
 
 /// Applies the writable fields of a product or variation body to `product` (a working copy:
@@ -660,201 +528,97 @@ fn variation_of(store: &WooStore, parent: i64, id: i64) -> Result<&Product, Rest
         .products
         .get(&id)
         .filter(|product| product.kind == ProductType::Variation && product.parent_id == parent)
-        .ok_or_else(|| RestError::invalid_id("product_variation"))
+        .ok_or_else(Variations::unknown_id)
 }
 
-pub async fn list_variations(
-    State(sandbox): State<Sandbox>,
-    Path((code, parent)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-) -> RestResult {
-    let parent = parse_id(&parent)?;
-    let query = QueryParams::parse(raw.as_deref());
-    let paging = Paging::from_query(&query)?;
-    let filter = ProductFilter::from_query(&query)?;
-    let world = sandbox.world();
-    let (store, url) = crate::woo::store(&world, &code)?;
-    parent_of(store, parent)?;
-    let mut items: Vec<&Product> = store
-        .variations_of(parent)
-        .filter(|v| filter.admits(v))
-        .collect();
-    sort_products(&mut items, &query)?;
-    Ok(paging.respond(
-        items,
-        &format!("{url}/wp-json/wc/v3/products/{parent}/variations"),
-        &query,
-        |variation| variation_json(variation, &url),
-    ))
-}
+/// `products/{id}/variations`: the variations of one variable product.
+pub struct Variations;
 
-pub async fn get_variation(
-    State(sandbox): State<Sandbox>,
-    Path((code, parent, id)): Path<(String, String, String)>,
-) -> RestResult {
-    let (parent, id) = (parse_id(&parent)?, parse_id(&id)?);
-    let world = sandbox.world();
-    let (store, url) = crate::woo::store(&world, &code)?;
-    let variation = variation_of(store, parent, id)?;
-    Ok(json_response(
-        StatusCode::OK,
-        variation_json(variation, &url),
-    ))
-}
+impl RestResource for Variations {
+    const ROUTE: &'static str = "products/{id}/variations";
+    type Scope = UnderProduct;
+    type Filter = ProductFilter;
+    const LOCATES_CREATED: bool = false;
 
-pub async fn create_variation(
-    State(sandbox): State<Sandbox>,
-    Path((code, parent)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let parent = parse_id(&parent)?;
-    let body = parse_body(&headers, &body)?;
-    let fields = Fields::of(&body)?;
-    sandbox.woo_write(&code, |store, url| {
-        let id = create_variation_in(store, parent, &fields)?;
-        Ok(json_response(
-            StatusCode::CREATED,
-            variation_json(&store.products[&id], url),
-        ))
-    })
-}
-
-fn create_variation_in(
-    store: &mut WooStore,
-    parent: i64,
-    fields: &Fields<'_>,
-) -> Result<i64, RestError> {
-    if parent_of(store, parent)?.kind != ProductType::Variable {
-        return Err(RestError::new(
-            StatusCode::BAD_REQUEST,
-            "woocommerce_rest_product_variation_invalid_parent",
-            "Variations can only be added to a variable product.",
-        ));
+    /// Variations live among the products, and are told apart in `find`.
+    fn items(store: &WooStore, _: UnderProduct) -> &BTreeMap<i64, Product> {
+        &store.products
     }
-    create_product(store, fields, Some(parent))
-}
 
-pub async fn update_variation(
-    State(sandbox): State<Sandbox>,
-    Path((code, parent, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let (parent, id) = (parse_id(&parent)?, parse_id(&id)?);
-    let body = parse_body(&headers, &body)?;
-    let fields = Fields::of(&body)?;
-    sandbox.woo_write(&code, |store, url| {
-        update_variation_in(store, parent, id, &fields)?;
-        Ok(json_response(
-            StatusCode::OK,
-            variation_json(&store.products[&id], url),
-        ))
-    })
-}
-
-fn update_variation_in(
-    store: &mut WooStore,
-    parent: i64,
-    id: i64,
-    fields: &Fields<'_>,
-) -> Result<(), RestError> {
-    let mut variation = variation_of(store, parent, id)?.clone();
-    apply(store, &mut variation, fields)?;
-    store.insert_product(id, variation);
-    store.touch_product(id, now());
-    Ok(())
-}
-
-pub async fn delete_variation(
-    State(sandbox): State<Sandbox>,
-    Path((code, parent, id)): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let (parent, id) = (parse_id(&parent)?, parse_id(&id)?);
-    let force = force(
-        &QueryParams::parse(raw.as_deref()),
-        &parse_body(&headers, &body)?,
-    )?;
-    sandbox.woo_write(&code, |store, url| {
-        delete_variation_in(store, parent, id, force, url)
-            .map(|body| json_response(StatusCode::OK, body))
-    })
-}
-
-fn delete_variation_in(
-    store: &mut WooStore,
-    parent: i64,
-    id: i64,
-    force: bool,
-    url: &str,
-) -> Result<Value, RestError> {
-    let body = variation_json(variation_of(store, parent, id)?, url);
-    if !force {
-        return Err(RestError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "woocommerce_rest_trash_not_supported",
-            "The product_variation does not support trashing.",
-        ));
+    fn unknown_id() -> RestError {
+        RestError::invalid_id("product_variation")
     }
-    store.remove_product(id);
-    store.mark_modified(parent, now());
-    store.record(Resource::Product, Event::Deleted, id);
-    Ok(body)
-}
 
-pub async fn batch_variations(
-    State(sandbox): State<Sandbox>,
-    Path((code, parent)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let parent = parse_id(&parent)?;
-    let body = parse_body(&headers, &body)?;
-    let batch = Batch::parse(&body)?;
-    sandbox.woo_write(&code, |store, url| {
+    fn find(
+        store: &WooStore,
+        UnderProduct(parent): UnderProduct,
+        id: i64,
+    ) -> Result<&Product, RestError> {
+        variation_of(store, parent, id)
+    }
+
+    fn collection(
+        store: &WooStore,
+        UnderProduct(parent): UnderProduct,
+    ) -> Result<impl Iterator<Item = &Product>, RestError> {
         parent_of(store, parent)?;
-        let mut answer = json!({});
-        if !batch.create.is_empty() {
-            answer["create"] = batch
-                .create
-                .iter()
-                .map(|entry| {
-                    let result = Fields::of(entry)
-                        .and_then(|fields| create_variation_in(store, parent, &fields))
-                        .map(|id| variation_json(&store.products[&id], url));
-                    batch_entry(0, result)
-                })
-                .collect();
+        Ok(store.variations_of(parent))
+    }
+
+    fn create(
+        store: &mut WooStore,
+        UnderProduct(parent): UnderProduct,
+        fields: &Fields<'_>,
+    ) -> Result<i64, RestError> {
+        if parent_of(store, parent)?.kind != ProductType::Variable {
+            return Err(RestError::new(
+                StatusCode::BAD_REQUEST,
+                "woocommerce_rest_product_variation_invalid_parent",
+                "Variations can only be added to a variable product.",
+            ));
         }
-        if !batch.update.is_empty() {
-            answer["update"] = batch
-                .update
-                .iter()
-                .map(|entry| {
-                    let id = Fields::of(entry)
-                        .ok()
-                        .and_then(|f| f.integer("id").ok().flatten())
-                        .unwrap_or(0);
-                    let result = Fields::of(entry)
-                        .and_then(|fields| update_variation_in(store, parent, id, &fields))
-                        .map(|()| variation_json(&store.products[&id], url));
-                    batch_entry(id, result)
-                })
-                .collect();
+        create_product(store, fields, Some(parent))
+    }
+
+    fn update(
+        store: &mut WooStore,
+        UnderProduct(parent): UnderProduct,
+        id: i64,
+        fields: &Fields<'_>,
+    ) -> Result<(), RestError> {
+        let mut variation = variation_of(store, parent, id)?.clone();
+        apply(store, &mut variation, fields)?;
+        store.insert_product(id, variation);
+        store.touch_product(id, now());
+        Ok(())
+    }
+
+    fn delete(
+        store: &mut WooStore,
+        UnderProduct(parent): UnderProduct,
+        id: i64,
+        force: bool,
+        url: &str,
+    ) -> Result<Value, RestError> {
+        let body = variation_json(variation_of(store, parent, id)?, url);
+        if !force {
+            return Err(RestError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "woocommerce_rest_trash_not_supported",
+                "The product_variation does not support trashing.",
+            ));
         }
-        if !batch.delete.is_empty() {
-            answer["delete"] = batch
-                .delete
-                .iter()
-                .map(|entry| {
-                    let id = Batch::delete_id(entry).unwrap_or(0);
-                    batch_entry(id, delete_variation_in(store, parent, id, true, url))
-                })
-                .collect();
-        }
-        Ok(json_response(StatusCode::OK, answer))
-    })
+        store.remove_product(id);
+        store.mark_modified(parent, now());
+        store.record(Resource::Product, Event::Deleted, id);
+        Ok(body)
+    }
+
+    fn render(_: &WooStore, variation: &Product, url: &str) -> Value {
+        variation_json(variation, url)
+    }
+
+    fn check_scope(store: &WooStore, UnderProduct(parent): UnderProduct) -> Result<(), RestError> {
+        parent_of(store, parent).map(|_| ())
+    }
 }

@@ -7,7 +7,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::woo::model::Money;
+use crate::values::clock::parse_iso8601;
+use crate::values::money::Money;
 
 /// A WordPress REST error: `{"code", "message", "data": {"status"}}`.
 #[derive(Debug, Clone)]
@@ -50,6 +51,15 @@ impl RestError {
             StatusCode::NOT_FOUND,
             "rest_no_route",
             "No route was found matching the URL and request method.",
+        )
+    }
+
+    /// 410 for trashing what is in the trash already (`kind`: product, order).
+    pub fn already_trashed(kind: &str) -> Self {
+        Self::new(
+            StatusCode::GONE,
+            "woocommerce_rest_already_trashed",
+            format!("The {kind} has already been deleted."),
         )
     }
 
@@ -197,10 +207,29 @@ impl QueryParams {
         ))
     }
 
+    /// An enum parameter read by `parse` (`status`, `stock_status`), `None` when it is absent
+    /// or `every` (`any`, `all`); a value `parse` does not know is a `rest_invalid_param`
+    /// saying `refused`.
+    pub fn parsed<T>(
+        &self,
+        name: &str,
+        every: Option<&str>,
+        parse: impl FnOnce(&str) -> Option<T>,
+        refused: &str,
+    ) -> Result<Option<T>, RestError> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(raw) if Some(raw) == every => Ok(None),
+            Some(raw) => parse(raw)
+                .map(Some)
+                .ok_or_else(|| RestError::invalid_param(name, refused)),
+        }
+    }
+
     pub fn date(&self, name: &str) -> Result<Option<time::OffsetDateTime>, RestError> {
         self.value(name)
             .map(|value| {
-                crate::woo::model::parse_date(value)
+                parse_iso8601(value)
                     .ok_or_else(|| RestError::invalid_param(name, "Invalid date.".to_owned()))
             })
             .transpose()
@@ -316,6 +345,34 @@ fn page_url(collection_url: &str, query: &QueryParams, page: usize) -> String {
     }
     url.append_pair("page", &page.to_string());
     format!("{collection_url}?{}", url.finish())
+}
+
+/// The date filters of a list of posts (products, orders): `after` and `before` the creation,
+/// `modified_after` and `modified_before`, each exclusive.
+pub struct DateFilter {
+    modified_after: Option<time::OffsetDateTime>,
+    modified_before: Option<time::OffsetDateTime>,
+    after: Option<time::OffsetDateTime>,
+    before: Option<time::OffsetDateTime>,
+}
+
+impl DateFilter {
+    pub fn from_query(query: &QueryParams) -> Result<Self, RestError> {
+        Ok(Self {
+            modified_after: query.date("modified_after")?,
+            modified_before: query.date("modified_before")?,
+            after: query.date("after")?,
+            before: query.date("before")?,
+        })
+    }
+
+    /// Whether a post created and last modified at these times passes.
+    pub fn admits(&self, created: time::OffsetDateTime, modified: time::OffsetDateTime) -> bool {
+        self.modified_after.is_none_or(|at| modified > at)
+            && self.modified_before.is_none_or(|at| modified < at)
+            && self.after.is_none_or(|at| created > at)
+            && self.before.is_none_or(|at| created < at)
+    }
 }
 
 /// A request body as WordPress reads it: JSON, or a form (flat fields). Empty is `{}`.
@@ -437,7 +494,7 @@ impl<'a> Fields<'a> {
         if raw.trim().is_empty() {
             return Ok(Some(None));
         }
-        crate::woo::model::parse_date(&raw)
+        parse_iso8601(&raw)
             .map(|at| Some(Some(at)))
             .ok_or_else(|| RestError::invalid_param(name, "Invalid date."))
     }

@@ -7,9 +7,11 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 use crate::entropy::Sequence;
+use crate::values::gtin::ean13;
+use crate::values::money::Money;
 use crate::woo::GLOBAL_ATTRIBUTES;
 use crate::woo::model::{
-    Attribute, Dimensions, Image, Money, Permissions, Product, ProductType, StockStatus, Taxonomy,
+    Attribute, Dimensions, Image, Permissions, Product, ProductType, StockStatus, Taxonomy,
     WooStore, slugify,
 };
 
@@ -102,17 +104,6 @@ const BRANDS: [&str; 6] = [
 ];
 pub const COLORS: [&str; 6] = ["Red", "Blue", "Green", "Black", "White", "Yellow"];
 pub const SIZES: [&str; 4] = ["S", "M", "L", "XL"];
-
-/// An EAN-13 from twelve digits and their check digit.
-pub fn ean13(body: u64) -> String {
-    let digits = format!("{:012}", body % 1_000_000_000_000);
-    let sum: u32 = digits
-        .bytes()
-        .enumerate()
-        .map(|(index, b)| u32::from(b - b'0') * if index % 2 == 0 { 1 } else { 3 })
-        .sum();
-    format!("{digits}{}", (10 - sum % 10) % 10)
-}
 
 fn price(sequence: &mut Sequence) -> Money {
     let euros = 5 + sequence.below(195) as i64;
@@ -326,12 +317,6 @@ pub fn catalog(store: &mut WooStore, public_url: &url::Url, simple: usize, varia
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ean13_check_digits_are_valid() {
-        assert_eq!(ean13(400_638_133_393), "4006381333931");
-        assert_eq!(ean13(590_123_412_345), "5901234123457");
-    }
 
     #[test]
     fn the_demo_catalog_is_the_same_every_time() {

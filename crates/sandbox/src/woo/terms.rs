@@ -1,21 +1,19 @@
-//! `products/categories` and `products/tags` of `wp-json/wc/v3`: one set of handlers for both
-//! taxonomies, picked at the route (`list::<Tags>`), as core serves both with one terms
+//! `products/categories` and `products/tags` of `wp-json/wc/v3`: one resource for both
+//! taxonomies, picked at the route (`Terms<Tags>`), as core serves both with one terms
 //! controller. Terms have no trash, so deleting one needs `force=true`.
 
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::get;
 use serde_json::Value;
 
 use crate::Sandbox;
 use crate::woo::model::{Taxonomy, Term, WooStore, slugify};
-use crate::woo::parse_id;
-use crate::woo::products::force;
-use crate::woo::rest::{
-    Fields, Paging, QueryParams, RestError, RestResult, created_response, json_response, parse_body,
-};
+use crate::woo::resource::{self, InStore, ListQuery, RestResource};
+use crate::woo::rest::{Fields, QueryParams, RestError};
 use crate::woo::views::{term_count, term_json};
 
 /// Which taxonomy a route serves: [`Categories`] or [`Tags`].
@@ -35,21 +33,114 @@ impl Kind for Tags {
     const TAXONOMY: Taxonomy = Taxonomy::Tag;
 }
 
-/// `/{route}` and `/{route}/{id}` of a taxonomy, with the methods core registers (an item is
-/// edited with POST, PUT or PATCH).
+/// A taxonomy's terms as a REST resource.
+pub struct Terms<K>(PhantomData<K>);
+
+/// `/{route}` and `/{route}/{id}` of a taxonomy, with the methods core registers, in its order
+/// (an item is edited with POST, PUT or PATCH). Terms have no batch route here.
 pub fn routes<K: Kind>() -> Router<Sandbox> {
-    let collection = format!("/{}", K::TAXONOMY.route());
+    let collection = format!("/{}", Terms::<K>::ROUTE);
     let item = format!("{collection}/{{id}}");
     Router::new()
-        .route(&collection, get(list::<K>).post(create::<K>))
+        .route(
+            &collection,
+            get(resource::list::<Terms<K>>).post(resource::create::<Terms<K>>),
+        )
         .route(
             &item,
-            get(get_one::<K>)
-                .post(update::<K>)
-                .put(update::<K>)
-                .patch(update::<K>)
-                .delete(delete::<K>),
+            get(resource::get_one::<Terms<K>>)
+                .post(resource::update::<Terms<K>>)
+                .put(resource::update::<Terms<K>>)
+                .patch(resource::update::<Terms<K>>)
+                .delete(resource::delete::<Terms<K>>),
         )
+}
+
+impl<K: Kind> RestResource for Terms<K> {
+    const ROUTE: &'static str = K::TAXONOMY.route();
+    type Scope = InStore;
+    type Filter = TermFilter<K>;
+
+    fn items(store: &WooStore, _: InStore) -> &BTreeMap<i64, Term> {
+        K::TAXONOMY.terms(store)
+    }
+
+    fn unknown_id() -> RestError {
+        invalid_term()
+    }
+
+    fn create(store: &mut WooStore, _: InStore, fields: &Fields<'_>) -> Result<i64, RestError> {
+        let taxonomy = K::TAXONOMY;
+        let mut fields = TermFields::of(fields, taxonomy)?;
+        let name = fields
+            .name
+            .clone()
+            .filter(|name| !name.trim().is_empty())
+            .ok_or_else(|| {
+                RestError::new(
+                    StatusCode::BAD_REQUEST,
+                    "rest_missing_callback_param",
+                    "Missing parameter(s): name",
+                )
+            })?;
+        let slug = fields.slug.take().unwrap_or_else(|| slugify(&name));
+        if taxonomy.terms(store).values().any(|term| term.slug == slug) {
+            return Err(RestError::new(
+                StatusCode::BAD_REQUEST,
+                "term_exists",
+                "A term with the name provided already exists with this parent.",
+            ));
+        }
+        let id = store.add_term(taxonomy, &name);
+        if let Some(term) = taxonomy.terms_mut(store).get_mut(&id) {
+            term.slug = slug;
+            fields.apply(term);
+        }
+        Ok(id)
+    }
+
+    fn update(
+        store: &mut WooStore,
+        _: InStore,
+        id: i64,
+        fields: &Fields<'_>,
+    ) -> Result<(), RestError> {
+        let fields = TermFields::of(fields, K::TAXONOMY)?;
+        let term = K::TAXONOMY
+            .terms_mut(store)
+            .get_mut(&id)
+            .ok_or_else(invalid_term)?;
+        fields.apply(term);
+        Ok(())
+    }
+
+    fn delete(
+        store: &mut WooStore,
+        _: InStore,
+        id: i64,
+        force: bool,
+        _: &str,
+    ) -> Result<Value, RestError> {
+        let taxonomy = K::TAXONOMY;
+        let term = taxonomy.terms(store).get(&id).ok_or_else(invalid_term)?;
+        if !force {
+            return Err(RestError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "woocommerce_rest_trash_not_supported",
+                "Resource does not support trashing.",
+            ));
+        }
+        let body = term_json(store, taxonomy, term);
+        taxonomy.terms_mut(store).remove(&id);
+        for product in store.products.values_mut() {
+            taxonomy.of_mut(product).retain(|assigned| *assigned != id);
+        }
+        Ok(body)
+    }
+
+    fn render(store: &WooStore, term: &Term, _: &str) -> Value {
+        term_json(store, K::TAXONOMY, term)
+    }
 }
 
 /// The ids a product write names in `categories` or `tags` (`[{"id": N}, …]`): core's products
@@ -89,22 +180,26 @@ fn parent(
 
 /// The filters of a term list: `include`, `exclude`, `search` (in the name), `slug`, and
 /// `parent` for categories (tags have no such parameter).
-struct TermFilter {
+pub struct TermFilter<K> {
     include: Vec<i64>,
     exclude: Vec<i64>,
     parent: Option<i64>,
     search: Option<String>,
     slug: Option<String>,
+    taxonomy: PhantomData<K>,
 }
 
-impl TermFilter {
-    fn from_query(query: &QueryParams, taxonomy: Taxonomy) -> Result<Self, RestError> {
+impl<K: Kind> ListQuery for TermFilter<K> {
+    type Item = Term;
+
+    fn from_query(query: &QueryParams) -> Result<Self, RestError> {
         Ok(Self {
             include: query.ids("include")?,
             exclude: query.ids("exclude")?,
-            parent: parent(taxonomy, || query.integer("parent"))?,
+            parent: parent(K::TAXONOMY, || query.integer("parent"))?,
             search: query.value("search").map(str::to_lowercase),
             slug: query.value("slug").map(str::to_owned),
+            taxonomy: PhantomData,
         })
     }
 
@@ -117,6 +212,30 @@ impl TermFilter {
                 .as_deref()
                 .is_none_or(|needle| term.name.to_lowercase().contains(needle))
             && self.slug.as_deref().is_none_or(|slug| term.slug == slug)
+    }
+
+    /// `orderby` (default `name`, as core) and `order` (default `asc`). `include`, `include_slugs`
+    /// and `term_group` fall back to id order: every term's group is 0 here.
+    fn sort(
+        &self,
+        items: &mut [&Term],
+        store: &WooStore,
+        query: &QueryParams,
+    ) -> Result<(), RestError> {
+        let descending = query.descending("asc")?;
+        match query.one_of("orderby", &TERM_ORDERBY)?.unwrap_or("name") {
+            "name" => items.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id))),
+            "slug" => items.sort_by(|a, b| a.slug.cmp(&b.slug).then(a.id.cmp(&b.id))),
+            "description" => {
+                items.sort_by(|a, b| a.description.cmp(&b.description).then(a.id.cmp(&b.id)));
+            }
+            "count" => items.sort_by_key(|term| (term_count(store, K::TAXONOMY, term.id), term.id)),
+            _ => items.sort_by_key(|term| term.id),
+        }
+        if descending {
+            items.reverse();
+        }
+        Ok(())
     }
 }
 
@@ -131,70 +250,6 @@ const TERM_ORDERBY: [&str; 8] = [
     "description",
     "count",
 ];
-
-/// `orderby` (default `name`, as core) and `order` (default `asc`). `include`, `include_slugs`
-/// and `term_group` fall back to id order: every term's group is 0 here.
-fn sort_terms(
-    items: &mut [&Term],
-    store: &WooStore,
-    taxonomy: Taxonomy,
-    query: &QueryParams,
-) -> Result<(), RestError> {
-    let descending = query.descending("asc")?;
-    match query.one_of("orderby", &TERM_ORDERBY)?.unwrap_or("name") {
-        "name" => items.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id))),
-        "slug" => items.sort_by(|a, b| a.slug.cmp(&b.slug).then(a.id.cmp(&b.id))),
-        "description" => {
-            items.sort_by(|a, b| a.description.cmp(&b.description).then(a.id.cmp(&b.id)));
-        }
-        "count" => items.sort_by_key(|term| (term_count(store, taxonomy, term.id), term.id)),
-        _ => items.sort_by_key(|term| term.id),
-    }
-    if descending {
-        items.reverse();
-    }
-    Ok(())
-}
-
-pub async fn list<K: Kind>(
-    State(sandbox): State<Sandbox>,
-    Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> RestResult {
-    let taxonomy = K::TAXONOMY;
-    let query = QueryParams::parse(raw.as_deref());
-    let paging = Paging::from_query(&query)?;
-    let filter = TermFilter::from_query(&query, taxonomy)?;
-    let world = sandbox.world();
-    let (store, url) = crate::woo::store(&world, &code)?;
-    let mut items: Vec<&Term> = taxonomy
-        .terms(store)
-        .values()
-        .filter(|term| filter.admits(term))
-        .collect();
-    sort_terms(&mut items, store, taxonomy, &query)?;
-    Ok(paging.respond(
-        items,
-        &format!("{url}/wp-json/wc/v3/{}", taxonomy.route()),
-        &query,
-        |term| term_json(store, taxonomy, term),
-    ))
-}
-
-pub async fn get_one<K: Kind>(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-) -> RestResult {
-    let taxonomy = K::TAXONOMY;
-    let id = parse_id(&id)?;
-    let world = sandbox.world();
-    let (store, _) = crate::woo::store(&world, &code)?;
-    let term = taxonomy.terms(store).get(&id).ok_or_else(invalid_term)?;
-    Ok(json_response(
-        StatusCode::OK,
-        term_json(store, taxonomy, term),
-    ))
-}
 
 /// The writable fields of a term body; `None` leaves a field as it is.
 struct TermFields {
@@ -228,97 +283,4 @@ impl TermFields {
             term.parent = parent;
         }
     }
-}
-
-pub async fn create<K: Kind>(
-    State(sandbox): State<Sandbox>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let taxonomy = K::TAXONOMY;
-    let body = parse_body(&headers, &body)?;
-    let mut fields = TermFields::of(&Fields::of(&body)?, taxonomy)?;
-    let name = fields
-        .name
-        .clone()
-        .filter(|name| !name.trim().is_empty())
-        .ok_or_else(|| {
-            RestError::new(
-                StatusCode::BAD_REQUEST,
-                "rest_missing_callback_param",
-                "Missing parameter(s): name",
-            )
-        })?;
-    let slug = fields.slug.take().unwrap_or_else(|| slugify(&name));
-    sandbox.woo_write(&code, |store, url| {
-        if taxonomy.terms(store).values().any(|term| term.slug == slug) {
-            return Err(RestError::new(
-                StatusCode::BAD_REQUEST,
-                "term_exists",
-                "A term with the name provided already exists with this parent.",
-            ));
-        }
-        let id = store.add_term(taxonomy, &name);
-        if let Some(term) = taxonomy.terms_mut(store).get_mut(&id) {
-            term.slug = slug;
-            fields.apply(term);
-        }
-        let body = term_json(store, taxonomy, &taxonomy.terms(store)[&id]);
-        Ok(created_response(url, taxonomy.route(), id, body))
-    })
-}
-
-pub async fn update<K: Kind>(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let taxonomy = K::TAXONOMY;
-    let id = parse_id(&id)?;
-    let body = parse_body(&headers, &body)?;
-    let fields = TermFields::of(&Fields::of(&body)?, taxonomy)?;
-    sandbox.woo_write(&code, |store, _| {
-        let term = taxonomy
-            .terms_mut(store)
-            .get_mut(&id)
-            .ok_or_else(invalid_term)?;
-        fields.apply(term);
-        Ok(json_response(
-            StatusCode::OK,
-            term_json(store, taxonomy, &taxonomy.terms(store)[&id]),
-        ))
-    })
-}
-
-pub async fn delete<K: Kind>(
-    State(sandbox): State<Sandbox>,
-    Path((code, id)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> RestResult {
-    let taxonomy = K::TAXONOMY;
-    let id = parse_id(&id)?;
-    let force = force(
-        &QueryParams::parse(raw.as_deref()),
-        &parse_body(&headers, &body)?,
-    )?;
-    sandbox.woo_write(&code, |store, _| {
-        let term = taxonomy.terms(store).get(&id).ok_or_else(invalid_term)?;
-        if !force {
-            return Err(RestError::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "woocommerce_rest_trash_not_supported",
-                "Resource does not support trashing.",
-            ));
-        }
-        let body = term_json(store, taxonomy, term);
-        taxonomy.terms_mut(store).remove(&id);
-        for product in store.products.values_mut() {
-            taxonomy.of_mut(product).retain(|assigned| *assigned != id);
-        }
-        Ok(json_response(StatusCode::OK, body))
-    })
 }

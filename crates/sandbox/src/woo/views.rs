@@ -4,8 +4,9 @@
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::values::money::Money;
 use crate::woo::model::{
-    Address, Image, Meta, Money, Order, Product, ProductType, StockStatus, Taxonomy, Term, Webhook,
+    Address, Image, Meta, Order, Product, ProductType, StockStatus, Taxonomy, Term, Webhook,
     WooStore, format_date,
 };
 
@@ -80,7 +81,7 @@ fn product_terms(store: &WooStore, taxonomy: Taxonomy, product: &Product) -> Vec
 
 /// A product, or a variation as `GET /products/{id}` shows it (type `variation`).
 pub fn product_json(store: &WooStore, product: &Product, store_url: &str) -> Value {
-    let at = crate::woo::model::now();
+    let at = crate::values::clock::now();
     let variations: Vec<&Product> = store.variations_of(product.id).collect();
     let (price, regular_price, sale_price, on_sale, stock_status) = match product.kind {
         ProductType::Variable => {
@@ -242,7 +243,7 @@ fn variation_attributes(variation: &Product) -> Vec<Value> {
 
 /// A variation as `GET /products/{parent}/variations/{id}` answers it.
 pub fn variation_json(variation: &Product, store_url: &str) -> Value {
-    let at = crate::woo::model::now();
+    let at = crate::values::clock::now();
     let price = money(variation.active_price(at));
     let mut value = json!({
         "id": variation.id,

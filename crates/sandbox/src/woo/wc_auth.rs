@@ -23,7 +23,8 @@ use crate::entropy::{random_bytes, random_token};
 use crate::form::FormFields;
 use crate::mas::session::cookie;
 use crate::page;
-use crate::woo::model::{AdminSession, Permissions, WooStore, format_date, now};
+use crate::values::clock::now;
+use crate::woo::model::{AdminSession, Permissions, WooStore, format_date};
 use crate::woo::rest::QueryParams;
 
 const CALLBACK_TIMEOUT: Duration = Duration::from_secs(60);
