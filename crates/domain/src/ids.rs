@@ -56,3 +56,7 @@ id_type!(
     /// A unit of background work in the job queue.
     JobId
 );
+id_type!(
+    /// The seller's shop, connected to a workspace.
+    ShopId
+);

@@ -4,8 +4,10 @@
 //! in keyset pages by SKU: a catalog may hold 100,000 items and is never loaded whole.
 
 use domain::WorkspaceId;
+use domain::catalog::CatalogItem;
 
 use crate::batch::{BATCH_ROWS, Batch, last_of_each, sku_chunks};
+use crate::channel_document::{from_json, to_json};
 use crate::pool::Pools;
 use crate::{Storage, StorageError};
 
@@ -26,6 +28,27 @@ pub struct CatalogRow {
     pub seen_at_ms: i64,
     /// When it was found gone from the shop. Ignored by [`Storage::upsert_catalog_items`].
     pub deleted_at_ms: Option<i64>,
+}
+
+impl CatalogRow {
+    /// The row of an item a read of the shop saw at `seen_at_ms`.
+    pub fn of(item: &CatalogItem, seen_at_ms: i64) -> Result<Self, StorageError> {
+        Ok(Self {
+            sku: item.sku.as_str().to_owned(),
+            shop_product_id: item.shop_product_id,
+            shop_variation_id: item.shop_variation_id,
+            title: item.title.clone(),
+            data: to_json("catalog_items.data", item)?,
+            modified_at_ms: item.modified_at_ms,
+            seen_at_ms,
+            deleted_at_ms: None,
+        })
+    }
+
+    /// The normalized item the row holds; `Corrupt` when this version cannot read it.
+    pub fn item(&self) -> Result<CatalogItem, StorageError> {
+        from_json("catalog_items.data", &self.data)
+    }
 }
 
 /// `SELECT <every column of CatalogRow> FROM catalog_items WHERE <condition>`.

@@ -1,11 +1,25 @@
-//! JSON documents kept per channel, one table each, whose shape belongs to the caller: read,
-//! replaced and deleted the same way, scoped by the workspace. A table of their own per kind,
+//! Typed documents kept per channel as JSON, one table each (the channel's overrides of the
+//! product settings, its column mapping): read, replaced and deleted the same way, scoped by
+//! the workspace. A table of their own per kind,
 //! not a NULL channel in a workspace table: NULLs in unique constraints differ between engines.
 
 use domain::{ChannelId, WorkspaceId};
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::error::found;
 use crate::{Storage, StorageError};
+
+/// A typed value as the JSON text stored for it.
+pub(crate) fn to_json(what: &str, value: &impl Serialize) -> Result<String, StorageError> {
+    serde_json::to_string(value).map_err(|e| StorageError::Corrupt(format!("{what}: {e}")))
+}
+
+/// A stored JSON text as its type; text this version cannot read is `Corrupt`, naming it.
+pub(crate) fn from_json<T: DeserializeOwned>(what: &str, json: &str) -> Result<T, StorageError> {
+    serde_json::from_str(json).map_err(|e| StorageError::Corrupt(format!("{what}: {e}")))
+}
 
 /// Which per-channel document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,19 +87,19 @@ impl ChannelDocument {
 
 impl Storage {
     /// The channel's document, or `None` if it has none (or is not in the workspace).
-    pub(crate) async fn channel_document(
+    pub(crate) async fn channel_document<T: DeserializeOwned>(
         &self,
         document: ChannelDocument,
         ws: WorkspaceId,
         channel: ChannelId,
-    ) -> Result<Option<String>, StorageError> {
-        Ok(on_reader!(self, |p| sqlx::query_scalar(
-            document.sql().select
-        )
-        .bind(ws.0)
-        .bind(channel.0)
-        .fetch_optional(p)
-        .await)?)
+    ) -> Result<Option<T>, StorageError> {
+        let json: Option<String> = on_reader!(self, |p| sqlx::query_scalar(document.sql().select)
+            .bind(ws.0)
+            .bind(channel.0)
+            .fetch_optional(p)
+            .await)?;
+        json.map(|json| from_json(document.sql().pkey, &json))
+            .transpose()
     }
 
     /// Saves the channel's document, replacing an earlier one. `NotFound` if the channel is
@@ -95,14 +109,15 @@ impl Storage {
         document: ChannelDocument,
         ws: WorkspaceId,
         channel: ChannelId,
-        json: &str,
+        value: &impl Serialize,
         now_ms: i64,
     ) -> Result<(), StorageError> {
         let sql = document.sql();
+        let json = to_json(sql.pkey, value)?;
         let rows = on_writer!(self, |p| sqlx::query(sql.upsert)
             .bind(channel.0)
             .bind(ws.0)
-            .bind(json)
+            .bind(&json)
             .bind(now_ms)
             .execute(p)
             .await

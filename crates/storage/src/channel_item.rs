@@ -5,9 +5,9 @@
 //!
 //! How a row moves:
 //! - [`Storage::record_sent`]: `sent` (waiting for its import) or `live` (applied at once);
-//! - [`Storage::record_import_result`]: the import's `sent` rows become `live` or `error`;
-//! - [`Storage::record_failed_import`]: the `sent` rows of an import that failed as a whole
-//!   become `error`, to be sent again;
+//! - [`Storage::record_import_outcome`] (in [`Ledger::Items`]): the import's `sent` rows
+//!   become `live` or `error`; those of an import that failed as a whole become `error`, to be
+//!   sent again;
 //! - [`Storage::record_item_errors`]: `error` before sending (no price, no GTIN);
 //! - [`Storage::forget_sent_hashes`]: `waiting`, to be sent again;
 //! - [`Storage::mark_removed`]: `removed` from the channel.
@@ -19,62 +19,11 @@
 //! whose statements are written once for either table (`Ledger`).
 
 use std::collections::HashMap;
-use std::fmt;
 
-use domain::{ChannelId, WorkspaceId};
+use domain::{ChannelId, ItemState, WorkspaceId};
 
 use crate::batch::{BATCH_ROWS, Batch, last_of_each, sku_chunks};
 use crate::{Storage, StorageError};
-
-/// Where an item stands on a channel; the names are the words the Products page shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ItemState {
-    /// Not sent yet, or to be sent again.
-    Waiting,
-    /// Sent in an import whose result has not come back.
-    Sent,
-    /// Accepted by the channel.
-    Live,
-    /// Refused, by the channel or before sending; the row's error says why.
-    Error,
-    /// Taken off the channel.
-    Removed,
-}
-
-impl ItemState {
-    pub const ALL: [ItemState; 5] = [
-        Self::Waiting,
-        Self::Sent,
-        Self::Live,
-        Self::Error,
-        Self::Removed,
-    ];
-
-    /// The states of a product created on a marketplace ([`crate::channel_product`]): it is
-    /// never removed by this connector.
-    pub const PRODUCT_STATES: [ItemState; 4] = [Self::Waiting, Self::Sent, Self::Live, Self::Error];
-
-    /// The stored name, also the word shown to the seller.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Waiting => "waiting",
-            Self::Sent => "sent",
-            Self::Live => "live",
-            Self::Error => "error",
-            Self::Removed => "removed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-}
-
-impl fmt::Display for ItemState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChannelItem {
@@ -91,7 +40,7 @@ pub struct ChannelItem {
     pub updated_at_ms: i64,
 }
 
-/// What [`Storage::record_import_result`] (or [`Storage::record_product_import_result`]) did
+/// What [`Storage::record_import_outcome`] did
 /// with the import's rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct ImportOutcomeCounts {
@@ -134,7 +83,7 @@ impl ChannelItemRow {
 
 /// How an import ended, for the rows its error report does not name.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum ImportOutcome<'a> {
+pub enum ImportOutcome<'a> {
     /// They were integrated: `live`.
     Finished,
     /// The import failed as a whole, for this reason: `error`, to be sent again.
@@ -144,7 +93,7 @@ pub(crate) enum ImportOutcome<'a> {
 /// The per-channel, per-SKU ledgers that share this module's statements: one table each, the
 /// same columns and the same life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Ledger {
+pub enum Ledger {
     /// `channel_items`: the offers (or Mirakl Connect products) each channel received.
     Items,
     /// `channel_products`: the products created on a marketplace by P41 (see
@@ -300,8 +249,8 @@ impl Ledger {
     /// The states its rows take, in the order counts are listed.
     fn states(self) -> &'static [ItemState] {
         match self {
-            Self::Items => &ItemState::ALL,
-            Self::Products => &ItemState::PRODUCT_STATES,
+            Self::Items => ItemState::ALL,
+            Self::Products => ItemState::PRODUCT_STATES,
         }
     }
 }
@@ -368,7 +317,7 @@ impl Storage {
 
     /// Records that the channel received these items (SKU, content hash), in one transaction:
     /// with an `import_id` they are `sent` until the import's result comes back
-    /// ([`Storage::record_import_result`]); without one the channel applied them at once
+    /// ([`Storage::record_import_outcome`]); without one the channel applied them at once
     /// (Mirakl Connect) and they are `live`. Any earlier error is cleared. If a SKU is listed
     /// twice the last one wins. `NotFound` if the channel is not in the workspace.
     pub async fn record_sent(
@@ -381,60 +330,6 @@ impl Storage {
     ) -> Result<(), StorageError> {
         self.ledger_record_sent(Ledger::Items, ws, channel, items, import_id, now_ms)
             .await
-    }
-
-    /// The result of an import (OF02/P42 finished, OF03/P44 read), in one transaction: the
-    /// import's rows named in `errors` (SKU, message) become `error` with their message, the
-    /// import's other rows become `live`. Only rows whose last send is still that import's
-    /// (`sent`, or already settled by an earlier call) are touched, so recording the same result
-    /// twice changes nothing and a SKU sent again since is left alone. Their hash is kept: the
-    /// same content would fail again; [`Storage::forget_sent_hashes`] sends it anyway.
-    pub async fn record_import_result(
-        &self,
-        ws: WorkspaceId,
-        channel: ChannelId,
-        import_id: &str,
-        errors: &[(String, String)],
-        now_ms: i64,
-    ) -> Result<ImportOutcomeCounts, StorageError> {
-        let outcome = ImportOutcome::Finished;
-        self.ledger_import_result(
-            Ledger::Items,
-            ws,
-            channel,
-            import_id,
-            errors,
-            outcome,
-            now_ms,
-        )
-        .await
-    }
-
-    /// The result of an import that failed as a whole (OF02 `FAILED`): the rows named in
-    /// `errors` become `error` with their message as in [`Storage::record_import_result`], and
-    /// the import's other `sent` rows become `error` with `message` (why the import failed)
-    /// instead of `live`. Those lose their hash, so the next export of the item sends it again.
-    /// Recording it twice changes nothing.
-    pub async fn record_failed_import(
-        &self,
-        ws: WorkspaceId,
-        channel: ChannelId,
-        import_id: &str,
-        errors: &[(String, String)],
-        message: &str,
-        now_ms: i64,
-    ) -> Result<ImportOutcomeCounts, StorageError> {
-        let outcome = ImportOutcome::Failed(message);
-        self.ledger_import_result(
-            Ledger::Items,
-            ws,
-            channel,
-            import_id,
-            errors,
-            outcome,
-            now_ms,
-        )
-        .await
     }
 
     /// Errors found before sending (no price, no GTIN), in one transaction: the items become
@@ -569,9 +464,17 @@ impl Storage {
         Ok(())
     }
 
-    /// [`Storage::record_import_result`] in `ledger`.
+    /// The result of an import on `ledger` (offers: OF02/OF04 finished, OF03 read; products
+    /// created by P41: P42 finished, P44 read), in one transaction: the import's rows named in
+    /// `errors` (SKU, message) become `error` with their message. With
+    /// [`ImportOutcome::Finished`] the import's other rows become `live`; their hash is kept
+    /// (the same content would fail again; [`Storage::forget_sent_hashes`] sends it anyway).
+    /// With [`ImportOutcome::Failed`] (the import failed as a whole) its other `sent` rows
+    /// become `error` with that reason, without their hash, so the next export sends them
+    /// again. Only rows whose last send is still that import's are touched, so recording the
+    /// same result twice changes nothing and a SKU sent again since is left alone.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn ledger_import_result(
+    pub async fn record_import_outcome(
         &self,
         ledger: Ledger,
         ws: WorkspaceId,
@@ -747,7 +650,7 @@ mod tests {
 
     #[test]
     fn states_round_trip_through_their_names() {
-        for (i, state) in ItemState::ALL.into_iter().enumerate() {
+        for (i, state) in ItemState::ALL.iter().copied().enumerate() {
             assert_eq!(ItemState::parse(state.as_str()), Some(state));
             assert_eq!(state as usize, i, "ALL is in declaration order");
         }

@@ -6,19 +6,18 @@
 //!
 //! How a row moves:
 //! - [`Storage::record_products_sent`]: `sent`, waiting for its P41 import;
-//! - [`Storage::record_product_import_result`]: the import's `sent` rows become `live` or
-//!   `error`;
-//! - [`Storage::record_failed_product_import`]: the `sent` rows of an import that failed as a
-//!   whole become `error`, to be sent again;
+//! - [`Storage::record_import_outcome`] (in [`crate::Ledger::Products`]): the import's `sent`
+//!   rows become `live` or `error`; those of an import that failed as a whole become `error`,
+//!   to be sent again;
 //! - [`Storage::record_product_errors`]: `error` before sending (a required value missing);
 //! - [`Storage::forget_product_hashes`]: `waiting`, to be sent again.
 //!
 //! A catalog item without a row has never been sent: its product is waiting.
 
-use domain::{ChannelId, WorkspaceId};
+use domain::{ChannelId, ItemState, WorkspaceId};
 
-use crate::channel_item::{ImportOutcome, Ledger};
-use crate::{ChannelItem, ImportOutcomeCounts, ItemState, Storage, StorageError};
+use crate::channel_item::Ledger;
+use crate::{ChannelItem, Storage, StorageError};
 
 impl Storage {
     /// The channel's product rows for these SKUs, in SKU order. SKUs without a row are left
@@ -35,7 +34,7 @@ impl Storage {
 
     /// Records that these products (SKU, content hash of the line) went out in the P41 import
     /// `import_id`, in one transaction: they are `sent` until its result comes back
-    /// ([`Storage::record_product_import_result`]). Any earlier error is cleared. If a SKU is
+    /// ([`Storage::record_import_outcome`]). Any earlier error is cleared. If a SKU is
     /// listed twice the last one wins. `NotFound` if the channel is not in the workspace.
     pub async fn record_products_sent(
         &self,
@@ -51,58 +50,6 @@ impl Storage {
             channel,
             products,
             Some(import_id),
-            now_ms,
-        )
-        .await
-    }
-
-    /// The result of a P41 import (P42 finished, P44 read), in one transaction: the import's
-    /// rows named in `errors` (SKU, message) become `error`, its other rows `live`. Only rows
-    /// whose last send is still that import's are touched, so recording the same result twice
-    /// changes nothing. Their hash is kept: the same line would fail again;
-    /// [`Storage::forget_product_hashes`] sends it anyway.
-    pub async fn record_product_import_result(
-        &self,
-        ws: WorkspaceId,
-        channel: ChannelId,
-        import_id: &str,
-        errors: &[(String, String)],
-        now_ms: i64,
-    ) -> Result<ImportOutcomeCounts, StorageError> {
-        let outcome = ImportOutcome::Finished;
-        self.ledger_import_result(
-            Ledger::Products,
-            ws,
-            channel,
-            import_id,
-            errors,
-            outcome,
-            now_ms,
-        )
-        .await
-    }
-
-    /// The result of a P41 import that failed as a whole (P42 `FAILED`, `CANCELLED`,
-    /// `TRANSFORMATION_FAILED`): the rows named in `errors` become `error` with their message,
-    /// the import's other `sent` rows `error` with `message` (why the import failed) and without
-    /// their hash, so the next export sends them again. Recording it twice changes nothing.
-    pub async fn record_failed_product_import(
-        &self,
-        ws: WorkspaceId,
-        channel: ChannelId,
-        import_id: &str,
-        errors: &[(String, String)],
-        message: &str,
-        now_ms: i64,
-    ) -> Result<ImportOutcomeCounts, StorageError> {
-        let outcome = ImportOutcome::Failed(message);
-        self.ledger_import_result(
-            Ledger::Products,
-            ws,
-            channel,
-            import_id,
-            errors,
-            outcome,
             now_ms,
         )
         .await

@@ -7,77 +7,11 @@
 //! CSRF token and the user's ids: keeping them leaves the seller signed in on the success
 //! page), and `disconnect_receipts`, which it writes.
 
-use std::fmt;
-
-use domain::{ChannelId, WorkspaceId};
+use domain::{ChannelId, DisconnectChoice, DisconnectStatus, WorkspaceId};
 use uuid::Uuid;
 
 use crate::error::found;
 use crate::{Storage, StorageError};
-
-/// What happens to the catalog on the channels when disconnecting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DisconnectChoice {
-    /// Disconnect and leave the offers active.
-    Keep,
-    /// Stock 0 on every channel.
-    Deactivate,
-    /// Delete the products from the channels.
-    Delete,
-}
-
-impl DisconnectChoice {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Keep => "keep",
-            Self::Deactivate => "deactivate",
-            Self::Delete => "delete",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Keep, Self::Deactivate, Self::Delete]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
-
-impl fmt::Display for DisconnectChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DisconnectStatus {
-    Running,
-    Failed,
-    Done,
-}
-
-impl DisconnectStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Failed => "failed",
-            Self::Done => "done",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Running, Self::Failed, Self::Done]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
-
-impl fmt::Display for DisconnectStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The step of a disconnect just started; the later step names belong to the flow.
 pub const DISCONNECT_FIRST_STEP: &str = "start";

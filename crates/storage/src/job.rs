@@ -4,7 +4,6 @@
 //! letter status after `max_attempts`. At most one job runs per (workspace, flow), and a dedupe
 //! key admits one live (queued or running) job.
 
-use std::fmt;
 use std::sync::Arc;
 
 use domain::{JobId, WorkspaceId};
@@ -28,36 +27,15 @@ pub fn backoff_ms(attempts: i32) -> i64 {
         .min(BACKOFF_CAP_MS)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Done,
-    /// Out of attempts: kept for inspection, never run again.
-    Dead,
-}
-
-impl JobStatus {
-    /// The stored name (the SQL of this module and the migrations use these literals).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Done => "done",
-            Self::Dead => "dead",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Queued, Self::Running, Self::Done, Self::Dead]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
-
-impl fmt::Display for JobStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+domain::named_enum! {
+    /// Where a job stands in the queue (the SQL of this module and the migrations use these
+    /// names).
+    pub enum JobStatus {
+        Queued = "queued",
+        Running = "running",
+        Done = "done",
+        /// Out of attempts: kept for inspection, never run again.
+        Dead = "dead",
     }
 }
 
@@ -430,6 +408,31 @@ impl Storage {
         });
         self.jobs_changed().await;
         Ok(failure)
+    }
+
+    /// Moves a running job of this worker's straight to the dead letter status with `error`:
+    /// a job that can never run (its payload no longer reads). Retrying it would only fail
+    /// again. Returns false when the worker no longer held its lease.
+    pub async fn bury_job(
+        &self,
+        id: JobId,
+        worker: Uuid,
+        error: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        const SQL: &str = "UPDATE jobs SET status = 'dead', last_error = $3, \
+             lease_until_ms = NULL, updated_at_ms = $4 \
+             WHERE id = $1 AND lease_owner = $2 AND status = 'running'";
+        let rows = on_writer!(self, |p| sqlx::query(SQL)
+            .bind(id.0)
+            .bind(worker)
+            .bind(error)
+            .bind(now_ms)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))?;
+        self.jobs_changed().await;
+        Ok(rows > 0)
     }
 
     /// Running jobs whose lease expired before `now_ms` (their worker stopped heartbeating) go

@@ -57,28 +57,22 @@ pub use call_budget::BudgetDecision;
 pub use catalog::CatalogRow;
 pub use channel::{Channel, NewChannel};
 pub use channel_import::{ChannelImport, IMPORT_OPEN};
-pub use channel_item::{ChannelItem, ImportOutcomeCounts, ItemState};
+pub use channel_item::{ChannelItem, ImportOutcome, ImportOutcomeCounts, Ledger};
 pub use crypto::{CryptoError, KeyError, Secret, SecretBox, SecretColumn, SecretKey};
-pub use disconnect::{
-    DISCONNECT_FIRST_STEP, Disconnect, DisconnectChoice, DisconnectStatus, WipeCounts,
-};
+pub use disconnect::{DISCONNECT_FIRST_STEP, Disconnect, WipeCounts};
 pub use error::StorageError;
 pub use job::{Job, JobFailure, JobStatus, NewJob, backoff_ms};
 pub use pool::Engine;
 pub use products_view::{ProductView, ProductsFilter};
 pub use session::SessionRecord;
-pub use shop::{
-    NewShop, RegisteredWebhook, Shop, ShopConnection, ShopHealth, ShopId, ShopPlatform, ShopSecrets,
-};
+pub use shop::{NewShop, RegisteredWebhook, Shop, ShopSecrets};
 pub use shop_authorization::{
     NewPendingShopAuthorization, PendingShopAuthorization, PendingShopLookup,
 };
 pub use shop_change::ShopChange;
-pub use sync_run::{SyncRun, SyncRunStatus};
+pub use sync_run::SyncRun;
 pub use token::{RefreshOutcome, StoredTokens, TokenSet};
-pub use webhook_inbox::{
-    InboxEntry, IncomingWebhook, WEBHOOK_JOB_MAX_ATTEMPTS, WebhookCounts, WebhookRecord,
-};
+pub use webhook_inbox::{InboxEntry, IncomingWebhook, WebhookCounts, WebhookRecord};
 pub use workspace::{Workspace, WorkspaceSettings};
 
 use pool::{POSTGRES_MIGRATIONS, Pools, SQLITE_MIGRATIONS};

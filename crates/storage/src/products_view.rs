@@ -1,10 +1,9 @@
 //! The Products page's query: a keyset page of the catalog with each item's state on each
 //! channel, filtered by text, channel and state, in one statement.
 
-use domain::{ChannelId, ChannelStatus, WorkspaceId};
+use domain::{ChannelId, ChannelStatus, ItemState, WorkspaceId};
 use uuid::Uuid;
 
-use crate::channel_item::ItemState;
 use crate::{Storage, StorageError};
 
 /// What the seller filters the Products page by. `Default` is the first page of everything

@@ -3,112 +3,12 @@
 //! now. Every statement but [`Storage::find_shop`] and [`Storage::shops_due_for_health_check`]
 //! is scoped by the workspace.
 
-use std::fmt;
-
-use domain::WorkspaceId;
+use domain::{ShopConnection, ShopHealth, ShopId, ShopPlatform, WorkspaceId};
 use uuid::Uuid;
 
 use crate::crypto::{Secret, SecretColumn};
 use crate::error::found;
 use crate::{Storage, StorageError};
-
-/// A shop of a workspace. Lives here, not in `domain`, until the domain needs it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ShopId(pub Uuid);
-
-impl ShopId {
-    /// A new time-ordered id (UUIDv7).
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
-}
-
-impl Default for ShopId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for ShopId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::str::FromStr for ShopId {
-    type Err = uuid::Error;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(Self)
-    }
-}
-
-/// Which software runs the shop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ShopPlatform {
-    WooCommerce,
-}
-
-impl ShopPlatform {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::WooCommerce => "woocommerce",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::WooCommerce].into_iter().find(|v| v.as_str() == s)
-    }
-}
-
-/// How the shop's API keys were obtained.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ShopConnection {
-    /// The shop's app authorization page sent them (WooCommerce `/wc-auth/v1/authorize`).
-    AppAuthorization,
-    /// The seller pasted them.
-    PastedKeys,
-}
-
-impl ShopConnection {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AppAuthorization => "app_authorization",
-            Self::PastedKeys => "pasted_keys",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::AppAuthorization, Self::PastedKeys]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
-
-/// The verdict of the last health check of a shop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ShopHealth {
-    Ok,
-    /// The shop did not answer (network, DNS, 5xx).
-    Unreachable,
-    /// The shop answered but refused the keys (revoked, or permissions reduced).
-    KeysRefused,
-}
-
-impl ShopHealth {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Unreachable => "unreachable",
-            Self::KeysRefused => "keys_refused",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Ok, Self::Unreachable, Self::KeysRefused]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
 
 /// A shop to connect; its secrets are sealed before they are stored.
 #[derive(Clone, Debug, PartialEq, Eq)]

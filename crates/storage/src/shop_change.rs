@@ -2,10 +2,10 @@
 //! is read only moves its time, so a burst of events for one product is read once; a read
 //! clears only the marks it saw, so an event that arrives during the read is read next time.
 
-use domain::WorkspaceId;
+use domain::{ShopId, WorkspaceId};
 
 use crate::error::found;
-use crate::shop::ShopId;
+
 use crate::{Storage, StorageError};
 
 /// A product to read: its id in the shop and the time of its latest mark.

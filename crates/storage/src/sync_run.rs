@@ -1,43 +1,11 @@
 //! Sync runs: one pass of a flow (catalog export, order import, …) with its counts and outcome,
 //! for the dashboard.
 
-use std::fmt;
-
-use domain::{ChannelId, WorkspaceId};
+use domain::{ChannelId, SyncRunStatus, WorkspaceId};
 use uuid::Uuid;
 
 use crate::error::found;
 use crate::{Storage, StorageError};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SyncRunStatus {
-    Running,
-    Done,
-    Failed,
-}
-
-impl SyncRunStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Done => "done",
-            Self::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Running, Self::Done, Self::Failed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
-
-impl fmt::Display for SyncRunStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncRun {

@@ -3,20 +3,18 @@
 //! once: WooCommerce's delivery id is a hash of the webhook id and the current second, so two
 //! different events can share it, and only delivery id + body hash identifies a redelivery.
 
-use domain::WorkspaceId;
-use serde_json::json;
+use domain::{ShopId, WorkspaceId};
 use uuid::Uuid;
 
 use crate::error::found;
 use crate::job::{NewJob, insert_job};
-use crate::shop::ShopId;
-use crate::{Storage, StorageError};
 
-/// Attempts of the job that processes one delivery before it is dead-lettered.
-pub const WEBHOOK_JOB_MAX_ATTEMPTS: i32 = 8;
+use crate::{Storage, StorageError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IncomingWebhook {
+    /// The inbox id to store it under, chosen by the caller so the job can name it.
+    pub id: Uuid,
     /// The shop's topic, e.g. `product.updated`.
     pub topic: String,
     /// The id of the product or order the delivery is about, when the shop says.
@@ -74,15 +72,14 @@ struct CountsRow {
 
 impl Storage {
     /// In one transaction: stores the delivery, sets the shop's `last_webhook_at_ms` and queues
-    /// a job of `flow` with the payload `{"inbox_id": …, "shop_id": …}`, due at once. An exact
-    /// redelivery (same delivery id and body) is `Duplicate` and writes nothing. `NotFound` if
-    /// the shop is not in `ws`.
+    /// `job`, the one that processes it. An exact redelivery (same delivery id and body) is
+    /// `Duplicate` and writes nothing. `NotFound` if the shop is not in `ws`.
     pub async fn record_incoming_webhook(
         &self,
         ws: WorkspaceId,
         shop_id: ShopId,
         w: &IncomingWebhook,
-        flow: &str,
+        job: &NewJob,
         now_ms: i64,
     ) -> Result<WebhookRecord, StorageError> {
         const INSERT: &str = "INSERT INTO webhook_inbox \
@@ -92,15 +89,7 @@ impl Storage {
              ON CONFLICT (shop_id, delivery_id, body_sha256) DO NOTHING RETURNING id";
         const TOUCH_SHOP: &str =
             "UPDATE shops SET last_webhook_at_ms = $3 WHERE workspace_id = $1 AND id = $2";
-        let inbox_id = Uuid::now_v7();
-        let job = NewJob {
-            workspace_id: Some(ws),
-            flow: flow.to_owned(),
-            payload: json!({ "inbox_id": inbox_id, "shop_id": shop_id.0 }),
-            dedupe_key: None,
-            run_at_ms: now_ms,
-            max_attempts: WEBHOOK_JOB_MAX_ATTEMPTS,
-        };
+        let inbox_id = w.id;
         let record = in_transaction!(self, |tx| {
             let inserted: Option<Uuid> = sqlx::query_scalar(INSERT)
                 .bind(inbox_id)
@@ -123,7 +112,7 @@ impl Storage {
                     .execute(&mut *tx)
                     .await?;
                 found(touched.rows_affected())?;
-                insert_job!(&mut *tx, &job, now_ms)
+                insert_job!(&mut *tx, job, now_ms)
                     .map_err(StorageError::on_write("jobs_live_dedupe_key"))?;
                 WebhookRecord::Recorded(inbox_id)
             } else {

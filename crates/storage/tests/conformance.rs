@@ -5,19 +5,21 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use domain::catalog::{ChannelOverrides, ProductIdType, ProductMapping, ProductSettings};
 use domain::{
-    ChannelId, ChannelKind, ChannelStatus, Email, InstanceUrl, JobId, StoreId, UserId, WorkspaceId,
+    ChannelId, ChannelKind, ChannelStatus, DisconnectChoice, DisconnectStatus, Email, InstanceUrl,
+    ItemState, JobId, ShopConnection, ShopHealth, ShopId, ShopPlatform, StoreId, SyncRunStatus,
+    UserId, WorkspaceId,
 };
 use serde_json::json;
 use storage::account::{LOCKOUT_MS, MAX_FAILED_LOGINS};
 use storage::testing::RawPool;
 use storage::{
-    BudgetDecision, CatalogRow, ChannelItem, DisconnectChoice, DisconnectStatus, Engine,
-    ImportOutcomeCounts, IncomingWebhook, ItemState, Job, JobFailure, JobStatus, LoginAttempt,
-    NewChannel, NewJob, NewPendingAuthorization, NewPendingShopAuthorization, NewShop,
-    PendingLookup, PendingShopLookup, ProductView, ProductsFilter, RefreshOutcome,
-    RegisteredWebhook, Secret, ShopChange, ShopConnection, ShopHealth, ShopId, ShopPlatform,
-    Storage, StorageError, SyncRunStatus, TokenSet, WebhookCounts, WebhookRecord, WipeCounts,
+    BudgetDecision, CatalogRow, ChannelItem, Engine, ImportOutcome, ImportOutcomeCounts,
+    IncomingWebhook, Job, JobFailure, JobStatus, Ledger, LoginAttempt, NewChannel, NewJob,
+    NewPendingAuthorization, NewPendingShopAuthorization, NewShop, PendingLookup,
+    PendingShopLookup, ProductView, ProductsFilter, RefreshOutcome, RegisteredWebhook, Secret,
+    ShopChange, Storage, StorageError, TokenSet, WebhookCounts, WebhookRecord, WipeCounts,
     WorkspaceSettings, backoff_ms,
 };
 use uuid::Uuid;
@@ -63,6 +65,7 @@ conformance!(
     a_claimed_job_runs_under_a_lease,
     an_expired_lease_is_reaped_and_claimed_again,
     failures_back_off_then_dead_letter,
+    a_job_that_cannot_run_is_buried_at_once,
     a_released_job_waits_without_spending_an_attempt,
     a_dedupe_key_admits_one_live_job,
     one_job_runs_per_workspace_and_flow,
@@ -339,8 +342,18 @@ async fn a_nul_in_a_text_is_the_callers_error_not_a_database_failure(s: Storage)
         .create_account(&email("nul@example.com"), "h", T0)
         .await
         .unwrap();
+    let shop = s
+        .connect_shop(account.workspace_id, &new_shop("nul"), T0)
+        .await
+        .unwrap();
     let written = s
-        .save_product_settings(account.workspace_id, "{\"note\":\"a\0b\"}", T0)
+        .record_shop_health(
+            account.workspace_id,
+            shop.id,
+            ShopHealth::Unreachable,
+            Some("a\0b"),
+            T0,
+        )
         .await;
     match s.engine() {
         Engine::Postgres => assert!(
@@ -1092,6 +1105,37 @@ async fn a_released_job_waits_without_spending_an_attempt(s: Storage) {
     assert_eq!(again.attempts, 1, "waiting is not a failed attempt");
 }
 
+async fn a_job_that_cannot_run_is_buried_at_once(s: Storage) {
+    let worker = Uuid::now_v7();
+    let id = s
+        .enqueue_job(&job(None, "import", T0))
+        .await
+        .unwrap()
+        .unwrap();
+    s.claim_job(worker, T0, MINUTE).await.unwrap().unwrap();
+    assert!(
+        !s.bury_job(id, Uuid::now_v7(), "not mine", T0)
+            .await
+            .unwrap(),
+        "another worker's lease"
+    );
+    assert!(
+        s.bury_job(id, worker, "its payload does not read", T0)
+            .await
+            .unwrap()
+    );
+    let dead = s.get_job(id).await.unwrap().unwrap();
+    assert_eq!(
+        (dead.status, dead.attempts, dead.last_error.as_deref()),
+        (JobStatus::Dead, 1, Some("its payload does not read")),
+        "dead after one attempt of three"
+    );
+    assert_eq!(
+        s.claim_job(worker, T0 + 60 * MINUTE, MINUTE).await.unwrap(),
+        None
+    );
+}
+
 async fn failures_back_off_then_dead_letter(s: Storage) {
     let worker = Uuid::now_v7();
     let id = s
@@ -1371,6 +1415,7 @@ async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
 // ---------------------------------------------------------------- shops
 
 const WEBHOOK_FLOW: &str = "shop_webhook";
+const WEBHOOK_JOB_MAX_ATTEMPTS: i32 = 8;
 
 fn new_shop(tag: &str) -> NewShop {
     NewShop {
@@ -1394,6 +1439,7 @@ fn registered(topic: &str, remote_id: i64) -> RegisteredWebhook {
 
 fn incoming(delivery_id: &str, body: &str) -> IncomingWebhook {
     IncomingWebhook {
+        id: Uuid::now_v7(),
         topic: "product.updated".to_owned(),
         resource_id: Some(42),
         delivery_id: delivery_id.to_owned(),
@@ -1401,6 +1447,30 @@ fn incoming(delivery_id: &str, body: &str) -> IncomingWebhook {
         body_sha256: body.as_bytes().to_vec(),
         body: body.to_owned(),
     }
+}
+
+/// Records a delivery as the receiver does: under a new inbox id (each request gets one), with
+/// the job that processes it, as `sync` queues it.
+async fn record(
+    s: &Storage,
+    ws: WorkspaceId,
+    shop: ShopId,
+    w: &IncomingWebhook,
+    now_ms: i64,
+) -> Result<WebhookRecord, StorageError> {
+    let w = IncomingWebhook {
+        id: Uuid::now_v7(),
+        ..w.clone()
+    };
+    let job = NewJob {
+        workspace_id: Some(ws),
+        flow: WEBHOOK_FLOW.to_owned(),
+        payload: json!({ "inbox_id": w.id.to_string(), "shop_id": shop.to_string() }),
+        dedupe_key: None,
+        run_at_ms: now_ms,
+        max_attempts: WEBHOOK_JOB_MAX_ATTEMPTS,
+    };
+    s.record_incoming_webhook(ws, shop, &w, &job, now_ms).await
 }
 
 /// The sealed columns of a shop as stored: consumer key, consumer secret, webhook secret.
@@ -1641,7 +1711,7 @@ async fn replacing_a_shop_keeps_its_id_and_replaces_its_secrets(s: Storage) {
     s.record_shop_health(ws, first.id, ShopHealth::KeysRefused, Some("401"), T0 + 1)
         .await
         .unwrap();
-    s.record_incoming_webhook(ws, first.id, &incoming("d1", "{}"), WEBHOOK_FLOW, T0 + 2)
+    record(&s, ws, first.id, &incoming("d1", "{}"), T0 + 2)
         .await
         .unwrap();
 
@@ -1703,8 +1773,7 @@ async fn shops_are_only_seen_from_their_workspace(s: Storage) {
     s.set_shop_webhooks(mine, shop.id, &[registered("order.created", 7)], T0)
         .await
         .unwrap();
-    let WebhookRecord::Recorded(inbox_id) = s
-        .record_incoming_webhook(mine, shop.id, &incoming("d1", "{}"), WEBHOOK_FLOW, T0)
+    let WebhookRecord::Recorded(inbox_id) = record(&s, mine, shop.id, &incoming("d1", "{}"), T0)
         .await
         .unwrap()
     else {
@@ -1730,9 +1799,7 @@ async fn shops_are_only_seen_from_their_workspace(s: Storage) {
         s.set_shop_webhooks(theirs, shop.id, &[], T0 + 1).await
     ));
     assert_eq!(s.shop_webhooks(theirs, shop.id).await.unwrap(), vec![]);
-    let foreign = s
-        .record_incoming_webhook(theirs, shop.id, &incoming("d2", "{}"), WEBHOOK_FLOW, T0 + 1)
-        .await;
+    let foreign = record(&s, theirs, shop.id, &incoming("d2", "{}"), T0 + 1).await;
     assert!(
         matches!(foreign, Err(StorageError::NotFound)),
         "{foreign:?}"
@@ -1919,10 +1986,8 @@ async fn deleting_a_shop_deletes_its_webhooks_and_inbox_rows(s: Storage) {
         .unwrap();
     let mut inbox = Vec::new();
     for body in ["{\"a\":1}", "{\"a\":2}"] {
-        let WebhookRecord::Recorded(inbox_id) = s
-            .record_incoming_webhook(ws, id, &incoming("d1", body), WEBHOOK_FLOW, T0)
-            .await
-            .unwrap()
+        let WebhookRecord::Recorded(inbox_id) =
+            record(&s, ws, id, &incoming("d1", body), T0).await.unwrap()
         else {
             panic!("recorded");
         };
@@ -2124,18 +2189,13 @@ async fn an_incoming_webhook_is_recorded_once_with_its_job(s: Storage) {
     let ws = workspace(&s, "me@example.com").await;
     let shop = s.connect_shop(ws, &new_shop("demo"), T0).await.unwrap().id;
     let stock_1 = incoming("delivery-1", "{\"id\":42,\"stock_quantity\":1}");
-    let WebhookRecord::Recorded(first) = s
-        .record_incoming_webhook(ws, shop, &stock_1, WEBHOOK_FLOW, T0 + 5)
-        .await
-        .unwrap()
+    let WebhookRecord::Recorded(first) = record(&s, ws, shop, &stock_1, T0 + 5).await.unwrap()
     else {
         panic!("a first delivery is recorded");
     };
 
     assert_eq!(
-        s.record_incoming_webhook(ws, shop, &stock_1, WEBHOOK_FLOW, T0 + 6)
-            .await
-            .unwrap(),
+        record(&s, ws, shop, &stock_1, T0 + 6).await.unwrap(),
         WebhookRecord::Duplicate
     );
     assert_eq!(
@@ -2151,10 +2211,7 @@ async fn an_incoming_webhook_is_recorded_once_with_its_job(s: Storage) {
 
     // Same delivery id (same webhook, same second), another event.
     let stock_2 = incoming("delivery-1", "{\"id\":42,\"stock_quantity\":2}");
-    let WebhookRecord::Recorded(second) = s
-        .record_incoming_webhook(ws, shop, &stock_2, WEBHOOK_FLOW, T0 + 7)
-        .await
-        .unwrap()
+    let WebhookRecord::Recorded(second) = record(&s, ws, shop, &stock_2, T0 + 7).await.unwrap()
     else {
         panic!("another body is another delivery");
     };
@@ -2178,7 +2235,7 @@ async fn an_incoming_webhook_is_recorded_once_with_its_job(s: Storage) {
         .unwrap();
     assert_eq!(
         (job.workspace_id, job.flow.as_str(), job.max_attempts),
-        (Some(ws), WEBHOOK_FLOW, storage::WEBHOOK_JOB_MAX_ATTEMPTS)
+        (Some(ws), WEBHOOK_FLOW, WEBHOOK_JOB_MAX_ATTEMPTS)
     );
     assert_eq!(job.payload["inbox_id"], json!(first.to_string()));
 
@@ -2225,9 +2282,7 @@ async fn an_incoming_webhook_is_recorded_once_with_its_job(s: Storage) {
         matches!(unknown, Err(StorageError::NotFound)),
         "{unknown:?}"
     );
-    let no_shop = s
-        .record_incoming_webhook(ws, ShopId::new(), &stock_1, WEBHOOK_FLOW, T0)
-        .await;
+    let no_shop = record(&s, ws, ShopId::new(), &stock_1, T0).await;
     assert!(
         matches!(no_shop, Err(StorageError::NotFound)),
         "{no_shop:?}"
@@ -2639,7 +2694,15 @@ async fn a_failed_import_puts_its_items_in_error_to_be_sent_again(s: Storage) {
 
     // Another workspace cannot settle them.
     let nothing = s
-        .record_failed_import(theirs, id, "2044", &[], "no", T0 + 1)
+        .record_import_outcome(
+            Ledger::Items,
+            theirs,
+            id,
+            "2044",
+            &[],
+            ImportOutcome::Failed("no"),
+            T0 + 1,
+        )
         .await
         .unwrap();
     assert_eq!(nothing, ImportOutcomeCounts::default());
@@ -2647,7 +2710,15 @@ async fn a_failed_import_puts_its_items_in_error_to_be_sent_again(s: Storage) {
     let report = errors(&[("B", "price is missing")]);
     for now in [T0 + 1, T0 + 2] {
         let counts = s
-            .record_failed_import(ws, id, "2044", &report, "The file could not be read", now)
+            .record_import_outcome(
+                Ledger::Items,
+                ws,
+                id,
+                "2044",
+                &report,
+                ImportOutcome::Failed("The file could not be read"),
+                now,
+            )
             .await
             .unwrap();
         let expected = match now {
@@ -2675,7 +2746,15 @@ async fn a_failed_import_puts_its_items_in_error_to_be_sent_again(s: Storage) {
     );
 
     let counts = s
-        .record_failed_product_import(ws, id, "P41-1", &[], "CANCELLED", T0 + 3)
+        .record_import_outcome(
+            Ledger::Products,
+            ws,
+            id,
+            "P41-1",
+            &[],
+            ImportOutcome::Failed("CANCELLED"),
+            T0 + 3,
+        )
         .await
         .unwrap();
     assert_eq!(counts, ImportOutcomeCounts { live: 0, errors: 2 });
@@ -2727,7 +2806,15 @@ async fn a_sent_item_goes_live_or_fails_with_its_import(s: Storage) {
         ("ELSEWHERE", "not in this import"),
     ]);
     let counts = s
-        .record_import_result(ws, id, "2044", &report, T0 + 1)
+        .record_import_outcome(
+            Ledger::Items,
+            ws,
+            id,
+            "2044",
+            &report,
+            ImportOutcome::Finished,
+            T0 + 1,
+        )
         .await
         .unwrap();
     assert_eq!(counts, ImportOutcomeCounts { live: 2, errors: 1 });
@@ -2745,7 +2832,15 @@ async fn a_sent_item_goes_live_or_fails_with_its_import(s: Storage) {
 
     // The same result again changes nothing.
     let again = s
-        .record_import_result(ws, id, "2044", &report, T0 + 2)
+        .record_import_outcome(
+            Ledger::Items,
+            ws,
+            id,
+            "2044",
+            &report,
+            ImportOutcome::Finished,
+            T0 + 2,
+        )
         .await
         .unwrap();
     assert_eq!(again, counts);
@@ -2757,7 +2852,15 @@ async fn a_sent_item_goes_live_or_fails_with_its_import(s: Storage) {
         .await
         .unwrap();
     let late = s
-        .record_import_result(ws, id, "2044", &[], T0 + 4)
+        .record_import_outcome(
+            Ledger::Items,
+            ws,
+            id,
+            "2044",
+            &[],
+            ImportOutcome::Finished,
+            T0 + 4,
+        )
         .await
         .unwrap();
     assert_eq!(late, ImportOutcomeCounts { live: 1, errors: 0 }, "C only");
@@ -2928,24 +3031,7 @@ async fn channel_items_are_paged_and_scoped_by_workspace(s: Storage) {
         0
     );
     s.mark_removed(theirs, id, &all[..3], T0).await.unwrap();
-    assert_eq!(
-        s.record_import_result(theirs, id, "1", &[], T0)
-            .await
-            .unwrap(),
-        ImportOutcomeCounts::default()
-    );
-    assert!(
-        s.item_state_counts(theirs, id)
-            .await
-            .unwrap()
-            .iter()
-            .all(|(_, n)| *n == 0)
-    );
-    assert_eq!(
-        s.item_state_counts(mine, id).await.unwrap()[1],
-        (ItemState::Sent, 1_100),
-        "untouched"
-    );
+    a_foreign_result_changes_nothing(&s, Ledger::Items, theirs, mine, id, 1_100).await;
 }
 
 // ---------------------------------------------------------------- products page
@@ -3102,44 +3188,55 @@ async fn product_settings_and_channel_overrides_are_saved(s: Storage) {
     assert_eq!(s.product_settings(mine).await.unwrap(), None);
     assert_eq!(s.channel_overrides(mine, id).await.unwrap(), None);
 
-    s.save_product_settings(mine, r#"{"sync":true}"#, T0)
-        .await
-        .unwrap();
-    s.save_product_settings(mine, r#"{"sync":false}"#, T0 + 1)
+    let by_gtin = ProductSettings::default();
+    let by_sku = ProductSettings {
+        product_id_type: ProductIdType::ShopSku,
+        ..ProductSettings::default()
+    };
+    s.save_product_settings(mine, &by_gtin, T0).await.unwrap();
+    s.save_product_settings(mine, &by_sku, T0 + 1)
         .await
         .unwrap();
     assert_eq!(
-        s.product_settings(mine).await.unwrap().as_deref(),
-        Some(r#"{"sync":false}"#)
+        s.product_settings(mine).await.unwrap(),
+        Some(by_sku.clone())
     );
-    s.save_channel_overrides(mine, id, r#"{"markup":10}"#, T0)
+    let overrides = |state: &str| ChannelOverrides {
+        offer_state: Some(state.to_owned()),
+        ..ChannelOverrides::default()
+    };
+    s.save_channel_overrides(mine, id, &overrides("10"), T0)
         .await
         .unwrap();
-    s.save_channel_overrides(mine, id, r#"{"markup":12}"#, T0 + 1)
+    s.save_channel_overrides(mine, id, &overrides("11"), T0 + 1)
         .await
         .unwrap();
     assert_eq!(
-        s.channel_overrides(mine, id).await.unwrap().as_deref(),
-        Some(r#"{"markup":12}"#)
+        s.channel_overrides(mine, id).await.unwrap(),
+        Some(overrides("11"))
     );
     assert_eq!(
-        s.product_settings(mine).await.unwrap().as_deref(),
-        Some(r#"{"sync":false}"#),
+        s.product_settings(mine).await.unwrap(),
+        Some(by_sku),
         "overrides are apart from the workspace's settings"
     );
 
     assert_eq!(s.product_settings(theirs).await.unwrap(), None);
     assert_eq!(s.channel_overrides(theirs, id).await.unwrap(), None);
-    let foreign = s.save_channel_overrides(theirs, id, "{}", T0 + 2).await;
+    let foreign = s
+        .save_channel_overrides(theirs, id, &ChannelOverrides::default(), T0 + 2)
+        .await;
     assert!(
         matches!(foreign, Err(StorageError::NotFound)),
         "{foreign:?}"
     );
-    let orphan = s.save_product_settings(WorkspaceId::new(), "{}", T0).await;
+    let orphan = s
+        .save_product_settings(WorkspaceId::new(), &by_gtin, T0)
+        .await;
     assert!(matches!(orphan, Err(StorageError::NotFound)), "{orphan:?}");
     assert_eq!(
-        s.channel_overrides(mine, id).await.unwrap().as_deref(),
-        Some(r#"{"markup":12}"#)
+        s.channel_overrides(mine, id).await.unwrap(),
+        Some(overrides("11"))
     );
 }
 
@@ -3152,15 +3249,19 @@ async fn a_channel_mapping_is_saved_replaced_and_deleted(s: Storage) {
     let other = channel(&s, mine, ChannelStatus::Live).await;
     assert_eq!(s.channel_mapping(mine, id).await.unwrap(), None);
 
-    s.save_channel_mapping(mine, id, r#"{"columns":{"title":"title"}}"#, T0)
+    let mapping = |category: &str| ProductMapping {
+        default_category: Some(category.to_owned()),
+        ..ProductMapping::default()
+    };
+    s.save_channel_mapping(mine, id, &mapping("shirts"), T0)
         .await
         .unwrap();
-    s.save_channel_mapping(mine, id, r#"{"columns":{"title":"sku"}}"#, T0 + 1)
+    s.save_channel_mapping(mine, id, &mapping("mugs"), T0 + 1)
         .await
         .unwrap();
     assert_eq!(
-        s.channel_mapping(mine, id).await.unwrap().as_deref(),
-        Some(r#"{"columns":{"title":"sku"}}"#),
+        s.channel_mapping(mine, id).await.unwrap(),
+        Some(mapping("mugs")),
         "the last save wins"
     );
     assert_eq!(
@@ -3171,13 +3272,15 @@ async fn a_channel_mapping_is_saved_replaced_and_deleted(s: Storage) {
 
     // Another workspace neither sees, replaces nor deletes it.
     assert_eq!(s.channel_mapping(theirs, id).await.unwrap(), None);
-    let foreign = s.save_channel_mapping(theirs, id, "{}", T0 + 2).await;
+    let foreign = s
+        .save_channel_mapping(theirs, id, &ProductMapping::default(), T0 + 2)
+        .await;
     assert!(
         matches!(foreign, Err(StorageError::NotFound)),
         "{foreign:?}"
     );
     let unknown = s
-        .save_channel_mapping(mine, ChannelId::new(), "{}", T0)
+        .save_channel_mapping(mine, ChannelId::new(), &ProductMapping::default(), T0)
         .await;
     assert!(
         matches!(unknown, Err(StorageError::NotFound)),
@@ -3185,8 +3288,8 @@ async fn a_channel_mapping_is_saved_replaced_and_deleted(s: Storage) {
     );
     s.delete_channel_mapping(theirs, id).await.unwrap();
     assert_eq!(
-        s.channel_mapping(mine, id).await.unwrap().as_deref(),
-        Some(r#"{"columns":{"title":"sku"}}"#)
+        s.channel_mapping(mine, id).await.unwrap(),
+        Some(mapping("mugs"))
     );
 
     s.delete_channel_mapping(mine, id).await.unwrap();
@@ -3259,7 +3362,15 @@ async fn a_sent_product_goes_live_or_fails_with_its_import(s: Storage) {
     ]);
     for now in [T0 + 1, T0 + 2] {
         let counts = s
-            .record_product_import_result(ws, id, "P41-1", &report, now)
+            .record_import_outcome(
+                Ledger::Products,
+                ws,
+                id,
+                "P41-1",
+                &report,
+                ImportOutcome::Finished,
+                now,
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -3284,9 +3395,17 @@ async fn a_sent_product_goes_live_or_fails_with_its_import(s: Storage) {
             .unwrap(),
         1
     );
-    s.record_product_import_result(ws, id, "P41-1", &report, T0 + 4)
-        .await
-        .unwrap();
+    s.record_import_outcome(
+        Ledger::Products,
+        ws,
+        id,
+        "P41-1",
+        &report,
+        ImportOutcome::Finished,
+        T0 + 4,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         products(&s, ws, id, &["B", "C"]).await,
         product_states(&[("B", Sent, None), ("C", Waiting, None)])
@@ -3348,24 +3467,33 @@ async fn products_are_scoped_by_workspace_and_apart_from_offers(s: Storage) {
             .unwrap(),
         0
     );
-    assert_eq!(
-        s.record_product_import_result(theirs, id, "1", &[], T0)
-            .await
-            .unwrap(),
-        ImportOutcomeCounts::default()
-    );
-    assert!(
-        s.product_state_counts(theirs, id)
-            .await
-            .unwrap()
-            .iter()
-            .all(|(_, n)| *n == 0)
-    );
-    assert_eq!(
-        s.product_state_counts(mine, id).await.unwrap()[1],
-        (ItemState::Sent, 600),
-        "untouched"
-    );
+    a_foreign_result_changes_nothing(&s, Ledger::Products, theirs, mine, id, 600).await;
+}
+
+/// Another workspace's import result for a channel of `mine` touches nothing in `ledger`: its
+/// own counts stay at zero, and `sent` of `mine`'s rows stay sent.
+async fn a_foreign_result_changes_nothing(
+    s: &Storage,
+    ledger: Ledger,
+    theirs: WorkspaceId,
+    mine: WorkspaceId,
+    id: ChannelId,
+    sent: i64,
+) {
+    let outcome = s
+        .record_import_outcome(ledger, theirs, id, "1", &[], ImportOutcome::Finished, T0)
+        .await
+        .unwrap();
+    assert_eq!(outcome, ImportOutcomeCounts::default());
+    let counts = |ws| async move {
+        match ledger {
+            Ledger::Items => s.item_state_counts(ws, id).await,
+            Ledger::Products => s.product_state_counts(ws, id).await,
+        }
+        .unwrap()
+    };
+    assert!(counts(theirs).await.iter().all(|(_, n)| *n == 0));
+    assert_eq!(counts(mine).await[1], (ItemState::Sent, sent), "untouched");
 }
 
 async fn a_deleted_channel_takes_its_mapping_and_products_along(s: Storage) {
@@ -3374,7 +3502,9 @@ async fn a_deleted_channel_takes_its_mapping_and_products_along(s: Storage) {
     const PRODUCTS: &str = "SELECT COUNT(*) FROM channel_products WHERE channel_id = $1";
     let ws = workspace(&s, "me@example.com").await;
     let id = channel(&s, ws, ChannelStatus::Live).await;
-    s.save_channel_mapping(ws, id, "{}", T0).await.unwrap();
+    s.save_channel_mapping(ws, id, &ProductMapping::default(), T0)
+        .await
+        .unwrap();
     s.record_products_sent(ws, id, &sent(&["A", "B"]), "1", T0)
         .await
         .unwrap();
@@ -3712,7 +3842,9 @@ async fn deleting_a_channel_removes_everything_kept_for_it(s: Storage) {
     s.upsert_catalog_items(ws, &[catalog_row("A", 1, "Apple", "{}", T0)])
         .await
         .unwrap();
-    s.save_product_settings(ws, "{}", T0).await.unwrap();
+    s.save_product_settings(ws, &ProductSettings::default(), T0)
+        .await
+        .unwrap();
     let workspace_run = s
         .start_sync_run(ws, None, "catalog_read", T0)
         .await
@@ -3725,8 +3857,12 @@ async fn deleting_a_channel_removes_everything_kept_for_it(s: Storage) {
             .await
             .unwrap();
         s.record_import(ws, id, "1", "OF01", 1, T0).await.unwrap();
-        s.save_channel_overrides(ws, id, "{}", T0).await.unwrap();
-        s.save_channel_mapping(ws, id, "{}", T0).await.unwrap();
+        s.save_channel_overrides(ws, id, &ChannelOverrides::default(), T0)
+            .await
+            .unwrap();
+        s.save_channel_mapping(ws, id, &ProductMapping::default(), T0)
+            .await
+            .unwrap();
         s.record_products_sent(ws, id, &sent(&["A"]), "P1", T0)
             .await
             .unwrap();
@@ -3882,7 +4018,7 @@ async fn fill_workspace(s: &Storage, address: &str) -> WorkspaceId {
     s.set_shop_webhooks(ws, shop.id, &[registered("product.updated", 7)], T0)
         .await
         .unwrap();
-    s.record_incoming_webhook(ws, shop.id, &incoming("d1", address), WEBHOOK_FLOW, T0)
+    record(s, ws, shop.id, &incoming("d1", address), T0)
         .await
         .unwrap();
     s.create_pending_shop_authorization(&pending_shop(ws, &[tag, b"-shop-auth"].concat()))
@@ -3894,9 +4030,15 @@ async fn fill_workspace(s: &Storage, address: &str) -> WorkspaceId {
         saved_at_ms: None,
     };
     s.save_workspace_settings(ws, &settings, T0).await.unwrap();
-    s.save_product_settings(ws, "{}", T0).await.unwrap();
-    s.save_channel_overrides(ws, id, "{}", T0).await.unwrap();
-    s.save_channel_mapping(ws, id, "{}", T0).await.unwrap();
+    s.save_product_settings(ws, &ProductSettings::default(), T0)
+        .await
+        .unwrap();
+    s.save_channel_overrides(ws, id, &ChannelOverrides::default(), T0)
+        .await
+        .unwrap();
+    s.save_channel_mapping(ws, id, &ProductMapping::default(), T0)
+        .await
+        .unwrap();
     s.record_products_sent(ws, id, &sent(&["A"]), "P1", T0)
         .await
         .unwrap();

@@ -10,6 +10,7 @@
 mod connect;
 mod hash;
 mod item;
+mod item_state;
 mod mapping;
 mod money;
 mod offer;
@@ -26,6 +27,7 @@ pub use hash::{
     ContentHash, ContentHashError, connect_product_hash, offer_hash, product_line_hash,
 };
 pub use item::{CatalogItem, Category, Gtin, GtinError, Sku, SkuError, Stock, StockStatus};
+pub use item_state::ItemState;
 pub use mapping::{
     ColumnSource, MappingError, MarketplaceAttribute, MarketplaceCategory, ProductLine,
     ProductMapping, ProductProblem, columns, product_line_for,
