@@ -7,10 +7,20 @@
 //! keys and the [`ShopHttp`] client. It never logs a key, a secret or a signature.
 
 pub mod address;
+pub mod shop;
 pub mod webhook;
 pub mod woocommerce;
 
 pub use address::{AddressError, AddressPolicy, ShopHttp};
+pub use shop::{
+    CatalogPage, Delivery, DeliveryError, EventSubject, ShopClient, ShopError, ShopEvent,
+    ShopProduct, ShopWebhook, read_delivery,
+};
+pub use woocommerce::{NormalizeProblem, NormalizeProblemKind, Term};
+
+/// How the connector names itself to shops: on a store's approve page, its key list and the
+/// webhooks it registers.
+pub const APP_NAME: &str = "Marketbridge";
 
 /// The longest piece of a response body an error carries.
 const BODY_EXCERPT_CHARS: usize = 200;

@@ -1,9 +1,10 @@
-//! What a WooCommerce store sends to a webhook's delivery URL, and how to trust it.
+//! WooCommerce's webhooks: the topics the connector registers, what a store sends to a
+//! webhook's delivery URL, how to trust it, and the [`ShopEvent`] it carries.
 //!
 //! A delivery is a JSON POST signed with `X-WC-Webhook-Signature` = base64(HMAC-SHA256(raw body,
 //! secret)). The ping a store sends when a webhook is created is different: a form-encoded
 //! `webhook_id=<n>`, unsigned and without the `X-WC-Webhook-*` headers, and it must get a 200.
-//! Check [`is_ping`] first, then [`WebhookHeaders::parse`] and [`verify_signature`].
+//! [`read_delivery`] checks all of it, in that order.
 
 use std::fmt;
 
@@ -13,7 +14,55 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::HeaderMap;
 use sha2::Sha256;
 
+use crate::shop::{Delivery, DeliveryError, EventSubject, ShopEvent};
+
 type HmacSha256 = Hmac<Sha256>;
+
+/// The topics the connector registers on a store: catalog changes and orders.
+pub const TOPICS: [&str; 5] = [
+    "product.created",
+    "product.updated",
+    "product.deleted",
+    "order.created",
+    "order.updated",
+];
+
+/// Reads one request to a delivery URL: the ping of a new webhook, or a signed delivery and
+/// the event it carries. The body is read only for the id it names: a product event names the
+/// product to read (a variation's event, its `parent_id`), an order event the order.
+pub fn read_delivery(
+    headers: &HeaderMap,
+    body: &[u8],
+    secret: &[u8],
+) -> Result<Delivery, DeliveryError> {
+    let content_type = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if is_ping(content_type, body) {
+        return Ok(Delivery::Ping);
+    }
+    let parsed = WebhookHeaders::parse(headers).map_err(|_| DeliveryError::MissingHeaders)?;
+    if !verify_signature(secret, body, &parsed.signature) {
+        return Err(DeliveryError::BadSignature);
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| DeliveryError::NotJson)?;
+    let id = |field: &str| json.get(field).and_then(serde_json::Value::as_i64);
+    let subject = match parsed.resource.as_str() {
+        "product" => match (id("id"), id("parent_id").filter(|parent| *parent > 0)) {
+            (_, Some(parent)) => EventSubject::Product(parent),
+            (Some(id), None) => EventSubject::Product(id),
+            (None, None) => EventSubject::Catalog,
+        },
+        "order" => id("id").map_or(EventSubject::Other, EventSubject::Order),
+        _ => EventSubject::Other,
+    };
+    Ok(Delivery::Event(ShopEvent {
+        topic: parsed.topic,
+        delivery_id: parsed.delivery_id,
+        subject,
+    }))
+}
 
 fn mac(secret: &[u8], body: &[u8]) -> HmacSha256 {
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes a key of any size");

@@ -1,6 +1,6 @@
 //! [`WooClient`]: the calls the connector makes to one store's wc/v3 REST API.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use domain::catalog::plain_text;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
@@ -18,7 +18,13 @@ use super::catalog::{
 };
 use super::error::{WooError, is_web_page};
 use super::webhooks::{CreateWebhook, NewWebhook, Webhook};
-use crate::ShopHttp;
+use crate::{ShopHttp, webhook};
+
+/// How many variable products have their variations read at once.
+/// ASSUMPTION: a WooCommerce host serves a few parallel REST requests from one client; reading
+/// one product's variations after another made the first read of a large catalog take as many
+/// round trips as it has variable products.
+const VARIATION_READS_AT_ONCE: usize = 8;
 
 /// Where WooCommerce's REST API v3 lives under the store's address.
 const API_PREFIX: &str = "wp-json/wc/v3";
@@ -94,6 +100,33 @@ impl WooClient {
             .json("webhook")
     }
 
+    /// Creates one active webhook per topic in [`webhook::TOPICS`] to `delivery_url`, first
+    /// deleting those already pointing there (a reconnect), so the store never delivers twice.
+    pub async fn register_webhooks(
+        &self,
+        delivery_url: &str,
+        secret: &str,
+    ) -> Result<Vec<Webhook>, WooError> {
+        for old in self.list_webhooks().await? {
+            if old.delivery_url == delivery_url {
+                self.delete_webhook(old.id).await?;
+            }
+        }
+        let mut registered = Vec::new();
+        for topic in webhook::TOPICS {
+            let created = self
+                .create_webhook(&NewWebhook {
+                    name: format!("{} {topic}", crate::APP_NAME),
+                    topic: topic.to_owned(),
+                    delivery_url: delivery_url.to_owned(),
+                    secret: secret.to_owned(),
+                })
+                .await?;
+            registered.push(created);
+        }
+        Ok(registered)
+    }
+
     /// Deletes a webhook for good (`force=true`: webhooks have no trash). One that is already
     /// gone counts as deleted.
     pub async fn delete_webhook(&self, id: i64) -> Result<(), WooError> {
@@ -136,6 +169,69 @@ impl WooClient {
             }
             Err(WooError::NotFound(_)) => Ok(None),
             Err(error) => Err(error),
+        }
+    }
+
+    /// One page of products, each with every variation of its own (a variable product's
+    /// variations are read [`VARIATION_READS_AT_ONCE`] products at a time), and the number of
+    /// pages.
+    pub async fn products_with_variations(
+        &self,
+        query: &ProductQuery,
+    ) -> Result<(Vec<(Product, Vec<Variation>)>, u32), WooError> {
+        let page = self.products_page(query).await?;
+        let mut variations = self.variations_of(&page.items).await?;
+        let products = page
+            .items
+            .into_iter()
+            .map(|product| {
+                let own = variations.remove(&product.id).unwrap_or_default();
+                (product, own)
+            })
+            .collect();
+        Ok((products, page.total_pages))
+    }
+
+    /// The variations of each variable product among `products`, by product id, read up to
+    /// [`VARIATION_READS_AT_ONCE`] products at a time, each product's pages in order.
+    async fn variations_of(
+        &self,
+        products: &[Product],
+    ) -> Result<HashMap<i64, Vec<Variation>>, WooError> {
+        let mut variable = products
+            .iter()
+            .filter(|p| !p.variations.is_empty())
+            .map(|p| p.id);
+        let mut reads = tokio::task::JoinSet::new();
+        let mut all = HashMap::new();
+        loop {
+            while reads.len() < VARIATION_READS_AT_ONCE
+                && let Some(id) = variable.next()
+            {
+                let client = self.clone();
+                reads.spawn(async move { (id, client.all_variations(id).await) });
+            }
+            // An error returns at once; dropping the set stops the reads still under way.
+            let Some(read) = reads.join_next().await else {
+                return Ok(all);
+            };
+            let (id, variations) =
+                read.map_err(|e| WooError::Decode(format!("a variations read stopped: {e}")))?;
+            all.insert(id, variations?);
+        }
+    }
+
+    /// Every variation of one product, page after page.
+    async fn all_variations(&self, product_id: i64) -> Result<Vec<Variation>, WooError> {
+        let mut all = Vec::new();
+        let mut page = 1;
+        loop {
+            let v = self.variations_page(product_id, page, MAX_PER_PAGE).await?;
+            all.extend(v.items);
+            if page >= v.total_pages {
+                return Ok(all);
+            }
+            page += 1;
         }
     }
 
