@@ -11,7 +11,7 @@ use mirakl::connect::ConnectClient;
 use mirakl::marketplace::MarketplaceClient;
 use mirakl::mas::{MasClient, MasConfig};
 use storage::Storage;
-use sync::{Budgets, CatalogSync, Disconnector, ShopKeeper, TokenKeeper, Worker, WorkerConfig};
+use sync::{Budgets, FlowParts, Flows, Worker, WorkerConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -28,8 +28,8 @@ pub const SHOP_HEALTH_INTERVAL: Duration = Duration::from_secs(10 * 60);
 pub struct Connector {
     pub storage: Storage,
     pub worker: Worker,
-    pub tokens: TokenKeeper,
-    pub shops: ShopKeeper,
+    /// Every flow, as the web app and the worker share them.
+    pub flows: Flows,
     pub app: axum::Router,
 }
 
@@ -53,53 +53,30 @@ pub struct ConnectorOptions {
 
 pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector {
     let http = mirakl::http_client();
-    let mas = MasClient::new(options.mas, http.clone());
-    let tokens = TokenKeeper::new(storage.clone(), mas.clone(), options.token_refresh_margin);
-    let shop_http = options.shop_http;
-    let shops = ShopKeeper::new(
-        storage.clone(),
-        shop_http.clone(),
-        options.shop_health_interval,
-    );
-    let catalog = CatalogSync::new(
-        storage.clone(),
-        shops.clone(),
-        tokens.clone(),
-        MarketplaceClient::new(http.clone()),
-        ConnectClient::new(options.connect_url, http.clone()),
-        options.budgets,
-    );
-    let disconnect = Disconnector::new(
-        storage.clone(),
-        catalog.clone(),
-        shops.clone(),
-        tokens.clone(),
-        mas.clone(),
-    );
-    let worker = Worker::new(
-        storage.clone(),
-        tokens.clone(),
-        shops.clone(),
-        catalog.clone(),
-        disconnect.clone(),
-        options.worker,
-    );
+    let config = web::WebConfig::new(options.public_url.clone());
+    let flows = Flows::new(FlowParts {
+        storage: storage.clone(),
+        mas: MasClient::new(options.mas, http.clone()),
+        marketplace: MarketplaceClient::new(http.clone()),
+        connect: ConnectClient::new(options.connect_url, http),
+        shop_http: options.shop_http,
+        public_url: options.public_url,
+        budgets: options.budgets,
+        token_refresh_margin: options.token_refresh_margin,
+        shop_health_interval: options.shop_health_interval,
+        authorization_ttl: config.authorization_ttl,
+    });
+    let worker = Worker::new(storage.clone(), flows.clone(), options.worker);
     let state = web::AppState::new(web::AppParts {
         storage: storage.clone(),
-        mas,
-        marketplace: MarketplaceClient::new(http.clone()),
-        tokens: tokens.clone(),
+        flows: flows.clone(),
         marketplaces: options.marketplaces,
-        config: web::WebConfig::new(options.public_url),
-        shop_http,
-        catalog,
-        disconnect,
+        config,
     });
     Connector {
         storage,
         worker,
-        tokens,
-        shops,
+        flows,
         app: web::router(state),
     }
 }

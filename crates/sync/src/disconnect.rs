@@ -7,21 +7,18 @@
 //! deleted offer or a deleted webhook, revoking a revoked token are all harmless). A step that
 //! fails stops the job with what to do; the seller can retry it, or force the local deletion.
 
-use domain::{ChannelKind, WorkspaceId};
+use domain::{ChannelKind, DisconnectChoice, DisconnectStatus, ItemState, WorkspaceId};
 use mirakl::connect::ConnectError;
 use mirakl::marketplace::{Credential, ImportMode, MarketplaceError};
 use mirakl::mas::MasClient;
 use mirakl::offers_file::{UpdateDelete, write_offers_csv};
-use storage::{
-    CatalogRow, Channel, DisconnectChoice, DisconnectStatus, ItemState, Storage, now_ms,
-};
+use storage::{CatalogRow, Channel, Storage, now_ms};
 
 use crate::budgets::Operation;
-use crate::catalog::{CatalogSync, Step, offer_line};
-use crate::shops::ShopKeeper;
+use crate::catalog::{CatalogSync, offer_line};
+use crate::job::{Job, Queue, Step};
+use crate::shop::Shops;
 use crate::tokens::TokenKeeper;
-
-pub const DISCONNECT_FLOW: &str = "disconnect";
 
 /// The steps, in order; each name is what the progress page shows.
 pub const STEPS: [(&str, &str); 5] = [
@@ -36,18 +33,20 @@ pub const STEPS: [(&str, &str); 5] = [
 pub struct Disconnector {
     storage: Storage,
     catalog: CatalogSync,
-    shops: ShopKeeper,
+    shops: Shops,
     tokens: TokenKeeper,
     mas: MasClient,
+    queue: Queue,
 }
 
 impl Disconnector {
     pub fn new(
         storage: Storage,
         catalog: CatalogSync,
-        shops: ShopKeeper,
+        shops: Shops,
         tokens: TokenKeeper,
         mas: MasClient,
+        queue: Queue,
     ) -> Self {
         Self {
             storage,
@@ -55,13 +54,14 @@ impl Disconnector {
             shops,
             tokens,
             mas,
+            queue,
         }
     }
 
+    /// Queues the Disconnect's job (at most one runs and one waits).
     pub async fn enqueue(&self, ws: WorkspaceId) -> anyhow::Result<()> {
-        self.catalog
-            .enqueue(ws, DISCONNECT_FLOW, serde_json::json!({}), &ws.to_string())
-            .await
+        self.queue.enqueue(ws, &Job::disconnect()).await?;
+        Ok(())
     }
 
     /// Runs the disconnect from its recorded step until it is done, waits, or a step fails.
@@ -250,9 +250,7 @@ impl Disconnector {
                 .await
                 .map_err(|e| e.to_string())?
                 .iter()
-                .filter_map(|row| {
-                    serde_json::from_str::<domain::catalog::CatalogItem>(&row.data).ok()
-                })
+                .filter_map(|row| row.item().ok())
                 .filter_map(|item| domain::catalog::offer_for(&item, &settings, now_ms()).ok())
                 .map(|offer| offer_line(offer.without_stock(), UpdateDelete::Update))
                 .collect(),
@@ -336,9 +334,7 @@ impl Disconnector {
                     let rows = self.rows(ws, batch).await.map_err(|e| e.to_string())?;
                     let products: Vec<serde_json::Value> = rows
                         .iter()
-                        .filter_map(|row| {
-                            serde_json::from_str::<domain::catalog::CatalogItem>(&row.data).ok()
-                        })
+                        .filter_map(|row| row.item().ok())
                         .filter_map(|item| {
                             domain::catalog::connect_product_for(&item, &settings, now_ms()).ok()
                         })
@@ -432,7 +428,7 @@ impl Disconnector {
             .await
             .map_err(|e| e.to_string())?
         {
-            if let Err(e) = client.delete_webhook(webhook.remote_id).await {
+            if let Err(e) = client.remove_webhook(webhook.remote_id).await {
                 return Err(format!(
                     "Your WooCommerce store did not let Marketbridge remove its webhooks ({}). Check that the store is online and retry, or delete locally and remove the webhooks named “Marketbridge …” in WooCommerce → Settings → Advanced → Webhooks.",
                     e.seller_message()

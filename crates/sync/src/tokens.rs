@@ -12,8 +12,7 @@ use mirakl::mas::{MasClient, MasError, TokenResponse};
 use storage::{RefreshOutcome, Secret, Storage, StorageError, TokenSet, now_ms};
 use uuid::Uuid;
 
-/// The flow name of token refresh jobs in the queue.
-pub const REFRESH_FLOW: &str = "token_refresh";
+use crate::job::{Job, Queue, Step};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -184,6 +183,31 @@ impl TokenKeeper {
                 Err(TokenError::Mas(e))
             }
         }
+    }
+
+    /// The refresh job: a refused grant is recorded on the channel (it shows
+    /// "Reauthorization needed"), and retrying cannot help, so it ends the job.
+    pub async fn run_refresh(&self, ws: WorkspaceId, channel: ChannelId) -> anyhow::Result<Step> {
+        match self.refresh(ws, channel).await {
+            Ok(_) | Err(TokenError::ReauthorizationNeeded) | Err(TokenError::NotAuthorized) => {
+                Ok(Step::Done)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Queues a refresh for every channel whose token lapses within the margin. The dedupe
+    /// key keeps one live job per channel however often this runs. Returns how many.
+    pub async fn schedule_due(&self, queue: &Queue) -> anyhow::Result<usize> {
+        let before = now_ms() + self.margin_ms();
+        let due = self.storage.channels_due_for_refresh(before, 500).await?;
+        let mut queued = 0;
+        for (ws, channel) in due {
+            if queue.enqueue(ws, &Job::token_refresh(channel)).await? {
+                queued += 1;
+            }
+        }
+        Ok(queued)
     }
 
     fn margin_ms(&self) -> i64 {

@@ -3,18 +3,13 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
 use domain::{ChannelId, WorkspaceId};
-use storage::{Job, NewJob, Storage, now_ms};
+use storage::{Storage, now_ms};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::catalog::{
-    CATALOG_READ_FLOW, CHANNEL_EXPORT_FLOW, CatalogSync, IMPORT_FOLLOW_FLOW, RECONCILE_FLOW, Step,
-};
-use crate::disconnect::{DISCONNECT_FLOW, Disconnector};
-use crate::shops::{SHOP_HEALTH_FLOW, SHOP_WEBHOOK_FLOW, ShopKeeper};
-use crate::tokens::{REFRESH_FLOW, TokenError, TokenKeeper};
+use crate::Flows;
+use crate::job::{CatalogRead, Job, JobError, Step, flow};
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -48,42 +43,30 @@ impl Default for WorkerConfig {
 pub struct Worker {
     id: Uuid,
     storage: Storage,
-    tokens: TokenKeeper,
-    shops: ShopKeeper,
-    catalog: CatalogSync,
-    disconnect: Disconnector,
+    flows: Flows,
     config: WorkerConfig,
     /// When the periodic catalog work was last scheduled (it is checked once a minute).
     maintenance_at_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Worker {
-    pub fn new(
-        storage: Storage,
-        tokens: TokenKeeper,
-        shops: ShopKeeper,
-        catalog: CatalogSync,
-        disconnect: Disconnector,
-        config: WorkerConfig,
-    ) -> Self {
+    pub fn new(storage: Storage, flows: Flows, config: WorkerConfig) -> Self {
         Self {
             id: Uuid::new_v4(),
             storage,
-            tokens,
-            shops,
-            catalog,
-            disconnect,
+            flows,
             config,
             maintenance_at_ms: Default::default(),
         }
     }
 
-    pub fn catalog(&self) -> &CatalogSync {
-        &self.catalog
+    /// The flows this worker runs.
+    pub fn flows(&self) -> &Flows {
+        &self.flows
     }
 
-    pub fn disconnector(&self) -> &Disconnector {
-        &self.disconnect
+    pub fn catalog(&self) -> &crate::CatalogSync {
+        &self.flows.catalog
     }
 
     /// Once a minute at most: a full read of each shop a day after the last one, and a
@@ -101,18 +84,21 @@ impl Worker {
                 continue;
             };
             let runs = self.storage.recent_sync_runs(ws, 200).await?;
-            let last_run = |flow: &str, channel: Option<ChannelId>| {
+            let last_run = |flow_name: &str, channel: Option<ChannelId>| {
                 runs.iter()
-                    .filter(|r| r.flow == flow && r.channel_id == channel)
+                    .filter(|r| r.flow == flow_name && r.channel_id == channel)
                     .map(|r| r.started_at_ms)
                     .max()
             };
             if let Some(onboarded) = workspace.onboarded_at_ms {
-                let since = last_run(CATALOG_READ_FLOW, None)
+                let since = last_run(flow::CATALOG_READ, None)
                     .unwrap_or(onboarded)
                     .max(onboarded);
                 if now - since > self.config.catalog_interval.as_millis() as i64 {
-                    self.catalog.enqueue_read(ws, true).await?;
+                    self.flows
+                        .catalog
+                        .enqueue_read(ws, CatalogRead::Full)
+                        .await?;
                 }
             }
             for c in self.storage.list_channels(ws).await? {
@@ -122,63 +108,15 @@ impl Worker {
                 else {
                     continue;
                 };
-                let since = last_run(RECONCILE_FLOW, Some(c.id))
+                let since = last_run(flow::RECONCILE, Some(c.id))
                     .unwrap_or(launched)
                     .max(launched);
                 if now - since > self.config.reconcile_interval.as_millis() as i64 {
-                    self.catalog
-                        .enqueue_channel(ws, RECONCILE_FLOW, c.id)
-                        .await?;
+                    self.flows.queue.enqueue(ws, &Job::reconcile(c.id)).await?;
                 }
             }
         }
         Ok(())
-    }
-
-    /// Puts a health check in the queue for every store not checked within the interval.
-    pub async fn schedule_shop_health_checks(&self) -> anyhow::Result<usize> {
-        let checked_before = now_ms() - self.shops.health_interval.as_millis() as i64;
-        let due = self
-            .storage
-            .shops_due_for_health_check(checked_before, 500)
-            .await?;
-        let mut queued = 0;
-        for (ws, shop) in due {
-            let job = NewJob {
-                workspace_id: Some(ws),
-                flow: SHOP_HEALTH_FLOW.to_owned(),
-                payload: serde_json::json!({ "shop_id": shop.to_string() }),
-                dedupe_key: Some(format!("{SHOP_HEALTH_FLOW}:{shop}")),
-                run_at_ms: now_ms(),
-                max_attempts: 3,
-            };
-            if self.storage.enqueue_job(&job).await?.is_some() {
-                queued += 1;
-            }
-        }
-        Ok(queued)
-    }
-
-    /// Puts a refresh job in the queue for every channel whose token lapses within the margin.
-    /// The dedupe key keeps one live job per channel however often this runs.
-    pub async fn schedule_due_refreshes(&self) -> anyhow::Result<usize> {
-        let before = now_ms() + self.tokens.margin().as_millis() as i64;
-        let due = self.storage.channels_due_for_refresh(before, 500).await?;
-        let mut queued = 0;
-        for (ws, channel) in due {
-            let job = NewJob {
-                workspace_id: Some(ws),
-                flow: REFRESH_FLOW.to_owned(),
-                payload: serde_json::json!({ "channel_id": channel }),
-                dedupe_key: Some(format!("{REFRESH_FLOW}:{channel}")),
-                run_at_ms: now_ms(),
-                max_attempts: 8,
-            };
-            if self.storage.enqueue_job(&job).await?.is_some() {
-                queued += 1;
-            }
-        }
-        Ok(queued)
     }
 
     /// Claims and runs one job. Returns false when nothing was due.
@@ -194,9 +132,27 @@ impl Worker {
         Ok(true)
     }
 
-    /// Runs a claimed job and records how it ended.
-    async fn finish(&self, job: &Job) -> anyhow::Result<()> {
-        match self.execute(job).await {
+    /// Runs a claimed job and records how it ended. A job that can never run (its payload no
+    /// longer reads) goes straight to the dead letter, saying why.
+    async fn finish(&self, job: &storage::Job) -> anyhow::Result<()> {
+        let typed = Job::from_stored(&job.flow, &job.payload).and_then(|typed| {
+            job.workspace_id
+                .map(|ws| (ws, typed))
+                .ok_or(JobError::NoWorkspace {
+                    flow: job.flow.clone(),
+                })
+        });
+        let (ws, typed) = match typed {
+            Ok(typed) => typed,
+            Err(e) => {
+                tracing::error!(job = %job.id, flow = %job.flow, error = %e, "job buried");
+                self.storage
+                    .bury_job(job.id, self.id, &e.to_string(), now_ms())
+                    .await?;
+                return Ok(());
+            }
+        };
+        match self.execute(ws, typed).await {
             Ok(Step::Done) => {
                 self.storage.complete_job(job.id, self.id, now_ms()).await?;
             }
@@ -216,6 +172,21 @@ impl Worker {
         Ok(())
     }
 
+    /// The one dispatch: each job to its flow.
+    async fn execute(&self, ws: WorkspaceId, job: Job) -> anyhow::Result<Step> {
+        let flows = &self.flows;
+        match job {
+            Job::TokenRefresh(c) => flows.tokens.run_refresh(ws, c.channel_id).await,
+            Job::ShopHealth(s) => flows.health.check(ws, s.shop_id).await.map(|_| Step::Done),
+            Job::ShopWebhook(d) => flows.events.process(ws, d.inbox_id).await,
+            Job::CatalogRead(read) => flows.catalog.read(ws, read).await,
+            Job::ChannelExport(e) => flows.catalog.export(ws, e.channel_id, e.delta).await,
+            Job::ImportFollow(c) => flows.catalog.follow_imports(ws, c.channel_id).await,
+            Job::Reconcile(c) => flows.catalog.reconcile(ws, c.channel_id).await,
+            Job::Disconnect(_) => flows.disconnect.run(ws).await,
+        }
+    }
+
     /// Return expired leases, drop expired sessions and authorizations, schedule due work.
     async fn housekeeping(&self) -> anyhow::Result<()> {
         let now = now_ms();
@@ -230,8 +201,8 @@ impl Worker {
         self.storage
             .delete_expired_pending_authorizations(now - 24 * 3600 * 1000)
             .await?;
-        self.schedule_due_refreshes().await?;
-        self.schedule_shop_health_checks().await?;
+        self.flows.tokens.schedule_due(&self.flows.queue).await?;
+        self.flows.health.schedule_due().await?;
         self.schedule_catalog_maintenance().await?;
         Ok(())
     }
@@ -309,101 +280,6 @@ impl Worker {
                 poll.min(Duration::from_millis((at - now_ms()).max(0) as u64))
             }
             _ => poll,
-        }
-    }
-
-    async fn execute(&self, job: &Job) -> anyhow::Result<Step> {
-        match job.flow.as_str() {
-            REFRESH_FLOW => {
-                let ws: WorkspaceId = job
-                    .workspace_id
-                    .context("a refresh job names its workspace")?;
-                let channel: ChannelId = serde_json::from_value(job.payload["channel_id"].clone())
-                    .context("a refresh job names its channel")?;
-                match self.tokens.refresh(ws, channel).await {
-                    // A refused grant is recorded on the channel; retrying cannot help.
-                    Ok(_)
-                    | Err(TokenError::ReauthorizationNeeded)
-                    | Err(TokenError::NotAuthorized) => Ok(Step::Done),
-                    Err(e) => Err(e.into()),
-                }
-            }
-            SHOP_HEALTH_FLOW => {
-                let ws = job
-                    .workspace_id
-                    .context("a health check names its workspace")?;
-                let shop = job.payload["shop_id"]
-                    .as_str()
-                    .and_then(|s| s.parse().ok())
-                    .context("a health check names its shop")?;
-                self.shops.check_health(ws, shop).await.map(|_| Step::Done)
-            }
-            SHOP_WEBHOOK_FLOW => {
-                let ws = job
-                    .workspace_id
-                    .context("a webhook job names its workspace")?;
-                let inbox: Uuid = job.payload["inbox_id"]
-                    .as_str()
-                    .and_then(|s| s.parse().ok())
-                    .context("a webhook job names its delivery")?;
-                if let Some(entry) = self.shops.pending_webhook(ws, inbox).await? {
-                    // A variation's event names the variation; its product is what is read.
-                    let parent = serde_json::from_str::<serde_json::Value>(&entry.body)
-                        .ok()
-                        .and_then(|body| body["parent_id"].as_i64())
-                        .filter(|id| *id > 0);
-                    // A delivery is a hint, never the truth: a signed body can be replayed
-                    // under a new delivery id. It only names the product to read; what the
-                    // shop answers for it (deleted included) is what reaches Mirakl. Reads of
-                    // the products named coalesce with the events that arrive meanwhile.
-                    let product_event = entry.topic.starts_with("product.");
-                    match (product_event, entry.resource_id, parent) {
-                        (true, Some(id), parent) => {
-                            self.catalog
-                                .product_changed(ws, entry.shop_id, parent.unwrap_or(id))
-                                .await?
-                        }
-                        // An event that names nothing: what changed lately.
-                        (true, None, _) => self.catalog.enqueue_read(ws, false).await?,
-                        // Orders come from Mirakl (F5); the shop's order events are not used yet.
-                        (false, _, _) => {}
-                    }
-                    self.shops.webhook_processed(ws, inbox).await?;
-                }
-                Ok(Step::Done)
-            }
-            CATALOG_READ_FLOW => {
-                let ws = job
-                    .workspace_id
-                    .context("a catalog read names its workspace")?;
-                if job.payload["changes"].as_bool() == Some(true) {
-                    return self.catalog.read_changes(ws).await;
-                }
-                let full = job.payload["full"].as_bool().unwrap_or(false);
-                self.catalog.read_shop(ws, full).await
-            }
-            CHANNEL_EXPORT_FLOW | IMPORT_FOLLOW_FLOW | RECONCILE_FLOW => {
-                let ws = job
-                    .workspace_id
-                    .context("a channel job names its workspace")?;
-                let channel: ChannelId = serde_json::from_value(job.payload["channel_id"].clone())
-                    .context("a channel job names its channel")?;
-                match job.flow.as_str() {
-                    CHANNEL_EXPORT_FLOW => {
-                        let delta = job.payload["delta"].as_bool().unwrap_or(false);
-                        self.catalog.export(ws, channel, delta).await
-                    }
-                    IMPORT_FOLLOW_FLOW => self.catalog.follow_imports(ws, channel).await,
-                    _ => self.catalog.reconcile(ws, channel).await,
-                }
-            }
-            DISCONNECT_FLOW => {
-                let ws = job
-                    .workspace_id
-                    .context("a disconnect names its workspace")?;
-                self.disconnect.run(ws).await
-            }
-            other => anyhow::bail!("unknown job flow {other:?}"),
         }
     }
 }

@@ -170,6 +170,74 @@ impl TestApp {
         )
     }
 
+    /// A simple product the marketplace refused for its GTIN (the demo store has a few with a
+    /// typo in `_gtin`), with the wrong GTIN.
+    pub async fn a_product_refused_for_its_gtin(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+    ) -> (storage::CatalogRow, String) {
+        let rows = self
+            .storage()
+            .catalog_page(ws, None, 100_000, false)
+            .await
+            .unwrap();
+        let refused = self
+            .storage()
+            .channel_items_page(ws, channel, None, 100_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.error.as_deref() == Some("The product does not exist"))
+            .find_map(|i| {
+                rows.iter()
+                    .find(|r| r.sku == i.sku && r.shop_variation_id.is_none())
+                    .cloned()
+            })
+            .expect("a simple product refused for its GTIN");
+        let typo = refused
+            .item()
+            .unwrap()
+            .meta
+            .iter()
+            .find(|(k, _)| k == "_gtin")
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        (refused, typo)
+    }
+
+    /// What a seller does in WooCommerce's product editor: set the product's GTIN (the store
+    /// sends its webhook).
+    pub async fn correct_gtin_in_the_shop(&self, product_id: i64, gtin: &str) {
+        let url = format!("{}/wp-json/wc/v3/products/{product_id}", self.store_url());
+        let response = reqwest::Client::new()
+            .put(url)
+            .basic_auth(WOO_KEY, Some(WOO_SECRET))
+            .json(&serde_json::json!({
+                "global_unique_id": gtin,
+                "meta_data": [{ "key": "_gtin", "value": gtin }],
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap()
+        );
+    }
+
+    /// Signs up and starts connecting Demo Marketplace, up to MAS's consent page.
+    pub async fn marketplace_consent(&self, v: &Visitor, email: &str) -> Page {
+        self.sign_up(v, email).await;
+        let settings = self.add_channel(v, "Demo Marketplace").await;
+        let mas = self
+            .start_authorization(v, &settings, "Connect to Demo Marketplace")
+            .await;
+        self.mas_until_consent(v, mas, "Demo Marketplace", "Demo Store (2001)")
+            .await
+    }
+
     /// The demo WooCommerce store's URL, as a seller would type it.
     pub fn store_url(&self) -> String {
         format!("{}woo/demo-shop", self.sandbox_url)

@@ -17,10 +17,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use domain::MarketplaceDefinition;
-use mirakl::marketplace::MarketplaceClient;
-use mirakl::mas::MasClient;
 use storage::Storage;
-use sync::TokenKeeper;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -41,18 +38,10 @@ pub struct AppState {
 
 struct Inner {
     storage: Storage,
-    mas: MasClient,
-    marketplace: MarketplaceClient,
-    tokens: TokenKeeper,
+    /// Every flow the pages start (F1, F2, catalog, Disconnect) and the job queue.
+    flows: sync::Flows,
     marketplaces: Vec<MarketplaceDefinition>,
     config: WebConfig,
-    /// For calls to shops (the WooCommerce client is built per store), within the operator's
-    /// address policy.
-    shop_http: shops::ShopHttp,
-    /// To queue catalog work (Launch, Sync now).
-    catalog: sync::CatalogSync,
-    /// To run a Disconnect.
-    disconnect: sync::Disconnector,
     /// The marketplaces' attributes and categories read lately, for the product creation page.
     marketplace_configurations: ui::product_creation::ConfigurationCache,
 }
@@ -84,43 +73,32 @@ impl WebConfig {
 /// What the web application is built from.
 pub struct AppParts {
     pub storage: Storage,
-    pub mas: MasClient,
-    pub marketplace: MarketplaceClient,
-    pub tokens: TokenKeeper,
+    pub flows: sync::Flows,
     pub marketplaces: Vec<MarketplaceDefinition>,
     pub config: WebConfig,
-    pub shop_http: shops::ShopHttp,
-    pub catalog: sync::CatalogSync,
-    pub disconnect: sync::Disconnector,
 }
 
 impl AppState {
     pub fn new(parts: AppParts) -> Self {
         let AppParts {
             storage,
-            mas,
-            marketplace,
-            tokens,
+            flows,
             marketplaces,
             config,
-            shop_http,
-            catalog,
-            disconnect,
         } = parts;
         Self {
             inner: Arc::new(Inner {
                 storage,
-                mas,
-                marketplace,
-                tokens,
+                flows,
                 marketplaces,
                 config,
-                shop_http,
-                catalog,
-                disconnect,
                 marketplace_configurations: Default::default(),
             }),
         }
+    }
+
+    fn flows(&self) -> &sync::Flows {
+        &self.inner.flows
     }
 
     fn storage(&self) -> &Storage {

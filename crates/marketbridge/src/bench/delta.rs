@@ -7,13 +7,14 @@
 //! its `POST /products`, a marketplace an offer import at the OF04 poll that completes it.
 //! Both counters are read every few milliseconds (cheap); the channel is read when one moved.
 
+use domain::SyncRunStatus;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use domain::catalog::{ConnectProduct, Money};
 use sandbox::Sandbox;
 use serde_json::Value;
-use storage::SyncRunStatus;
+
 use sync::Budgets;
 use tokio::sync::watch;
 

@@ -363,45 +363,9 @@ async fn a_seller_sets_product_rules_launches_and_fixes_an_offer_refused_by_the_
 
     // The seller corrects the GTIN in WooCommerce; the store's webhook brings the change.
     let (ws, market) = app.the_marketplace_channel().await;
-    let rows = app
-        .storage()
-        .catalog_page(ws, None, 100_000, false)
-        .await
-        .unwrap();
-    let refused = app
-        .storage()
-        .channel_items_page(ws, market, None, 100_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|i| i.error.as_deref() == Some("The product does not exist"))
-        .find_map(|i| {
-            rows.iter()
-                .find(|r| r.sku == i.sku && r.shop_variation_id.is_none())
-                .cloned()
-        })
-        .expect("a simple product refused for its GTIN");
-    let item: domain::catalog::CatalogItem = serde_json::from_str(&refused.data).unwrap();
-    let typo = item
-        .meta
-        .iter()
-        .find(|(k, _)| k == "_gtin")
-        .map(|(_, v)| v.clone())
-        .unwrap();
-    let url = format!(
-        "{}/wp-json/wc/v3/products/{}",
-        app.store_url(),
-        refused.shop_product_id
-    );
-    let fixed = sandbox::corrected_gtin(&typo);
-    let response = reqwest::Client::new()
-        .put(url)
-        .basic_auth(test_support::flows::WOO_KEY, Some(test_support::flows::WOO_SECRET))
-        .json(&serde_json::json!({ "global_unique_id": fixed, "meta_data": [{ "key": "_gtin", "value": fixed }] }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
+    let (refused, typo) = app.a_product_refused_for_its_gtin(ws, market).await;
+    app.correct_gtin_in_the_shop(refused.shop_product_id, &sandbox::corrected_gtin(&typo))
+        .await;
     app.sandbox.settle_webhooks().await;
     app.settle().await;
 
@@ -519,13 +483,12 @@ async fn a_seller_maps_a_marketplaces_attributes_and_categories_to_create_produc
     b.screenshot("mapping-saved").await;
 
     let (ws, market) = app.the_marketplace_channel().await;
-    let json = app
+    let mapping = app
         .storage()
         .channel_mapping(ws, market)
         .await
         .unwrap()
         .expect("the mapping is saved");
-    let mapping: domain::catalog::ProductMapping = serde_json::from_str(&json).unwrap();
     assert!(mapping.categories.values().any(|c| c == "accessories"));
     assert_eq!(mapping.default_category.as_deref(), Some("uncategorized"));
     b.close().await;

@@ -64,14 +64,7 @@ async fn a_wrong_store_id_gets_a_clear_error_and_can_be_retried() {
 async fn declining_on_mirakl_changes_nothing_and_offers_to_try_again() {
     let app = TestApp::spawn().await;
     let v = Visitor::new();
-    app.sign_up(&v, "shop@example.com").await;
-    let settings = app.add_channel(&v, "Demo Marketplace").await;
-    let mas = app
-        .start_authorization(&v, &settings, "Connect to Demo Marketplace")
-        .await;
-    let consent = app
-        .mas_until_consent(&v, mas, "Demo Marketplace", "Demo Store (2001)")
-        .await;
+    let consent = app.marketplace_consent(&v, "shop@example.com").await;
     let page = v.submit(&consent.form("Decline", &[])).await;
     page.expect_text("You declined access on Mirakl");
     assert!(page.link("Try again").is_some());

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use domain::ChannelId;
-use storage::ItemState;
+use domain::{ChannelId, ItemState};
+
 use test_support::{Engine, TestApp};
 
 use crate::catalog::{INSTANCE, STORE, Setup, count, items, launch};

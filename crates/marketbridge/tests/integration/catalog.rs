@@ -1,8 +1,8 @@
 //! F3/F4: the catalog export to Mirakl Connect and to a marketplace — deltas only, within
 //! budgets, every error attached to its SKU, drift repaired, nothing lost under faults.
 
-use domain::{ChannelKind, WorkspaceId};
-use storage::{ChannelItem, ItemState};
+use domain::{ChannelKind, ItemState, WorkspaceId};
+use storage::ChannelItem;
 use test_support::{TestApp, Visitor};
 
 pub const INSTANCE: &str = "demo-marketplace";
@@ -179,7 +179,7 @@ async fn nothing_changed_means_no_call() {
     app.connector()
         .worker
         .catalog()
-        .enqueue_read(s.ws, true)
+        .enqueue_read(s.ws, sync::CatalogRead::Full)
         .await
         .unwrap();
     app.settle().await;
@@ -349,9 +349,10 @@ async fn reconciliation_repairs_an_offer_changed_behind_the_connectors_back() {
     app.sandbox
         .set_offer_quantity(INSTANCE, STORE, &sku, right + 500);
 
-    let catalog = app.connector().worker.catalog();
-    catalog
-        .enqueue_channel(s.ws, sync::catalog::RECONCILE_FLOW, s.marketplace)
+    app.connector()
+        .flows
+        .queue
+        .enqueue(s.ws, &sync::Job::reconcile(s.marketplace))
         .await
         .unwrap();
     app.settle().await;
@@ -443,62 +444,16 @@ async fn a_product_trashed_in_the_shop_leaves_the_channels() {
     }
 }
 
-/// What a seller does in WooCommerce's product editor: set the product's GTIN.
-pub async fn correct_gtin_in_the_shop(app: &TestApp, product_id: i64, gtin: &str) {
-    let url = format!("{}/wp-json/wc/v3/products/{product_id}", app.store_url());
-    let response = reqwest::Client::new()
-        .put(url)
-        .basic_auth(
-            test_support::flows::WOO_KEY,
-            Some(test_support::flows::WOO_SECRET),
-        )
-        .json(&serde_json::json!({
-            "global_unique_id": gtin,
-            "meta_data": [{ "key": "_gtin", "value": gtin }],
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{}",
-        response.text().await.unwrap()
-    );
-}
-
 #[tokio::test]
 async fn an_offer_refused_for_its_gtin_goes_live_once_the_gtin_is_corrected_in_the_shop() {
     let app = TestApp::spawn().await;
     let s = launched(&app).await;
-    let rows = app
-        .storage()
-        .catalog_page(s.ws, None, 100_000, false)
-        .await
-        .unwrap();
-    let refused = items(&app, s.ws, s.marketplace)
-        .await
-        .into_iter()
-        .filter(|i| i.error.as_deref() == Some("The product does not exist"))
-        .find_map(|i| {
-            rows.iter()
-                .find(|r| r.sku == i.sku && r.shop_variation_id.is_none())
-                .cloned()
-        })
-        .expect("a simple product refused for its GTIN");
-    let item: domain::catalog::CatalogItem = serde_json::from_str(&refused.data).unwrap();
-    let typo = item
-        .meta
-        .iter()
-        .find(|(k, _)| k == "_gtin")
-        .map(|(_, v)| v.clone())
-        .unwrap();
+    let (refused, typo) = app
+        .a_product_refused_for_its_gtin(s.ws, s.marketplace)
+        .await;
 
-    correct_gtin_in_the_shop(
-        &app,
-        refused.shop_product_id,
-        &sandbox::corrected_gtin(&typo),
-    )
-    .await;
+    app.correct_gtin_in_the_shop(refused.shop_product_id, &sandbox::corrected_gtin(&typo))
+        .await;
     app.sandbox.settle_webhooks().await;
     app.settle().await;
 

@@ -1,9 +1,9 @@
 //! F6, Disconnect: the three catalog choices, the typed confirmation, the wipe of every
 //! workspace row but the login, and a disconnect that stops half way and is resumed.
 
-use domain::WorkspaceId;
+use domain::{DisconnectStatus, WorkspaceId};
 use reqwest::StatusCode;
-use storage::DisconnectStatus;
+
 use test_support::flows::SELLER_PASSWORD;
 use test_support::{TestApp, Visitor};
 
@@ -364,8 +364,7 @@ async fn settings_downloaded_before_a_disconnect_are_imported_by_the_next_onboar
         .await;
     step4.expect_text("Your settings were imported");
     step4.expect_text("Step 4 of 4");
-    let saved: domain::catalog::ProductSettings =
-        serde_json::from_str(&app.storage().product_settings(ws).await.unwrap().unwrap()).unwrap();
+    let saved = app.storage().product_settings(ws).await.unwrap().unwrap();
     assert_eq!(
         (saved.price.markup_percent_bp, saved.stock.buffer),
         (1000, 3)

@@ -1,9 +1,9 @@
 //! Onboarding (F2 and the four steps): Authorize Mirakl Connect, connect the WooCommerce
 //! store, settings, Launch — and the Account page that shows what is active.
 
-use domain::{ChannelKind, ChannelStatus};
+use domain::{ChannelKind, ChannelStatus, ShopConnection, ShopHealth};
 use reqwest::StatusCode;
-use storage::{ShopConnection, ShopHealth};
+
 use test_support::flows::{SELLER_PASSWORD, WOO_KEY, WOO_SECRET};
 use test_support::{TestApp, Visitor};
 
@@ -221,8 +221,9 @@ async fn a_store_that_stops_answering_or_revokes_its_keys_shows_on_the_dashboard
     app.sandbox.woo_set_down("demo-shop", true);
     assert_eq!(
         app.connector()
-            .shops
-            .check_health(ws, shop.id)
+            .flows
+            .health
+            .check(ws, shop.id)
             .await
             .unwrap(),
         ShopHealth::Unreachable
@@ -234,8 +235,9 @@ async fn a_store_that_stops_answering_or_revokes_its_keys_shows_on_the_dashboard
     app.sandbox.woo_set_down("demo-shop", false);
     assert_eq!(
         app.connector()
-            .shops
-            .check_health(ws, shop.id)
+            .flows
+            .health
+            .check(ws, shop.id)
             .await
             .unwrap(),
         ShopHealth::Ok
@@ -245,8 +247,9 @@ async fn a_store_that_stops_answering_or_revokes_its_keys_shows_on_the_dashboard
     app.sandbox.woo_revoke_key("demo-shop", WOO_KEY);
     assert_eq!(
         app.connector()
-            .shops
-            .check_health(ws, shop.id)
+            .flows
+            .health
+            .check(ws, shop.id)
             .await
             .unwrap(),
         ShopHealth::KeysRefused

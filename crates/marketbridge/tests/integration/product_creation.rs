@@ -30,7 +30,6 @@ async fn saved(app: &TestApp, s: &Setup) -> Option<ProductMapping> {
         .channel_mapping(s.ws, s.marketplace)
         .await
         .unwrap()
-        .map(|json| serde_json::from_str(&json).unwrap())
 }
 
 /// The value the form would send for `name`.

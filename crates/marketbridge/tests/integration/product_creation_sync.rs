@@ -2,9 +2,10 @@
 //! shop's products by SKU (P41, followed with P42/P44) before their offers, which then name
 //! the product by the seller's SKU.
 
+use domain::ItemState;
 use std::collections::HashMap;
 
-use storage::{ChannelItem, ItemState};
+use storage::ChannelItem;
 use test_support::TestApp;
 
 use crate::catalog::{Setup, full_export, launched};

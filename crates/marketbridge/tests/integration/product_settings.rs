@@ -8,8 +8,11 @@ use scraper::{Html, Selector};
 use test_support::{Page, TestApp, Visitor};
 
 async fn saved(app: &TestApp, ws: WorkspaceId) -> ProductSettings {
-    let json = app.storage().product_settings(ws).await.unwrap();
-    serde_json::from_str(&json.expect("settings saved")).unwrap()
+    app.storage()
+        .product_settings(ws)
+        .await
+        .unwrap()
+        .expect("settings saved")
 }
 
 /// The error shown next to the control with this id, if the control points to it.

@@ -8,14 +8,7 @@ use test_support::{TestApp, Visitor};
 
 /// Runs F1 up to MAS's redirect back to the connector and returns the callback URL, unused.
 async fn callback_url(app: &TestApp, v: &Visitor) -> url::Url {
-    app.sign_up(v, "shop@example.com").await;
-    let settings = app.add_channel(v, "Demo Marketplace").await;
-    let mas = app
-        .start_authorization(v, &settings, "Connect to Demo Marketplace")
-        .await;
-    let consent = app
-        .mas_until_consent(v, mas, "Demo Marketplace", "Demo Store (2001)")
-        .await;
+    let consent = app.marketplace_consent(v, "shop@example.com").await;
     app.mas_accept(v, &consent).await
 }
 
@@ -396,8 +389,9 @@ fn no_shop_key_or_webhook_secret_reaches_the_logs() {
             secrets.push(sealed.consumer_secret.expose().to_owned());
             secrets.push(sealed.webhook_secret.expose().to_owned());
             app.connector()
-                .shops
-                .check_health(ws, shop.id)
+                .flows
+                .health
+                .check(ws, shop.id)
                 .await
                 .unwrap();
         }

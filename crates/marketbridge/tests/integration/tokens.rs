@@ -151,14 +151,7 @@ async fn a_refused_refresh_asks_for_reconnection_and_reconnecting_keeps_the_stor
 async fn reusing_an_authorization_code_revokes_what_it_issued() {
     let app = TestApp::spawn().await;
     let v = Visitor::new();
-    app.sign_up(&v, "shop@example.com").await;
-    let settings = app.add_channel(&v, "Demo Marketplace").await;
-    let mas = app
-        .start_authorization(&v, &settings, "Connect to Demo Marketplace")
-        .await;
-    let consent = app
-        .mas_until_consent(&v, mas, "Demo Marketplace", "Demo Store (2001)")
-        .await;
+    let consent = app.marketplace_consent(&v, "shop@example.com").await;
     let callback = app.mas_accept(&v, &consent).await;
     v.get(callback.as_str())
         .await
@@ -235,8 +228,8 @@ async fn one_refresh_at_a_time(engine: Engine) {
     let other = app.second_node().await;
     let calls_before = app.sandbox.call_count("mas.token");
     let (a, b) = tokio::join!(
-        app.connector().tokens.refresh(ws, channel),
-        other.tokens.refresh(ws, channel)
+        app.connector().flows.tokens.refresh(ws, channel),
+        other.flows.tokens.refresh(ws, channel)
     );
     let outcomes = [a.unwrap(), b.unwrap()];
     let renewed = outcomes

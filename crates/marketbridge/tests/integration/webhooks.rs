@@ -5,7 +5,7 @@ use storage::WebhookCounts;
 use test_support::{TestApp, Visitor};
 
 /// An onboarded workspace; returns (webhook URL, webhook secret, workspace, shop).
-async fn connected(app: &TestApp) -> (String, String, domain::WorkspaceId, storage::ShopId) {
+async fn connected(app: &TestApp) -> (String, String, domain::WorkspaceId, domain::ShopId) {
     app.onboarded(&Visitor::new(), "shop@example.com").await;
     let ws = app.storage().list_workspace_ids().await.unwrap()[0];
     let shop = app.storage().get_shop(ws).await.unwrap().unwrap();
@@ -42,7 +42,7 @@ fn delivery_of(
         .body(body.to_owned())
 }
 
-async fn counts(app: &TestApp, ws: domain::WorkspaceId, shop: storage::ShopId) -> WebhookCounts {
+async fn counts(app: &TestApp, ws: domain::WorkspaceId, shop: domain::ShopId) -> WebhookCounts {
     app.storage().webhook_counts(ws, shop).await.unwrap()
 }
 
@@ -189,7 +189,7 @@ async fn a_signed_product_deleted_for_a_product_the_shop_still_has_changes_nothi
         .iter()
         .find(|r| {
             live.iter()
-                .any(|i| i.sku == r.sku && i.state == storage::ItemState::Live)
+                .any(|i| i.sku == r.sku && i.state == domain::ItemState::Live)
         })
         .unwrap();
     let connect_before = app.sandbox.connect_products("demo-company").len();

@@ -4,9 +4,9 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use domain::ChannelKind;
+use domain::{ChannelKind, ShopConnection, ShopHealth};
 use serde::Deserialize;
-use storage::{Shop, ShopConnection, ShopHealth};
+use storage::Shop;
 
 use crate::AppState;
 use crate::error::WebError;

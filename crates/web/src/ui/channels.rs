@@ -5,16 +5,14 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::catalog::ChannelOverrides;
-use domain::{ChannelEvent, ChannelId, ChannelKind, ChannelStatus, StoreId};
-use mirakl::marketplace::{Credential, MarketplaceError};
-use mirakl::mas::AuthorizationTarget;
+use domain::{ChannelEvent, ChannelId, ChannelKind, ChannelStatus};
 use serde::Deserialize;
-use storage::{Channel, NewChannel, NewPendingAuthorization, now_ms};
+use storage::{Channel, NewChannel, now_ms};
 
 use crate::AppState;
 use crate::error::WebError;
 use crate::form::Form;
-use crate::session::{Session, SignedIn, sha256};
+use crate::session::{Session, SignedIn};
 use crate::ui::dashboard::{describe_token, status_class, token_state};
 use crate::ui::{Nav, render};
 
@@ -217,16 +215,11 @@ async fn settings_page(
 }
 
 async fn load_overrides(state: &AppState, channel: &Channel) -> Result<ChannelOverrides, WebError> {
-    Ok(
-        match state
-            .storage()
-            .channel_overrides(channel.workspace_id, channel.id)
-            .await?
-        {
-            Some(json) => serde_json::from_str(&json).map_err(|e| WebError::Internal(e.into()))?,
-            None => ChannelOverrides::default(),
-        },
-    )
+    Ok(state
+        .storage()
+        .channel_overrides(channel.workspace_id, channel.id)
+        .await?
+        .unwrap_or_default())
 }
 
 #[derive(Deserialize)]
@@ -293,19 +286,14 @@ pub async fn save_overrides(
         )
         .await;
     }
-    let json = serde_json::to_string(&overrides).map_err(|e| WebError::Internal(e.into()))?;
     state
         .storage()
-        .save_channel_overrides(me.workspace_id, channel.id, &json, now_ms())
+        .save_channel_overrides(me.workspace_id, channel.id, &overrides, now_ms())
         .await?;
     state
-        .inner
+        .flows()
         .catalog
-        .enqueue_channel(
-            me.workspace_id,
-            sync::catalog::CHANNEL_EXPORT_FLOW,
-            channel.id,
-        )
+        .enqueue_export(me.workspace_id, channel.id)
         .await?;
     Ok(Redirect::to(&format!("/channels/{}?done=overrides", channel.id)).into_response())
 }
@@ -329,26 +317,12 @@ pub async fn begin_authorization(
     session: &Session,
     channel: &Channel,
 ) -> Result<Response, WebError> {
-    let target = match channel.kind {
-        ChannelKind::MiraklConnect => AuthorizationTarget::MiraklConnect,
-        ChannelKind::Marketplace => AuthorizationTarget::Marketplace,
-    };
-    let request = state.inner.mas.authorization_request(target);
-    let now = now_ms();
-    state
-        .storage()
-        .create_pending_authorization(&NewPendingAuthorization {
-            state_hash: sha256(&request.state),
-            session_id: session.id,
-            workspace_id: me.workspace_id,
-            channel_id: channel.id,
-            pkce_verifier: request.pkce_verifier,
-            created_at_ms: now,
-            expires_at_ms: now + state.config().authorization_ttl.as_millis() as i64,
-        })
+    let url = state
+        .flows()
+        .authorization
+        .start(me.workspace_id, session.id, channel)
         .await?;
-    tracing::info!(workspace = %me.workspace_id, channel = %channel.id, "authorization started");
-    Ok(Redirect::to(request.url.as_str()).into_response())
+    Ok(Redirect::to(url.as_str()).into_response())
 }
 
 #[derive(Deserialize)]
@@ -357,8 +331,7 @@ pub struct StoreForm {
     store_id: String,
 }
 
-/// The **Mirakl store ID** step: the id is checked with A01 and `shop_id` using the channel's
-/// own token, so only a store the seller's authorization grants can be saved.
+/// The **Mirakl store ID** step (checked by the flow with the channel's own token).
 pub async fn verify_store(
     State(state): State<AppState>,
     me: SignedIn,
@@ -368,101 +341,15 @@ pub async fn verify_store(
 ) -> Result<Response, WebError> {
     let channel = load_channel(&state, me, &id).await?;
     let typed = form.store_id.trim().to_owned();
-    let fail = |message: String| {
-        settings_page(
-            &state,
-            &session,
-            &channel,
-            None,
-            Some(message),
-            typed.clone(),
-        )
-    };
-    if channel.kind != ChannelKind::Marketplace || !channel.status.is_authorized() {
-        return fail("Connect this channel to Mirakl before entering a store ID.".to_owned()).await;
+    match state
+        .flows()
+        .authorization
+        .verify_store(me.workspace_id, &channel, &typed)
+        .await?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/channels/{}?done=store", channel.id)).into_response()),
+        Err(message) => settings_page(&state, &session, &channel, None, Some(message), typed).await,
     }
-    let store_id = match StoreId::parse(&typed) {
-        Ok(s) => s,
-        Err(e) => return fail(e.to_string()).await,
-    };
-    let Some(instance) = channel.instance_url.clone() else {
-        return fail(
-            "This channel has no marketplace address; remove it and add it again.".to_owned(),
-        )
-        .await;
-    };
-    let token = match state
-        .inner
-        .tokens
-        .access_token(me.workspace_id, channel.id)
-        .await
-    {
-        Ok(t) => t,
-        Err(e) => {
-            return fail(format!(
-                "Marketbridge could not get a Mirakl token for this channel: {e}."
-            ))
-            .await;
-        }
-    };
-    let account = state
-        .inner
-        .marketplace
-        .account(
-            &instance,
-            Credential::Bearer(token.expose()),
-            Some(store_id),
-        )
-        .await;
-    let account = match account {
-        Ok(a) => a,
-        Err(MarketplaceError::Forbidden(_)) | Err(MarketplaceError::NotFound(_)) => {
-            return fail(format!(
-                "Store {store_id} is not a store your Mirakl authorization gives access to on {}. Check the ID on the home page of your Mirakl back office, or authorize again and pick that store.",
-                channel.name
-            ))
-            .await;
-        }
-        Err(MarketplaceError::Unauthorized) => {
-            return fail(
-                "Mirakl refused this channel's token. Authorize again with the button above."
-                    .to_owned(),
-            )
-            .await;
-        }
-        Err(e) => {
-            tracing::warn!(channel = %channel.id, error = %e, "store check failed");
-            return fail(format!(
-                "{} did not answer the store check ({e}). Try again in a moment.",
-                channel.name
-            ))
-            .await;
-        }
-    };
-    let next = match channel
-        .status
-        .apply(channel.kind, ChannelEvent::StoreVerified)
-    {
-        Ok(s) => s,
-        Err(e) => return fail(e.to_string()).await,
-    };
-    state
-        .storage()
-        .set_channel_store(
-            me.workspace_id,
-            channel.id,
-            store_id,
-            &account.shop_name,
-            next,
-            now_ms(),
-        )
-        .await?;
-    state
-        .storage()
-        .record_channel_success(me.workspace_id, channel.id, now_ms())
-        .await?;
-    tracing::info!(channel = %channel.id, store = %store_id, "store verified");
-    Ok(Redirect::to(&format!("/channels/{}?done=store", channel.id)).into_response())
 }
 
 /// **Launch**: the channel goes live and its flows may start.
@@ -501,9 +388,9 @@ pub async fn launch(
         .await?;
     // Read the shop afresh; the export to this channel (and the others) follows.
     state
-        .inner
+        .flows()
         .catalog
-        .enqueue_read(me.workspace_id, true)
+        .enqueue_read(me.workspace_id, sync::CatalogRead::Full)
         .await?;
     tracing::info!(channel = %channel.id, "channel launched");
     Ok(Redirect::to(&format!("/channels/{}?done=launched", channel.id)).into_response())

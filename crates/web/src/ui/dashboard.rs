@@ -55,17 +55,11 @@ fn run_rows(runs: Vec<storage::SyncRun>, channels: &[Channel]) -> Vec<RunRow> {
                 .channel_id
                 .and_then(|id| channels.iter().find(|c| c.id == id))
                 .map(|c| c.name.clone());
-            let what = match (r.flow.as_str(), channel) {
-                ("catalog_read", _) => "Read the WooCommerce catalog".to_owned(),
-                ("channel_export", Some(c)) => format!("Export to {c}"),
-                ("reconcile", Some(c)) => format!("Check the offers on {c}"),
-                (flow, Some(c)) => format!("{flow} ({c})"),
-                (flow, None) => flow.to_owned(),
-            };
+            let what = sync::job::describe_run(&r.flow, channel.as_deref());
             let (status, class) = match r.status {
-                storage::SyncRunStatus::Running => ("Running", "pending"),
-                storage::SyncRunStatus::Done => ("Done", "live"),
-                storage::SyncRunStatus::Failed => ("Failed", "bad"),
+                domain::SyncRunStatus::Running => ("Running", "pending"),
+                domain::SyncRunStatus::Done => ("Done", "live"),
+                domain::SyncRunStatus::Failed => ("Failed", "bad"),
             };
             RunRow {
                 when: format_time(r.started_at_ms),

@@ -5,9 +5,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::ChannelKind;
+use domain::{ChannelKind, DisconnectChoice, DisconnectStatus, ItemState};
 use serde::Deserialize;
-use storage::{DisconnectChoice, DisconnectStatus, ItemState, StorageError, now_ms};
+use storage::{StorageError, now_ms};
 use sync::disconnect::STEPS;
 
 use crate::AppState;
@@ -133,7 +133,7 @@ pub async fn start(
         Ok(_) | Err(StorageError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    state.inner.disconnect.enqueue(me.workspace_id).await?;
+    state.flows().disconnect.enqueue(me.workspace_id).await?;
     tracing::info!(workspace = %me.workspace_id, choice = choice.as_str(), "disconnect started");
     Ok(Redirect::to("/account/disconnect/progress").into_response())
 }
@@ -243,7 +243,7 @@ pub async fn remove_channel(
         }
         Err(e) => return Err(e.into()),
     }
-    state.inner.disconnect.enqueue(me.workspace_id).await?;
+    state.flows().disconnect.enqueue(me.workspace_id).await?;
     tracing::info!(workspace = %me.workspace_id, channel = %channel.id, choice = choice.as_str(), "channel removal started");
     Ok(Redirect::to("/account/disconnect/progress").into_response())
 }
@@ -264,7 +264,7 @@ pub async fn retry(
         .storage()
         .retry_disconnect(me.workspace_id, forced, now_ms())
         .await?;
-    state.inner.disconnect.enqueue(me.workspace_id).await?;
+    state.flows().disconnect.enqueue(me.workspace_id).await?;
     tracing::info!(workspace = %me.workspace_id, forced, "disconnect resumed");
     Ok(Redirect::to("/account/disconnect/progress").into_response())
 }
@@ -280,14 +280,15 @@ pub async fn download_settings(
     let ws_settings = storage.workspace_settings(me.workspace_id).await?;
     let mut overrides = serde_json::Map::new();
     for c in storage.list_channels(me.workspace_id).await? {
-        if let Some(json) = storage.channel_overrides(me.workspace_id, c.id).await? {
+        if let Some(channel_overrides) = storage.channel_overrides(me.workspace_id, c.id).await? {
             let key = c
                 .marketplace_code
                 .clone()
                 .unwrap_or_else(|| c.kind.as_str().to_owned());
             overrides.insert(
                 key,
-                serde_json::from_str(&json).map_err(|e| WebError::Internal(e.into()))?,
+                serde_json::to_value(channel_overrides)
+                    .map_err(|e| WebError::Internal(e.into()))?,
             );
         }
     }

@@ -226,9 +226,9 @@ pub async fn launch(
         .await?;
     // The first full read of the shop; the exports to every live channel follow it.
     state
-        .inner
+        .flows()
         .catalog
-        .enqueue_read(me.workspace_id, true)
+        .enqueue_read(me.workspace_id, sync::CatalogRead::Full)
         .await?;
     tracing::info!(workspace = %me.workspace_id, "onboarding finished: launched");
     Ok(Redirect::to("/?done=launched").into_response())
@@ -305,10 +305,8 @@ pub async fn import_settings(
         .await;
     }
     let storage = state.storage();
-    let json =
-        serde_json::to_string(&file.product_settings).map_err(|e| WebError::Internal(e.into()))?;
     storage
-        .save_product_settings(me.workspace_id, &json, now_ms())
+        .save_product_settings(me.workspace_id, &file.product_settings, now_ms())
         .await?;
     for channel in storage.list_channels(me.workspace_id).await? {
         let key = channel
@@ -316,10 +314,8 @@ pub async fn import_settings(
             .clone()
             .unwrap_or_else(|| channel.kind.as_str().to_owned());
         if let Some(overrides) = file.channel_overrides.get(&key) {
-            let json =
-                serde_json::to_string(overrides).map_err(|e| WebError::Internal(e.into()))?;
             storage
-                .save_channel_overrides(me.workspace_id, channel.id, &json, now_ms())
+                .save_channel_overrides(me.workspace_id, channel.id, overrides, now_ms())
                 .await?;
         }
     }

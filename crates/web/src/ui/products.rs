@@ -4,9 +4,9 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::ChannelId;
+use domain::{ChannelId, ItemState};
 use serde::Deserialize;
-use storage::{ItemState, ProductsFilter};
+use storage::ProductsFilter;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -181,9 +181,9 @@ pub async fn show(
 /// **Sync now**: a full read of the shop, then an export to every live channel.
 pub async fn sync_now(State(state): State<AppState>, me: SignedIn) -> Result<Response, WebError> {
     state
-        .inner
+        .flows()
         .catalog
-        .enqueue_read(me.workspace_id, true)
+        .enqueue_read(me.workspace_id, sync::CatalogRead::Full)
         .await?;
     tracing::info!(workspace = %me.workspace_id, "sync requested");
     Ok(Redirect::to("/products?done=sync").into_response())

@@ -1,19 +1,16 @@
-//! F2: connecting the seller's WooCommerce store, by its app authorization (preferred: the
-//! store creates keys for Marketbridge and POSTs them to us) or with pasted keys. Either way
-//! the keys are proved with one read, the product and order webhooks are registered with a
-//! secret of this shop's own, and everything secret is stored sealed.
+//! F2's pages: connecting the seller's WooCommerce store, by its app authorization
+//! (preferred: the store creates keys for Marketbridge and POSTs them to us) or with pasted
+//! keys. The browser's part of the app authorization is here; proving the keys, storing the
+//! shop and registering its webhooks is the flow's (`sync::shop`).
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::ShopConnection;
 use serde::Deserialize;
-use shops::woocommerce::{
-    AppAuthorization, AppKeys, Credentials, NewWebhook, Scope, StoreUrl, WooClient, WooError,
-};
-use storage::{
-    NewPendingShopAuthorization, NewShop, PendingShopLookup, RegisteredWebhook, Secret,
-    ShopConnection, ShopPlatform, now_ms,
-};
+use shops::woocommerce::{AppAuthorization, AppKeys, Scope, StoreUrl};
+use storage::{NewPendingShopAuthorization, PendingShopLookup, Secret, now_ms};
+use sync::shop::StoreAccess;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -22,18 +19,6 @@ use crate::session::{Session, SignedIn, random_token, sha256};
 use crate::ui::ErrorPage;
 use crate::ui::onboarding::{OnboardingPage, progress};
 use crate::ui::render;
-
-/// The webhooks Marketbridge registers on the store: catalog changes and orders.
-pub const WEBHOOK_TOPICS: [&str; 5] = [
-    "product.created",
-    "product.updated",
-    "product.deleted",
-    "order.created",
-    "order.updated",
-];
-
-/// How the connector names itself on the store's approve page and key list.
-const APP_NAME: &str = "Marketbridge";
 
 #[derive(Deserialize)]
 pub struct ConnectForm {
@@ -76,7 +61,7 @@ pub async fn connect(
     };
     // Said now, before the seller is sent to the store's approve page; every call checks it
     // again, and the names it resolves to.
-    if let Err(e) = state.inner.shop_http.policy().check(&store.join("")) {
+    if let Err(e) = state.flows().shops.check_address(&store) {
         return step_two_again(&state, me, &session, &form.store_url, e.to_string()).await;
     }
     if form.method == "keys" {
@@ -132,7 +117,7 @@ pub async fn connect(
     let url = shops::woocommerce::app_authorization_url(
         &store,
         &AppAuthorization {
-            app_name: APP_NAME,
+            app_name: shops::APP_NAME,
             scope: Scope::ReadWrite,
             user_id: &token,
             return_url: &return_url,
@@ -284,8 +269,8 @@ async fn after_connection(state: &AppState, me: SignedIn) -> Result<Response, We
     .into_response())
 }
 
-/// Proves the keys with one read, stores the shop, registers the webhooks. On failure nothing
-/// is left half made, and the message says what to do.
+/// Connects the store with these keys (the flow proves them, stores the shop and registers
+/// the webhooks); the error, if any, is the seller's message.
 async fn finish_connection(
     state: &AppState,
     me: SignedIn,
@@ -295,89 +280,17 @@ async fn finish_connection(
     permissions: Option<String>,
     connection: ShopConnection,
 ) -> Result<(), String> {
-    let credentials = Credentials {
+    let access = StoreAccess::WooCommerce {
+        store: store.clone(),
         consumer_key: consumer_key.to_owned(),
-        consumer_secret: shops::woocommerce::ConsumerSecret::new(consumer_secret.to_owned()),
+        consumer_secret: consumer_secret.to_owned(),
+        permissions,
     };
-    let client = WooClient::new(store.clone(), credentials, state.inner.shop_http.clone());
-    let summary = client.verify().await.map_err(|e| e.seller_message())?;
-    let webhook_secret = shops::webhook::new_secret();
-    let storage = state.storage();
-    let now = now_ms();
-    let shop = storage
-        .connect_shop(
-            me.workspace_id,
-            &NewShop {
-                platform: ShopPlatform::WooCommerce,
-                store_url: store.as_str().to_owned(),
-                consumer_key: Secret::new(consumer_key.to_owned()),
-                consumer_secret: Secret::new(consumer_secret.to_owned()),
-                key_permissions: permissions,
-                connection,
-                webhook_secret: Secret::new(webhook_secret.clone()),
-            },
-            now,
-        )
+    state
+        .flows()
+        .shops
+        .connect(me.workspace_id, access, connection)
         .await
-        .map_err(|e| internal(e.into()))?;
-    match register_webhooks(state, &client, &shop.id.to_string(), &webhook_secret).await {
-        Ok(webhooks) => {
-            storage
-                .set_shop_webhooks(me.workspace_id, shop.id, &webhooks, now_ms())
-                .await
-                .map_err(|e| internal(e.into()))?;
-        }
-        Err(e) => {
-            let _ = storage.delete_shop(me.workspace_id, shop.id).await;
-            return Err(format!(
-                "Marketbridge could not register its webhooks on your store: {}",
-                e.seller_message()
-            ));
-        }
-    }
-    tracing::info!(workspace = %me.workspace_id, shop = %shop.id, products = summary.product_count, "WooCommerce store connected");
-    Ok(())
-}
-
-fn internal(e: anyhow::Error) -> String {
-    tracing::error!(error = %format!("{e:#}"), "storing the shop failed");
-    "Something went wrong on our side and nothing was saved. Try again in a moment.".to_owned()
-}
-
-/// Registers our webhooks, first removing any this connector left on the store before (a
-/// reconnect), so the store never delivers twice.
-async fn register_webhooks(
-    state: &AppState,
-    client: &WooClient,
-    shop_id: &str,
-    secret: &str,
-) -> Result<Vec<RegisteredWebhook>, WooError> {
-    let delivery_url = state
-        .config()
-        .public_url
-        .join(&format!("/webhooks/woocommerce/{shop_id}"))
-        .expect("a valid path")
-        .to_string();
-    for old in client.list_webhooks().await? {
-        if old.delivery_url == delivery_url {
-            client.delete_webhook(old.id).await?;
-        }
-    }
-    let mut registered = Vec::new();
-    for topic in WEBHOOK_TOPICS {
-        let webhook = client
-            .create_webhook(&NewWebhook {
-                name: format!("{APP_NAME} {topic}"),
-                topic: topic.to_owned(),
-                delivery_url: delivery_url.clone(),
-                secret: secret.to_owned(),
-            })
-            .await?;
-        registered.push(RegisteredWebhook {
-            topic: topic.to_owned(),
-            remote_id: webhook.id,
-            status: webhook.status,
-        });
-    }
-    Ok(registered)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

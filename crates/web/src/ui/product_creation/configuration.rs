@@ -208,12 +208,12 @@ pub async fn read(
         return Ok(configuration);
     }
     let token = state
-        .inner
+        .flows()
         .tokens
         .access_token(channel.workspace_id, channel.id)
         .await
         .map_err(ReadError::Token)?;
-    let client = &state.inner.marketplace;
+    let client = state.flows().catalog.marketplace();
     let credential = || Credential::Bearer(token.expose());
     let (attributes, lists, hierarchies) = tokio::try_join!(
         client.product_attributes(instance, credential(), Some(store)),

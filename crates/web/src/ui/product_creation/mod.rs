@@ -15,7 +15,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::catalog::{Category, ColumnSource, MappingError, ProductMapping};
+use domain::catalog::{ColumnSource, MappingError, ProductMapping};
 use domain::{ChannelKind, WorkspaceId};
 use serde::Deserialize;
 use storage::{Channel, now_ms};
@@ -166,12 +166,10 @@ async fn saved_mapping(
     state: &AppState,
     channel: &Channel,
 ) -> Result<Option<ProductMapping>, WebError> {
-    let json = state
+    Ok(state
         .storage()
         .channel_mapping(channel.workspace_id, channel.id)
-        .await?;
-    json.map(|json| serde_json::from_str(&json).map_err(|e| WebError::Internal(e.into())))
-        .transpose()
+        .await?)
 }
 
 /// The shop's categories `(id, name)`, by name, as the stored catalog names them. The catalog
@@ -180,12 +178,6 @@ async fn shop_categories(
     state: &AppState,
     ws: WorkspaceId,
 ) -> Result<Vec<(i64, String)>, WebError> {
-    /// Only the categories of a stored item are read.
-    #[derive(Deserialize)]
-    struct Categories {
-        #[serde(default)]
-        categories: Vec<Category>,
-    }
     let mut found = BTreeMap::new();
     let mut after: Option<String> = None;
     loop {
@@ -194,8 +186,7 @@ async fn shop_categories(
             .catalog_page(ws, after.as_deref(), CATALOG_PAGE, false)
             .await?;
         for row in &page {
-            let item: Categories =
-                serde_json::from_str(&row.data).map_err(|e| WebError::Internal(e.into()))?;
+            let item = row.item()?;
             for category in item.categories {
                 found.entry(category.id).or_insert(category.name);
             }
@@ -574,10 +565,9 @@ pub async fn save(
         )
         .await;
     }
-    let json = serde_json::to_string(&mapping).map_err(|e| WebError::Internal(e.into()))?;
     state
         .storage()
-        .save_channel_mapping(me.workspace_id, channel.id, &json, now_ms())
+        .save_channel_mapping(me.workspace_id, channel.id, &mapping, now_ms())
         .await?;
     export_again(&state, &channel).await?;
     tracing::info!(workspace = %me.workspace_id, channel = %channel.id, "product mapping saved");
@@ -611,13 +601,9 @@ pub async fn stop(
 /// The channel's offers name products differently with product creation on or off.
 async fn export_again(state: &AppState, channel: &Channel) -> Result<(), WebError> {
     state
-        .inner
+        .flows()
         .catalog
-        .enqueue_channel(
-            channel.workspace_id,
-            sync::catalog::CHANNEL_EXPORT_FLOW,
-            channel.id,
-        )
+        .enqueue_export(channel.workspace_id, channel.id)
         .await?;
     Ok(())
 }
