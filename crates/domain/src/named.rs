@@ -4,11 +4,13 @@
 
 /// Declares an enum whose variants are stored by name:
 ///
-/// ```ignore
-/// named_enum! {
+/// ```
+/// domain::named_enum! {
 ///     /// The verdict of a check.
 ///     pub enum Health { Ok = "ok", Down = "down" }
 /// }
+/// assert_eq!(Health::parse("down"), Some(Health::Down));
+/// assert_eq!(Health::Ok.to_string(), "ok");
 /// ```
 #[macro_export]
 macro_rules! named_enum {

@@ -7,6 +7,7 @@ mod budgets;
 mod catalog;
 mod disconnect;
 mod hostile_input;
+mod jobs;
 mod onboarding;
 mod product_creation;
 mod product_creation_sync;

@@ -21,7 +21,9 @@ mod imports;
 mod read;
 mod reconcile;
 
-use domain::catalog::{CatalogItem, ProductIdType, ProductMapping, ProductSettings};
+use domain::catalog::{
+    CatalogItem, ChannelOverrides, ProductIdType, ProductMapping, ProductSettings,
+};
 use domain::{ChannelId, ChannelStatus, SyncRunStatus, WorkspaceId};
 use mirakl::connect::ConnectClient;
 use mirakl::marketplace::MarketplaceClient;
@@ -156,6 +158,39 @@ impl CatalogSync {
     ) -> anyhow::Result<()> {
         self.queue.enqueue(ws, &Job::import_follow(channel)).await?;
         Ok(())
+    }
+
+    /// F3: saves the workspace's product settings and **Sync Product**, and queues a full
+    /// export to every live channel: new rules may change what each should have.
+    pub async fn save_settings(
+        &self,
+        ws: WorkspaceId,
+        settings: &ProductSettings,
+        sync_products: bool,
+    ) -> anyhow::Result<()> {
+        self.storage
+            .save_product_settings(ws, settings, now_ms())
+            .await?;
+        let mut workspace = self.storage.workspace_settings(ws).await?;
+        workspace.sync_products = sync_products;
+        self.storage
+            .save_workspace_settings(ws, &workspace, now_ms())
+            .await?;
+        tracing::info!(%ws, "product settings saved");
+        self.enqueue_exports(ws).await
+    }
+
+    /// Saves one channel's overrides of the product settings and queues a full export to it.
+    pub async fn save_overrides(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        overrides: &ChannelOverrides,
+    ) -> anyhow::Result<()> {
+        self.storage
+            .save_channel_overrides(ws, channel, overrides, now_ms())
+            .await?;
+        self.enqueue_export(ws, channel).await
     }
 
     /// The workspace's rules for one channel: its settings with the channel's overrides. A

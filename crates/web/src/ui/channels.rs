@@ -287,13 +287,9 @@ pub async fn save_overrides(
         .await;
     }
     state
-        .storage()
-        .save_channel_overrides(me.workspace_id, channel.id, &overrides, now_ms())
-        .await?;
-    state
         .flows()
         .catalog
-        .enqueue_export(me.workspace_id, channel.id)
+        .save_overrides(me.workspace_id, channel.id, &overrides)
         .await?;
     Ok(Redirect::to(&format!("/channels/{}?done=overrides", channel.id)).into_response())
 }

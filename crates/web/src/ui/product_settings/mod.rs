@@ -9,7 +9,6 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::catalog::ProductSettings;
 use serde::Deserialize;
-use storage::now_ms;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -250,21 +249,10 @@ pub async fn save(
         Ok(s) => s,
         Err(errors) => return Ok(page(&state, &me, &session, form, errors, None).await),
     };
-    let storage = state.storage();
-    storage
-        .save_product_settings(me.workspace_id, &settings, now_ms())
-        .await?;
-    let mut ws_settings = storage.workspace_settings(me.workspace_id).await?;
-    ws_settings.sync_products = form.sync_products.is_some();
-    storage
-        .save_workspace_settings(me.workspace_id, &ws_settings, now_ms())
-        .await?;
-    // New rules may change what every channel should have.
     state
         .flows()
         .catalog
-        .enqueue_exports(me.workspace_id)
+        .save_settings(me.workspace_id, &settings, form.sync_products.is_some())
         .await?;
-    tracing::info!(workspace = %me.workspace_id, "product settings saved");
     Ok(Redirect::to("/settings/products?done=saved").into_response())
 }
