@@ -7,7 +7,11 @@
 //! memory behind one mutex; it never touches the connector's storage. WooCommerce webhooks
 //! leave through a queue (`woo::delivery`). Mirakl's call budgets and injected faults are
 //! `gate`'s; the dates, amounts and GTINs several emulators share are `values`'.
+//!
+//! Apart from the emulators, [`canned`] is a server that answers what a test says and records
+//! what it was asked, for the clients' tests of answers the emulators never give.
 
+pub mod canned;
 mod connect;
 mod control;
 mod entropy;

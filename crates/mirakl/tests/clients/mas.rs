@@ -9,7 +9,7 @@ use mirakl::mas::{AuthorizationTarget, ClientSecret, MasClient, MasConfig, MasEr
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
-use crate::support::{Canned, FakeServer, closed_port_addr};
+use crate::support::{Canned, CannedServer, closed_port_addr};
 
 const CLIENT_ID: &str = "marketbridge-test";
 const CLIENT_SECRET: &str = "s3cr3t-client-value";
@@ -44,8 +44,8 @@ fn tokens() -> serde_json::Value {
     })
 }
 
-async fn token_endpoint_answering(canned: Canned) -> (FakeServer, MasClient) {
-    let server = FakeServer::start([(TOKEN_PATH, canned)]).await;
+async fn token_endpoint_answering(canned: Canned) -> (CannedServer, MasClient) {
+    let server = CannedServer::routes([(TOKEN_PATH, canned)]).await;
     let client = client_for(&server.base);
     (server, client)
 }
@@ -262,7 +262,7 @@ async fn an_unreachable_token_endpoint_is_retryable() {
 
 #[tokio::test]
 async fn a_redirect_from_the_token_endpoint_is_not_followed() {
-    let server = FakeServer::start([
+    let server = CannedServer::routes([
         (
             TOKEN_PATH,
             Canned::new(302, String::new()).header("location", "/elsewhere/token"),
@@ -305,7 +305,7 @@ async fn debug_output_shows_no_token_or_secret() {
 
 #[tokio::test]
 async fn revoking_posts_the_token_and_client_credentials() {
-    let server = FakeServer::start([(REVOKE_PATH, Canned::new(200, String::new()))]).await;
+    let server = CannedServer::routes([(REVOKE_PATH, Canned::new(200, String::new()))]).await;
     let client = client_for(&server.base);
 
     client.revoke("refresh-def-456").await.unwrap();
@@ -318,7 +318,7 @@ async fn revoking_posts_the_token_and_client_credentials() {
 
 #[tokio::test]
 async fn revoking_where_mas_has_no_revocation_endpoint_succeeds() {
-    let server = FakeServer::start([]).await;
+    let server = CannedServer::routes([]).await;
     let client = client_for(&server.base);
 
     client.revoke("t").await.unwrap();
@@ -328,7 +328,7 @@ async fn revoking_where_mas_has_no_revocation_endpoint_succeeds() {
 
 #[tokio::test]
 async fn a_refused_revocation_maps_like_a_token_error() {
-    let server = FakeServer::start([(
+    let server = CannedServer::routes([(
         REVOKE_PATH,
         Canned::json(401, json!({"error": "invalid_client"})),
     )])

@@ -13,7 +13,7 @@ use mirakl::marketplace::{
 use mirakl::offers_file::{OfferLine, UpdateDelete, offer_json, write_offers_csv};
 use serde_json::json;
 
-use crate::support::{Canned, FakeServer, http_date_in};
+use crate::support::{Canned, CannedServer, Upload, http_date_in};
 
 const OF01_PATH: &str = "/mmp/demo/api/offers/imports";
 const OF02_PATH: &str = "/mmp/demo/api/offers/imports/2035";
@@ -25,8 +25,8 @@ const KEY: Credential<'static> = Credential::ShopApiKey("shop-key");
 
 async fn instance_answering(
     routes: impl IntoIterator<Item = (&'static str, Canned)>,
-) -> (FakeServer, InstanceUrl) {
-    let server = FakeServer::start(routes).await;
+) -> (CannedServer, InstanceUrl) {
+    let server = CannedServer::routes(routes).await;
     let instance = InstanceUrl::parse(&format!("{}/mmp/demo", server.base)).unwrap();
     (server, instance)
 }
@@ -39,7 +39,8 @@ fn import_2035() -> ImportId {
     ImportId::from("2035".to_owned())
 }
 
-fn mug() -> OfferLine {
+/// An offer with every field set, a running discount among them.
+pub fn mug() -> OfferLine {
     OfferLine {
         sku: "MUG-1".to_owned(),
         product_id: "4006381333931".to_owned(),
@@ -89,7 +90,7 @@ async fn of01_uploads_the_csv_as_multipart_file_in_normal_mode() {
     let request = server.single_request_to(OF01_PATH);
     assert_eq!(request.method, Method::POST);
     assert_eq!(request.header("authorization"), Some("shop-key"));
-    assert_eq!(request.query_pairs()["shop_id"], "2001");
+    assert_eq!(request.query("shop_id").as_deref(), Some("2001"));
     let fields = request.csv_upload("offers.csv", &csv).await;
     assert_eq!(
         fields,
@@ -290,8 +291,11 @@ async fn of03_reads_quoted_values_with_semicolons_and_the_sku_column() {
         ]
     );
     assert_eq!(
-        server.single_request_to(OF03_PATH).query_pairs()["shop_id"],
-        "2001"
+        server
+            .single_request_to(OF03_PATH)
+            .query("shop_id")
+            .as_deref(),
+        Some("2001")
     );
 }
 
@@ -391,14 +395,14 @@ async fn of21_reads_a_page_of_live_offers_with_exact_prices() {
             raw: second.raw.clone(),
         }
     );
-    let query = server.single_request_to(OFFERS_PATH).query_pairs();
+    let request = server.single_request_to(OFFERS_PATH);
     assert_eq!(
         (
-            query["offset"].as_str(),
-            query["max"].as_str(),
-            query["shop_id"].as_str()
+            request.query("offset").as_deref(),
+            request.query("max").as_deref(),
+            request.query("shop_id").as_deref()
         ),
-        ("2", "2", "2001")
+        (Some("2"), Some("2"), Some("2001"))
     );
 }
 

@@ -5,19 +5,11 @@ use std::io::{self, Write};
 use mirakl::offers_file::{OfferLine, UpdateDelete, offer_json, write_offers_csv};
 use serde_json::json;
 
+/// The offers tests' mug, with a description the CSV must quote.
 fn big_mug() -> OfferLine {
     OfferLine {
-        sku: "MUG-1".to_owned(),
-        product_id: "4006381333931".to_owned(),
-        product_id_type: "EAN".to_owned(),
         description: r#"Mug; blue "large""#.to_owned(),
-        price: "19.90".to_owned(),
-        quantity: 12,
-        state: "11".to_owned(),
-        discount_price: Some("15.00".to_owned()),
-        discount_start: Some("2026-03-01T00:00:00Z".to_owned()),
-        discount_end: Some("2026-03-31T23:59:59Z".to_owned()),
-        update_delete: UpdateDelete::Update,
+        ..crate::offers::mug()
     }
 }
 

@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::sandbox::{
     DEMO_MARKETPLACE, DEMO_SHOP, SHOP_KEY, assert_spent_budget, live_offers, offer, start_sandbox,
 };
-use crate::support::{Canned, FakeServer};
+use crate::support::{Canned, CannedServer, Upload};
 
 fn client() -> MarketplaceClient {
     MarketplaceClient::new(mirakl::http_client())
@@ -250,7 +250,7 @@ const P44_PATH: &str = "/mmp/demo/api/products/imports/2036/error_report";
 #[tokio::test]
 async fn p41_uploads_the_file_in_the_operator_format_for_the_store() {
     let server =
-        FakeServer::start([(P41_PATH, Canned::json(201, json!({"import_id": 2036})))]).await;
+        CannedServer::routes([(P41_PATH, Canned::json(201, json!({"import_id": 2036})))]).await;
     let instance = InstanceUrl::parse(&format!("{}/mmp/demo", server.base)).unwrap();
     let csv = b"shop_sku;title\nTEE-RED;Tee\n".to_vec();
 
@@ -268,7 +268,7 @@ async fn p41_uploads_the_file_in_the_operator_format_for_the_store() {
     let request = server.single_request_to(P41_PATH);
     assert_eq!(request.method, Method::POST);
     assert_eq!(request.header("authorization"), Some("shop-key"));
-    assert_eq!(request.query_pairs()["shop_id"], "2001");
+    assert_eq!(request.query("shop_id").as_deref(), Some("2001"));
     let fields = request.csv_upload("products.csv", &csv).await;
     assert_eq!(
         fields,
@@ -278,7 +278,7 @@ async fn p41_uploads_the_file_in_the_operator_format_for_the_store() {
 
 #[tokio::test]
 async fn p44_404_means_no_product_was_refused() {
-    let server = FakeServer::start([(
+    let server = CannedServer::routes([(
         P44_PATH,
         Canned::json(404, json!({"message": "No error report", "status": 404})),
     )])

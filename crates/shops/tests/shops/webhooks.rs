@@ -121,3 +121,73 @@ fn a_missing_or_unreadable_header_is_named() {
         "X-WC-Webhook-ID"
     );
 }
+
+/// The headers WooCommerce sends with a delivery of `topic`, signed with `secret`.
+fn signed_delivery(topic: &str, secret: &[u8], body: &[u8]) -> HeaderMap {
+    let (resource, event) = topic.split_once('.').unwrap();
+    let mut headers = delivery_headers();
+    for (name, value) in [
+        ("x-wc-webhook-topic", topic.to_owned()),
+        ("x-wc-webhook-resource", resource.to_owned()),
+        ("x-wc-webhook-event", event.to_owned()),
+        ("x-wc-webhook-signature", sign(secret, body)),
+    ] {
+        headers.insert(name, HeaderValue::from_str(&value).unwrap());
+    }
+    headers
+}
+
+#[test]
+fn a_delivery_names_what_to_read_and_nothing_more() {
+    use domain::ShopPlatform::WooCommerce;
+    use shops::{Delivery, DeliveryError, EventSubject, read_delivery};
+    let read = |topic: &str, body: &[u8]| {
+        read_delivery(WooCommerce, &signed_delivery(topic, b"s", body), body, b"s")
+    };
+    let subject = |topic: &str, body: &[u8]| match read(topic, body) {
+        Ok(Delivery::Event(event)) => event.subject,
+        other => panic!("{topic}: {other:?}"),
+    };
+    assert_eq!(subject("product.updated", BODY), EventSubject::Product(42));
+    // A variation's event names its product: that is what is read.
+    assert_eq!(
+        subject("product.updated", br#"{"id":43,"parent_id":42}"#),
+        EventSubject::Product(42)
+    );
+    assert_eq!(
+        subject("product.deleted", br#"{"id":42}"#),
+        EventSubject::Product(42)
+    );
+    assert_eq!(subject("product.updated", b"{}"), EventSubject::Catalog);
+    assert_eq!(
+        subject("order.created", br#"{"id":9}"#),
+        EventSubject::Order(9)
+    );
+    assert_eq!(
+        subject("coupon.created", br#"{"id":9}"#),
+        EventSubject::Other
+    );
+
+    let forged = signed_delivery("product.deleted", b"not-the-secret", BODY);
+    assert_eq!(
+        read_delivery(WooCommerce, &forged, BODY, b"s"),
+        Err(DeliveryError::BadSignature)
+    );
+    assert_eq!(
+        read_delivery(WooCommerce, &HeaderMap::new(), BODY, b"s"),
+        Err(DeliveryError::MissingHeaders)
+    );
+    assert_eq!(
+        read("product.updated", b"not json"),
+        Err(DeliveryError::NotJson)
+    );
+    let mut ping = HeaderMap::new();
+    ping.insert(
+        "content-type",
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    assert_eq!(
+        read_delivery(WooCommerce, &ping, b"webhook_id=7", b"s"),
+        Ok(Delivery::Ping)
+    );
+}

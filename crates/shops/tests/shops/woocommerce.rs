@@ -9,7 +9,8 @@ use shops::woocommerce::{
 use time::macros::datetime;
 
 use crate::support::{
-    Canned, FakeStore, Recorded, check_oauth, closed_port_addr, oauth_refusal, shop_http,
+    Canned, CannedServer, Recorded, WooAnswers, check_oauth, closed_port_addr, oauth_refusal,
+    shop_http,
 };
 
 const KEY: &str = "ck_0123456789abcdef0123456789abcdef01234567";
@@ -25,17 +26,19 @@ fn credentials(secret: &str) -> Credentials {
     }
 }
 
-fn client_for(server: &FakeStore, secret: &str) -> WooClient {
+fn client_for(server: &CannedServer, secret: &str) -> WooClient {
     let store = StoreUrl::parse(&format!("{}{SUBFOLDER}/", server.base)).unwrap();
     WooClient::new(store, credentials(secret), shop_http())
 }
 
 /// A store that checks every request's OAuth signature before `answer` sees it.
-async fn signed_store(answer: impl Fn(&Recorded) -> Canned + Send + Sync + 'static) -> FakeStore {
+async fn signed_store(
+    answer: impl Fn(&Recorded) -> Canned + Send + Sync + 'static,
+) -> CannedServer {
     // The fake learns its own address only once it listens; the signature covers it.
     let base = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
     let seen_base = base.clone();
-    let server = FakeStore::start(move |request| {
+    let server = CannedServer::start(move |request| {
         match check_oauth(request, seen_base.get().unwrap(), KEY, SECRET) {
             Ok(()) => answer(request),
             Err(reason) => oauth_refusal(&reason),
@@ -86,7 +89,7 @@ async fn a_wrong_secret_is_unauthorized_and_asks_to_reconnect() {
 
 #[tokio::test]
 async fn a_wordpress_without_woocommerce_is_not_woocommerce() {
-    let server = FakeStore::start(|_| {
+    let server = CannedServer::start(|_| {
         Canned::error(
             404,
             "rest_no_route",
@@ -103,7 +106,7 @@ async fn a_wordpress_without_woocommerce_is_not_woocommerce() {
 
 #[tokio::test]
 async fn a_web_page_instead_of_json_is_not_woocommerce() {
-    let server = FakeStore::start(|_| {
+    let server = CannedServer::start(|_| {
         Canned::html(
             200,
             "<!DOCTYPE html><html><head><title>My Shop</title></head></html>",
@@ -122,7 +125,7 @@ async fn a_web_page_instead_of_json_is_not_woocommerce() {
 
 #[tokio::test]
 async fn a_list_without_its_total_headers_cannot_be_read() {
-    let server = FakeStore::start(|_| Canned::json(200, json!([]))).await;
+    let server = CannedServer::start(|_| Canned::json(200, json!([]))).await;
 
     let error = client_for(&server, SECRET).verify().await.unwrap_err();
 
@@ -149,7 +152,7 @@ async fn a_store_that_is_down_is_unreachable_and_retryable() {
 
 #[tokio::test]
 async fn a_redirect_to_https_tells_the_seller_the_https_address() {
-    let server = FakeStore::start(|request| {
+    let server = CannedServer::start(|request| {
         let target = format!("https://shop.example{}?{}", request.path, request.raw_query);
         Canned::new(301, String::new()).header("location", &target)
     })
@@ -491,7 +494,7 @@ async fn variations_page_reads_stock_managed_by_the_parent() {
 
 #[tokio::test]
 async fn a_missing_product_is_not_found_and_a_forbidden_key_is_forbidden() {
-    let server = FakeStore::start(|request| {
+    let server = CannedServer::start(|request| {
         if request.path.contains("/products/9/") {
             Canned::error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
         } else {
@@ -520,7 +523,7 @@ async fn a_missing_product_is_not_found_and_a_forbidden_key_is_forbidden() {
 
 #[tokio::test]
 async fn debug_of_a_client_never_shows_the_keys() {
-    let server = FakeStore::start(|_| Canned::list(json!([]), 0, 0)).await;
+    let server = CannedServer::start(|_| Canned::list(json!([]), 0, 0)).await;
     let shown = format!("{:?}", client_for(&server, SECRET));
     assert!(!shown.contains(SECRET), "{shown}");
     assert!(!shown.contains(KEY), "{shown}");
