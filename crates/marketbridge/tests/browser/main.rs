@@ -126,6 +126,9 @@ async fn a_seller_who_forgot_the_mirakl_password_resets_it_and_connects() {
     b.fill("Confirm password", "a brand new password").await;
     b.screenshot("reset-password").await;
     b.click("Reset password").await;
+    // Wait for the new password to be taken before leaving the page: a navigation started
+    // while the form's answer is on its way races it.
+    b.expect_text("Your password was changed").await;
 
     // The next login asks for a code sent by e-mail.
     b.goto(login_page.as_str()).await;
