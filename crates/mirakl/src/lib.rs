@@ -19,6 +19,7 @@ pub mod mas;
 pub mod offers_file;
 pub mod products_file;
 mod retry_after;
+mod wire;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

@@ -4,27 +4,37 @@
 //! fields at any time, so response types read only what the connector uses and ignore the rest.
 //! Account calls live here; offer imports and offer reads in [`offers`], the catalog
 //! configuration and product imports in [`products`], what both kinds of import share in
-//! [`imports`], their error reports (OF03, P44) in [`error_report`]. Rate limits are surfaced ([`MarketplaceError::RateLimited`]), never waited
-//! out here: the caller keeps the budgets.
+//! [`imports`], their error reports (OF03, P44) in [`error_report`], orders and carriers in
+//! [`orders`]. Rate limits are surfaced ([`MarketplaceError::RateLimited`]), never waited out
+//! here: the caller keeps the budgets.
 
 mod error_report;
 mod imports;
 mod offers;
+mod orders;
 mod products;
 
 use std::fmt;
 use std::time::Duration;
 
 use domain::{InstanceUrl, StoreId};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue,
+};
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 pub use self::error_report::ImportErrorLine;
 pub use self::imports::ImportId;
 pub use self::offers::{
     ImportMode, ImportStatus, LiveOffer, OfferImport, OfferImportsPage, OffersPage,
+};
+pub use self::orders::{
+    Carrier, LineDecision, LineRefund, MAX_ORDER_IDS, MAX_ORDERS_PER_PAGE, MarketplaceAddress,
+    MarketplaceCustomer, MarketplaceOrder, MarketplaceOrderLine, OrderPage, OrderQuery, TaxAmount,
+    Tracking,
 };
 pub use self::products::{
     Hierarchy, ListValue, ProductAttribute, ProductImport, ProductImportStatus, RequirementLevel,
@@ -109,6 +119,10 @@ pub enum MarketplaceError {
     /// A success status whose body is not what the API promises.
     #[error("Mirakl's answer could not be read ({0}).")]
     Decode(String),
+    /// Refused before sending, because Mirakl could never accept it (no lines, an amount that
+    /// is no number, too many ids). Nothing was sent.
+    #[error("Nothing was sent to Mirakl: {0}. Correct the data and try again.")]
+    NotSent(String),
 }
 
 impl MarketplaceError {
@@ -121,7 +135,8 @@ impl MarketplaceError {
             | Self::Forbidden(_)
             | Self::NotFound(_)
             | Self::Rejected { .. }
-            | Self::Decode(_) => false,
+            | Self::Decode(_)
+            | Self::NotSent(_) => false,
         }
     }
 
@@ -158,6 +173,16 @@ enum Payload {
     Multipart(reqwest::multipart::Form),
 }
 
+impl Payload {
+    /// `body` as JSON; a body that cannot be written (an amount that is no number) is
+    /// [`MarketplaceError::NotSent`].
+    fn json(body: &impl Serialize) -> Result<Self, MarketplaceError> {
+        crate::wire::json_body(body)
+            .map(Self::Json)
+            .map_err(MarketplaceError::NotSent)
+    }
+}
+
 /// One call to the seller API: `{method} {instance}/api/{segments joined by /}`.
 struct Call<'a> {
     method: Method,
@@ -184,6 +209,13 @@ impl<'a> Call<'a> {
             method: Method::POST,
             payload,
             ..Self::get(segments)
+        }
+    }
+
+    fn put(segments: Vec<&'a str>, payload: Payload) -> Self {
+        Self {
+            method: Method::PUT,
+            ..Self::post(segments, payload)
         }
     }
 
@@ -263,13 +295,17 @@ impl MarketplaceClient {
         }
 
         let what = call.describe();
+        let is_get = call.method == Method::GET;
         let request = self
             .http
             .request(call.method, url)
             .header(ACCEPT, HeaderValue::from_static(call.accept))
             .header(AUTHORIZATION, authorization);
         let request = match call.payload {
-            Payload::None => request,
+            Payload::None if is_get => request,
+            // An action without a body (OR24, OR29) still says `Content-Length: 0`, which hyper
+            // leaves out of an empty body: without it some proxies refuse a PUT with 411.
+            Payload::None => request.header(CONTENT_LENGTH, HeaderValue::from_static("0")),
             Payload::Json(body) => request
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body),
@@ -291,6 +327,25 @@ impl MarketplaceClient {
         }
         Ok(body.into())
     }
+}
+
+/// Each item of a list decoded on its own, so that an error names the one Mirakl sent wrong
+/// (`GET /api/orders: orders[3]: missing field …`).
+fn decode_each<T>(
+    what: &str,
+    list: &str,
+    items: &[Box<RawValue>],
+    decode: impl Fn(&RawValue) -> Result<T, serde_json::Error>,
+) -> Result<Vec<T>, MarketplaceError> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            decode(raw).map_err(|error| {
+                MarketplaceError::Decode(format!("{what}: {list}[{index}]: {error}"))
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ use serde_json::value::RawValue;
 
 use super::error_report::ImportErrorLine;
 use super::imports::{ImportId, csv_file_part};
-use super::{Call, Credential, MarketplaceClient, MarketplaceError, Payload};
+use super::{Call, Credential, MarketplaceClient, MarketplaceError, Payload, decode_each};
+use crate::wire::number_text;
 
 /// The names a SKU column goes by in an OF03 report: `sku` in OF01 files, `shop_sku` in OF24
 /// reports, `offer-sku` in stock and price files.
@@ -230,15 +231,6 @@ impl LiveOffer {
     }
 }
 
-/// A JSON number as written (`19.90`), or a number Mirakl sent as a string (`"19.90"`).
-fn number_text(raw: &RawValue) -> Option<String> {
-    match serde_json::from_str::<serde_json::Value>(raw.get()).ok()? {
-        serde_json::Value::Number(_) => Some(raw.get().to_owned()),
-        serde_json::Value::String(text) if !text.trim().is_empty() => Some(text),
-        _ => None,
-    }
-}
-
 impl MarketplaceClient {
     /// OF01 `POST {instance}/api/offers/imports`: uploads an offer file (see
     /// [`crate::offers_file::write_offers_csv`]) as `file` (`offers.csv`, `text/csv`) with
@@ -272,9 +264,7 @@ impl MarketplaceClient {
         struct Body<'a> {
             offers: &'a [serde_json::Value],
         }
-        let body = serde_json::to_vec(&Body { offers })
-            .map_err(|error| MarketplaceError::Decode(format!("offers as JSON: {error}")))?;
-        let call = Call::post(vec!["offers"], Payload::Json(body));
+        let call = Call::post(vec!["offers"], Payload::json(&Body { offers })?);
         self.start_import(instance, credential, shop_id, call).await
     }
 
@@ -350,16 +340,12 @@ impl MarketplaceClient {
             ..Call::get(vec!["offers"])
         };
         let page: Page = self.call_json(instance, credential, shop_id, call).await?;
-        let offers = page
-            .offers
-            .iter()
-            .enumerate()
-            .map(|(index, raw)| {
-                LiveOffer::from_raw(raw).map_err(|error| {
-                    MarketplaceError::Decode(format!("GET /api/offers: offers[{index}]: {error}"))
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let offers = decode_each(
+            "GET /api/offers",
+            "offers",
+            &page.offers,
+            LiveOffer::from_raw,
+        )?;
         Ok(OffersPage {
             offers,
             total_count: page.total_count,

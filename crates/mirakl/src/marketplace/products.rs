@@ -8,11 +8,12 @@
 use domain::{InstanceUrl, StoreId};
 use reqwest::multipart::Form;
 use serde::Deserialize;
-use serde::de::{DeserializeOwned, Deserializer};
+use serde::de::Deserializer;
 
 use super::error_report::ImportErrorLine;
 use super::imports::{ImportId, csv_file_part};
 use super::{Call, Credential, MarketplaceClient, MarketplaceError, Payload};
+use crate::wire::{non_empty, null_as_default};
 
 /// A category of the operator's catalog (H11).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -395,21 +396,6 @@ impl MarketplaceClient {
         self.import_errors(instance, credential, shop_id, segments, &[sku_column])
             .await
     }
-}
-
-/// An optional text that Mirakl may send empty or `null`: both read as `None`.
-fn non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    let text = Option::<String>::deserialize(deserializer)?;
-    Ok(text.filter(|text| !text.trim().is_empty()))
-}
-
-/// A field Mirakl may send as `null`: read as its default (`false`, empty).
-fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: DeserializeOwned + Default,
-{
-    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
 #[cfg(test)]

@@ -1,20 +1,30 @@
 //! The Mirakl Connect seller API (`https://miraklconnect.com/api` in production): the catalog,
-//! where each product carries its prices and stock.
+//! where each product carries its prices and stock, here; the orders in [`orders`].
 //!
 //! Products travel as `serde_json::Value`: how the connector shapes a product is the domain's
 //! business (`domain` serializes its typed product), this module only carries it. Calls take a
 //! MAS access token; Connect finds the seller from it. Rate limits are surfaced
 //! ([`ConnectError::RateLimited`]), never waited out here.
 
+mod orders;
+
 use std::fmt;
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+pub use self::orders::{
+    ActionError, ActionId, ActionStatus, ConnectAddress, ConnectBillingInfo, ConnectFulfillment,
+    ConnectLineAdjustment, ConnectLineDecision, ConnectLineProduct, ConnectOrder, ConnectOrderLine,
+    ConnectOrderPage, ConnectOrderQuery, ConnectOrigin, ConnectPrice, ConnectShipment,
+    ConnectShipmentItem, ConnectShippingInfo, ConnectTax, MAX_ORDERS_PER_PAGE,
+};
 use crate::retry_after::retry_after;
+use crate::wire::non_empty;
 use crate::{error_message, transport_failure};
 
 /// The most products one upsert or delete may carry.
@@ -74,6 +84,10 @@ pub enum ConnectError {
     /// A success status whose body is not what the API promises.
     #[error("Mirakl Connect's answer could not be read ({0}).")]
     Decode(String),
+    /// Refused before sending, because Connect could never accept it (no lines, an amount that
+    /// is no number). Nothing was sent.
+    #[error("Nothing was sent to Mirakl Connect: {0}. Correct the data and try again.")]
+    NotSent(String),
 }
 
 fn field_list(errors: &[FieldError]) -> String {
@@ -90,7 +104,11 @@ impl ConnectError {
         match self {
             Self::RateLimited { .. } | Self::Unreachable(_) => true,
             Self::Server { status, .. } => *status >= 500,
-            Self::Unauthorized | Self::Invalid { .. } | Self::TooMany | Self::Decode(_) => false,
+            Self::Unauthorized
+            | Self::Invalid { .. }
+            | Self::TooMany
+            | Self::Decode(_)
+            | Self::NotSent(_) => false,
         }
     }
 
@@ -140,10 +158,27 @@ pub struct ConnectPage {
     pub next_page_token: Option<String>,
 }
 
-fn non_empty<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<String>, D::Error> {
-    Ok(Option::<String>::deserialize(deserializer)?.filter(|token| !token.is_empty()))
+/// One call to Connect: `{method} {base}/{segments joined by /}?{query}`.
+struct Call<'a> {
+    method: Method,
+    /// Each one percent-encoded on its own, so an id can never change the path.
+    segments: &'a [&'a str],
+    query: &'a [(&'a str, String)],
+}
+
+impl<'a> Call<'a> {
+    fn new(method: Method, segments: &'a [&'a str]) -> Self {
+        Self {
+            method,
+            segments,
+            query: &[],
+        }
+    }
+
+    /// `METHOD /a/b`, for logs and messages.
+    fn describe(&self) -> String {
+        format!("{} /{}", self.method, self.segments.join("/"))
+    }
 }
 
 /// A client for the Connect seller API. Cheap to clone.
@@ -178,7 +213,8 @@ impl ConnectClient {
         if products.is_empty() {
             return Ok(());
         }
-        self.call(token, Method::POST, &[], Some(&Body { products }))
+        let call = Call::new(Method::POST, &["products"]);
+        self.call(token, call, Some(&Body { products }))
             .await
             .map(drop)
     }
@@ -195,9 +231,11 @@ impl ConnectClient {
         if let Some(page_token) = page_token {
             query.push(("page_token", page_token.to_owned()));
         }
-        let body = self.call::<()>(token, Method::GET, &query, None).await?;
-        serde_json::from_slice(&body)
-            .map_err(|error| ConnectError::Decode(format!("GET /products: {error}")))
+        let call = Call {
+            query: &query,
+            ..Call::new(Method::GET, &["products"])
+        };
+        self.call_json(token, call, None::<&()>).await
     }
 
     /// `DELETE /products` with `{"products": [{"id": …}]}`: removes up to
@@ -220,44 +258,58 @@ impl ConnectClient {
         let body = Body {
             products: ids.iter().map(|id| ProductId { id }).collect(),
         };
-        self.call(token, Method::DELETE, &[], Some(&body))
-            .await
-            .map(drop)
+        let call = Call::new(Method::DELETE, &["products"]);
+        self.call(token, call, Some(&body)).await.map(drop)
     }
 
-    /// `{base}/products`.
-    fn products_url(&self) -> Url {
+    /// `{base}/{segments joined by /}`, each segment percent-encoded on its own.
+    fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();
-        let path = format!("{}/products", url.path().trim_end_matches('/'));
-        url.set_path(&path);
+        url.path_segments_mut()
+            .expect("a Connect base URL is http(s), so it has a path")
+            .pop_if_empty()
+            .extend(segments);
         url
     }
 
-    /// Sends one call to `/products`; the body of a success, or the error the status maps to.
+    /// [`Self::call`], its body read as JSON.
+    async fn call_json<T: DeserializeOwned, B: Serialize>(
+        &self,
+        token: &str,
+        call: Call<'_>,
+        body: Option<&B>,
+    ) -> Result<T, ConnectError> {
+        let what = call.describe();
+        let answer = self.call(token, call, body).await?;
+        serde_json::from_slice(&answer)
+            .map_err(|error| ConnectError::Decode(format!("{what}: {error}")))
+    }
+
+    /// Sends one call with `body` as JSON; the body of a success, or the error the status maps
+    /// to. A body that cannot be written (an amount that is no number) is not sent.
     async fn call<B: Serialize>(
         &self,
         token: &str,
-        method: Method,
-        query: &[(&str, String)],
+        call: Call<'_>,
         body: Option<&B>,
     ) -> Result<Vec<u8>, ConnectError> {
         // A token no header can carry could never be accepted.
         let mut authorization = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| ConnectError::Unauthorized)?;
         authorization.set_sensitive(true);
-        let mut url = self.products_url();
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
+        let mut url = self.url(call.segments);
+        if !call.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(call.query);
         }
 
+        let what = call.describe();
         let mut request = self
             .http
-            .request(method.clone(), url)
+            .request(call.method, url)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(AUTHORIZATION, authorization);
         if let Some(body) = body {
-            let json = serde_json::to_vec(body)
-                .map_err(|error| ConnectError::Decode(format!("products as JSON: {error}")))?;
+            let json = crate::wire::json_body(body).map_err(ConnectError::NotSent)?;
             request = request
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(json);
@@ -267,7 +319,11 @@ impl ConnectClient {
             .await
             .map_err(|error| ConnectError::Unreachable(transport_failure(&error)))?;
         let status = response.status();
-        tracing::debug!(%method, path = "/products", status = status.as_u16(), "Mirakl Connect answered");
+        tracing::debug!(
+            call = what,
+            status = status.as_u16(),
+            "Mirakl Connect answered"
+        );
         let headers = response.headers().clone();
         let body = response
             .bytes()
@@ -285,20 +341,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn products_live_under_the_configured_base() {
+    fn calls_live_under_the_configured_base() {
         let client =
             |base: &str| ConnectClient::new(Url::parse(base).unwrap(), reqwest::Client::new());
         assert_eq!(
             client("https://miraklconnect.com/api")
-                .products_url()
+                .url(&["products"])
                 .as_str(),
             "https://miraklconnect.com/api/products"
         );
         assert_eq!(
             client("http://127.0.0.1:8080/connect/api/")
-                .products_url()
+                .url(&["v2", "orders", "a/b?c"])
                 .as_str(),
-            "http://127.0.0.1:8080/connect/api/products"
+            "http://127.0.0.1:8080/connect/api/v2/orders/a%2Fb%3Fc"
         );
     }
 
