@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::gate::{Faults, scale_problem};
+use crate::gate::{FaultRates, scale_problem};
 use crate::page;
 use crate::world::{GrantKind, ShopState, World};
 use crate::{Sandbox, marketplace};
@@ -30,6 +30,7 @@ pub fn router() -> Router<Sandbox> {
         .route("/sandbox/api/mas/token-lifetimes", post(token_lifetimes))
         .route("/sandbox/api/budgets", post(budgets))
         .route("/sandbox/api/faults", post(faults))
+        .route("/sandbox/api/orders/delays", post(order_delays))
 }
 
 struct WooStoreLine {
@@ -49,6 +50,7 @@ struct MarketplaceLine {
     base_url: String,
     stores: String,
     catalog_products: usize,
+    orders: String,
 }
 
 #[derive(Template)]
@@ -64,6 +66,7 @@ struct OverviewPage {
     companies: Vec<String>,
     budgets: String,
     faults: String,
+    order_delays: String,
     users: Vec<String>,
     clients: Vec<String>,
     mail_count: usize,
@@ -89,8 +92,27 @@ struct MailboxPage {
     mails: Vec<MailView>,
 }
 
+/// How many orders are in each state, e.g. "3 orders: 1 SHIPPING, 2 WAITING_ACCEPTANCE".
+fn orders_in_words<'s>(states: impl Iterator<Item = &'s str>) -> String {
+    let mut counts = std::collections::BTreeMap::new();
+    for state in states {
+        *counts.entry(state).or_insert(0) += 1;
+    }
+    if counts.is_empty() {
+        return "no orders".to_owned();
+    }
+    let by_state: Vec<String> = counts
+        .iter()
+        .map(|(state, count)| format!("{count} {state}"))
+        .collect();
+    let total: usize = counts.values().sum();
+    let noun = if total == 1 { "order" } else { "orders" };
+    format!("{total} {noun}: {}", by_state.join(", "))
+}
+
 async fn overview(State(sandbox): State<Sandbox>) -> Response {
-    let world = sandbox.world();
+    let mut world = sandbox.world();
+    world.catch_up_orders();
     let marketplaces = world
         .marketplaces
         .values()
@@ -112,6 +134,12 @@ async fn overview(State(sandbox): State<Sandbox>) -> Response {
                 .collect::<Vec<_>>()
                 .join(", "),
             catalog_products: marketplace.catalog.len(),
+            orders: orders_in_words(
+                marketplace
+                    .orders
+                    .values()
+                    .map(|order| order.state.as_str()),
+            ),
         })
         .collect();
     let scale = world.gate.scale();
@@ -120,16 +148,7 @@ async fn overview(State(sandbox): State<Sandbox>) -> Response {
     } else {
         format!("on, scale {scale} (1 = Mirakl's documented call frequencies)")
     };
-    let faults = world.gate.faults();
-    let faults = if faults == Faults::default() {
-        "none".to_owned()
-    } else {
-        format!(
-            "{}% of catalog calls answered 500, {}% answered 429",
-            faults.error_rate * 100.0,
-            faults.rate_limit_rate * 100.0
-        )
-    };
+    let faults = faults_in_words(world.gate.faults());
     page::render(
         StatusCode::OK,
         &OverviewPage {
@@ -158,15 +177,26 @@ async fn overview(State(sandbox): State<Sandbox>) -> Response {
                 .values()
                 .map(|company| {
                     format!(
-                        "{} ({}): {} catalog products",
+                        "{} ({}): {} catalog products, {}",
                         company.name,
                         company.id,
-                        company.products.len()
+                        company.products.len(),
+                        orders_in_words(
+                            company
+                                .orders
+                                .values()
+                                .map(|order| order.status().0.as_str())
+                        )
                     )
                 })
                 .collect(),
             budgets,
             faults,
+            order_delays: format!(
+                "{} s to accept an order before it is refused, {} s for the customer's debit",
+                world.order_delays.acceptance.as_secs(),
+                world.order_delays.debit.as_secs()
+            ),
             users: world.users.iter().map(|user| user.email.clone()).collect(),
             clients: world
                 .clients
@@ -232,7 +262,8 @@ struct StoreView {
 }
 
 async fn state(State(sandbox): State<Sandbox>) -> Response {
-    let world = sandbox.world();
+    let mut world = sandbox.world();
+    world.catch_up_orders();
     Json(state_view(&world)).into_response()
 }
 
@@ -296,6 +327,7 @@ fn state_view(world: &World) -> serde_json::Value {
                 "id": company.id,
                 "name": company.name,
                 "connect_products": company.products.len(),
+                "connect_orders": company.orders.len(),
             })
         })
         .collect();
@@ -315,6 +347,10 @@ fn state_view(world: &World) -> serde_json::Value {
         "mails": world.mailbox.len(),
         "budget_scale": world.gate.scale(),
         "faults": world.gate.faults(),
+        "order_delays": {
+            "acceptance_seconds": world.order_delays.acceptance.as_secs(),
+            "debit_seconds": world.order_delays.debit.as_secs(),
+        },
     })
 }
 
@@ -382,13 +418,60 @@ async fn budgets(State(sandbox): State<Sandbox>, Json(request): Json<Budgets>) -
     Json(json!({ "scale": request.scale })).into_response()
 }
 
-/// `POST /sandbox/api/faults {error_rate, rate_limit_rate}`: see `Sandbox::set_faults`.
-async fn faults(State(sandbox): State<Sandbox>, Json(request): Json<Faults>) -> Response {
+/// The overview's line on injected faults.
+fn faults_in_words(faults: FaultRates) -> String {
+    if faults == FaultRates::default() {
+        return "none".to_owned();
+    }
+    let mut words = format!(
+        "{}% of catalog and order calls answered 500, {}% answered 429",
+        faults.error_rate * 100.0,
+        faults.rate_limit_rate * 100.0
+    );
+    if faults.timeout_rate > 0.0 || faults.lost_answer_rate > 0.0 {
+        words.push_str(&format!(
+            "; {}% of those and of WooCommerce REST calls time out, {}% lose their answer",
+            faults.timeout_rate * 100.0,
+            faults.lost_answer_rate * 100.0
+        ));
+    }
+    words
+}
+
+/// `POST /sandbox/api/faults {error_rate, rate_limit_rate, timeout_rate, lost_answer_rate}`
+/// (each optional, 0 when left out): see `Sandbox::set_faults`.
+async fn faults(State(sandbox): State<Sandbox>, Json(request): Json<FaultRates>) -> Response {
     if let Some(problem) = request.problem() {
         return refused(problem);
     }
     sandbox.set_faults(request);
     Json(request).into_response()
+}
+
+#[derive(Deserialize)]
+struct OrderDelays {
+    acceptance_seconds: Option<u64>,
+    debit_seconds: Option<u64>,
+}
+
+/// `POST /sandbox/api/orders/delays {acceptance_seconds?, debit_seconds?}`: see
+/// `Sandbox::set_acceptance_delay` and `Sandbox::set_debit_delay`; what is left out stays.
+async fn order_delays(
+    State(sandbox): State<Sandbox>,
+    Json(request): Json<OrderDelays>,
+) -> Response {
+    if let Some(seconds) = request.acceptance_seconds {
+        sandbox.set_acceptance_delay(Duration::from_secs(seconds));
+    }
+    if let Some(seconds) = request.debit_seconds {
+        sandbox.set_debit_delay(Duration::from_secs(seconds));
+    }
+    let delays = sandbox.world().order_delays;
+    Json(json!({
+        "acceptance_seconds": delays.acceptance.as_secs(),
+        "debit_seconds": delays.debit.as_secs(),
+    }))
+    .into_response()
 }
 
 fn fragments(body: &str) -> Vec<Fragment> {

@@ -2,11 +2,12 @@
 //! from their published contracts, so the demo and every test run without an outside account.
 //!
 //! It owns the emulated Mirakl Authentication System (`/mas`), the marketplace seller API
-//! (`/mmp/{instance}/api`), the Mirakl Connect seller API (`/connect/api`), WooCommerce stores
-//! (`/woo/{store}`), and its own pages and control API (`/sandbox`). All of its state lives in
-//! memory behind one mutex; it never touches the connector's storage. WooCommerce webhooks
-//! leave through a queue (`woo::delivery`). Mirakl's call budgets and injected faults are
-//! `gate`'s; the dates, amounts and GTINs several emulators share are `values`'.
+//! (`/mmp/{instance}/api`: catalog, offers, orders), the Mirakl Connect seller API
+//! (`/connect/api`: catalog, orders), WooCommerce stores (`/woo/{store}`), and its own pages and
+//! control API (`/sandbox`). All of its state lives in memory behind one mutex; it never touches
+//! the connector's storage. WooCommerce webhooks leave through a queue (`woo::delivery`).
+//! Mirakl's call budgets and injected faults (answered or on the connection) are `gate`'s; the
+//! dates, amounts, GTINs and shoppers several emulators share are `values`'.
 //!
 //! Apart from the emulators, [`canned`] is a server that answers what a test says and records
 //! what it was asked, for the clients' tests of answers the emulators never give.
@@ -31,10 +32,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use tower_http::limit::RequestBodyLimitLayer;
 
-pub use gate::{Faults, Operation};
+pub use connect::order_control::ConnectControlError;
+pub use gate::{FaultRates, Faults, Operation, TIMEOUT_HOLD};
 pub use mail::Mail;
 pub use marketplace::catalog::corrected_gtin;
 pub use marketplace::control::MarketplaceControlError;
@@ -132,6 +134,7 @@ impl Sandbox {
             .nest("/connect/api", connect::router())
             .merge(woo::router(self.clone()))
             .layer(from_fn_with_state(self.clone(), woo::guard))
+            .layer(from_fn(gate::connection_faults))
             .with_state(self.clone())
     }
 
@@ -175,23 +178,44 @@ impl Sandbox {
         self.world().gate.set_scale(scale);
     }
 
-    /// Injects faults into the catalog calls (Connect products, OF01, OF02, OF03, OF21, OF24,
-    /// P41, P42, P44): a share answered 500, a share answered 429 with `Retry-After: 1`. The
-    /// choice of calls restarts from a fixed seed, so the same calls fail on every run.
-    /// `Faults::default()` switches them off.
+    /// Injects faults, replacing the ones set before: into the catalog and order calls
+    /// (Connect products and orders, OF01, OF02, OF03, OF04, OF21, OF24, P41, P42, P44, OR11,
+    /// OR21, OR23, OR24, OR28, OR29) a share answered 500 and a share answered 429 with
+    /// `Retry-After: 1`; into those and every WooCommerce REST call, a share that times out
+    /// (not applied, never answered) and a share whose answer is lost (applied, connection
+    /// closed). The choice of calls restarts from a fixed seed, so the same calls fail on every
+    /// run. Takes a [`FaultRates`], or the older [`Faults`] (no connection fault);
+    /// `FaultRates::default()` switches them all off.
     ///
     /// # Panics
-    /// When a rate is outside 0–1 or both add up to more than 1.
-    pub fn set_faults(&self, faults: Faults) {
+    /// When a rate is outside 0–1 or they add up to more than 1.
+    pub fn set_faults(&self, faults: impl Into<FaultRates>) {
+        let faults = faults.into();
         if let Some(problem) = faults.problem() {
             panic!("{problem}");
         }
         self.world().gate.set_faults(faults);
     }
 
+    /// How long the customer's debit takes once an order is accepted, on every marketplace
+    /// (WAITING_DEBIT_PAYMENT, then SHIPPING) and on Connect (AWAITING_PAYMENT, then
+    /// AWAITING_SHIPMENT); 0, the default, debits at the next read. It applies to the orders
+    /// already waiting: shortening it moves them along at their next read.
+    pub fn set_debit_delay(&self, delay: Duration) {
+        self.world().order_delays.debit = delay;
+    }
+
+    /// How long an order waits for the seller's decision before the platform refuses it (3
+    /// days by default); like the debit delay, it applies to the orders already waiting, so
+    /// `Duration::ZERO` refuses them at their next read.
+    pub fn set_acceptance_delay(&self, delay: Duration) {
+        self.world().order_delays.acceptance = delay;
+    }
+
     /// How many requests an endpoint has received, e.g. `"mas.token"`, `"mmp.a01"`,
-    /// `"mmp.of01"`, `"connect.products.post"`, `"woo.rest"` (every WooCommerce REST call) or
-    /// `"woo.rest.products"`.
+    /// `"mmp.of01"`, `"mmp.or11"`, `"connect.products.post"`, `"connect.orders.accept"`,
+    /// `"woo.rest"` (every WooCommerce REST call) or `"woo.rest.products"` (see
+    /// `Operation::counter` for every Mirakl operation's).
     ///
     /// Calls turned away because their caller spent its budget (see `set_budget_scale`) are
     /// counted too: `"budget.exceeded"` for every operation, and

@@ -46,22 +46,20 @@ pub fn demo(world: &mut World, redirect_uris: &[String], shop: &WooStore) {
             store(2001, "Demo Store", 37),
         ),
     );
-    world.marketplaces.insert(
-        "second-marketplace".into(),
-        marketplace(
-            "second-marketplace",
-            "Second Marketplace",
-            catalog::from_woo(shop, 0xD3_0002),
-            store(3001, "Second Store", 0),
-        ),
+    let mut second = marketplace(
+        "second-marketplace",
+        "Second Marketplace",
+        catalog::from_woo(shop, 0xD3_0002),
+        store(3001, "Second Store", 0),
     );
+    // The second operator gives the customer's (anonymized) e-mail with its orders.
+    second.customer_emails = true;
+    world
+        .marketplaces
+        .insert("second-marketplace".into(), second);
     world.companies.insert(
         "demo-company".into(),
-        Company {
-            id: "demo-company".into(),
-            name: "Demo Company".into(),
-            products: BTreeMap::new(),
-        },
+        Company::new("demo-company", "Demo Company"),
     );
     world.shop_api_keys.insert(
         "sandbox-shop-api-key".into(),

@@ -8,13 +8,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::gate::{Gate, Operation, Refusal};
+use crate::connect::order_actions::ConnectAction;
+use crate::connect::orders::ConnectOrder;
+use crate::entropy::Sequence;
+use crate::gate::{Answer, ConnectionFault, FaultSlot, Gate, Operation, Refusal};
 use crate::jwt::TokenSigner;
 use crate::mail::Mail;
 use crate::marketplace::catalog::Catalog;
 use crate::marketplace::imports::Import;
 use crate::marketplace::offer_imports::OfferLines;
 use crate::marketplace::offers::Offer;
+use crate::marketplace::orders::Order;
 use crate::marketplace::products::ProductLines;
 use crate::mas::grants::GrantStore;
 use crate::mas::password::ResetToken;
@@ -98,6 +102,14 @@ pub struct Marketplace {
     /// as `reason_status`), one each, oldest first: a test's stand-in for an operator-side
     /// outage.
     pub failing_imports: std::collections::VecDeque<String>,
+    /// Every shop's orders, by order id.
+    pub orders: BTreeMap<String, Order>,
+    pub next_order_number: u64,
+    pub next_refund_id: u64,
+    /// What placed orders draw on (random lines, customers): seeded, the same every run.
+    pub order_entropy: Sequence,
+    /// Whether orders carry the customer's (anonymized) e-mail: some operators give it.
+    pub customer_emails: bool,
 }
 
 impl Marketplace {
@@ -113,6 +125,11 @@ impl Marketplace {
             next_offer_id: 3001,
             import_modes: Vec::new(),
             failing_imports: std::collections::VecDeque::new(),
+            orders: BTreeMap::new(),
+            next_order_number: 0,
+            next_refund_id: 5000,
+            order_entropy: Sequence::new(seed_of(instance)),
+            customer_emails: false,
         }
     }
 
@@ -175,6 +192,53 @@ pub struct Company {
     pub name: String,
     /// The company's Mirakl Connect catalog: products by id, as stored (only the fields set).
     pub products: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// The orders its channels brought, by Connect order id.
+    pub orders: BTreeMap<String, ConnectOrder>,
+    /// The order actions it asked for, by action id.
+    pub actions: BTreeMap<String, ConnectAction>,
+    pub next_order_number: u64,
+    /// What placed orders draw on: seeded, the same every run.
+    pub order_entropy: Sequence,
+}
+
+impl Company {
+    pub fn new(id: &str, name: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            products: BTreeMap::new(),
+            orders: BTreeMap::new(),
+            actions: BTreeMap::new(),
+            next_order_number: 0,
+            order_entropy: Sequence::new(seed_of(id)),
+        }
+    }
+}
+
+/// A seed from a name, so each marketplace or company draws its own sequence.
+fn seed_of(name: &str) -> u64 {
+    name.bytes().fold(0xCBF2_9CE4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01B3)
+    })
+}
+
+/// The platforms' own pace on orders, the same for every marketplace and Connect: how long an
+/// order waits for the seller's decision before it is refused for them, and how long the
+/// customer's debit takes once it is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderDelays {
+    pub acceptance: Duration,
+    pub debit: Duration,
+}
+
+impl Default for OrderDelays {
+    /// Three days to decide (operators choose 3 to 5), an instant debit.
+    fn default() -> Self {
+        Self {
+            acceptance: Duration::from_secs(3 * 24 * 3600),
+            debit: Duration::ZERO,
+        }
+    }
 }
 
 /// What a raw shop API key opens.
@@ -212,6 +276,7 @@ pub struct World {
     pub woo: BTreeMap<String, WooStore>,
     /// Call budgets and injected faults of the Mirakl APIs.
     pub gate: Gate,
+    pub order_delays: OrderDelays,
 }
 
 impl World {
@@ -233,6 +298,7 @@ impl World {
             calls: BTreeMap::new(),
             woo: BTreeMap::new(),
             gate: Gate::new(budget_scale),
+            order_delays: OrderDelays::default(),
         }
     }
 
@@ -243,14 +309,44 @@ impl World {
     /// Charges a call to `caller`'s budget (see `Gate::admit`). A call turned away for its
     /// budget is counted under `budget.exceeded` and `budget.exceeded.<operation's counter>`,
     /// so a test can tell a connector that waited its turn from one that was told to; an
-    /// injected fault is not counted there.
-    pub fn admit(&mut self, caller: &str, operation: Operation) -> Result<(), Refusal> {
-        let admitted = self.gate.admit(caller, operation);
-        if let Err(Refusal::OverBudget { .. }) = admitted {
-            self.count_call("budget.exceeded");
-            self.count_call(&format!("budget.exceeded.{}", operation.counter()));
+    /// injected fault is not counted there. A connection fault drawn for the call goes into
+    /// its `slot`, for the layer around the APIs to carry out.
+    pub fn admit(
+        &mut self,
+        caller: &str,
+        operation: Operation,
+        slot: &FaultSlot,
+    ) -> Result<(), Refusal> {
+        match self.gate.admit(caller, operation) {
+            Ok(Answer::Sent) => Ok(()),
+            Ok(Answer::Lost) => {
+                slot.set(ConnectionFault::LostAnswer);
+                Ok(())
+            }
+            Err(refusal) => {
+                match refusal {
+                    Refusal::OverBudget { .. } => {
+                        self.count_call("budget.exceeded");
+                        self.count_call(&format!("budget.exceeded.{}", operation.counter()));
+                    }
+                    Refusal::TimedOut => slot.set(ConnectionFault::Timeout),
+                    Refusal::InjectedError | Refusal::InjectedRateLimit => {}
+                }
+                Err(refusal)
+            }
         }
-        admitted
+    }
+
+    /// Takes the steps time made due on every marketplace's and company's orders (the
+    /// acceptance deadline, the debit), before the state is shown whole.
+    pub fn catch_up_orders(&mut self) {
+        let (delays, at) = (self.order_delays, crate::values::clock::now());
+        for marketplace in self.marketplaces.values_mut() {
+            marketplace.catch_up_orders(delays, at);
+        }
+        for company in self.companies.values_mut() {
+            company.catch_up_orders(delays, at);
+        }
     }
 
     /// An absolute URL on the sandbox, as the browser reaches it.

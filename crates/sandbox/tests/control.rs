@@ -207,7 +207,7 @@ async fn the_overview_and_state_show_offers_connect_products_budgets_and_faults(
         "Demo Company (demo-company): 2 catalog products",
         "http://sandbox.test:8090/connect/api",
         "on, scale 0.5",
-        "25% of catalog calls answered 500",
+        "25% of catalog and order calls answered 500",
     ] {
         assert!(page.contains(expected), "missing {expected}");
     }
@@ -264,4 +264,203 @@ async fn the_mailbox_shows_the_newest_mail_first_with_a_clickable_link() {
         .find(&format!(r#"<a href="{oldest_link}">"#))
         .expect("a link");
     assert!(newest < oldest, "newest first");
+}
+
+#[tokio::test]
+async fn marketplace_orders_are_placed_read_and_canceled_over_the_control_api() {
+    let sandbox = TestSandbox::start();
+    sandbox.stock_offers(&[("A", 3)]).await;
+    let placed = sandbox
+        .send(json_post(
+            "/sandbox/api/mmp/demo-marketplace/orders",
+            serde_json::json!({ "shop_id": 2001, "count": 2, "lines": [{ "offer_sku": "A", "quantity": 1 }] }),
+        ))
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+    let ids = placed.json()["order_ids"].as_array().unwrap().clone();
+    assert_eq!(ids.len(), 2);
+    let id = ids[0].as_str().unwrap();
+
+    let order = sandbox
+        .get(&format!("/sandbox/api/mmp/demo-marketplace/orders/{id}"))
+        .await;
+    assert_eq!(order.status, StatusCode::OK);
+    assert_eq!(order.json()["order_state"], "WAITING_ACCEPTANCE");
+    let listed = sandbox
+        .get("/sandbox/api/mmp/demo-marketplace/shops/2001/orders")
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let page = sandbox.get("/sandbox").await.body;
+    assert!(page.contains("2 orders: 2 WAITING_ACCEPTANCE"), "{page}");
+
+    let canceled = sandbox
+        .send(json_post(
+            &format!("/sandbox/api/mmp/demo-marketplace/orders/{id}/cancel"),
+            serde_json::json!({}),
+        ))
+        .await;
+    assert_eq!(canceled.status, StatusCode::OK);
+    assert_eq!(canceled.json()["order_state"], "CANCELED");
+    let again = sandbox
+        .send(json_post(
+            &format!("/sandbox/api/mmp/demo-marketplace/orders/{id}/cancel"),
+            serde_json::json!({}),
+        ))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    for (uri, body, status) in [
+        (
+            "/sandbox/api/mmp/demo-marketplace/orders",
+            serde_json::json!({ "shop_id": 2001, "lines": [{ "offer_sku": "Z", "quantity": 1 }] }),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/sandbox/api/mmp/demo-marketplace/orders",
+            serde_json::json!({ "shop_id": 2001, "lines": [{ "offer_sku": "A", "quantity": 9 }] }),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/sandbox/api/mmp/second-marketplace/orders",
+            serde_json::json!({ "shop_id": 3001 }),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/sandbox/api/mmp/nowhere/orders",
+            serde_json::json!({ "shop_id": 1 }),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let response = sandbox.send(json_post(uri, body.clone())).await;
+        assert_eq!(response.status, status, "{uri} {body}: {}", response.body);
+        assert!(response.json()["message"].is_string());
+    }
+
+    // The acceptance deadline, shortened over the control API, refuses the other order.
+    let delays = sandbox
+        .send(json_post(
+            "/sandbox/api/orders/delays",
+            serde_json::json!({ "acceptance_seconds": 0 }),
+        ))
+        .await;
+    assert_eq!(delays.json()["debit_seconds"], 0);
+    let other = ids[1].as_str().unwrap();
+    assert_eq!(
+        sandbox
+            .sandbox
+            .mmp_order("demo-marketplace", other)
+            .unwrap()["order_state"],
+        "REFUSED"
+    );
+    let state = sandbox.get("/sandbox/api/state").await.json();
+    assert_eq!(state["order_delays"]["acceptance_seconds"], 0);
+}
+
+#[tokio::test]
+async fn connect_orders_are_placed_and_read_over_the_control_api() {
+    let sandbox = TestSandbox::start();
+    let bearer = sandbox.connect_bearer().await;
+    sandbox
+        .json(
+            axum::http::Method::POST,
+            "/connect/api/products",
+            Some(&bearer),
+            Some(&serde_json::json!({ "products": [{ "id": "mug", "quantities": [{ "available_quantity": 4 }], "standard_prices": [{ "price": { "amount": 8, "currency": "EUR" } }] }] })),
+        )
+        .await;
+    let placed = sandbox
+        .send(json_post(
+            "/sandbox/api/connect/orders",
+            serde_json::json!({ "company": "demo-company", "count": 3 }),
+        ))
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+    let ids = placed.json()["order_ids"].as_array().unwrap().clone();
+    assert_eq!(ids.len(), 3);
+    let one = sandbox
+        .get(&format!(
+            "/sandbox/api/connect/orders/{}",
+            ids[0].as_str().unwrap()
+        ))
+        .await
+        .json();
+    assert_eq!(one["status"], "AWAITING_ACCEPTANCE");
+    assert_eq!(one["order_lines"][0]["product"]["id"], "mug");
+    let listed = sandbox
+        .get("/sandbox/api/connect/demo-company/orders")
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    let page = sandbox.get("/sandbox").await.body;
+    assert!(page.contains("3 orders: 3 AWAITING_ACCEPTANCE"), "{page}");
+
+    for (body, status) in [
+        (
+            serde_json::json!({ "company": "nobody" }),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            serde_json::json!({ "company": "demo-company", "lines": [{ "product_id": "mug", "quantity": 5 }] }),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            serde_json::json!({ "company": "demo-company", "count": 0 }),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let response = sandbox
+            .send(json_post("/sandbox/api/connect/orders", body.clone()))
+            .await;
+        assert_eq!(response.status, status, "{body}");
+    }
+    assert_eq!(
+        sandbox
+            .get("/sandbox/api/connect/orders/0001_nope")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn woo_orders_are_completed_and_refunded_over_the_control_api() {
+    let sandbox = TestSandbox::start();
+    let order = sandbox
+        .send(json_post(
+            "/sandbox/api/woo/stores/demo-shop/orders",
+            serde_json::json!({ "line_items": [{ "product_id": 10, "quantity": 1 }] }),
+        ))
+        .await;
+    assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
+    let id = order.json()["id"].as_i64().unwrap();
+    let completed = sandbox
+        .send(json_post(
+            &format!("/sandbox/api/woo/stores/demo-shop/orders/{id}/complete"),
+            serde_json::json!({ "tracking_provider": "UPS", "tracking_number": "1Z" }),
+        ))
+        .await;
+    assert_eq!(completed.status, StatusCode::OK, "{}", completed.body);
+    let completed = completed.json();
+    assert_eq!(completed["status"], "completed");
+    assert!(
+        completed["meta_data"]
+            .to_string()
+            .contains("\"tracking_provider\":\"ups\"")
+    );
+    let refunded = sandbox
+        .send(json_post(
+            &format!("/sandbox/api/woo/stores/demo-shop/orders/{id}/refunds"),
+            serde_json::json!({ "amount": "1.00", "reason": "Scratch" }),
+        ))
+        .await;
+    assert_eq!(refunded.status, StatusCode::CREATED, "{}", refunded.body);
+    assert_eq!(refunded.json()["order"]["refunds"][0]["reason"], "Scratch");
+    let unknown = sandbox
+        .send(json_post(
+            "/sandbox/api/woo/stores/demo-shop/orders/999999/cancel",
+            serde_json::json!({}),
+        ))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }

@@ -22,6 +22,10 @@ async fn a01_answers_the_raw_shop_api_key_with_the_store_account() {
         account["contact_informations"]["email"],
         "seller@example.com"
     );
+    // Both required by the published schema.
+    let billing = &account["default_billing_information"];
+    assert!(billing["id"].as_str().is_some_and(|id| id.len() == 36));
+    assert_eq!(billing["registration_address"]["country_iso_code"], "FRA");
     assert_eq!(sandbox.sandbox.call_count("mmp.a01"), 1);
 
     let with_shop = sandbox

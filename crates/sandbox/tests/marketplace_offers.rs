@@ -78,6 +78,10 @@ async fn an_of01_normal_import_waits_runs_then_completes_and_applies_its_lines()
     assert_eq!(second["lines_in_pending"], 0);
     assert_eq!(second["offer_inserted"], 2);
     assert_eq!(second["has_error_report"], false);
+    assert_eq!(
+        second["reason_status"], "",
+        "required, empty unless it failed"
+    );
     assert!(second["date_created"].as_str().unwrap().ends_with('Z'));
     assert_eq!(sandbox.sandbox.call_count("mmp.of02"), 2);
 

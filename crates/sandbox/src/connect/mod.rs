@@ -1,26 +1,35 @@
 //! The Mirakl Connect seller API under `/connect/api` (real: `https://miraklconnect.com/api`):
 //! the catalog (`products`: upsert, list, delete), where a product carries its own prices and
-//! stock.
+//! stock, and the orders its channels bring (`orders`: the list and the workflow;
+//! `order_actions`: accept, shipments, cancel, refund and the actions' status). Lists page by
+//! seek tokens (`pages`); request bodies are checked against the published schema (`checks`).
 //!
 //! Every call carries `Authorization: Bearer <MAS access token>`, and the token's grant is the
 //! seller: Connect has no parameter naming a company, so the token must (ASSUMPTION, inferred
 //! from the spec; the sandbox puts the company in its `mirakl_company_id` claim). Errors have
 //! Connect's body `{code, message, errors?[{field, message}]}`.
 
+pub mod checks;
+pub mod order_actions;
+pub mod order_control;
+pub mod orders;
+pub mod pages;
 pub mod products;
 
 use std::time::SystemTime;
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::Sandbox;
-use crate::gate::{Operation, Refusal};
+use crate::gate::{FaultSlot, Operation, Refusal};
 use crate::marketplace::API_BODY_LIMIT;
 use crate::world::{World, unix_seconds};
 
@@ -32,16 +41,24 @@ pub fn router() -> Router<Sandbox> {
                 .get(products::list)
                 .delete(products::delete),
         )
+        .route("/v2/orders", get(orders::list))
+        .route("/v2/orders/{order_id}/accept", put(order_actions::accept))
+        .route("/v2/orders/{order_id}/shipments", post(order_actions::ship))
+        .route("/v2/orders/{order_id}/cancel", post(order_actions::cancel))
+        .route("/v2/orders/{order_id}/refund", post(order_actions::refund))
+        .route("/v2/orders/actions/{action_id}", get(order_actions::status))
         .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
 }
 
-/// The control API's view of the Connect catalogs.
+/// The control API's part for Connect: the catalogs, and the orders (`order_control`).
 pub fn control_router() -> Router<Sandbox> {
-    Router::new().route(
-        "/sandbox/api/connect/{company}/products",
-        get(products::control_list),
-    )
+    Router::new()
+        .route(
+            "/sandbox/api/connect/{company}/products",
+            get(products::control_list),
+        )
+        .merge(order_control::router())
 }
 
 /// One problem with a request, at a JSONPath-like location.
@@ -165,14 +182,43 @@ fn authorize(world: &World, headers: &HeaderMap) -> Result<String, ConnectError>
         })
 }
 
-/// Counts the call, finds its company and charges the company's budget.
-fn serve(
-    world: &mut World,
-    headers: &HeaderMap,
-    operation: Operation,
-) -> Result<String, ConnectError> {
-    world.count_call(operation.counter());
-    let company = authorize(world, headers)?;
-    world.admit(&format!("connect/{company}"), operation)?;
-    Ok(company)
+/// What every Connect call carries: its credential, and the slot its connection fault goes in.
+pub struct ConnectCall {
+    pub headers: HeaderMap,
+    pub fault: FaultSlot,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ConnectCall {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            headers: parts.headers.clone(),
+            fault: parts
+                .extensions
+                .get::<FaultSlot>()
+                .cloned()
+                .unwrap_or_default(),
+        })
+    }
+}
+
+impl ConnectCall {
+    /// Counts the call, finds its company and charges the company's budget.
+    pub fn serve(&self, world: &mut World, operation: Operation) -> Result<String, ConnectError> {
+        self.serve_as(world, operation, "")
+    }
+
+    /// `serve` for a budget kept per company and `scope` (an action's status: per action).
+    pub fn serve_as(
+        &self,
+        world: &mut World,
+        operation: Operation,
+        scope: &str,
+    ) -> Result<String, ConnectError> {
+        world.count_call(operation.counter());
+        let company = authorize(world, &self.headers)?;
+        world.admit(&format!("connect/{company}{scope}"), operation, &self.fault)?;
+        Ok(company)
+    }
 }

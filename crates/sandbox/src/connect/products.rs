@@ -1,5 +1,5 @@
 //! The Connect catalog: `POST /products` (upsert, PATCH semantics), `GET /products` (seek
-//! pagination, sorted by id) and `DELETE /products`.
+//! pagination, sorted by id: `pages`) and `DELETE /products`.
 //!
 //! An upsert is checked whole against the published schema before anything is stored: one bad
 //! product refuses the request with every problem listed. Connect answers 202 ("accepted")
@@ -11,16 +11,15 @@ use std::collections::{BTreeMap, HashMap};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
 use crate::Sandbox;
-use crate::connect::{ConnectError, FieldError, serve};
+use crate::connect::checks::Problems;
+use crate::connect::pages::Page;
+use crate::connect::{ConnectCall, ConnectError};
 use crate::gate::Operation;
-use crate::values::clock::parse_mirakl;
 use crate::world::World;
 
 /// Products per upsert or delete, and per page.
@@ -41,176 +40,6 @@ const FIELDS: [&str; 12] = [
     "standard_prices",
     "discount_prices",
 ];
-
-/// ISO 4217 currency codes in use.
-const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD \
-    BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP \
-    ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK \
-    JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK \
-    MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG \
-    QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT \
-    TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW \
-    ZWG";
-
-/// The problems found in a request, each at its field.
-#[derive(Default)]
-struct Problems(Vec<FieldError>);
-
-impl Problems {
-    fn add(&mut self, field: &str, message: &str) {
-        self.0.push(FieldError {
-            field: field.to_owned(),
-            message: message.to_owned(),
-        });
-    }
-
-    /// The request refused with every problem found, if there is one.
-    fn refuse(self) -> Result<(), ConnectError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ConnectError::invalid(self.0))
-        }
-    }
-
-    /// A string of `min..=max` characters.
-    fn string(&mut self, field: &str, value: Option<&Value>, min: usize, max: usize) {
-        match value {
-            Some(Value::String(text)) if (min..=max).contains(&text.chars().count()) => {}
-            Some(Value::String(_)) => {
-                self.add(field, &format!("must be {min} to {max} characters long"))
-            }
-            None if min == 0 => {}
-            _ => self.add(field, "must be a string"),
-        }
-    }
-
-    /// A string, null or absent.
-    fn optional_string(&mut self, field: &str, value: Option<&Value>, max: usize) {
-        if !matches!(value, None | Some(Value::Null)) {
-            self.string(field, value, 0, max);
-        }
-    }
-
-    /// An array of `min..=max` items (`null` allowed when `nullable`): its items, to check.
-    fn array<'v>(
-        &mut self,
-        field: &str,
-        value: &'v Value,
-        nullable: bool,
-        min: usize,
-        max: usize,
-    ) -> &'v [Value] {
-        match value {
-            Value::Null if nullable => &[],
-            Value::Array(items) if (min..=max).contains(&items.len()) => items,
-            Value::Array(_) => {
-                self.add(field, &format!("must have {min} to {max} items"));
-                &[]
-            }
-            _ => {
-                let kind = if nullable {
-                    "an array or null"
-                } else {
-                    "an array"
-                };
-                self.add(field, &format!("must be {kind}"));
-                &[]
-            }
-        }
-    }
-
-    /// An object: its fields, to check.
-    fn object<'v>(&mut self, field: &str, value: &'v Value) -> Option<&'v Map<String, Value>> {
-        let object = value.as_object();
-        if object.is_none() {
-            self.add(field, "must be an object");
-        }
-        object
-    }
-
-    /// An array of objects (see `array`): `check` looks at each object, at `field[index]`, right
-    /// after it is found to be one, so the problems read in the order of the request.
-    fn objects(
-        &mut self,
-        field: &str,
-        value: &Value,
-        nullable: bool,
-        min: usize,
-        max: usize,
-        mut check: impl FnMut(&mut Self, &str, &Map<String, Value>),
-    ) {
-        for (index, item) in self
-            .array(field, value, nullable, min, max)
-            .iter()
-            .enumerate()
-        {
-            let path = format!("{field}[{index}]");
-            if let Some(item) = self.object(&path, item) {
-                check(self, &path, item);
-            }
-        }
-    }
-
-    fn date(&mut self, field: &str, value: Option<&Value>) {
-        match value {
-            None | Some(Value::Null) => {}
-            Some(Value::String(text)) if parse_mirakl(text).is_some() => {}
-            Some(_) => self.add(
-                field,
-                "must be an ISO 8601 date-time, e.g. 2025-02-19T16:46:00Z",
-            ),
-        }
-    }
-
-    fn quantity(&mut self, field: &str, value: Option<&Value>) {
-        let valid = value
-            .and_then(Value::as_i64)
-            .is_some_and(|n| (0..=1_000_000_000).contains(&n));
-        if !valid {
-            self.add(field, "must be a whole number from 0 to 1000000000");
-        }
-    }
-
-    fn money(&mut self, field: &str, value: Option<&Value>) {
-        let Some(money) = value.and_then(|value| self.object(field, value)) else {
-            if value.is_none() {
-                self.add(field, "is required");
-            }
-            return;
-        };
-        let amount = match money.get("amount") {
-            Some(Value::Number(number)) => number.as_f64(),
-            Some(Value::String(text)) => text.trim().parse::<f64>().ok(),
-            _ => None,
-        };
-        if !amount.is_some_and(|amount| amount.is_finite() && amount >= 0.0) {
-            self.add(&format!("{field}.amount"), "must be a number of 0 or more");
-        }
-        match money.get("currency") {
-            Some(Value::String(code))
-                if code.len() == 3 && CURRENCIES.split_whitespace().any(|known| known == code) => {}
-            _ => self.add(
-                &format!("{field}.currency"),
-                "must be an ISO 4217 currency code, e.g. EUR",
-            ),
-        }
-    }
-
-    /// `[{locale, value}]` (titles, descriptions, category labels).
-    fn localized(&mut self, field: &str, items: &[Value], max: usize) {
-        for (index, item) in items.iter().enumerate() {
-            let path = format!("{field}[{index}]");
-            if let Some(item) = self.object(&path, item) {
-                self.string(&format!("{path}.locale"), item.get("locale"), 1, 20);
-                self.string(&format!("{path}.value"), item.get("value"), 0, max);
-                if item.get("value").is_none() {
-                    self.add(&format!("{path}.value"), "is required");
-                }
-            }
-        }
-    }
-}
 
 /// Checks one product; its fields to store when it is valid.
 fn check_product(
@@ -406,11 +235,11 @@ fn catalog_mut<'w>(
 /// `POST /products` (upsertProducts) → 202.
 pub async fn upsert(
     State(sandbox): State<Sandbox>,
-    headers: HeaderMap,
+    call: ConnectCall,
     body: Bytes,
 ) -> Result<StatusCode, ConnectError> {
     let mut world = sandbox.world();
-    let company = serve(&mut world, &headers, Operation::ConnectUpsertProducts)?;
+    let company = call.serve(&mut world, Operation::ConnectUpsertProducts)?;
     let products = products_of(&body)?;
     let mut problems = Problems::default();
     let checked: Vec<Map<String, Value>> = products
@@ -440,11 +269,11 @@ pub async fn upsert(
 /// `DELETE /products` (deleteProducts) → 202; unknown ids are no error.
 pub async fn delete(
     State(sandbox): State<Sandbox>,
-    headers: HeaderMap,
+    call: ConnectCall,
     body: Bytes,
 ) -> Result<StatusCode, ConnectError> {
     let mut world = sandbox.world();
-    let company = serve(&mut world, &headers, Operation::ConnectDeleteProducts)?;
+    let company = call.serve(&mut world, Operation::ConnectDeleteProducts)?;
     let products = products_of(&body)?;
     let mut problems = Problems::default();
     let mut ids = Vec::with_capacity(products.len());
@@ -465,81 +294,27 @@ pub async fn delete(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// Where a page starts: after or before a product id. Tokens are opaque to clients.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum PageToken {
-    After(String),
-    Before(String),
-}
-
-impl PageToken {
-    fn encode(&self) -> String {
-        let raw = match self {
-            PageToken::After(id) => format!("after:{id}"),
-            PageToken::Before(id) => format!("before:{id}"),
-        };
-        URL_SAFE_NO_PAD.encode(raw)
-    }
-
-    fn decode(token: &str) -> Option<Self> {
-        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token.trim()).ok()?).ok()?;
-        if let Some(id) = raw.strip_prefix("after:") {
-            return Some(PageToken::After(id.to_owned()));
-        }
-        raw.strip_prefix("before:")
-            .map(|id| PageToken::Before(id.to_owned()))
-    }
-}
-
 /// `GET /products` (listProducts): `limit` 1–1000 (default 1000), `page_token`.
 pub async fn list(
     State(sandbox): State<Sandbox>,
-    headers: HeaderMap,
+    call: ConnectCall,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ConnectError> {
     let mut world = sandbox.world();
-    let company = serve(&mut world, &headers, Operation::ConnectListProducts)?;
-    let limit = match query.get("limit") {
-        None => MAX_PRODUCTS,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|limit| (1..=MAX_PRODUCTS).contains(limit))
-            .ok_or_else(|| {
-                ConnectError::invalid_field("limit", "must be a whole number from 1 to 1000")
-            })?,
-    };
-    let token = match query.get("page_token").filter(|token| !token.is_empty()) {
-        None => None,
-        Some(raw) => Some(PageToken::decode(raw).ok_or_else(|| {
-            ConnectError::invalid_field("page_token", "is not a page token this API issued")
-        })?),
-    };
+    let company = call.serve(&mut world, Operation::ConnectListProducts)?;
+    let limit = Page::limit(
+        query.get("limit").map(String::as_str),
+        MAX_PRODUCTS,
+        MAX_PRODUCTS,
+    )?;
     let catalog = &world.companies[&company].products;
-    let ids: Vec<&String> = catalog.keys().collect();
-    let (start, end) = match &token {
-        None => (0, limit.min(ids.len())),
-        Some(PageToken::After(id)) => {
-            let start = ids.partition_point(|known| known.as_str() <= id.as_str());
-            (start, (start + limit).min(ids.len()))
-        }
-        Some(PageToken::Before(id)) => {
-            let end = ids.partition_point(|known| known.as_str() < id.as_str());
-            (end.saturating_sub(limit), end)
-        }
-    };
-    let data: Vec<Value> = ids[start..end]
+    let ids: Vec<String> = catalog.keys().cloned().collect();
+    let page = Page::of(&ids, query.get("page_token").map(String::as_str), limit)?;
+    let data: Vec<Value> = ids[page.items.clone()]
         .iter()
-        .map(|id| Value::Object(catalog[*id].clone()))
+        .map(|id| Value::Object(catalog[id].clone()))
         .collect();
-    let mut body = json!({ "data": data });
-    if end < ids.len() && end > start {
-        body["next_page_token"] = json!(PageToken::After(ids[end - 1].clone()).encode());
-    }
-    if start > 0 && end > start {
-        body["previous_page_token"] = json!(PageToken::Before(ids[start].clone()).encode());
-    }
-    Ok(Json(body))
+    Ok(Json(page.body(data)))
 }
 
 impl Sandbox {
@@ -621,12 +396,5 @@ mod tests {
                 "products[0].standard_prices[0].price.currency: must be an ISO 4217 currency code, e.g. EUR",
             ]
         );
-    }
-
-    #[test]
-    fn page_tokens_round_trip() {
-        let token = PageToken::After("a/b c".into());
-        assert_eq!(PageToken::decode(&token.encode()), Some(token));
-        assert_eq!(PageToken::decode("not a token"), None);
     }
 }

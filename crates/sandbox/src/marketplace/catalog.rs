@@ -285,6 +285,14 @@ pub const HIERARCHIES: [(&str, &str, Option<&str>); 10] = [
     ("uncategorized", "Uncategorized", None),
 ];
 
+/// A hierarchy's label, or the code itself when it is not one of the operator's.
+pub fn hierarchy_label(code: &str) -> &str {
+    HIERARCHIES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map_or(code, |(_, label, _)| label)
+}
+
 /// A hierarchy's level: 1 for a root.
 pub fn hierarchy_level(code: &str) -> Option<u32> {
     let (_, _, parent) = HIERARCHIES.iter().find(|(c, _, _)| *c == code)?;

@@ -1,7 +1,7 @@
 //! Steering and reading the emulated marketplaces, from Rust (`Sandbox::marketplace_*`,
 //! `set_offer_quantity`, `offer_import_modes`, `settle_imports`) and over JSON under
 //! `/sandbox/api/mmp/…`: what a test needs to check what a connector did, or to change an offer
-//! behind its back as a seller in the back office would.
+//! behind its back as a seller in the back office would. Orders are `order_control`'s.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -34,16 +34,43 @@ pub enum MarketplaceControlError {
     ShopExists { instance: String, shop_id: i64 },
     #[error("The API key is empty or already opens another shop.")]
     BadApiKey,
+    #[error("An order needs at least one line.")]
+    EmptyOrder,
+    #[error("An order line's quantity is a whole number of 1 or more; got {0}.")]
+    BadOrderQuantity(i64),
+    #[error(
+        "The offer '{sku}' is not for sale in that quantity: {available} left, {wanted} wanted."
+    )]
+    OutOfStock {
+        sku: String,
+        available: i64,
+        wanted: i64,
+    },
+    #[error("Shop {shop_id} on '{instance}' has no offer for sale.")]
+    NoLiveOffer { instance: String, shop_id: i64 },
+    #[error("count is a number of orders from 1 to 1000; got {0}.")]
+    BadCount(usize),
+    #[error("Marketplace '{instance}' has no order '{order_id}'.")]
+    UnknownOrder { instance: String, order_id: String },
+    #[error("{0}")]
+    OrderRefused(String),
 }
 
 impl IntoResponse for MarketplaceControlError {
     fn into_response(self) -> Response {
         let status = match self {
-            Self::BadQuantity(_) | Self::BadApiKey => StatusCode::BAD_REQUEST,
-            Self::ShopExists { .. } => StatusCode::CONFLICT,
-            Self::UnknownInstance(_) | Self::UnknownShop { .. } | Self::UnknownOffer { .. } => {
-                StatusCode::NOT_FOUND
-            }
+            Self::BadQuantity(_)
+            | Self::BadApiKey
+            | Self::EmptyOrder
+            | Self::BadOrderQuantity(_)
+            | Self::OutOfStock { .. }
+            | Self::NoLiveOffer { .. }
+            | Self::BadCount(_) => StatusCode::BAD_REQUEST,
+            Self::ShopExists { .. } | Self::OrderRefused(_) => StatusCode::CONFLICT,
+            Self::UnknownInstance(_)
+            | Self::UnknownShop { .. }
+            | Self::UnknownOffer { .. }
+            | Self::UnknownOrder { .. } => StatusCode::NOT_FOUND,
         };
         (status, Json(json!({ "message": self.to_string() }))).into_response()
     }
@@ -238,6 +265,7 @@ pub fn router() -> Router<Sandbox> {
             post(fail_next_import),
         )
         .route("/sandbox/api/imports/settle", post(settle))
+        .merge(crate::marketplace::order_control::router())
 }
 
 fn known_shop(
@@ -368,6 +396,7 @@ pub fn state_view(world: &crate::world::World) -> Vec<Value> {
                         "active_offers": store.offers.values().filter(|o| o.terms.quantity > 0).count(),
                         "offer_imports_in_progress": imports(false),
                         "offer_imports_done": imports(true),
+                        "orders": marketplace.orders.values().filter(|o| o.shop_id == store.shop_id).count(),
                     })
                 })
                 .collect();

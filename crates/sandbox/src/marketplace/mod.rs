@@ -1,19 +1,24 @@
 //! The marketplace seller API of each emulated Mirakl instance, under `/mmp/{instance}/api`
 //! (real: `https://{instance}.mirakl.net/api`): A01 (the shop account), V01 (version), the
 //! offers (`offers`, `offer_imports`: OF01, OF04, OF21, OF24, OF61) and the products
-//! (`products`: H11, PM11, VL11, P41) against the operator's catalog (`catalog`), and the
-//! imports both kinds share (`imports`: OF02, OF03, P42, P44).
+//! (`products`: H11, PM11, VL11, P41) against the operator's catalog (`catalog`), the
+//! imports both kinds share (`imports`: OF02, OF03, P42, P44), and the orders (`orders`: OR11
+//! and the workflow; `order_actions`: OR21, OR23, OR24, OR28, OR29; `carriers`: SH21).
 //!
 //! A call is authorized by the raw shop API key in `Authorization` (Mirakl's documented scheme)
 //! or, as an ASSUMPTION (practitioner code only), by `Authorization: Bearer <MAS access token>`
 //! whose grant names this instance. Every call but A01 and V01 then passes the shop's call
 //! budget and the injected faults (`gate`).
 
+pub mod carriers;
 pub mod catalog;
 pub mod control;
 pub mod imports;
 pub mod offer_imports;
 pub mod offers;
+pub mod order_actions;
+pub mod order_control;
+pub mod orders;
 pub mod products;
 pub mod sheet;
 
@@ -24,13 +29,13 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::Sandbox;
-use crate::gate::{Operation, Refusal};
+use crate::gate::{FaultSlot, Operation, Refusal};
 use crate::marketplace::offer_imports::OfferLines;
 use crate::marketplace::products::ProductLines;
 use crate::world::{Marketplace, Store, World, unix_seconds};
@@ -81,6 +86,25 @@ pub fn router() -> Router<Sandbox> {
             "/{instance}/api/products/imports/{import}/error_report",
             get(imports::error_report::<ProductLines>),
         )
+        .route("/{instance}/api/orders", get(orders::list))
+        .route("/{instance}/api/orders/refund", put(order_actions::refund))
+        .route(
+            "/{instance}/api/orders/{order_id}/accept",
+            put(order_actions::accept),
+        )
+        .route(
+            "/{instance}/api/orders/{order_id}/tracking",
+            put(order_actions::tracking),
+        )
+        .route(
+            "/{instance}/api/orders/{order_id}/ship",
+            put(order_actions::ship),
+        )
+        .route(
+            "/{instance}/api/orders/{order_id}/cancel",
+            put(order_actions::cancel),
+        )
+        .route("/{instance}/api/shipping/carriers", get(carriers::list))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
 }
@@ -130,6 +154,57 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Offset pagination as OF21 and OR11 read it: `offset`, `max` (default 10), `paginate`
+/// (`false` answers everything) and `order` (`asc`, the default, or `desc`).
+///
+/// ASSUMPTION: a `max` above 100 is served as 100 (the ceiling practitioners cite).
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetPaging {
+    offset: usize,
+    max: usize,
+    paginate: bool,
+    descending: bool,
+}
+
+impl OffsetPaging {
+    pub fn from_query(query: &HashMap<String, String>) -> Result<Self, ApiError> {
+        let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, message);
+        let number = |name: &str, default: usize| match query.get(name) {
+            None => Ok(default),
+            Some(raw) => raw.parse::<usize>().map_err(|_| {
+                bad(format!(
+                    "{name} must be a whole number of 0 or more, got '{raw}'."
+                ))
+            }),
+        };
+        let descending = match query.get("order").map(String::as_str) {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => {
+                return Err(bad(format!("order must be asc or desc, got '{other}'.")));
+            }
+        };
+        Ok(Self {
+            offset: number("offset", 0)?,
+            max: number("max", 10)?.clamp(1, 100),
+            paginate: query.get("paginate").is_none_or(|raw| raw != "false"),
+            descending,
+        })
+    }
+
+    /// The page of `items`, which come sorted ascending.
+    pub fn page<T>(self, mut items: Vec<T>) -> Vec<T> {
+        if self.descending {
+            items.reverse();
+        }
+        if self.paginate {
+            items.into_iter().skip(self.offset).take(self.max).collect()
+        } else {
+            items
+        }
+    }
+}
+
 /// What every seller API call names: the instance (and, for an import, the import) in its
 /// path, the query (`shop_id`, …) and the headers (the credential). Read as a handler's `Path`
 /// and `Query` would be, in that order, refused as they would refuse.
@@ -139,6 +214,8 @@ pub struct ApiCall {
     pub path: HashMap<String, String>,
     pub query: HashMap<String, String>,
     pub headers: HeaderMap,
+    /// Where `admit` leaves the connection fault the call drew.
+    pub fault: FaultSlot,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ApiCall {
@@ -156,6 +233,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiCall {
             path,
             query,
             headers: parts.headers.clone(),
+            fault: parts
+                .extensions
+                .get::<FaultSlot>()
+                .cloned()
+                .unwrap_or_default(),
         })
     }
 }
@@ -175,7 +257,11 @@ impl ApiCall {
         operation: Operation,
     ) -> Result<(), ApiError> {
         world
-            .admit(&format!("{}/{shop_id}", self.instance), operation)
+            .admit(
+                &format!("{}/{shop_id}", self.instance),
+                operation,
+                &self.fault,
+            )
             .map_err(ApiError::from)
     }
 
@@ -189,6 +275,11 @@ impl ApiCall {
     /// The import the path names (OF02, OF03, P42, P44), as sent.
     pub fn import(&self) -> &str {
         self.path.get("import").map_or("", String::as_str)
+    }
+
+    /// The order the path names (OR21, OR23, OR24, OR29), as sent.
+    pub fn order_id(&self) -> &str {
+        self.path.get("order_id").map_or("", String::as_str)
     }
 
     pub fn marketplace<'w>(&self, world: &'w mut World) -> Result<&'w mut Marketplace, ApiError> {
@@ -337,7 +428,17 @@ fn a01_body(store: &Store) -> Value {
         "payment_method_mandatory": false,
         "contact_informations": store.contact,
         "billing_info": { "owner": format!("{} {}", store.contact.firstname, store.contact.lastname) },
-        "default_billing_information": { "default_language": "en_US" },
+        "default_billing_information": {
+            // ASSUMPTION: Mirakl shows a UUID; the sandbox derives a stable one from the shop.
+            "id": format!("00000000-0000-4000-8000-{:012}", store.shop_id),
+            "default_language": "en_US",
+            "registration_address": {
+                "street_1": store.contact.street1,
+                "zip_code": store.contact.zip_code,
+                "city": store.contact.city,
+                "country_iso_code": store.contact.country,
+            },
+        },
         "payment_details": {
             "paid_balance": 0,
             "payable_balance": 0,

@@ -89,6 +89,11 @@ impl ImportKind for OfferLines {
             "offer_inserted": outcome.counts.inserted,
             "offer_updated": outcome.counts.updated,
             "offer_deleted": outcome.counts.deleted,
+            // Both required by the spec. `reason_status` says why an import failed as a whole
+            // (`Import::status_json` fills it); ASSUMPTION: empty otherwise. `type` is deprecated:
+            // the file is in Mirakl's own format.
+            "reason_status": "",
+            "type": "MIRAKL",
         })
     }
 

@@ -20,7 +20,7 @@ use crate::marketplace::catalog::{Catalog, OFFER_STATES, ReferenceType};
 use crate::marketplace::imports;
 use crate::marketplace::offer_imports::{ImportMode, OfferLines};
 use crate::marketplace::sheet::{Row, Sheet};
-use crate::marketplace::{ApiCall, ApiError};
+use crate::marketplace::{ApiCall, ApiError, OffsetPaging};
 use crate::values::clock::{format_mirakl, parse_mirakl};
 use crate::values::money::Money;
 
@@ -273,10 +273,21 @@ fn of24_sheet(body: &[u8]) -> Result<Sheet, ApiError> {
 }
 
 fn amount(money: Money) -> Value {
-    json!(money.0 as f64 / 100.0)
+    money.to_json()
 }
 
 impl OfferTerms {
+    /// The price a customer pays at `now`: the discount price while it applies.
+    pub fn applicable_price(&self, now: OffsetDateTime) -> Money {
+        self.current_discount(now)
+            .map_or(self.price, |discount| discount.price)
+    }
+
+    /// Whether a customer can buy it at `now` (OF21's `active`).
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        self.quantity > 0 && self.available(now)
+    }
+
     /// The discount, if it applies at `now`.
     fn current_discount(&self, now: OffsetDateTime) -> Option<&Discount> {
         self.discount.as_ref().filter(|discount| {
@@ -417,17 +428,7 @@ pub async fn list(State(sandbox): State<Sandbox>, call: ApiCall) -> Result<Json<
     let shop_id = call.serve(&mut world, Operation::Of21)?;
     let query = &call.query;
     let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, message);
-    let number = |name: &str, default: usize| match query.get(name) {
-        None => Ok(default),
-        Some(raw) => raw.parse::<usize>().map_err(|_| {
-            bad(format!(
-                "{name} must be a whole number of 0 or more, got '{raw}'."
-            ))
-        }),
-    };
-    let offset = number("offset", 0)?;
-    let max = number("max", 10)?.clamp(1, 100);
-    let paginate = query.get("paginate").is_none_or(|raw| raw != "false");
+    let paging = OffsetPaging::from_query(query)?;
     let sort = match query.get("sort").map(String::as_str) {
         None | Some("totalPrice") => SortBy::TotalPrice,
         Some("price") => SortBy::Price,
@@ -436,13 +437,6 @@ pub async fn list(State(sandbox): State<Sandbox>, call: ApiCall) -> Result<Json<
             return Err(bad(format!(
                 "sort '{other}' is not supported: use totalPrice, price or productTitle."
             )));
-        }
-    };
-    let descending = match query.get("order").map(String::as_str) {
-        None | Some("asc") => false,
-        Some("desc") => true,
-        Some(other) => {
-            return Err(bad(format!("order must be asc or desc, got '{other}'.")));
         }
     };
     let states: Option<Vec<&str>> = query
@@ -489,15 +483,8 @@ pub async fn list(State(sandbox): State<Sandbox>, call: ApiCall) -> Result<Json<
         let (a, b) = (key(a), key(b));
         a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2))
     });
-    if descending {
-        offers.reverse();
-    }
     let total_count = offers.len();
-    let page: Vec<Value> = if paginate {
-        offers.into_iter().skip(offset).take(max).collect()
-    } else {
-        offers
-    };
+    let page = paging.page(offers);
     Ok(Json(json!({ "offers": page, "total_count": total_count })))
 }
 

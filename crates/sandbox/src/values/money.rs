@@ -41,6 +41,22 @@ impl Money {
     pub fn times(self, quantity: i64) -> Money {
         Money(self.0 * quantity)
     }
+
+    /// As a JSON number with its decimals (`19.9`), the way Mirakl writes amounts.
+    pub fn to_json(self) -> serde_json::Value {
+        serde_json::json!(self.0 as f64 / 100.0)
+    }
+
+    /// A JSON amount, a number or a decimal string (Connect's examples have both), of 0 or
+    /// more.
+    pub fn from_json(value: &serde_json::Value) -> Option<Money> {
+        let money = match value {
+            serde_json::Value::Number(number) => Money::parse(&number.to_string()),
+            serde_json::Value::String(text) => Money::parse(text),
+            _ => None,
+        };
+        money.filter(|money| money.0 >= 0)
+    }
 }
 
 impl std::fmt::Display for Money {

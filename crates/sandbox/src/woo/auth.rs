@@ -24,6 +24,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use subtle::ConstantTimeEq;
 
 use crate::Sandbox;
+use crate::gate::{ConnectionFault, FaultSlot};
 use crate::values::clock::now;
 use crate::woo::model::{Permissions, WooStore};
 use crate::woo::rest::{QueryParams, RestError};
@@ -33,8 +34,14 @@ use crate::woo::store_code;
 const OAUTH_WINDOW_SECONDS: i64 = 15 * 60;
 
 /// The `route_layer` in front of every REST route: counts the call, authenticates, checks the
-/// key's permission for the method, and refuses anonymous calls.
-pub async fn rest_auth(State(sandbox): State<Sandbox>, request: Request, next: Next) -> Response {
+/// key's permission for the method, refuses anonymous calls, and draws the call's connection
+/// fault (`gate`): a timed-out call goes no further, a lost answer is served first.
+pub async fn rest_auth(
+    State(sandbox): State<Sandbox>,
+    fault: FaultSlot,
+    request: Request,
+    next: Next,
+) -> Response {
     let original = request
         .extensions()
         .get::<axum::extract::OriginalUri>()
@@ -43,7 +50,7 @@ pub async fn rest_auth(State(sandbox): State<Sandbox>, request: Request, next: N
     let Some(code) = store_code(&path) else {
         return RestError::no_route().into_response();
     };
-    let outcome = {
+    let (outcome, drawn) = {
         let mut world = sandbox.world();
         world.count_call("woo.rest");
         if let Some(resource) = rest_resource(&path) {
@@ -60,8 +67,20 @@ pub async fn rest_auth(State(sandbox): State<Sandbox>, request: Request, next: N
             query: QueryParams::parse(original.query()),
             public_url: &public_url,
         };
-        authenticate(store, &call)
+        let outcome = authenticate(store, &call);
+        let drawn = match outcome {
+            Ok(Some(_)) => world.gate.connection_fault(),
+            _ => None,
+        };
+        (outcome, drawn)
     };
+    if let Some(drawn) = drawn {
+        fault.set(drawn);
+        if drawn == ConnectionFault::Timeout {
+            // Not applied; `gate::connection_faults` holds the connection and never answers.
+            return StatusCode::GATEWAY_TIMEOUT.into_response();
+        }
+    }
     match outcome {
         Ok(Some(key_id)) => {
             tracing::debug!(key_id, %path, "WooCommerce REST call");
@@ -81,6 +100,8 @@ fn rest_resource(path: &str) -> Option<&str> {
         ("products", Some("categories"), _) => Some("categories"),
         ("products", Some("tags"), _) => Some("tags"),
         ("products", Some(_), Some("variations")) => Some("variations"),
+        ("orders", Some(_), Some("notes")) => Some("order_notes"),
+        ("orders", Some(_), Some("refunds")) => Some("order_refunds"),
         _ => Some(first),
     }
 }

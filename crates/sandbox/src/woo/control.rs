@@ -10,13 +10,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 use crate::Sandbox;
 use crate::values::clock::now;
 use crate::values::money::Money;
 use crate::woo::delivery::WebhookAttempt;
-use crate::woo::model::{Permissions, WebhookStatus, WooStore};
-use crate::woo::orders::create_order;
+use crate::woo::model::{
+    Event, OrderStatus, Permissions, Resource, WebhookStatus, WooStore, set_meta, slugify,
+};
+use crate::woo::orders::{create_order, transition};
+use crate::woo::refunds::{RefundRequest, create_refund};
 use crate::woo::rest::{Fields, RestError};
 use crate::woo::seed;
 use crate::woo::views::{order_json, product_json};
@@ -100,12 +104,16 @@ pub enum WooControlError {
     BadPermissions(String),
     #[error("The order was refused: {0}")]
     Refused(String),
+    #[error("Store '{store}' has no order {id}.")]
+    UnknownOrder { store: String, id: i64 },
 }
 
 impl WooControlError {
     fn status(&self) -> StatusCode {
         match self {
-            Self::UnknownStore(_) | Self::UnknownProduct { .. } => StatusCode::NOT_FOUND,
+            Self::UnknownStore(_) | Self::UnknownProduct { .. } | Self::UnknownOrder { .. } => {
+                StatusCode::NOT_FOUND
+            }
             Self::StoreExists(_) => StatusCode::CONFLICT,
             Self::BadCode(_) | Self::BadPrice(_) | Self::BadPermissions(_) | Self::Refused(_) => {
                 StatusCode::BAD_REQUEST
@@ -302,6 +310,93 @@ impl Sandbox {
         .map_err(|error| WooControlError::Refused(error.message))
     }
 
+    /// Runs `write` on an existing order of a store (at now), queuing the webhooks it fires.
+    fn woo_order_write<R>(
+        &self,
+        code: &str,
+        order_id: i64,
+        write: impl FnOnce(&mut WooStore, OffsetDateTime) -> Result<R, WooControlError>,
+    ) -> Result<R, WooControlError> {
+        known(self, code)?;
+        self.woo_write(code, |store, _| {
+            if !store.orders.contains_key(&order_id) {
+                return Ok(Err(WooControlError::UnknownOrder {
+                    store: code.to_owned(),
+                    id: order_id,
+                }));
+            }
+            Ok(write(store, now()))
+        })
+        .map_err(unknown(code))?
+    }
+
+    /// Completes an order as the shop's admin would once it ships: with `tracking`
+    /// (provider, number) it first adds a tracking item to `_wc_shipment_tracking_items`, as
+    /// the Shipment Tracking plugins do (see `tracking_item`); then status `completed`. Fires
+    /// `order.updated`.
+    pub fn woo_complete_order(
+        &self,
+        store: &str,
+        order_id: i64,
+        tracking: Option<(&str, &str)>,
+    ) -> Result<(), WooControlError> {
+        self.woo_order_write(store, order_id, |shop, at| {
+            if let Some((provider, number)) = tracking {
+                let order = shop.orders.get_mut(&order_id).expect("checked");
+                let mut items = order
+                    .meta_data
+                    .iter()
+                    .find(|meta| meta.key == TRACKING_META)
+                    .and_then(|meta| meta.value.as_array().cloned())
+                    .unwrap_or_default();
+                items.push(tracking_item(provider, number, at));
+                set_meta(
+                    &mut order.meta_data,
+                    &mut shop.next_meta_id,
+                    None,
+                    TRACKING_META,
+                    Value::Array(items),
+                );
+                order.modified = at;
+                shop.record(Resource::Order, Event::Updated, order_id);
+            }
+            transition(shop, order_id, OrderStatus::Completed, at);
+            Ok(())
+        })
+    }
+
+    /// Cancels an order as the shop's admin would: status `cancelled`, its stock given back.
+    /// Fires `order.updated` (and `product.updated` for the stock).
+    pub fn woo_cancel_order(&self, store: &str, order_id: i64) -> Result<(), WooControlError> {
+        self.woo_order_write(store, order_id, |shop, at| {
+            transition(shop, order_id, OrderStatus::Cancelled, at);
+            Ok(())
+        })
+    }
+
+    /// Refunds an amount of an order by hand, as the admin's "Refund manually" does: no
+    /// gateway, no restock. The refund that leaves nothing to refund sets the order
+    /// `refunded`; fires `order.updated`. The refund's id.
+    pub fn woo_refund_order(
+        &self,
+        store: &str,
+        order_id: i64,
+        amount: &str,
+        reason: &str,
+    ) -> Result<i64, WooControlError> {
+        let amount =
+            Money::parse(amount).ok_or_else(|| WooControlError::BadPrice(amount.to_owned()))?;
+        self.woo_order_write(store, order_id, |shop, _| {
+            let request = RefundRequest {
+                amount: Some(amount),
+                reason: reason.to_owned(),
+                ..RefundRequest::default()
+            };
+            create_refund(shop, order_id, request)
+                .map_err(|error| WooControlError::Refused(error.message))
+        })
+    }
+
     /// A product or variation as `GET /products/{id}` answers it.
     pub fn woo_product(&self, store: &str, id: i64) -> Option<Value> {
         let world = self.world();
@@ -427,10 +522,45 @@ fn webhook_infos(store: &WooStore) -> Vec<WooWebhookInfo> {
 }
 
 fn hex_token() -> String {
-    crate::entropy::random_bytes::<20>()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&crate::entropy::random_bytes::<20>())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The order meta the Shipment Tracking plugins (WooCommerce's and Advanced Shipment
+/// Tracking) keep their tracking items in.
+const TRACKING_META: &str = "_wc_shipment_tracking_items";
+
+/// The providers the plugins know, by the slug they store (`sanitize_title` of the name);
+/// ASSUMPTION: a few of their list, those a French shop uses.
+const TRACKING_PROVIDERS: [&str; 10] = [
+    "chronopost",
+    "colissimo",
+    "dhl",
+    "dhl-express",
+    "dpd",
+    "fedex",
+    "gls",
+    "la-poste",
+    "ups",
+    "usps",
+];
+
+/// One tracking item as the plugins store it: a known provider by its slug, another as a
+/// custom provider; `date_shipped` a Unix timestamp in a string, `tracking_id` an md5-like id.
+fn tracking_item(provider: &str, number: &str, at: OffsetDateTime) -> Value {
+    let slug = slugify(provider);
+    let known = TRACKING_PROVIDERS.contains(&slug.as_str());
+    json!({
+        "tracking_provider": if known { slug.as_str() } else { "" },
+        "custom_tracking_provider": if known { "" } else { provider },
+        "custom_tracking_link": "",
+        "tracking_number": number,
+        "date_shipped": at.unix_timestamp().to_string(),
+        "tracking_id": hex(&crate::entropy::random_bytes::<16>()),
+    })
 }
 
 /// The stores in `/sandbox/api/state` and on the overview: counts and URLs, no secret (keys
@@ -482,6 +612,18 @@ pub fn router() -> Router<Sandbox> {
             post(set_price),
         )
         .route("/sandbox/api/woo/stores/{store}/orders", post(place_order))
+        .route(
+            "/sandbox/api/woo/stores/{store}/orders/{id}/complete",
+            post(complete_order),
+        )
+        .route(
+            "/sandbox/api/woo/stores/{store}/orders/{id}/cancel",
+            post(cancel_order),
+        )
+        .route(
+            "/sandbox/api/woo/stores/{store}/orders/{id}/refunds",
+            post(refund_order),
+        )
 }
 
 #[derive(Deserialize)]
@@ -619,5 +761,55 @@ async fn place_order(
     Ok((
         StatusCode::CREATED,
         Json(sandbox.woo_order(&store, id).unwrap_or_default()),
+    ))
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    tracking_provider: Option<String>,
+    tracking_number: Option<String>,
+}
+
+/// `POST /sandbox/api/woo/stores/{store}/orders/{id}/complete {tracking_provider?,
+/// tracking_number?}`: see `Sandbox::woo_complete_order`.
+async fn complete_order(
+    State(sandbox): State<Sandbox>,
+    Path((store, id)): Path<(String, i64)>,
+    Json(request): Json<Completion>,
+) -> Result<Json<Value>, WooControlError> {
+    let tracking = request
+        .tracking_provider
+        .as_deref()
+        .zip(request.tracking_number.as_deref());
+    sandbox.woo_complete_order(&store, id, tracking)?;
+    Ok(Json(sandbox.woo_order(&store, id).unwrap_or_default()))
+}
+
+async fn cancel_order(
+    State(sandbox): State<Sandbox>,
+    Path((store, id)): Path<(String, i64)>,
+) -> Result<Json<Value>, WooControlError> {
+    sandbox.woo_cancel_order(&store, id)?;
+    Ok(Json(sandbox.woo_order(&store, id).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+struct ManualRefund {
+    amount: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /sandbox/api/woo/stores/{store}/orders/{id}/refunds {amount, reason?}` → 201
+/// `{refund_id, order}`: see `Sandbox::woo_refund_order`.
+async fn refund_order(
+    State(sandbox): State<Sandbox>,
+    Path((store, id)): Path<(String, i64)>,
+    Json(request): Json<ManualRefund>,
+) -> Result<(StatusCode, Json<Value>), WooControlError> {
+    let refund_id = sandbox.woo_refund_order(&store, id, &request.amount, &request.reason)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "refund_id": refund_id, "order": sandbox.woo_order(&store, id) })),
     ))
 }

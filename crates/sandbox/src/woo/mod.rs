@@ -2,7 +2,9 @@
 //! A client written for real WooCommerce works with `{public_url}/woo/{store}` as the store URL:
 //! - `wp-json/wc/v3/…`: products (simple, variable), variations, orders, webhooks, each with
 //!   list/read/create/update/delete and batch, and product categories and tags (`terms`), all
-//!   served by one set of handlers (`resource`), authenticated as core does (`auth`);
+//!   served by one set of handlers (`resource`); an order's notes (`notes`) and refunds
+//!   (`refunds`); every call authenticated as core does (`auth`), and open to the connection
+//!   faults a test injects (`gate`);
 //! - `wc-auth/v1/authorize`: the app authorization with the admin's login (`wc_auth`);
 //! - `images/{n}.png`: the catalog's pictures.
 //!
@@ -19,8 +21,10 @@ pub mod auth;
 pub mod control;
 pub mod delivery;
 pub mod model;
+pub mod notes;
 pub mod orders;
 pub mod products;
+pub mod refunds;
 pub mod resource;
 pub mod rest;
 pub mod seed;
@@ -65,6 +69,8 @@ pub fn router(sandbox: Sandbox) -> Router<Sandbox> {
         .merge(terms::routes::<terms::Tags>())
         .merge(resource::routes::<products::Variations>())
         .merge(resource::routes::<orders::Orders>())
+        .merge(notes::routes())
+        .merge(refunds::routes())
         .merge(resource::routes::<webhooks::Webhooks>())
         .route_layer(from_fn_with_state(sandbox, auth::rest_auth))
         .method_not_allowed_fallback(no_route);

@@ -10,6 +10,8 @@ use time::macros::format_description;
 
 use crate::values::money::Money;
 use crate::woo::delivery::WebhookAttempt;
+use crate::woo::notes::Note;
+use crate::woo::refunds::Refund;
 
 /// WooCommerce's date shape: `YYYY-MM-DDTHH:MM:SS`, no zone.
 pub fn format_date(at: OffsetDateTime) -> String {
@@ -447,6 +449,20 @@ impl OrderStatus {
         }
     }
 
+    /// The status's name as core writes it in notes (`wc_get_order_status_name`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending payment",
+            Self::Processing => "Processing",
+            Self::OnHold => "On hold",
+            Self::Completed => "Completed",
+            Self::Cancelled => "Cancelled",
+            Self::Refunded => "Refunded",
+            Self::Failed => "Failed",
+            Self::Trash => "Trash",
+        }
+    }
+
     /// What entering this status does to stock (`wc_maybe_reduce_stock_levels` and
     /// `wc_maybe_increase_stock_levels` hooks): the one place that rule lives.
     pub fn stock_effect(self) -> StockEffect {
@@ -527,6 +543,10 @@ pub struct Order {
     pub completed: Option<OffsetDateTime>,
     /// `_order_stock_reduced`: whether the lines' stock is currently taken.
     pub stock_reduced: bool,
+    /// Its notes (WordPress comments), oldest first.
+    pub notes: Vec<Note>,
+    /// Its refunds (`shop_order_refund` posts), oldest first.
+    pub refunds: Vec<Refund>,
 }
 
 impl Order {
@@ -537,6 +557,12 @@ impl Order {
 
     pub fn shipping_total(&self) -> Money {
         Money(self.shipping_lines.iter().map(|line| line.total.0).sum())
+    }
+
+    /// What is left to refund (`get_remaining_refund_amount`).
+    pub fn remaining_refund(&self) -> Money {
+        let refunded: i64 = self.refunds.iter().map(|refund| refund.amount.0).sum();
+        Money(self.total().0 - refunded)
     }
 }
 
@@ -689,6 +715,7 @@ pub struct WooStore {
     next_post_id: i64,
     next_term_id: i64,
     next_item_id: i64,
+    next_comment_id: i64,
     pub next_meta_id: i64,
     next_key_id: i64,
     next_webhook_id: i64,
@@ -723,6 +750,7 @@ impl WooStore {
             next_post_id: 9,
             next_term_id: 14,
             next_item_id: 0,
+            next_comment_id: 0,
             next_meta_id: 100,
             next_key_id: 0,
             next_webhook_id: 0,
@@ -746,6 +774,12 @@ impl WooStore {
         let id = self.next_term_id();
         taxonomy.terms_mut(self).insert(id, Term::new(id, name));
         id
+    }
+
+    /// Order notes are WordPress comments, with ids of their own.
+    pub fn next_comment_id(&mut self) -> i64 {
+        self.next_comment_id += 1;
+        self.next_comment_id
     }
 
     pub fn next_item_id(&mut self) -> i64 {

@@ -7,8 +7,9 @@
 //!
 //! Stock moves once per order (core's `_order_stock_reduced`): entering processing, on-hold or
 //! completed takes each managed line's quantity, going back to pending or cancelled gives back
-//! exactly what was taken. Each move bumps the product's `date_modified` and fires
-//! `product.updated`.
+//! exactly what was taken (a refund's restock gives back part of it: `refunds`). Each move
+//! bumps the product's `date_modified` and fires `product.updated`. Each status change adds
+//! core's system note (`notes`).
 
 use std::collections::BTreeMap;
 
@@ -246,6 +247,8 @@ pub fn create_order(
         paid: None,
         completed: None,
         stock_reduced: false,
+        notes: Vec::new(),
+        refunds: Vec::new(),
     };
     apply_details(store, &mut order, fields)?;
     if let Some(lines) = fields.array("line_items")? {
@@ -431,6 +434,7 @@ pub fn transition(store: &mut WooStore, id: i64, status: OrderStatus, at: Offset
     if order.status == status {
         return;
     }
+    let from = order.status;
     order.status = status;
     order.modified = at;
     if status == OrderStatus::Completed {
@@ -438,6 +442,19 @@ pub fn transition(store: &mut WooStore, id: i64, status: OrderStatus, at: Offset
     }
     let reduced = order.stock_reduced;
     store.record(Resource::Order, Event::Updated, id);
+    // Core notes every status change; trashing is a post status, not one of the order's.
+    if from != OrderStatus::Trash && status != OrderStatus::Trash {
+        store.add_note(
+            id,
+            &format!(
+                "Order status changed from {} to {}.",
+                from.label(),
+                status.label()
+            ),
+            false,
+            None,
+        );
+    }
     match status.stock_effect() {
         StockEffect::Reduce if !reduced => reduce_stock(store, id, at),
         StockEffect::Restore if reduced => restore_stock(store, id, at),

@@ -198,12 +198,37 @@ pub fn routes<R: RestResource>() -> Router<Sandbox> {
         )
 }
 
-/// `force` from the query or the body.
-fn force(query: &QueryParams, body: &Value) -> Result<bool, RestError> {
+/// `force` from the query or the body, `default` when neither has it.
+pub fn force(query: &QueryParams, body: &Value, default: bool) -> Result<bool, RestError> {
     if let Some(force) = query.boolean("force")? {
         return Ok(force);
     }
-    Ok(Fields::of(body)?.boolean("force")?.unwrap_or(false))
+    Ok(Fields::of(body)?.boolean("force")?.unwrap_or(default))
+}
+
+/// For what cannot be trashed (an order's notes and refunds): a delete without `force`
+/// (`default` when the request has none) is refused with 501 and core's `message`.
+pub fn require_force(
+    raw_query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+    default: bool,
+    message: &str,
+) -> Result<(), RestError> {
+    let forced = force(
+        &QueryParams::parse(raw_query),
+        &parse_body(headers, body)?,
+        default,
+    )?;
+    if forced {
+        Ok(())
+    } else {
+        Err(RestError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "woocommerce_rest_trash_not_supported",
+            message,
+        ))
+    }
 }
 
 /// An item just written, as the answer shows it.
@@ -313,6 +338,7 @@ pub async fn delete<R: RestResource>(
     let force = force(
         &QueryParams::parse(raw.as_deref()),
         &parse_body(&headers, &body)?,
+        false,
     )?;
     sandbox.woo_write(&code, |store, url| {
         R::delete(store, scope, id, force, url).map(|body| json_response(StatusCode::OK, body))

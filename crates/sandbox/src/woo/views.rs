@@ -436,7 +436,7 @@ pub fn order_json(store: &WooStore, order: &Order, store_url: &str) -> Value {
             "shipping_lines": shipping_lines,
             "fee_lines": [],
             "coupon_lines": [],
-            "refunds": [],
+            "refunds": crate::woo::refunds::refunds_summary(order),
             "payment_url": format!("{store_url}/checkout/order-pay/{}/?pay_for_order=true&key={}", order.id, order.order_key),
             "is_editable": order.status == crate::woo::model::OrderStatus::Pending,
             "needs_payment": order.status == crate::woo::model::OrderStatus::Pending,

@@ -185,6 +185,64 @@ impl TestSandbox {
         .await
     }
 
+    /// A call on demo-marketplace with the demo shop key; `path` follows `/api`.
+    pub async fn mmp(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> TestResponse {
+        self.json(
+            method,
+            &format!("/mmp/demo-marketplace/api{path}"),
+            Some(SHOP_API_KEY),
+            body,
+        )
+        .await
+    }
+
+    /// Offers `(shop SKU, quantity)` at 10.00 on demo-marketplace's store 2001, on products of
+    /// its catalog, imported with OF24 and settled.
+    pub async fn stock_offers(&self, offers: &[(&str, i64)]) {
+        self.stock_offers_with(SHOP_API_KEY, "demo-marketplace", offers)
+            .await;
+    }
+
+    /// `stock_offers` with another shop's key, on another marketplace.
+    pub async fn stock_offers_with(&self, key: &str, instance: &str, offers: &[(&str, i64)]) {
+        let gtins: Vec<String> = self
+            .sandbox
+            .marketplace_products(instance)
+            .iter()
+            .filter_map(|product| product["gtin"].as_str().map(str::to_owned))
+            .take(offers.len())
+            .collect();
+        let lines: Vec<serde_json::Value> = offers
+            .iter()
+            .zip(&gtins)
+            .map(|((sku, quantity), gtin)| {
+                serde_json::json!({
+                    "shop_sku": sku,
+                    "product_id": gtin,
+                    "product_id_type": "EAN",
+                    "price": "10.00",
+                    "quantity": quantity,
+                    "state_code": "11",
+                })
+            })
+            .collect();
+        let created = self
+            .json(
+                Method::POST,
+                &format!("/mmp/{instance}/api/offers"),
+                Some(key),
+                Some(&serde_json::json!({ "offers": lines })),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        self.sandbox.settle_imports();
+    }
+
     /// Polls OF02 until the import is done (each poll moves it one step); its last answer.
     pub async fn poll_until_done(&self, import_id: u64) -> serde_json::Value {
         for _ in 0..5 {
