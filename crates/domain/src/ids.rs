@@ -60,3 +60,7 @@ id_type!(
     /// The seller's shop, connected to a workspace.
     ShopId
 );
+id_type!(
+    /// A Mirakl order as the connector keeps it (Mirakl's own id is a string of its own).
+    OrderId
+);

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod channel;
 pub mod ids;
 pub mod input;
+pub mod order;
 pub mod run;
 pub mod shop;
 
@@ -24,7 +25,7 @@ pub use channel::{
     ChannelEvent, ChannelKind, ChannelStatus, InstanceUrl, InstanceUrlError, MarketplaceDefinition,
     StoreId, StoreIdError, TokenState, TransitionError,
 };
-pub use ids::{ChannelId, JobId, ShopId, UserId, WorkspaceId};
+pub use ids::{ChannelId, JobId, OrderId, ShopId, UserId, WorkspaceId};
 pub use input::{InputError, check_field};
 pub use run::{DisconnectChoice, DisconnectStatus, SyncRunStatus};
 pub use shop::{ShopConnection, ShopHealth, ShopPlatform};

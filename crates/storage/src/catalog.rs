@@ -232,6 +232,20 @@ impl Storage {
             .await)?)
     }
 
+    /// The item with this SKU, deleted or not.
+    pub async fn catalog_item(
+        &self,
+        ws: WorkspaceId,
+        sku: &str,
+    ) -> Result<Option<CatalogRow>, StorageError> {
+        const SQL: &str = select_catalog_where!("workspace_id = $1 AND sku = $2");
+        Ok(on_reader!(self, |p| sqlx::query_as::<_, CatalogRow>(SQL)
+            .bind(ws.0)
+            .bind(sku)
+            .fetch_optional(p)
+            .await)?)
+    }
+
     /// Marks these items deleted from the shop (a webhook or a read said so), in one
     /// transaction; returns how many were not deleted before. Unknown SKUs are skipped.
     pub async fn mark_catalog_deleted(

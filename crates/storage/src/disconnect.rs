@@ -87,8 +87,8 @@ impl TryFrom<DisconnectRow> for Disconnect {
 
 /// Tables the wipe leaves alone (see the module comment); `disconnect_receipts` it writes.
 const KEPT_TABLES: [&str; 4] = ["users", "workspaces", "sessions", "disconnect_receipts"];
-/// Known tables that others point at, wiped last.
-const PARENT_TABLES: [&str; 2] = ["channels", "shops"];
+/// Known tables that others point at, wiped last, in this order (orders point at channels).
+const PARENT_TABLES: [&str; 3] = ["orders", "channels", "shops"];
 
 /// The order the wipe tries: other tables first (children, and tables added later, which point
 /// at a channel, a shop or the workspace), the known parents last. Should a later table be a

@@ -32,6 +32,7 @@ pub mod crypto;
 pub mod disconnect;
 mod error;
 pub mod job;
+pub mod order;
 pub mod product_settings;
 pub mod products_view;
 pub mod session;
@@ -62,6 +63,7 @@ pub use crypto::{CryptoError, KeyError, Secret, SecretBox, SecretColumn, SecretK
 pub use disconnect::{DISCONNECT_FIRST_STEP, Disconnect, WipeCounts};
 pub use error::StorageError;
 pub use job::{Job, JobFailure, JobStatus, NewJob, backoff_ms};
+pub use order::{OrderCounts, OrderStep, OrderUpsert, OrdersFilter, StepReservation, StoredOrder};
 pub use pool::Engine;
 pub use products_view::{ProductView, ProductsFilter};
 pub use session::SessionRecord;

@@ -22,6 +22,7 @@ use storage::{
     ShopChange, Storage, StorageError, TokenSet, WebhookCounts, WebhookRecord, WipeCounts,
     WorkspaceSettings, backoff_ms,
 };
+use storage::{OrderCounts, OrderUpsert, OrdersFilter, StepReservation};
 use uuid::Uuid;
 
 macro_rules! conformance {
@@ -52,6 +53,9 @@ conformance!(
     five_failed_logins_lock_the_account,
     concurrent_sign_ins_reserve_at_most_the_limit,
     a_nul_in_a_text_is_the_callers_error_not_a_database_failure,
+    an_order_is_stored_once_and_a_newer_one_replaces_it,
+    an_order_step_is_reserved_once_by_racing_workers,
+    orders_are_listed_filtered_counted_and_kept_apart,
     sessions_expire_and_can_be_deleted,
     channels_are_only_seen_from_their_workspace,
     channel_updates_are_scoped_by_workspace,
@@ -1398,6 +1402,10 @@ async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
             "disconnects",
             "jobs",
             "oauth_pending",
+            "order_events",
+            "order_settings",
+            "order_steps",
+            "orders",
             "product_settings",
             "sessions",
             "shop_auth_pending",
@@ -4062,6 +4070,18 @@ async fn fill_workspace(s: &Storage, address: &str) -> WorkspaceId {
     s.start_disconnect(ws, None, DisconnectChoice::Delete, T0)
         .await
         .unwrap();
+    let order = s
+        .upsert_order(ws, id, &mirakl_order("O-1", "SHIPPING", T0), T0)
+        .await
+        .unwrap()
+        .id();
+    s.reserve_order_step(ws, order, "shop_order", None, T0)
+        .await
+        .unwrap();
+    s.add_order_event(ws, order, "Received", T0).await.unwrap();
+    s.save_order_settings(ws, &domain::order::OrderSettings::default(), T0)
+        .await
+        .unwrap();
     s.mark_onboarded(ws, T0).await.unwrap();
     ws
 }
@@ -4254,4 +4274,335 @@ async fn postgres_a_job_queued_by_another_process_wakes_this_ones_workers() {
         .await
         .expect("the other process's job woke this one")
         .unwrap();
+}
+
+// ---------------------------------------------------------------- orders
+
+fn mirakl_order(id: &str, state: &str, updated_at_ms: i64) -> domain::order::Order {
+    use domain::catalog::Money;
+    domain::order::Order {
+        mirakl_id: id.to_owned(),
+        state: state.to_owned(),
+        created_at_ms: T0,
+        updated_at_ms,
+        acceptance_deadline_ms: Some(T0 + 3 * 24 * 60 * MINUTE),
+        shipping_deadline_ms: None,
+        currency: "EUR".to_owned(),
+        lines: vec![domain::order::OrderLine {
+            line_id: format!("{id}-1"),
+            sku: "MUG-1".to_owned(),
+            title: "Blue mug".to_owned(),
+            quantity: 2,
+            unit_price: Money::from_minor(990),
+            total_price: Money::from_minor(1980),
+            shipping_price: Money::from_minor(0),
+            state: state.to_owned(),
+        }],
+        shipping_price: Money::from_minor(0),
+        total_price: Money::from_minor(1980),
+        customer: domain::order::Customer::default(),
+        shipping_method: None,
+    }
+}
+
+async fn an_order_is_stored_once_and_a_newer_one_replaces_it(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+
+    let placed = mirakl_order("O-1", "WAITING_ACCEPTANCE", T0 + 1);
+    let OrderUpsert::New(order) = s.upsert_order(mine, id, &placed, T0 + 2).await.unwrap() else {
+        panic!("a first order is new");
+    };
+    assert_eq!(
+        s.upsert_order(mine, id, &placed, T0 + 3).await.unwrap(),
+        OrderUpsert::Unchanged(order)
+    );
+    s.finish_order(mine, order, T0 + 4).await.unwrap();
+    // An older copy (an overlapping poll) changes nothing.
+    let stale = mirakl_order("O-1", "STAGING", T0);
+    assert_eq!(
+        s.upsert_order(mine, id, &stale, T0 + 5).await.unwrap(),
+        OrderUpsert::Unchanged(order)
+    );
+    // A new state from Mirakl opens the order again.
+    let accepted = mirakl_order("O-1", "WAITING_DEBIT_PAYMENT", T0 + 6);
+    assert_eq!(
+        s.upsert_order(mine, id, &accepted, T0 + 7).await.unwrap(),
+        OrderUpsert::Changed {
+            id: order,
+            state_changed: true
+        }
+    );
+    let stored = s.get_order(mine, order).await.unwrap().unwrap();
+    assert_eq!(stored.order, accepted);
+    assert_eq!(stored.finished_at_ms, None);
+    assert_eq!(stored.imported_at_ms, T0 + 2);
+
+    s.set_shop_order(mine, order, 501, "501", "processing", T0 + 8)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.order_by_shop_order(mine, 501).await.unwrap().unwrap().id,
+        order
+    );
+    assert_eq!(s.order_by_shop_order(theirs, 501).await.unwrap(), None);
+    assert_eq!(s.get_order(theirs, order).await.unwrap(), None);
+    let foreign = s.upsert_order(theirs, id, &placed, T0).await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    let foreign = s.set_shop_order(theirs, order, 7, "7", "x", T0).await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+}
+
+/// Two workers reach the same step at once: one reserves it, the other finds it in doubt.
+async fn an_order_step_is_reserved_once_by_racing_workers(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+    let order = s
+        .upsert_order(mine, id, &mirakl_order("O-1", "SHIPPING", T0), T0)
+        .await
+        .unwrap()
+        .id();
+    let mut racing = tokio::task::JoinSet::new();
+    for n in 0..8 {
+        let s = s.clone();
+        racing.spawn(async move {
+            s.reserve_order_step(mine, order, "shop_order", Some("{}"), T0 + n)
+                .await
+                .unwrap()
+        });
+    }
+    let mut fresh = 0;
+    while let Some(reservation) = racing.join_next().await {
+        match reservation.unwrap() {
+            StepReservation::Fresh => fresh += 1,
+            StepReservation::InDoubt(step) => assert_eq!(step.done_at_ms, None),
+            StepReservation::Done(step) => panic!("not done yet: {step:?}"),
+        }
+    }
+    assert_eq!(fresh, 1, "one worker reserves the step");
+
+    s.note_order_step(mine, order, "shop_order", Some("the store timed out"), None)
+        .await
+        .unwrap();
+    let StepReservation::InDoubt(step) = s
+        .reserve_order_step(mine, order, "shop_order", None, T0 + 20)
+        .await
+        .unwrap()
+    else {
+        panic!("still in doubt");
+    };
+    assert_eq!(step.error.as_deref(), Some("the store timed out"));
+    assert_eq!(step.detail.as_deref(), Some("{}"));
+    s.finish_order_step(mine, order, "shop_order", Some(r#"{"id":501}"#), T0 + 21)
+        .await
+        .unwrap();
+    let StepReservation::Done(done) = s
+        .reserve_order_step(mine, order, "shop_order", None, T0 + 22)
+        .await
+        .unwrap()
+    else {
+        panic!("done");
+    };
+    assert_eq!(
+        (done.done_at_ms, done.error, done.detail.as_deref()),
+        (Some(T0 + 21), None, Some(r#"{"id":501}"#))
+    );
+    // A released reservation (known not to have happened) can be taken afresh; a done step
+    // cannot be released.
+    s.release_order_step(mine, order, "shop_order")
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.reserve_order_step(mine, order, "shop_order", None, T0 + 23)
+            .await
+            .unwrap(),
+        StepReservation::Done(_)
+    ));
+    assert_eq!(
+        s.reserve_order_step(mine, order, "accept", None, T0 + 24)
+            .await
+            .unwrap(),
+        StepReservation::Fresh
+    );
+    s.release_order_step(mine, order, "accept").await.unwrap();
+    assert_eq!(
+        s.reserve_order_step(mine, order, "accept", None, T0 + 25)
+            .await
+            .unwrap(),
+        StepReservation::Fresh
+    );
+    assert_eq!(s.order_steps(mine, order).await.unwrap().len(), 2);
+    let foreign = s
+        .reserve_order_step(theirs, order, "accept", None, T0)
+        .await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    assert!(s.order_steps(theirs, order).await.unwrap().is_empty());
+}
+
+async fn orders_are_listed_filtered_counted_and_kept_apart(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let first = channel(&s, mine, ChannelStatus::Live).await;
+    let second = channel(&s, mine, ChannelStatus::Live).await;
+    let mut ids = Vec::new();
+    for (n, (channel, state)) in [
+        (first, "WAITING_ACCEPTANCE"),
+        (first, "SHIPPING"),
+        (second, "SHIPPING"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut order = mirakl_order(&format!("O-{n}"), state, T0);
+        order.created_at_ms = T0 + n as i64;
+        ids.push(
+            s.upsert_order(mine, channel, &order, T0)
+                .await
+                .unwrap()
+                .id(),
+        );
+    }
+    s.set_shop_order(mine, ids[1], 77, "1077", "processing", T0)
+        .await
+        .unwrap();
+    s.set_order_attention(mine, ids[0], Some("Accept or refuse it"), T0)
+        .await
+        .unwrap();
+    s.finish_order(mine, ids[2], T0).await.unwrap();
+
+    let page = |filter: OrdersFilter| {
+        let s = s.clone();
+        async move {
+            s.orders_page(
+                mine,
+                &OrdersFilter {
+                    limit: 10,
+                    ..filter
+                },
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.order.mirakl_id)
+            .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(page(OrdersFilter::default()).await, ["O-2", "O-1", "O-0"]);
+    assert_eq!(
+        page(OrdersFilter {
+            channel: Some(first),
+            ..Default::default()
+        })
+        .await,
+        ["O-1", "O-0"]
+    );
+    assert_eq!(
+        page(OrdersFilter {
+            state: Some("SHIPPING".into()),
+            ..Default::default()
+        })
+        .await,
+        ["O-2", "O-1"]
+    );
+    assert_eq!(
+        page(OrdersFilter {
+            attention_only: true,
+            ..Default::default()
+        })
+        .await,
+        ["O-0"]
+    );
+    for search in ["O-1", "1077", "o-1"] {
+        let found = page(OrdersFilter {
+            search: Some(search.into()),
+            ..Default::default()
+        })
+        .await;
+        // Mirakl ids match in part (and, on PostgreSQL, with their case); the shop's number
+        // exactly.
+        if search == "o-1" {
+            assert!(found.len() <= 1, "{found:?}");
+        } else {
+            assert_eq!(found, ["O-1"], "{search}");
+        }
+    }
+    let older = page(OrdersFilter {
+        before: Some((T0 + 1, ids[1])),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(older, ["O-0"]);
+    assert_eq!(
+        s.order_counts(mine).await.unwrap(),
+        OrderCounts {
+            total: 3,
+            open: 2,
+            attention: 1,
+            not_in_shop: 1
+        }
+    );
+    let open: Vec<_> = s
+        .open_orders(mine, first, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(open.len(), 2);
+
+    s.add_order_event(mine, ids[1], "Imported", T0)
+        .await
+        .unwrap();
+    s.add_order_event(mine, ids[1], "Shop order #1077 created", T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.order_events(mine, ids[1]).await.unwrap(),
+        [
+            (T0, "Imported".to_owned()),
+            (T0 + 1, "Shop order #1077 created".to_owned())
+        ]
+    );
+    assert!(s.order_events(theirs, ids[1]).await.unwrap().is_empty());
+    let foreign = s.add_order_event(theirs, ids[1], "x", T0).await;
+    assert!(
+        matches!(foreign, Err(StorageError::NotFound)),
+        "{foreign:?}"
+    );
+    assert_eq!(
+        s.orders_page(
+            theirs,
+            &OrdersFilter {
+                limit: 10,
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap(),
+        []
+    );
+    assert_eq!(
+        s.order_counts(theirs).await.unwrap(),
+        OrderCounts::default()
+    );
+
+    assert_eq!(s.order_settings(mine).await.unwrap(), None);
+    let settings = domain::order::OrderSettings {
+        auto_accept: false,
+        ..Default::default()
+    };
+    s.save_order_settings(mine, &settings, T0).await.unwrap();
+    assert_eq!(s.order_settings(mine).await.unwrap(), Some(settings));
+    assert_eq!(s.order_settings(theirs).await.unwrap(), None);
 }
