@@ -13,10 +13,10 @@ pub mod woocommerce;
 
 pub use address::{AddressError, AddressPolicy, ShopHttp};
 pub use shop::{
-    CatalogPage, Delivery, DeliveryError, EventSubject, ShopClient, ShopError, ShopEvent,
-    ShopProduct, ShopWebhook, read_delivery,
+    CatalogPage, Delivery, DeliveryError, EventSubject, NewShopOrder, NewShopOrderLine, ShopClient,
+    ShopError, ShopEvent, ShopOrder, ShopProduct, ShopWebhook, read_delivery,
 };
-pub use woocommerce::{NormalizeProblem, NormalizeProblemKind, Term};
+pub use woocommerce::{NormalizeProblem, NormalizeProblemKind, Term, Tracking};
 
 /// How the connector names itself to shops: on a store's approve page, its key list and the
 /// webhooks it registers.

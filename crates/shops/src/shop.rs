@@ -8,16 +8,21 @@
 //!   the categories and tags;
 //! - webhooks: register ours, list them, remove one; and reading a delivery into a
 //!   [`ShopEvent`] (signature checked) with [`read_delivery`];
-//! - orders: not yet (flow F5 adds them here).
+//! - orders: create the shop order of a Mirakl order, read one back (its status, tracking and
+//!   refunds), find the one made for a Mirakl order since a moment (after a lost answer),
+//!   cancel one, add a note.
 
 use domain::ShopPlatform;
-use domain::catalog::CatalogItem;
+use domain::catalog::{CatalogItem, Money};
+use domain::order::Address;
 use reqwest::header::HeaderMap;
 use time::OffsetDateTime;
 
 use crate::webhook;
 use crate::woocommerce::{
-    NormalizeProblem, ProductQuery, StoreSummary, Term, WooClient, WooError, normalize,
+    MIRAKL_CHANNEL_META, MIRAKL_ORDER_META, NewWooLine, NewWooOrder, NormalizeProblem,
+    ProductQuery, StoreSummary, Term, Tracking, WooAddress, WooClient, WooError, WooOrder,
+    normalize,
 };
 
 /// A client for one connected shop.
@@ -204,6 +209,198 @@ impl ShopClient {
     pub async fn remove_webhook(&self, id: i64) -> Result<(), ShopError> {
         match self {
             Self::WooCommerce(c) => Ok(c.delete_webhook(id).await?),
+        }
+    }
+}
+
+/// A shop order to create for a Mirakl order: its lines at Mirakl's prices, its addresses,
+/// and the Mirakl order id and channel kept on it (so it can be found again).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewShopOrder {
+    pub mirakl_order_id: String,
+    pub channel_name: String,
+    pub status: String,
+    pub paid: bool,
+    pub currency: String,
+    /// Only when Mirakl gives one; no customer account is made.
+    pub email: Option<String>,
+    pub billing: Address,
+    pub shipping: Address,
+    pub lines: Vec<NewShopOrderLine>,
+    /// The shipping line: how Mirakl ships it, and its total.
+    pub shipping_line: Option<(String, Money)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewShopOrderLine {
+    pub product_id: i64,
+    pub variation_id: Option<i64>,
+    pub quantity: i64,
+    pub total: Money,
+    pub mirakl_line_id: String,
+}
+
+/// A shop order, as the flows read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShopOrder {
+    pub id: i64,
+    pub number: String,
+    pub status: String,
+    pub mirakl_order_id: Option<String>,
+    pub mirakl_channel: Option<String>,
+    pub tracking: Vec<Tracking>,
+    /// `(refund id, amount as positive decimal text, reason)`.
+    pub refunds: Vec<(i64, String, String)>,
+}
+
+impl ShopOrder {
+    fn from_woo(order: WooOrder, tracking_key: Option<&str>) -> Self {
+        Self {
+            id: order.id,
+            number: if order.number.is_empty() {
+                order.id.to_string()
+            } else {
+                order.number.clone()
+            },
+            status: order.status.clone(),
+            mirakl_order_id: order.meta(MIRAKL_ORDER_META),
+            mirakl_channel: order.meta(MIRAKL_CHANNEL_META),
+            tracking: order.tracking(tracking_key),
+            refunds: order
+                .refunds
+                .iter()
+                .map(|r| {
+                    (
+                        r.id,
+                        r.total.trim_start_matches('-').to_owned(),
+                        r.reason.clone(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+fn woo_address(address: &Address, email: Option<&str>) -> WooAddress {
+    WooAddress {
+        first_name: address.first_name.clone(),
+        last_name: address.last_name.clone(),
+        company: address.company.clone().unwrap_or_default(),
+        address_1: address.street_1.clone(),
+        address_2: address.street_2.clone().unwrap_or_default(),
+        city: address.city.clone(),
+        state: address.state.clone().unwrap_or_default(),
+        postcode: address.zip_code.clone(),
+        country: address.country.clone(),
+        email: email.unwrap_or_default().to_owned(),
+        phone: address.phone.clone().unwrap_or_default(),
+    }
+}
+
+/// How far back a search for a shop order looks before its reservation, for the clocks of the
+/// connector and the shop differing.
+/// ASSUMPTION: the two clocks differ by less than ten minutes.
+const CLOCK_SKEW: time::Duration = time::Duration::minutes(10);
+
+/// At most this many pages of orders are read looking for one.
+const MAX_SEARCH_PAGES: u32 = 200;
+
+impl ShopClient {
+    /// Creates the shop order of a Mirakl order.
+    pub async fn create_order(&self, order: &NewShopOrder) -> Result<ShopOrder, ShopError> {
+        match self {
+            Self::WooCommerce(c) => {
+                let new = NewWooOrder {
+                    status: order.status.clone(),
+                    paid: order.paid,
+                    currency: order.currency.clone(),
+                    billing: woo_address(&order.billing, order.email.as_deref()),
+                    shipping: woo_address(&order.shipping, None),
+                    lines: order
+                        .lines
+                        .iter()
+                        .map(|l| NewWooLine {
+                            product_id: l.product_id,
+                            variation_id: l.variation_id,
+                            quantity: l.quantity,
+                            total: l.total.to_decimal_string(),
+                            mirakl_line_id: l.mirakl_line_id.clone(),
+                        })
+                        .collect(),
+                    shipping_line: order
+                        .shipping_line
+                        .as_ref()
+                        .map(|(title, total)| (title.clone(), total.to_decimal_string())),
+                    customer_note: None,
+                    meta: vec![
+                        (MIRAKL_ORDER_META.to_owned(), order.mirakl_order_id.clone()),
+                        (MIRAKL_CHANNEL_META.to_owned(), order.channel_name.clone()),
+                    ],
+                };
+                Ok(ShopOrder::from_woo(c.create_order(&new).await?, None))
+            }
+        }
+    }
+
+    /// The shop order made for `mirakl_order_id` on `channel_name`, among the orders created
+    /// since `since` (less the clocks' skew): what answers "did the lost request create it?".
+    pub async fn find_order(
+        &self,
+        mirakl_order_id: &str,
+        channel_name: &str,
+        since: OffsetDateTime,
+    ) -> Result<Option<ShopOrder>, ShopError> {
+        match self {
+            Self::WooCommerce(c) => {
+                for page in 1..=MAX_SEARCH_PAGES {
+                    let orders = c.orders_created_after(since - CLOCK_SKEW, page).await?;
+                    let found = orders.items.into_iter().find(|o| {
+                        o.meta(MIRAKL_ORDER_META).as_deref() == Some(mirakl_order_id)
+                            && o.meta(MIRAKL_CHANNEL_META).as_deref() == Some(channel_name)
+                    });
+                    if let Some(found) = found {
+                        return Ok(Some(ShopOrder::from_woo(found, None)));
+                    }
+                    if page >= orders.total_pages {
+                        break;
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// One shop order, with the tracking numbers it carries (also read from `tracking_key`'s
+    /// meta when given); `None` when the shop says there is none.
+    pub async fn order(
+        &self,
+        id: i64,
+        tracking_key: Option<&str>,
+    ) -> Result<Option<ShopOrder>, ShopError> {
+        match self {
+            Self::WooCommerce(c) => Ok(c
+                .order(id)
+                .await?
+                .map(|o| ShopOrder::from_woo(o, tracking_key))),
+        }
+    }
+
+    /// Cancels a shop order (its stock comes back, as the shop does on cancellation) and
+    /// says why in a note.
+    pub async fn cancel_order(&self, id: i64, note: &str) -> Result<ShopOrder, ShopError> {
+        match self {
+            Self::WooCommerce(c) => {
+                let cancelled = c.set_order_status(id, "cancelled").await?;
+                c.add_order_note(id, note).await?;
+                Ok(ShopOrder::from_woo(cancelled, None))
+            }
+        }
+    }
+
+    /// Adds a note for the seller to a shop order.
+    pub async fn add_order_note(&self, id: i64, note: &str) -> Result<(), ShopError> {
+        match self {
+            Self::WooCommerce(c) => Ok(c.add_order_note(id, note).await?),
         }
     }
 }

@@ -294,7 +294,7 @@ impl WooClient {
     }
 
     /// `METHOD {store}/wp-json/wc/v3/{path}?{query}`, authorized; any answer but a 2xx is an error.
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -343,14 +343,14 @@ impl WooClient {
 }
 
 /// A successful answer, before reading.
-struct Answer {
+pub(super) struct Answer {
     status: StatusCode,
     headers: HeaderMap,
     body: Vec<u8>,
 }
 
 impl Answer {
-    fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, WooError> {
+    pub(super) fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, WooError> {
         if is_web_page(&self.headers, &self.body) {
             return Err(WooError::web_page(self.status, &self.body));
         }
@@ -359,7 +359,7 @@ impl Answer {
     }
 
     /// A list with its `X-WP-Total` and `X-WP-TotalPages` headers, which every wc/v3 list sends.
-    fn page<T: DeserializeOwned>(&self, what: &str) -> Result<Page<T>, WooError> {
+    pub(super) fn page<T: DeserializeOwned>(&self, what: &str) -> Result<Page<T>, WooError> {
         let items = self.json(what)?;
         Ok(Page {
             items,
@@ -379,7 +379,7 @@ impl Answer {
 
 /// `page` from 1 and `per_page` within WordPress's 1–100, ordered by id so that pages stay put
 /// while the store changes.
-fn page_query(page: u32, per_page: u32) -> Vec<(&'static str, String)> {
+pub(super) fn page_query(page: u32, per_page: u32) -> Vec<(&'static str, String)> {
     vec![
         ("page", page.max(1).to_string()),
         ("per_page", per_page.clamp(1, MAX_PER_PAGE).to_string()),
@@ -389,7 +389,7 @@ fn page_query(page: u32, per_page: u32) -> Vec<(&'static str, String)> {
 }
 
 /// An instant as WooCommerce's `_gmt` dates are written: `2024-05-01T10:00:00`, no zone.
-fn gmt(instant: OffsetDateTime) -> String {
+pub(super) fn gmt(instant: OffsetDateTime) -> String {
     instant
         .to_offset(UtcOffset::UTC)
         .format(format_description!(

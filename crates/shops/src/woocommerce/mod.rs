@@ -12,6 +12,7 @@ mod catalog;
 mod client;
 mod error;
 pub mod normalize;
+mod orders;
 mod store_url;
 mod webhooks;
 mod wire;
@@ -25,5 +26,9 @@ pub use catalog::{
 pub use client::WooClient;
 pub use error::WooError;
 pub use normalize::{NormalizeProblem, NormalizeProblemKind, catalog_items};
+pub use orders::{
+    MIRAKL_CHANNEL_META, MIRAKL_ORDER_META, NewWooLine, NewWooOrder, TRACKING_ITEMS_META, Tracking,
+    WooAddress, WooLineItem, WooOrder, WooRefundSummary,
+};
 pub use store_url::{StoreUrl, StoreUrlError};
 pub use webhooks::{NewWebhook, Webhook};
