@@ -162,6 +162,7 @@ fn connector_options(settings: &mut crate::config::Settings) -> anyhow::Result<C
         connect_url: settings.connect_url.clone(),
         budgets: Budgets::scaled(settings.budget_scale),
         shop_http: shops::ShopHttp::new(settings.shop_addresses),
+        orders: sync::OrderConfig::default(),
     })
 }
 
@@ -268,6 +269,11 @@ async fn demo(
             budgets: Budgets::scaled(DEMO_BUDGET_SCALE),
             // The sandbox's demo store is on 127.0.0.1, over plain http.
             shop_http: shops::ShopHttp::new(shops::AddressPolicy::AllowPrivate),
+            // Orders polled at the demo's budget scale: every three seconds.
+            orders: sync::OrderConfig {
+                poll_interval: Duration::from_secs(3),
+                ..sync::OrderConfig::default()
+            },
         },
     );
     let web = spawn_server(bind(connector_listen).await?, connector.app.clone()).await?;

@@ -11,7 +11,7 @@ use mirakl::connect::ConnectClient;
 use mirakl::marketplace::MarketplaceClient;
 use mirakl::mas::{MasClient, MasConfig};
 use storage::Storage;
-use sync::{Budgets, FlowParts, Flows, Worker, WorkerConfig};
+use sync::{Budgets, FlowParts, Flows, OrderConfig, Worker, WorkerConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -49,6 +49,8 @@ pub struct ConnectorOptions {
     /// in production; private ones too in `demo` and the tests, where the sandbox store is on
     /// 127.0.0.1.
     pub shop_http: shops::ShopHttp,
+    /// How often orders are polled, and how patient the order flow is with a lost answer.
+    pub orders: OrderConfig,
 }
 
 pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector {
@@ -65,6 +67,7 @@ pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector
         token_refresh_margin: options.token_refresh_margin,
         shop_health_interval: options.shop_health_interval,
         authorization_ttl: config.authorization_ttl,
+        orders: options.orders,
     });
     let worker = Worker::new(storage.clone(), flows.clone(), options.worker);
     let state = web::AppState::new(web::AppParts {

@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+use domain::{ChannelId, WorkspaceId};
+use storage::{BudgetDecision, Storage, now_ms};
+
 /// A budgeted operation and its documented maximum frequency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
@@ -29,6 +32,10 @@ pub enum Operation {
     ConnectList,
     /// Connect DELETE /products. Not documented; ASSUMPTION: like the upsert, once a minute.
     ConnectDelete,
+    /// OR11 list of orders: at most once a minute (every 5 minutes recommended).
+    OrderList,
+    /// Connect GET /v2/orders: at most once a minute.
+    ConnectOrderList,
 }
 
 impl Operation {
@@ -46,6 +53,8 @@ impl Operation {
             Self::ConnectUpsert => "connect.products.post",
             Self::ConnectList => "connect.products.get",
             Self::ConnectDelete => "connect.products.delete",
+            Self::OrderList => "OR11",
+            Self::ConnectOrderList => "connect.orders.get",
         }
     }
 
@@ -113,6 +122,64 @@ impl Budgets {
         let margin =
             (scaled * self.margin_ratio.max(0.0)).max(self.margin_floor.as_millis() as f64);
         (scaled + margin).round() as i64
+    }
+}
+
+/// The call slots of every flow, kept in storage so every process shares them. Cheap to clone.
+#[derive(Clone)]
+pub struct Slots {
+    storage: Storage,
+    budgets: Budgets,
+}
+
+impl Slots {
+    pub fn new(storage: Storage, budgets: Budgets) -> Self {
+        Self { storage, budgets }
+    }
+
+    pub fn budgets(&self) -> Budgets {
+        self.budgets
+    }
+
+    /// Takes the next call slot for `op` on the channel, or says when it comes.
+    pub async fn take(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        op: Operation,
+    ) -> anyhow::Result<Option<i64>> {
+        let interval = self.budgets.interval_ms(op);
+        if interval == 0 {
+            return Ok(None);
+        }
+        match self
+            .storage
+            .take_call_budget(ws, channel, op.as_str(), interval, now_ms())
+            .await?
+        {
+            BudgetDecision::Granted => Ok(None),
+            BudgetDecision::WaitUntil(at) => Ok(Some(at)),
+        }
+    }
+
+    /// Mirakl answered 429: no call of this kind before Retry-After (one budget interval, or
+    /// one second, when it names none). Returns when to come back.
+    pub async fn defer(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        op: Operation,
+        retry_after: Option<Duration>,
+    ) -> anyhow::Result<i64> {
+        let wait = retry_after
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_else(|| self.budgets.interval_ms(op).max(1000));
+        let until = now_ms() + wait;
+        self.storage
+            .defer_call_budget(ws, channel, op.as_str(), until)
+            .await?;
+        tracing::info!(%ws, %channel, op = op.as_str(), wait_ms = wait, "rate limited by Mirakl; waiting");
+        Ok(until)
     }
 }
 

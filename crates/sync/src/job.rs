@@ -7,7 +7,7 @@
 //! jobs queued by it still run. A stored job that no longer reads is a [`JobError`], which the
 //! worker moves to the dead letter with a message that names it; it never panics.
 
-use domain::{ChannelId, ShopId, WorkspaceId};
+use domain::{ChannelId, OrderId, ShopId, WorkspaceId};
 use serde::{Deserialize, Serialize};
 use storage::{NewJob, Storage, now_ms};
 use uuid::Uuid;
@@ -32,6 +32,19 @@ pub enum Job {
     Reconcile(ForChannel),
     /// F6: the Disconnect, step after step.
     Disconnect(Everything),
+    /// F5: poll one channel for the orders Mirakl changed.
+    OrderImport(ForChannel),
+    /// F5: take one order its next step (accept, shop order, ship, cancel, refund).
+    OrderStep(OrderStep),
+}
+
+/// A job about one order: its next step, and (`shop_changed`) a look at its shop order, which
+/// a shop event named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderStep {
+    pub order_id: OrderId,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shop_changed: bool,
 }
 
 /// A job about one channel.
@@ -157,6 +170,17 @@ impl Job {
         Self::Disconnect(Everything {})
     }
 
+    pub fn order_import(channel_id: ChannelId) -> Self {
+        Self::OrderImport(ForChannel { channel_id })
+    }
+
+    pub fn order_step(order_id: OrderId, shop_changed: bool) -> Self {
+        Self::OrderStep(OrderStep {
+            order_id,
+            shop_changed,
+        })
+    }
+
     /// The flow's name, as stored and as sync runs record it.
     pub fn flow(&self) -> &'static str {
         match self {
@@ -168,6 +192,8 @@ impl Job {
             Self::ImportFollow(_) => flow::IMPORT_FOLLOW,
             Self::Reconcile(_) => flow::RECONCILE,
             Self::Disconnect(_) => flow::DISCONNECT,
+            Self::OrderImport(_) => flow::ORDER_IMPORT,
+            Self::OrderStep(_) => flow::ORDER_STEP,
         }
     }
 
@@ -216,6 +242,11 @@ impl Job {
                 Dedupe::TwoSlots(format!("{flow}:{channel_id}"))
             }
             Self::Disconnect(_) => Dedupe::TwoSlots(format!("{flow}:{ws}")),
+            Self::OrderImport(c) => Dedupe::TwoSlots(format!("{flow}:{}", c.channel_id)),
+            Self::OrderStep(o) if o.shop_changed => {
+                Dedupe::TwoSlots(format!("{flow}:{}:shop", o.order_id))
+            }
+            Self::OrderStep(o) => Dedupe::TwoSlots(format!("{flow}:{}", o.order_id)),
         }
     }
 
@@ -223,6 +254,10 @@ impl Job {
     fn max_attempts(&self) -> i32 {
         match self {
             Self::TokenRefresh(_) | Self::ShopWebhook(_) => 8,
+            // An order's step fails only on what retrying may mend (a store down); its
+            // attempts are many, and spaced by the queue's backoff, before the seller is told.
+            Self::OrderStep(_) => 12,
+            Self::OrderImport(_) => 10,
             Self::ShopHealth(_) => 3,
             Self::CatalogRead(_)
             | Self::ChannelExport(_)
@@ -272,6 +307,8 @@ pub mod flow {
     pub const IMPORT_FOLLOW: &str = "import_follow";
     pub const RECONCILE: &str = "reconcile";
     pub const DISCONNECT: &str = "disconnect";
+    pub const ORDER_IMPORT: &str = "order_import";
+    pub const ORDER_STEP: &str = "order_step";
 }
 
 /// What a sync run of `flow` did, in the seller's words, on `channel` when it has one.
@@ -280,6 +317,7 @@ pub fn describe_run(flow_name: &str, channel: Option<&str>) -> String {
         (flow::CATALOG_READ, _) => "Read the WooCommerce catalog".to_owned(),
         (flow::CHANNEL_EXPORT, Some(c)) => format!("Export to {c}"),
         (flow::RECONCILE, Some(c)) => format!("Check the offers on {c}"),
+        (flow::ORDER_IMPORT, Some(c)) => format!("Import orders from {c}"),
         (other, Some(c)) => format!("{other} ({c})"),
         (other, None) => other.to_owned(),
     }

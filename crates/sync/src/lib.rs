@@ -13,6 +13,7 @@ pub mod budgets;
 pub mod catalog;
 pub mod disconnect;
 pub mod job;
+pub mod orders;
 pub mod shop;
 pub mod shop_events;
 pub mod store_health;
@@ -27,11 +28,14 @@ use mirakl::mas::MasClient;
 use storage::Storage;
 use url::Url;
 
+use crate::budgets::Slots;
+
 pub use authorization::Authorization;
 pub use budgets::Budgets;
 pub use catalog::CatalogSync;
 pub use disconnect::Disconnector;
 pub use job::{CatalogRead, Job, Queue, Step};
+pub use orders::{OrderConfig, Orders};
 pub use shop::Shops;
 pub use shop_events::ShopEvents;
 pub use store_health::StoreHealth;
@@ -49,6 +53,7 @@ pub struct Flows {
     pub health: StoreHealth,
     pub events: ShopEvents,
     pub catalog: CatalogSync,
+    pub orders: Orders,
     pub disconnect: Disconnector,
 }
 
@@ -68,6 +73,8 @@ pub struct FlowParts {
     pub shop_health_interval: Duration,
     /// How long a seller has to finish a Mirakl authorization once started.
     pub authorization_ttl: Duration,
+    /// How often orders are polled, and how patient the order flow is with a lost answer.
+    pub orders: OrderConfig,
 }
 
 impl Flows {
@@ -83,6 +90,7 @@ impl Flows {
             token_refresh_margin,
             shop_health_interval,
             authorization_ttl,
+            orders,
         } = parts;
         let queue = Queue::new(storage.clone());
         let tokens = TokenKeeper::new(storage.clone(), mas.clone(), token_refresh_margin);
@@ -104,12 +112,22 @@ impl Flows {
             storage.clone(),
             shops.clone(),
             tokens.clone(),
-            marketplace,
-            connect,
+            marketplace.clone(),
+            connect.clone(),
             budgets,
             queue.clone(),
         );
-        let events = ShopEvents::new(storage.clone(), catalog.clone());
+        let orders = Orders::new(
+            storage.clone(),
+            shops.clone(),
+            tokens.clone(),
+            marketplace,
+            connect,
+            Slots::new(storage.clone(), budgets),
+            queue.clone(),
+            orders,
+        );
+        let events = ShopEvents::new(storage.clone(), catalog.clone(), orders.clone());
         let disconnect = Disconnector::new(
             storage,
             catalog.clone(),
@@ -126,6 +144,7 @@ impl Flows {
             health,
             events,
             catalog,
+            orders,
             disconnect,
         }
     }

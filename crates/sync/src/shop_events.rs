@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::catalog::CatalogSync;
 use crate::job::{CatalogRead, Job, Step};
+use crate::orders::Orders;
 
 /// What became of one request to a shop's delivery URL.
 #[derive(Debug, PartialEq, Eq)]
@@ -35,11 +36,16 @@ pub enum Receipt {
 pub struct ShopEvents {
     storage: Storage,
     catalog: CatalogSync,
+    orders: Orders,
 }
 
 impl ShopEvents {
-    pub fn new(storage: Storage, catalog: CatalogSync) -> Self {
-        Self { storage, catalog }
+    pub fn new(storage: Storage, catalog: CatalogSync, orders: Orders) -> Self {
+        Self {
+            storage,
+            catalog,
+            orders,
+        }
     }
 
     /// Receives one request to the delivery URL of shop `shop_id`.
@@ -99,8 +105,8 @@ impl ShopEvents {
 
     /// Routes a stored delivery to its flow, once: a product event marks the product it names
     /// for the next read of changes (coalesced with the events that arrive meanwhile); one
-    /// that names none asks for a read of what changed lately. Orders come from Mirakl (F5):
-    /// the shop's order events are not used yet.
+    /// that names none asks for a read of what changed lately. An order event names a shop
+    /// order: if it is one the connector created, its Mirakl order looks at it again (F5).
     pub async fn process(&self, ws: WorkspaceId, inbox_id: Uuid) -> anyhow::Result<Step> {
         let Some(entry) = self
             .storage
@@ -115,7 +121,8 @@ impl ShopEvents {
                 self.catalog.product_changed(ws, entry.shop_id, id).await?
             }
             EventSubject::Catalog => self.catalog.enqueue_read(ws, CatalogRead::Modified).await?,
-            EventSubject::Order(_) | EventSubject::Other => {}
+            EventSubject::Order(id) => self.orders.shop_order_changed(ws, id).await?,
+            EventSubject::Other => {}
         }
         self.storage
             .mark_webhook_processed(ws, inbox_id, now_ms())

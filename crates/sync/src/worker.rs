@@ -183,6 +183,8 @@ impl Worker {
             Job::ChannelExport(e) => flows.catalog.export(ws, e.channel_id, e.delta).await,
             Job::ImportFollow(c) => flows.catalog.follow_imports(ws, c.channel_id).await,
             Job::Reconcile(c) => flows.catalog.reconcile(ws, c.channel_id).await,
+            Job::OrderImport(c) => flows.orders.import(ws, c.channel_id).await,
+            Job::OrderStep(o) => flows.orders.step(ws, o.order_id, o.shop_changed).await,
             Job::Disconnect(_) => flows.disconnect.run(ws).await,
         }
     }
@@ -203,6 +205,7 @@ impl Worker {
             .await?;
         self.flows.tokens.schedule_due(&self.flows.queue).await?;
         self.flows.health.schedule_due().await?;
+        self.flows.orders.schedule_due().await?;
         self.schedule_catalog_maintenance().await?;
         Ok(())
     }

@@ -149,6 +149,12 @@ impl TestApp {
                 // At the sandbox's scale (off unless the test app was spawned with budgets).
                 budgets: self.budgets,
                 shop_http: self.shop_http.clone(),
+                // A shop order whose creation got no answer is looked for at the next step:
+                // the tests lose answers on purpose and never wait.
+                orders: sync::OrderConfig {
+                    in_doubt_after: Duration::ZERO,
+                    ..sync::OrderConfig::default()
+                },
             },
         )
     }

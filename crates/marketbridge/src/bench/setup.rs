@@ -126,6 +126,7 @@ impl BenchEnv {
                 budgets,
                 // The sandbox store is on 127.0.0.1, over plain http.
                 shop_http: shops::ShopHttp::new(shops::AddressPolicy::AllowPrivate),
+                orders: sync::OrderConfig::default(),
             },
         );
         let servers = vec![

@@ -27,11 +27,11 @@ use domain::catalog::{
 use domain::{ChannelId, ChannelStatus, SyncRunStatus, WorkspaceId};
 use mirakl::connect::ConnectClient;
 use mirakl::marketplace::MarketplaceClient;
-use storage::{BudgetDecision, Secret, Storage, now_ms};
+use storage::{Secret, Storage, now_ms};
 
 pub use export_marketplace::{delete_line, offer_line};
 
-use crate::budgets::{Budgets, Operation};
+use crate::budgets::{Budgets, Operation, Slots};
 use crate::job::{CatalogRead, Job, Queue};
 use crate::shop::Shops;
 use crate::tokens::{TokenError, TokenKeeper};
@@ -64,6 +64,7 @@ pub struct CatalogSync {
     marketplace: MarketplaceClient,
     connect: ConnectClient,
     budgets: Budgets,
+    slots: Slots,
     queue: Queue,
 }
 
@@ -104,6 +105,7 @@ impl CatalogSync {
         queue: Queue,
     ) -> Self {
         Self {
+            slots: Slots::new(storage.clone(), budgets),
             storage,
             shops,
             tokens,
@@ -284,22 +286,10 @@ impl CatalogSync {
         channel: ChannelId,
         op: Operation,
     ) -> anyhow::Result<Option<i64>> {
-        let interval = self.budgets.interval_ms(op);
-        if interval == 0 {
-            return Ok(None);
-        }
-        match self
-            .storage
-            .take_call_budget(ws, channel, op.as_str(), interval, now_ms())
-            .await?
-        {
-            BudgetDecision::Granted => Ok(None),
-            BudgetDecision::WaitUntil(at) => Ok(Some(at)),
-        }
+        self.slots.take(ws, channel, op).await
     }
 
-    /// Mirakl answered 429: no call of this kind before Retry-After (one budget interval, or
-    /// one second, when it names none).
+    /// Mirakl answered 429: see [`crate::budgets::Slots::defer`].
     pub(super) async fn defer(
         &self,
         ws: WorkspaceId,
@@ -307,15 +297,7 @@ impl CatalogSync {
         op: Operation,
         retry_after: Option<std::time::Duration>,
     ) -> anyhow::Result<i64> {
-        let wait = retry_after
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_else(|| self.budgets.interval_ms(op).max(1000));
-        let until = now_ms() + wait;
-        self.storage
-            .defer_call_budget(ws, channel, op.as_str(), until)
-            .await?;
-        tracing::info!(%ws, %channel, op = op.as_str(), wait_ms = wait, "rate limited by Mirakl; waiting");
-        Ok(until)
+        self.slots.defer(ws, channel, op, retry_after).await
     }
 
     /// Starts a sync run of `flow` (a name from [`crate::job::flow`]), for the dashboard.

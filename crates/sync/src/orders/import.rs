@@ -1,0 +1,175 @@
+//! Polling one channel for the orders Mirakl changed: one page per call slot, each order stored
+//! (new, or what changed) and queued for its next step; the cursor moves only once every page
+//! it covers is stored, so an order is never skipped.
+
+use domain::{ChannelId, ChannelStatus, SyncRunStatus, WorkspaceId};
+use storage::{OrderUpsert, now_ms};
+use time::OffsetDateTime;
+
+use super::remote::{Failure, Next, Remote};
+use super::{Orders, POLLED_CURSOR, UPDATED_CURSOR};
+use crate::job::{Step, flow};
+use crate::tokens::TokenError;
+
+/// What a poll did, as the dashboard shows it.
+#[derive(Debug, Default, serde::Serialize)]
+struct ImportCounts {
+    read: u64,
+    new: u64,
+    changed: u64,
+}
+
+fn at(ms: i64) -> anyhow::Result<OffsetDateTime> {
+    Ok(OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(ms) * 1_000_000,
+    )?)
+}
+
+impl Orders {
+    /// Polls the channel's orders.
+    pub async fn import(&self, ws: WorkspaceId, channel_id: ChannelId) -> anyhow::Result<Step> {
+        if !self.storage.workspace_settings(ws).await?.import_orders {
+            return Ok(Step::Done);
+        }
+        let Some(channel) = self.storage.get_channel(ws, channel_id).await? else {
+            return Ok(Step::Done);
+        };
+        if channel.status != ChannelStatus::Live {
+            return Ok(Step::Done);
+        }
+        let token = match self.tokens.access_token(ws, channel.id).await {
+            Ok(t) => t,
+            // The channel waits for its seller to reconnect; its flows are paused meanwhile.
+            Err(TokenError::ReauthorizationNeeded | TokenError::NotAuthorized) => {
+                return Ok(Step::Done);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let Some(remote) = Remote::new(self, &channel, token.expose().to_owned()) else {
+            return Ok(Step::Done);
+        };
+        let now = now_ms();
+        self.storage
+            .advance_channel_cursor(ws, channel.id, POLLED_CURSOR, now)
+            .await?;
+        let newest = self
+            .storage
+            .channel_cursor(ws, channel.id, UPDATED_CURSOR)
+            .await?;
+        let since = match newest {
+            Some(seen) => seen - self.config.overlap.as_millis() as i64,
+            None => {
+                channel.launched_at_ms.unwrap_or(now)
+                    - self.config.first_look_back.as_millis() as i64
+            }
+        };
+        let mut counts = ImportCounts::default();
+        let mut newest = newest.unwrap_or(0);
+        let mut next: Option<Next> = None;
+        let op = remote.list_operation();
+        loop {
+            if let Some(at) = self.slots.take(ws, channel.id, op).await? {
+                self.record_run(
+                    ws,
+                    channel.id,
+                    now,
+                    &counts,
+                    Ok(Some("continues at the next budget slot")),
+                )
+                .await?;
+                return Ok(Step::RunAgainAt(at));
+            }
+            let page = match remote.page(Some(at(since)?), next.as_ref()).await {
+                Ok(page) => page,
+                Err(Failure::RateLimited(retry_after)) => {
+                    let at = self.slots.defer(ws, channel.id, op, retry_after).await?;
+                    self.record_run(
+                        ws,
+                        channel.id,
+                        now,
+                        &counts,
+                        Ok(Some("continues at the next budget slot")),
+                    )
+                    .await?;
+                    return Ok(Step::RunAgainAt(at));
+                }
+                Err(Failure::Retryable(why) | Failure::Refused(why)) => {
+                    self.record_run(ws, channel.id, now, &counts, Err(&why))
+                        .await?;
+                    anyhow::bail!("reading {}'s orders: {why}", channel.name);
+                }
+            };
+            for order in &page.orders {
+                counts.read += 1;
+                newest = newest.max(order.updated_at_ms);
+                let stored = self
+                    .storage
+                    .upsert_order(ws, channel.id, order, now_ms())
+                    .await?;
+                match stored {
+                    OrderUpsert::New(id) => {
+                        counts.new += 1;
+                        let message = format!("Imported from {} ({})", channel.name, order.state);
+                        self.storage
+                            .add_order_event(ws, id, &message, now_ms())
+                            .await?;
+                    }
+                    OrderUpsert::Changed { id, state_changed } => {
+                        counts.changed += 1;
+                        if state_changed {
+                            let message = format!("Mirakl: {}", order.state);
+                            self.storage
+                                .add_order_event(ws, id, &message, now_ms())
+                                .await?;
+                        }
+                    }
+                    OrderUpsert::Unchanged(_) => continue,
+                }
+                self.advance(ws, stored.id()).await?;
+            }
+            match page.next {
+                Some(n) => next = Some(n),
+                None => break,
+            }
+        }
+        // Every order up to `newest` is stored: the next poll starts from it (less the
+        // overlap).
+        if newest > 0 {
+            self.storage
+                .advance_channel_cursor(ws, channel.id, UPDATED_CURSOR, newest)
+                .await?;
+        }
+        self.record_run(ws, channel.id, now, &counts, Ok(None))
+            .await?;
+        if counts.new > 0 {
+            tracing::info!(%ws, channel = %channel.id, new = counts.new, changed = counts.changed, "orders imported");
+        }
+        Ok(Step::Done)
+    }
+
+    /// Records the poll as a sync run, for the dashboard, when it read something or failed:
+    /// a poll a minute that finds nothing is not news.
+    async fn record_run(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        started_at_ms: i64,
+        counts: &ImportCounts,
+        outcome: Result<Option<&str>, &str>,
+    ) -> anyhow::Result<()> {
+        let (status, message) = match outcome {
+            Ok(message) if counts.read > 0 => (SyncRunStatus::Done, message),
+            Ok(_) => return Ok(()),
+            Err(why) => (SyncRunStatus::Failed, Some(why)),
+        };
+        let run = self
+            .storage
+            .start_sync_run(ws, Some(channel), flow::ORDER_IMPORT, started_at_ms)
+            .await?;
+        let counts = serde_json::to_string(counts)?;
+        self.storage
+            .finish_sync_run(ws, run, status, &counts, message, now_ms())
+            .await?;
+        Ok(())
+    }
+}
