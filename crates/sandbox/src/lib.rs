@@ -197,6 +197,19 @@ impl Sandbox {
         self.world().gate.set_faults(faults);
     }
 
+    /// Loses the answer to the next call counted under `counter` (as [`Sandbox::call_count`]
+    /// names it, e.g. `"mmp.or21"`; for WooCommerce, optionally after its method, e.g.
+    /// `"POST woo.rest.orders"`): the call is applied, then its connection closed without a
+    /// byte, as when a network drops the answer after the other side acted. Planned losses add
+    /// up; they are used whatever `set_faults` says.
+    pub fn lose_next_answer(&self, counter: &str) {
+        *self
+            .world()
+            .lost_answers
+            .entry(counter.to_owned())
+            .or_default() += 1;
+    }
+
     /// How long the customer's debit takes once an order is accepted, on every marketplace
     /// (WAITING_DEBIT_PAYMENT, then SHIPPING) and on Connect (AWAITING_PAYMENT, then
     /// AWAITING_SHIPMENT); 0, the default, debits at the next read. It applies to the orders

@@ -277,6 +277,9 @@ pub struct World {
     /// Call budgets and injected faults of the Mirakl APIs.
     pub gate: Gate,
     pub order_delays: OrderDelays,
+    /// Calls whose answer is to be lost, by the counter they are counted under (see
+    /// `Sandbox::lose_next_answer`), each with how many more.
+    pub lost_answers: BTreeMap<String, u32>,
 }
 
 impl World {
@@ -299,7 +302,23 @@ impl World {
             woo: BTreeMap::new(),
             gate: Gate::new(budget_scale),
             order_delays: OrderDelays::default(),
+            lost_answers: BTreeMap::new(),
         }
+    }
+
+    /// Whether the answer to this call is to be lost on purpose: one planned for any of the
+    /// counters it is counted under, which that uses up.
+    pub fn planned_lost_answer(&mut self, counters: &[&str]) -> bool {
+        for counter in counters {
+            if let Some(left) = self.lost_answers.get_mut(*counter) {
+                *left -= 1;
+                if *left == 0 {
+                    self.lost_answers.remove(*counter);
+                }
+                return true;
+            }
+        }
+        false
     }
 
     pub fn count_call(&mut self, endpoint: &str) {
@@ -318,6 +337,10 @@ impl World {
         slot: &FaultSlot,
     ) -> Result<(), Refusal> {
         match self.gate.admit(caller, operation) {
+            Ok(Answer::Sent) if self.planned_lost_answer(&[operation.counter()]) => {
+                slot.set(ConnectionFault::LostAnswer);
+                Ok(())
+            }
             Ok(Answer::Sent) => Ok(()),
             Ok(Answer::Lost) => {
                 slot.set(ConnectionFault::LostAnswer);

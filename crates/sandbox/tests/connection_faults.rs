@@ -258,3 +258,49 @@ async fn connection_faults_are_set_over_the_control_api_and_checked() {
     let lost = outcomes.iter().filter(|answered| !**answered).count();
     assert!((4..=16).contains(&lost), "{lost} of 20 lost");
 }
+
+#[tokio::test]
+async fn a_planned_lost_answer_hits_only_the_next_call_it_names() {
+    let shop = Shop::start().await;
+    let product = shop.stocked_simple_product().await;
+    let order =
+        json!({ "set_paid": true, "line_items": [{ "product_id": product["id"], "quantity": 1 }] });
+    let client = impatient();
+    let before = shop.sandbox.woo_order_ids(STORE).len();
+    shop.sandbox.lose_next_answer("POST woo.rest.orders");
+
+    // A read of the same resource is not the call named.
+    let listed = client
+        .get(shop.api("orders"))
+        .basic_auth(KEY, Some(SECRET))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), StatusCode::OK);
+
+    let post = || {
+        client
+            .post(shop.api("orders"))
+            .basic_auth(KEY, Some(SECRET))
+            .json(&order)
+            .send()
+    };
+    let lost = post().await.unwrap_err();
+    assert!(!lost.is_timeout() && lost.status().is_none(), "{lost:?}");
+    assert_eq!(
+        shop.sandbox.woo_order_ids(STORE).len(),
+        before + 1,
+        "applied"
+    );
+    assert_eq!(
+        post().await.unwrap().status(),
+        StatusCode::CREATED,
+        "used up"
+    );
+
+    // On a marketplace, by the operation's counter.
+    let order_id = marketplace_order(&shop).await;
+    shop.sandbox.lose_next_answer("mmp.or21");
+    assert!(or21(&client, &shop, &order_id).await.is_err());
+    assert_eq!(state(&shop, &order_id), "SHIPPING", "applied");
+}

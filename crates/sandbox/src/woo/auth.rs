@@ -53,8 +53,12 @@ pub async fn rest_auth(
     let (outcome, drawn) = {
         let mut world = sandbox.world();
         world.count_call("woo.rest");
+        let mut planned = false;
         if let Some(resource) = rest_resource(&path) {
-            world.count_call(&format!("woo.rest.{resource}"));
+            let counter = format!("woo.rest.{resource}");
+            world.count_call(&counter);
+            let method_counter = format!("{} {counter}", request.method());
+            planned = world.planned_lost_answer(&[&method_counter, &counter]);
         }
         let public_url = world.public_url.clone();
         let Some(store) = world.woo.get_mut(code) else {
@@ -69,6 +73,7 @@ pub async fn rest_auth(
         };
         let outcome = authenticate(store, &call);
         let drawn = match outcome {
+            Ok(Some(_)) if planned => Some(ConnectionFault::LostAnswer),
             Ok(Some(_)) => world.gate.connection_fault(),
             _ => None,
         };
