@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Money;
+use crate::catalog::{FieldError, Money};
 
 /// One Mirakl order, normalized from a marketplace's OR11 or Mirakl Connect's `/v2/orders`.
 /// States stay Mirakl's own words (`state`): an unknown one is kept and shown, never a failure;
@@ -163,6 +163,61 @@ impl Default for OrderSettings {
 
 /// The WooCommerce statuses an imported order may be given.
 pub const SHOP_STATUSES: [&str; 3] = ["processing", "on-hold", "pending"];
+
+/// The most carrier names the settings map.
+pub const MAX_CARRIERS: usize = 100;
+
+impl OrderSettings {
+    /// Every problem at once, so the form can show them all.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut fail = |field: &'static str, message: String| {
+            errors.push(FieldError { field, message });
+        };
+        if !SHOP_STATUSES.contains(&self.shop_status.as_str()) {
+            fail(
+                "shop_status",
+                format!("Choose one of: {}.", SHOP_STATUSES.join(", ")),
+            );
+        } else if self.mark_paid && self.shop_status != "processing" {
+            // WooCommerce's `set_paid` completes the payment, which moves the order to
+            // processing whatever status was asked for.
+            fail(
+                "shop_status",
+                "WooCommerce moves a paid order to Processing: choose Processing, or untick \
+                 \"Mark imported orders as paid\"."
+                    .to_owned(),
+            );
+        }
+        if let Some(key) = &self.tracking_meta_key
+            && (key.is_empty() || key.len() > 255 || key.chars().any(char::is_whitespace))
+        {
+            fail(
+                "tracking_meta_key",
+                "A meta key is one word of at most 255 characters, e.g. _tracking_number."
+                    .to_owned(),
+            );
+        }
+        if self.carriers.len() > MAX_CARRIERS {
+            fail("carriers", format!("Map at most {MAX_CARRIERS} carriers."));
+        }
+        if let Some((shop, _)) = self
+            .carriers
+            .iter()
+            .find(|(shop, code)| shop.trim().is_empty() || code.trim().is_empty())
+        {
+            fail(
+                "carriers",
+                format!("Each carrier needs a shop name and a Mirakl code (see \"{shop}\")."),
+            );
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
 
 /// The decision on each line of an order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -404,6 +459,34 @@ mod tests {
             COUNTRIES.windows(2).all(|w| w[0].0 < w[1].0),
             "sorted, no repeat"
         );
+    }
+
+    #[test]
+    fn settings_name_each_wrong_field() {
+        assert_eq!(OrderSettings::default().validate(), Ok(()));
+        let wrong = OrderSettings {
+            shop_status: "completed".to_owned(),
+            tracking_meta_key: Some("two words".to_owned()),
+            carriers: BTreeMap::from([("UPS".to_owned(), " ".to_owned())]),
+            ..OrderSettings::default()
+        };
+        let fields: Vec<&str> = wrong
+            .validate()
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["shop_status", "tracking_meta_key", "carriers"]);
+        let paid_on_hold = OrderSettings {
+            shop_status: "on-hold".to_owned(),
+            ..OrderSettings::default()
+        };
+        assert_eq!(paid_on_hold.validate().unwrap_err()[0].field, "shop_status");
+        let unpaid_on_hold = OrderSettings {
+            mark_paid: false,
+            ..paid_on_hold
+        };
+        assert_eq!(unpaid_on_hold.validate(), Ok(()));
     }
 
     #[test]

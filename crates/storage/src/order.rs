@@ -84,8 +84,11 @@ pub struct OrdersFilter {
     pub channel: Option<ChannelId>,
     /// Mirakl's state, as it names it.
     pub state: Option<String>,
+    /// Any of these states (empty: any state), e.g. every state of one stage. Mirakl's states
+    /// are words without commas.
+    pub states: Vec<String>,
     pub attention_only: bool,
-    /// Part of Mirakl's order id, or the shop order's number.
+    /// Part of Mirakl's order id (any case), or the shop order's number (whole).
     pub search: Option<String>,
     /// Keyset: orders placed before this one.
     pub before: Option<(i64, OrderId)>,
@@ -319,18 +322,109 @@ impl Storage {
         rows.into_iter().map(StoredOrder::try_from).collect()
     }
 
-    /// The workspace's open orders that have no shop order yet (every channel): what holds
-    /// stock the shop does not know about.
-    pub async fn orders_not_in_shop(&self, ws: WorkspaceId) -> Result<Vec<Order>, StorageError> {
-        const SQL: &str = "SELECT data FROM orders WHERE workspace_id = $1 \
-             AND finished_at_ms IS NULL AND shop_order_id IS NULL";
-        let rows: Vec<String> = on_reader!(self, |p| sqlx::query_scalar(SQL)
+    /// The channel's open orders that the flow still owes something without the seller: no
+    /// shop order yet, or a step reserved and not done. Each poll takes them a step again, so
+    /// an order whose job ran out of attempts (a store down for hours) is never left behind.
+    pub async fn orders_to_resume(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+    ) -> Result<Vec<OrderId>, StorageError> {
+        const SQL: &str = "SELECT o.id FROM orders o \
+             WHERE o.workspace_id = $1 AND o.channel_id = $2 AND o.finished_at_ms IS NULL \
+               AND o.attention IS NULL \
+               AND (o.shop_order_id IS NULL OR EXISTS (SELECT 1 FROM order_steps s \
+                    WHERE s.order_id = o.id AND s.done_at_ms IS NULL)) \
+             ORDER BY o.id";
+        let ids: Vec<Uuid> = on_reader!(self, |p| sqlx::query_scalar(SQL)
             .bind(ws.0)
+            .bind(channel.0)
             .fetch_all(p)
             .await)?;
-        rows.iter()
-            .map(|json| from_json("orders.data", json))
+        Ok(ids.into_iter().map(OrderId).collect())
+    }
+
+    /// The workspace's open orders that have no shop order yet (every channel), each with the
+    /// detail of its `step` when reserved: what holds stock the shop does not know about.
+    pub async fn orders_not_in_shop(
+        &self,
+        ws: WorkspaceId,
+        step: &str,
+    ) -> Result<Vec<(Order, Option<String>)>, StorageError> {
+        const SQL: &str = "SELECT o.data, s.detail FROM orders o \
+             LEFT JOIN order_steps s ON s.order_id = o.id AND s.step = $2 \
+             WHERE o.workspace_id = $1 AND o.finished_at_ms IS NULL AND o.shop_order_id IS NULL";
+        let rows: Vec<(String, Option<String>)> = on_reader!(self, |p| sqlx::query_as(SQL)
+            .bind(ws.0)
+            .bind(step)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter()
+            .map(|(json, detail)| Ok((from_json("orders.data", &json)?, detail)))
             .collect()
+    }
+
+    /// The workspace's acceptance sequence: bumped by each [`Storage::reserve_acceptance`].
+    pub async fn acceptance_seq(&self, ws: WorkspaceId) -> Result<i64, StorageError> {
+        const SQL: &str = "SELECT seq FROM order_decisions WHERE workspace_id = $1";
+        let seq: Option<i64> = on_reader!(self, |p| sqlx::query_scalar(SQL)
+            .bind(ws.0)
+            .fetch_optional(p)
+            .await)?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// Reserves the order's acceptance `step` with its decision (`detail`), in one transaction
+    /// with a bump of the workspace's acceptance sequence. With `seen_seq`, only if the sequence
+    /// is still what the decision was made on: `None` when another acceptance was reserved
+    /// since (decide again, on the stock that one holds). A step reserved before is reported as
+    /// by [`Storage::reserve_order_step`] (the bump is harmless: it only makes a racing
+    /// decision look again).
+    pub async fn reserve_acceptance(
+        &self,
+        ws: WorkspaceId,
+        order: OrderId,
+        step: &str,
+        detail: &str,
+        seen_seq: Option<i64>,
+        now_ms: i64,
+    ) -> Result<Option<StepReservation>, StorageError> {
+        const BUMP: &str = "INSERT INTO order_decisions (workspace_id, seq) VALUES ($1, 1) \
+             ON CONFLICT (workspace_id) DO UPDATE SET seq = order_decisions.seq + 1 \
+             WHERE $2 IS NULL OR order_decisions.seq = $2";
+        const INSERT: &str = "INSERT INTO order_steps \
+             (workspace_id, order_id, step, reserved_at_ms, detail) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (order_id, step) DO NOTHING";
+        let reserved = in_transaction!(self, |tx| {
+            let bumped = sqlx::query(BUMP)
+                .bind(ws.0)
+                .bind(seen_seq)
+                .execute(&mut *tx)
+                .await
+                .map_err(StorageError::on_write("order_decisions_pkey"))?
+                .rows_affected();
+            // (A workspace's first bump inserts 1: there was nothing to have seen but 0.)
+            if bumped == 0 {
+                return Ok(None);
+            }
+            let inserted = sqlx::query(INSERT)
+                .bind(ws.0)
+                .bind(order.0)
+                .bind(step)
+                .bind(now_ms)
+                .bind(detail)
+                .execute(&mut *tx)
+                .await
+                .map_err(StorageError::on_write("order_steps_pkey"))?
+                .rows_affected();
+            inserted > 0
+        });
+        if reserved {
+            return Ok(Some(StepReservation::Fresh));
+        }
+        self.reserve_order_step(ws, order, step, None, now_ms)
+            .await
+            .map(Some)
     }
 
     /// Records the shop order made for the order. `NotFound` if it is not in `ws`.
@@ -617,14 +711,22 @@ impl Storage {
                  AND ($2 IS NULL OR channel_id = $2) \
                  AND ($3 IS NULL OR state = $3) \
                  AND ($4 = FALSE OR attention IS NOT NULL) \
-                 AND ($5 IS NULL OR mirakl_order_id LIKE $5 OR shop_order_number = $6) \
+                 AND ($5 IS NULL OR LOWER(mirakl_order_id) LIKE $5 ESCAPE '\\' \
+                      OR shop_order_number = $6) \
                  AND ($7 IS NULL OR mirakl_created_at_ms < $7 \
-                      OR (mirakl_created_at_ms = $7 AND id < $8))"
+                      OR (mirakl_created_at_ms = $7 AND id < $8)) \
+                 AND ($10 IS NULL \
+                      OR LENGTH(REPLACE($10, ',' || state || ',', '')) < LENGTH($10))"
             ),
             " ORDER BY mirakl_created_at_ms DESC, id DESC LIMIT $9"
         );
         let search = filter.search.as_deref().map(str::trim);
-        let like = search.map(|s| format!("%{}%", s.replace(['%', '_'], "")));
+        // Part of Mirakl's id, whatever its case (`Order_00001-A` has an underscore, which
+        // LIKE would read as a wildcard unless escaped).
+        let like = search.map(crate::products_view::contains_pattern);
+        // `,A,B,`: a state is one of them when taking `,state,` out changes the list. Exact
+        // and case-sensitive on both engines, for any number of states, in one statement.
+        let states = (!filter.states.is_empty()).then(|| format!(",{},", filter.states.join(",")));
         let (before_ms, before_id) = match filter.before {
             Some((ms, id)) => (Some(ms), id.0),
             None => (None, Uuid::nil()),
@@ -639,6 +741,7 @@ impl Storage {
             .bind(before_ms)
             .bind(before_id)
             .bind(filter.limit)
+            .bind(states.as_deref())
             .fetch_all(p)
             .await)?;
         rows.into_iter().map(StoredOrder::try_from).collect()
@@ -699,5 +802,25 @@ impl Storage {
             .map(|d| d.rows_affected()))
         .map_err(StorageError::on_write("order_settings_pkey"))?;
         Ok(())
+    }
+}
+
+impl Storage {
+    /// How many of the workspace's orders are in each Mirakl state, sorted by state (byte
+    /// order): what the Orders page's stages and the dashboard's counts are made of (a stage
+    /// is several states).
+    pub async fn order_state_counts(
+        &self,
+        ws: WorkspaceId,
+    ) -> Result<Vec<(String, i64)>, StorageError> {
+        const SQL: &str = "SELECT state, COUNT(*) FROM orders WHERE workspace_id = $1 \
+             GROUP BY state";
+        let mut counts = on_reader!(self, |p| sqlx::query_as::<_, (String, i64)>(SQL)
+            .bind(ws.0)
+            .fetch_all(p)
+            .await)?;
+        // Sorted here: the engines' collations order text differently.
+        counts.sort();
+        Ok(counts)
     }
 }

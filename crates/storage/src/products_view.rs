@@ -44,7 +44,7 @@ struct ViewRow {
 }
 
 /// `search` as a `LIKE … ESCAPE '\'` pattern matching it anywhere, lower-cased.
-fn contains_pattern(search: &str) -> String {
+pub(crate) fn contains_pattern(search: &str) -> String {
     let mut pattern = String::with_capacity(search.len() + 2);
     pattern.push('%');
     for c in search.to_lowercase().chars() {

@@ -56,6 +56,7 @@ conformance!(
     an_order_is_stored_once_and_a_newer_one_replaces_it,
     an_order_step_is_reserved_once_by_racing_workers,
     orders_are_listed_filtered_counted_and_kept_apart,
+    orders_are_filtered_by_states_found_by_id_and_counted_by_state,
     sessions_expire_and_can_be_deleted,
     channels_are_only_seen_from_their_workspace,
     channel_updates_are_scoped_by_workspace,
@@ -1402,6 +1403,7 @@ async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
             "disconnects",
             "jobs",
             "oauth_pending",
+            "order_decisions",
             "order_events",
             "order_settings",
             "order_steps",
@@ -4078,6 +4080,9 @@ async fn fill_workspace(s: &Storage, address: &str) -> WorkspaceId {
     s.reserve_order_step(ws, order, "shop_order", None, T0)
         .await
         .unwrap();
+    s.reserve_acceptance(ws, order, "accept", "{}", Some(0), T0)
+        .await
+        .unwrap();
     s.add_order_event(ws, order, "Received", T0).await.unwrap();
     s.save_order_settings(ws, &domain::order::OrderSettings::default(), T0)
         .await
@@ -4605,4 +4610,118 @@ async fn orders_are_listed_filtered_counted_and_kept_apart(s: Storage) {
     s.save_order_settings(mine, &settings, T0).await.unwrap();
     assert_eq!(s.order_settings(mine).await.unwrap(), Some(settings));
     assert_eq!(s.order_settings(theirs).await.unwrap(), None);
+}
+
+async fn orders_are_filtered_by_states_found_by_id_and_counted_by_state(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let live = channel(&s, mine, ChannelStatus::Live).await;
+    let other = channel(&s, theirs, ChannelStatus::Live).await;
+    // States that contain one another, differ in case only, or match as LIKE patterns would.
+    for (n, state) in [
+        "SHIPPING",
+        "SHIPPED",
+        "shipping",
+        "SHIPPING_X",
+        "TO_COLLECT",
+        "TOXCOLLECT",
+        "SHIPPED",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut order = mirakl_order(&format!("O-{n}"), state, T0);
+        order.created_at_ms = T0 + n as i64;
+        s.upsert_order(mine, live, &order, T0).await.unwrap();
+    }
+    s.upsert_order(theirs, other, &mirakl_order("X-1", "SHIPPED", T0), T0)
+        .await
+        .unwrap();
+    let page = |states: &[&str], limit: i64| {
+        let s = s.clone();
+        let states: Vec<String> = states.iter().map(|st| (*st).to_owned()).collect();
+        async move {
+            s.orders_page(
+                mine,
+                &OrdersFilter {
+                    states,
+                    limit,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.order.mirakl_id)
+            .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(page(&["SHIPPING"], 10).await, ["O-0"]);
+    assert_eq!(
+        page(&["SHIPPED", "TO_COLLECT"], 10).await,
+        ["O-6", "O-4", "O-1"]
+    );
+    assert_eq!(page(&["SHIPPED", "TO_COLLECT"], 2).await, ["O-6", "O-4"]);
+    assert_eq!(page(&["CLOSED"], 10).await, Vec::<String>::new());
+    assert_eq!(page(&[], 10).await.len(), 7, "no state: every state");
+    // With the other filters.
+    let waiting = s
+        .orders_page(
+            mine,
+            &OrdersFilter {
+                states: vec!["SHIPPED".into()],
+                search: Some("O-6".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 1);
+
+    // Search: part of Mirakl's id, its `_` and `%` taken as they are, in any case.
+    for (n, id) in ["Order_00001-A", "OrderX00001-A"].into_iter().enumerate() {
+        let mut order = mirakl_order(id, "CLOSED", T0);
+        order.created_at_ms = T0 + 100 + n as i64;
+        s.upsert_order(mine, live, &order, T0).await.unwrap();
+    }
+    for (search, found) in [
+        ("Order_0", vec!["Order_00001-A"]),
+        ("order_00001-a", vec!["Order_00001-A"]),
+        ("00001-A", vec!["OrderX00001-A", "Order_00001-A"]),
+        ("Order%", vec![]),
+    ] {
+        let listed: Vec<String> = s
+            .orders_page(
+                mine,
+                &OrdersFilter {
+                    search: Some(search.into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.order.mirakl_id)
+            .collect();
+        assert_eq!(listed, found, "{search}");
+    }
+
+    assert_eq!(
+        s.order_state_counts(mine).await.unwrap(),
+        [
+            ("CLOSED".to_owned(), 2),
+            ("SHIPPED".to_owned(), 2),
+            ("SHIPPING".to_owned(), 1),
+            ("SHIPPING_X".to_owned(), 1),
+            ("TOXCOLLECT".to_owned(), 1),
+            ("TO_COLLECT".to_owned(), 1),
+            ("shipping".to_owned(), 1),
+        ]
+    );
+    assert_eq!(
+        s.order_state_counts(theirs).await.unwrap(),
+        [("SHIPPED".to_owned(), 1)]
+    );
 }

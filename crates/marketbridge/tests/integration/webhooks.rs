@@ -18,7 +18,7 @@ fn delivery(url: &str, secret: &str, body: &str, delivery_id: &str) -> reqwest::
 }
 
 /// A delivery under `topic` (e.g. `product.deleted`), signed with `secret` as the store signs.
-fn delivery_of(
+pub(crate) fn delivery_of(
     topic: &str,
     url: &str,
     secret: &str,

@@ -62,3 +62,11 @@ CREATE TABLE order_settings (
     data           TEXT   NOT NULL,
     updated_at_ms  BIGINT NOT NULL
 );
+
+-- One row per workspace, bumped by every acceptance reserved: an automatic decision made on
+-- the stock held at one value is reserved only if no other acceptance came in between, so two
+-- workers never accept the same last unit.
+CREATE TABLE order_decisions (
+    workspace_id   UUID   NOT NULL PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,
+    seq            BIGINT NOT NULL
+);

@@ -139,6 +139,10 @@ impl Orders {
                 .advance_channel_cursor(ws, channel.id, UPDATED_CURSOR, newest)
                 .await?;
         }
+        // Orders left owing a step (their job gave up, a process stopped) go on too.
+        for id in self.storage.orders_to_resume(ws, channel.id).await? {
+            self.advance(ws, id).await?;
+        }
         self.record_run(ws, channel.id, now, &counts, Ok(None))
             .await?;
         if counts.new > 0 {

@@ -58,7 +58,9 @@ pub fn from_marketplace(o: &MarketplaceOrder) -> Order {
         state: o.order_state.clone(),
         created_at_ms: ms(o.created_date),
         updated_at_ms: ms(o.last_updated_date),
-        acceptance_deadline_ms: o.acceptance_decision_date.map(ms),
+        // OR11 has no deadline (`acceptance_decision_date` is when it was decided): the flow
+        // sets one from its configured window (see `OrderConfig::acceptance_window`).
+        acceptance_deadline_ms: None,
         shipping_deadline_ms: o.shipping_deadline.map(ms),
         currency: o.currency_iso_code.clone(),
         lines: o

@@ -17,6 +17,7 @@ mod import;
 mod mirakl_order;
 mod process;
 mod remote;
+mod settings;
 
 use std::time::Duration;
 
@@ -45,6 +46,11 @@ pub struct OrderConfig {
     pub in_doubt_after: Duration,
     /// The first poll of a channel looks this far back.
     pub first_look_back: Duration,
+    /// How long Mirakl waits for an order's acceptance before refusing it, to show each
+    /// waiting order's deadline. ASSUMPTION: neither OR11 nor Connect's orders carry the
+    /// deadline, and each operator sets its own delay, which the connector cannot read; 24
+    /// hours by default, configurable per deployment.
+    pub acceptance_window: Duration,
 }
 
 impl Default for OrderConfig {
@@ -54,6 +60,7 @@ impl Default for OrderConfig {
             overlap: Duration::from_secs(5 * 60),
             in_doubt_after: Duration::from_secs(60),
             first_look_back: Duration::from_secs(24 * 3600),
+            acceptance_window: Duration::from_secs(24 * 3600),
         }
     }
 }

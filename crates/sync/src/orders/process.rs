@@ -39,6 +39,9 @@ struct Detail {
     action: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     shop_order_id: Option<i64>,
+    /// The acceptance is the seller's own, from the Orders page.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    by_seller: bool,
 }
 
 impl Detail {
@@ -64,6 +67,15 @@ enum Effect<'e> {
     Ship(Option<&'e Shipment>),
     Cancel,
     Refund(Money),
+}
+
+/// What decides an order's acceptance.
+enum Decision {
+    Auto(Acceptance),
+    /// The seller decides on the Orders page; the order says why.
+    Seller,
+    /// The shop could not tell its stock: decided later.
+    Wait(Step),
 }
 
 /// Everything one step of one order works with.
@@ -172,8 +184,13 @@ impl Orders {
                 }
             }
             None => {
-                let Some(acceptance) = self.decide(ctx).await? else {
-                    return Ok(Step::Done);
+                // Read before the stock it is checked against: an acceptance reserved meanwhile
+                // makes the reservation below fail, and the decision is made again.
+                let seen = self.storage.acceptance_seq(ws).await?;
+                let acceptance = match self.decide(ctx).await? {
+                    Decision::Auto(acceptance) => acceptance,
+                    Decision::Seller => return Ok(Step::Done),
+                    Decision::Wait(step) => return Ok(step),
                 };
                 let detail = Detail {
                     acceptance: Some(acceptance.clone()),
@@ -181,11 +198,11 @@ impl Orders {
                 };
                 match self
                     .storage
-                    .reserve_order_step(ws, id, ACCEPT, Some(&detail.json()), now_ms())
+                    .reserve_acceptance(ws, id, ACCEPT, &detail.json(), Some(seen), now_ms())
                     .await?
                 {
-                    StepReservation::Fresh => acceptance,
-                    // Another worker got there first.
+                    Some(StepReservation::Fresh) => acceptance,
+                    // Another order took stock since, or another worker decided this one.
                     _ => return Ok(Step::RunAgainAt(now_ms())),
                 }
             }
@@ -193,9 +210,10 @@ impl Orders {
         self.send_acceptance(ctx, &acceptance).await
     }
 
-    /// The automatic decision, or `None` when the seller decides (automatic acceptance off,
-    /// or short lines with partial acceptance off): the order says so and waits.
-    async fn decide(&self, ctx: &Ctx<'_>) -> anyhow::Result<Option<Acceptance>> {
+    /// The automatic decision on the stock the shop has now, less what accepted orders not
+    /// yet in the shop hold; or the seller's (automatic acceptance off, or short lines with
+    /// partial acceptance off: the order says so and waits).
+    async fn decide(&self, ctx: &Ctx<'_>) -> anyhow::Result<Decision> {
         let deadline = ctx
             .order()
             .acceptance_deadline_ms
@@ -204,57 +222,158 @@ impl Orders {
         if !ctx.settings.auto_accept {
             self.attention(ctx, &format!("Accept or refuse this order{deadline}."))
                 .await?;
-            return Ok(None);
+            return Ok(Decision::Seller);
         }
+        let unknown = self.unknown_skus(ctx).await?;
+        if !unknown.is_empty() {
+            let message = format!(
+                "Your store has no product with the SKU {}. Give the product that SKU in \
+                 WooCommerce, then Retry; or accept or refuse this order yourself{deadline}.",
+                unknown.join(", ")
+            );
+            self.attention(ctx, &message).await?;
+            return Ok(Decision::Seller);
+        }
+        // Held first, the shop second: an order reaching the shop in between is then counted
+        // twice (a line refused that could have been kept), never not at all.
         let held = self.held_stock(ctx).await?;
-        let mut stock = BTreeMap::new();
-        for line in &ctx.order().lines {
-            if stock.contains_key(&line.sku) {
-                continue;
+        let stock = match self.shop_stock(ctx).await? {
+            Ok(stock) => stock,
+            Err(why) => {
+                // Shown on the order until it is decided; nothing is guessed meanwhile.
+                self.attention(ctx, &why).await?;
+                return Ok(Decision::Wait(Step::RunAgainAt(now_ms() + self.retry_ms())));
             }
-            let quantity = match self.storage.catalog_item(ctx.ws, &line.sku).await? {
-                Some(row) if row.deleted_at_ms.is_none() => row
-                    .item()
-                    .ok()
-                    .and_then(|item| item.stock.quantity.filter(|_| item.stock.managed))
-                    .map(|q| q - held.get(&line.sku).copied().unwrap_or(0)),
-                // Not in the catalog: nothing to sell.
-                _ => Some(0),
-            };
-            stock.insert(line.sku.clone(), quantity);
-        }
-        match auto_decision(ctx.order(), ctx.settings, |sku| {
-            stock.get(sku).copied().flatten()
-        }) {
-            AutoDecision::Accept(acceptance) => Ok(Some(acceptance)),
+        };
+        let available = |sku: &str| {
+            stock
+                .get(sku)
+                .copied()
+                .unwrap_or(Some(0))
+                .map(|q| q - held.get(sku).copied().unwrap_or(0))
+        };
+        match auto_decision(ctx.order(), ctx.settings, available) {
+            AutoDecision::Accept(acceptance) => Ok(Decision::Auto(acceptance)),
             AutoDecision::LeaveToSeller { short } => {
                 let message = format!(
                     "Not enough stock for {}: accept or refuse this order yourself{deadline}.",
                     short.join(", ")
                 );
                 self.attention(ctx, &message).await?;
-                Ok(None)
+                Ok(Decision::Seller)
             }
         }
     }
 
-    /// Quantities of each SKU held by orders accepted on Mirakl but not yet in the shop (the
-    /// shop's stock does not count them yet), this order aside.
-    async fn held_stock(&self, ctx: &Ctx<'_>) -> anyhow::Result<BTreeMap<String, i64>> {
-        let mut held = BTreeMap::new();
-        for order in self.storage.orders_not_in_shop(ctx.ws).await? {
-            let accepted = matches!(
-                order.stage(),
-                OrderStage::AwaitingPayment | OrderStage::ToShip
-            );
-            if !accepted || order.mirakl_id == ctx.order().mirakl_id {
+    /// The order's SKUs the catalog does not know (or saw deleted): what the seller must
+    /// mend, not a reason to refuse the customer.
+    async fn unknown_skus(&self, ctx: &Ctx<'_>) -> anyhow::Result<Vec<String>> {
+        let mut unknown = Vec::new();
+        for line in &ctx.order().lines {
+            let known = self
+                .storage
+                .catalog_item(ctx.ws, &line.sku)
+                .await?
+                .is_some_and(|row| row.deleted_at_ms.is_none());
+            if !known && !unknown.contains(&line.sku) {
+                unknown.push(line.sku.clone());
+            }
+        }
+        Ok(unknown)
+    }
+
+    /// The stock the shop has now for each SKU of the order (`None`: not counted, in stock),
+    /// asked of the shop: the catalog's copy may be a read behind. A SKU the catalog does not
+    /// know, or the shop no longer has, has none. `Err` says why the shop could not tell.
+    async fn shop_stock(
+        &self,
+        ctx: &Ctx<'_>,
+    ) -> anyhow::Result<Result<BTreeMap<String, Option<i64>>, String>> {
+        let mut stock = BTreeMap::new();
+        let mut products = Vec::new();
+        for line in &ctx.order().lines {
+            match self.storage.catalog_item(ctx.ws, &line.sku).await? {
+                Some(row) if row.deleted_at_ms.is_none() => products.push(row.shop_product_id),
+                _ => {
+                    stock.insert(line.sku.clone(), Some(0));
+                }
+            }
+        }
+        if products.is_empty() {
+            return Ok(Ok(stock));
+        }
+        products.sort_unstable();
+        products.dedup();
+        let Some((_, client)) = self.shops.connected(ctx.ws).await? else {
+            return Ok(Err(
+                "No store is connected: the stock cannot be checked.".to_owned()
+            ));
+        };
+        let answer = match client.products_by_id(&products, now_ms()).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                return Ok(Err(format!(
+                    "Your store did not answer the stock check ({}); it is tried again shortly.",
+                    e.seller_message()
+                )));
+            }
+        };
+        let wanted: Vec<&str> = ctx.order().lines.iter().map(|l| l.sku.as_str()).collect();
+        for item in answer.iter().flat_map(|p| p.items.iter()).flatten() {
+            let sku = item.sku.as_str();
+            if !wanted.contains(&sku) {
                 continue;
             }
-            for line in order
-                .lines
-                .iter()
-                .filter(|l| OrderStage::of(&l.state) != OrderStage::Refused)
-            {
+            let quantity = if item.stock.managed {
+                Some(item.stock.quantity.unwrap_or(0).max(0))
+            } else if item.stock.status == domain::catalog::StockStatus::OutOfStock {
+                Some(0)
+            } else {
+                None
+            };
+            stock.insert(sku.to_owned(), quantity);
+        }
+        Ok(Ok(stock))
+    }
+
+    /// Quantities of each SKU held by orders accepted (or being accepted) but not yet in the
+    /// shop, whose stock does not count them yet; this order aside. An acceptance the
+    /// connector reserved holds its accepted lines; one made elsewhere (Mirakl's back office)
+    /// holds every line Mirakl did not refuse.
+    async fn held_stock(&self, ctx: &Ctx<'_>) -> anyhow::Result<BTreeMap<String, i64>> {
+        let mut held = BTreeMap::new();
+        for (order, detail) in self.storage.orders_not_in_shop(ctx.ws, ACCEPT).await? {
+            if order.mirakl_id == ctx.order().mirakl_id || order.stage().is_void() {
+                continue;
+            }
+            let decided = detail
+                .and_then(|d| serde_json::from_str::<Detail>(&d).ok())
+                .and_then(|d| d.acceptance);
+            let accepted: Vec<&domain::order::OrderLine> = match decided {
+                Some(acceptance) => order
+                    .lines
+                    .iter()
+                    .filter(|l| {
+                        acceptance
+                            .lines
+                            .iter()
+                            .any(|(id, yes)| *yes && *id == l.line_id)
+                    })
+                    .collect(),
+                None if matches!(
+                    order.stage(),
+                    OrderStage::AwaitingPayment | OrderStage::ToShip
+                ) =>
+                {
+                    order
+                        .lines
+                        .iter()
+                        .filter(|l| !OrderStage::of(&l.state).is_void())
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            for line in accepted {
                 *held.entry(line.sku.clone()).or_insert(0) += line.quantity;
             }
         }
@@ -269,11 +388,15 @@ impl Orders {
         match ctx.remote.accept(ctx.order(), acceptance).await {
             Ok(Sent::Done) => self.accepted(ctx, Some(acceptance), None).await,
             Ok(Sent::Action(action)) => {
-                let detail = Detail {
-                    acceptance: Some(acceptance.clone()),
-                    action: Some(action),
-                    ..Detail::default()
-                };
+                // Kept with what the reservation recorded (whose decision it was).
+                let mut detail = self
+                    .storage
+                    .order_step(ctx.ws, ctx.id(), ACCEPT)
+                    .await?
+                    .map(|step| Detail::of(&step))
+                    .unwrap_or_default();
+                detail.acceptance = Some(acceptance.clone());
+                detail.action = Some(action);
                 self.storage
                     .note_order_step(ctx.ws, ctx.id(), ACCEPT, None, Some(&detail.json()))
                     .await?;
@@ -295,7 +418,14 @@ impl Orders {
         self.storage
             .finish_order_step(ws, id, ACCEPT, None, now_ms())
             .await?;
+        let by_seller = self
+            .storage
+            .order_step(ws, id, ACCEPT)
+            .await?
+            .is_some_and(|step| Detail::of(&step).by_seller);
         let message = match acceptance {
+            Some(a) if by_seller && !a.accepts_any() => "Refused on Mirakl".to_owned(),
+            Some(_) if by_seller => "Accepted on Mirakl".to_owned(),
             Some(a) if !a.accepts_any() => "Refused on Mirakl: no line is in stock".to_owned(),
             Some(a) => {
                 let refused = a.lines.iter().filter(|(_, ok)| !ok).count();
@@ -314,9 +444,11 @@ impl Orders {
             .set_order_attention(ws, id, None, now_ms())
             .await?;
         if let Some(fresh) = fresh {
+            // Stored now, so the next poll finds it unchanged: its next step is queued here.
             self.storage
                 .upsert_order(ws, ctx.stored.channel_id, fresh, now_ms())
                 .await?;
+            self.advance(ws, id).await?;
         }
         self.poll_now(ws, ctx.stored.channel_id).await?;
         Ok(Step::Done)
@@ -346,14 +478,15 @@ impl Orders {
         };
         let detail = Detail {
             acceptance: Some(acceptance),
+            by_seller: true,
             ..Detail::default()
         };
         match self
             .storage
-            .reserve_order_step(ws, order_id, ACCEPT, Some(&detail.json()), now_ms())
+            .reserve_acceptance(ws, order_id, ACCEPT, &detail.json(), None, now_ms())
             .await?
         {
-            StepReservation::Fresh => {
+            Some(StepReservation::Fresh) => {
                 let message = if accept {
                     "You accepted the order"
                 } else {
@@ -921,8 +1054,10 @@ impl Orders {
         Ok(())
     }
 
+    /// How soon a step that failed in a way that may pass is tried again: never sooner than
+    /// five seconds, so a store that is down is not hammered.
     fn retry_ms(&self) -> i64 {
-        self.config.in_doubt_after.as_millis() as i64
+        (self.config.in_doubt_after.as_millis() as i64).max(5_000)
     }
 }
 

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use domain::catalog::Money;
-use domain::order::{Acceptance, Order};
+use domain::order::{Acceptance, Order, OrderStage};
 use domain::{ChannelKind, InstanceUrl, StoreId};
 use mirakl::connect::ConnectError;
 use mirakl::connect::{
@@ -145,7 +145,11 @@ impl<'a> Remote<'a> {
                 let read = offset + page.orders.len() as u32;
                 let more = !page.orders.is_empty() && u64::from(read) < page.total_count;
                 Ok(OrderPage {
-                    orders: page.orders.iter().map(from_marketplace).collect(),
+                    orders: page
+                        .orders
+                        .iter()
+                        .map(|o| self.dated(from_marketplace(o)))
+                        .collect(),
                     next: more.then_some(Next::Offset(read)),
                 })
             }
@@ -160,7 +164,11 @@ impl<'a> Remote<'a> {
                 };
                 let page = self.orders.connect.orders(&self.token, &query).await?;
                 Ok(OrderPage {
-                    orders: page.orders.iter().map(from_connect).collect(),
+                    orders: page
+                        .orders
+                        .iter()
+                        .map(|o| self.dated(from_connect(o)))
+                        .collect(),
                     next: page.next_page_token.map(Next::Token),
                 })
             }
@@ -192,7 +200,7 @@ impl<'a> Remote<'a> {
                     .orders
                     .iter()
                     .find(|o| o.order_id == mirakl_id)
-                    .map(from_marketplace))
+                    .map(|o| self.dated(from_marketplace(o))))
             }
             Place::Connect => {
                 let mut next = None;
@@ -291,6 +299,7 @@ impl<'a> Remote<'a> {
                     items: order
                         .lines
                         .iter()
+                        .filter(|l| !OrderStage::of(&l.state).is_void())
                         .map(|l| ConnectShipmentItem {
                             order_line_id: l.line_id.clone(),
                             quantity: l.quantity.max(1) as u32,
@@ -402,6 +411,15 @@ impl<'a> Remote<'a> {
                 })
             }
         }
+    }
+
+    /// The order with the deadline it must be accepted by, while it waits for acceptance.
+    fn dated(&self, mut order: Order) -> Order {
+        if order.stage() == OrderStage::AwaitingAcceptance {
+            let window = self.orders.config.acceptance_window.as_millis() as i64;
+            order.acceptance_deadline_ms = Some(order.created_at_ms + window);
+        }
+        order
     }
 
     pub(super) fn channel(&self) -> &Channel {

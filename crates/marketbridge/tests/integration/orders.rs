@@ -1,0 +1,823 @@
+//! F5: orders placed on a marketplace or on Mirakl Connect are accepted against the shop's
+//! stock, created once in the shop when Mirakl shows the address, and what the shop does next
+//! (ship with tracking, cancel, refund) goes back to Mirakl once. Lost answers and a process
+//! that stops half way change nothing: each effect happens exactly once.
+
+use domain::{ChannelId, ItemState, OrderId};
+use serde_json::Value;
+use storage::{CatalogRow, StoredOrder};
+use test_support::{Engine, TestApp};
+
+use crate::catalog::{INSTANCE, STORE, Setup, items, launched};
+
+const SHOP: &str = "demo-shop";
+
+/// A SKU live on `channel` whose stock the shop counts, with its catalog row; the first of
+/// those with the most stock.
+async fn a_stocked_sku(app: &TestApp, s: &Setup, channel: ChannelId) -> (String, CatalogRow) {
+    let live: Vec<String> = items(app, s.ws, channel)
+        .await
+        .into_iter()
+        .filter(|i| i.state == ItemState::Live)
+        .map(|i| i.sku)
+        .collect();
+    app.storage()
+        .catalog_page(s.ws, None, 100_000, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| live.contains(&r.sku))
+        .filter(|r| r.item().unwrap().stock.managed)
+        .max_by_key(|r| {
+            (
+                r.item().unwrap().stock.quantity,
+                std::cmp::Reverse(r.sku.clone()),
+            )
+        })
+        .map(|row| (row.sku.clone(), row))
+        .expect("a live SKU with counted stock")
+}
+
+/// Sets the shop's stock of the row's product or variation, as the seller would.
+fn set_shop_stock(app: &TestApp, row: &CatalogRow, quantity: i64) {
+    app.sandbox.woo_set_stock(
+        SHOP,
+        row.shop_variation_id.unwrap_or(row.shop_product_id),
+        quantity,
+    );
+}
+
+/// Places orders on the demo marketplace, each of `lines` (SKU, quantity).
+fn place(app: &TestApp, count: usize, lines: &[(&str, i64)]) -> Vec<String> {
+    let lines: Vec<(String, i64)> = lines.iter().map(|(s, q)| ((*s).to_owned(), *q)).collect();
+    app.sandbox
+        .mmp_place_orders(INSTANCE, STORE, count, &lines)
+        .expect("orders placed")
+}
+
+/// Polls the channel's orders and runs every job that follows, webhooks included.
+async fn poll(app: &TestApp, ws: domain::WorkspaceId, channel: ChannelId) {
+    app.connector()
+        .flows
+        .orders
+        .poll_now(ws, channel)
+        .await
+        .unwrap();
+    app.settle().await;
+    app.sandbox.settle_webhooks().await;
+    app.settle().await;
+}
+
+/// What the shop's webhooks start, run to the end.
+async fn shop_events(app: &TestApp) {
+    app.sandbox.settle_webhooks().await;
+    app.settle().await;
+}
+
+async fn stored(app: &TestApp, s: &Setup, mirakl_id: &str) -> StoredOrder {
+    let page = app
+        .storage()
+        .orders_page(
+            s.ws,
+            &storage::OrdersFilter {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    page.into_iter()
+        .find(|o| o.order.mirakl_id == mirakl_id)
+        .unwrap_or_else(|| panic!("order {mirakl_id} stored"))
+}
+
+async fn timeline(app: &TestApp, s: &Setup, id: OrderId) -> Vec<String> {
+    app.storage()
+        .order_events(s.ws, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, message)| message)
+        .collect()
+}
+
+fn mirakl(app: &TestApp, order_id: &str) -> Value {
+    app.sandbox
+        .mmp_order(INSTANCE, order_id)
+        .expect("the order")
+}
+
+/// The shop's orders that carry this Mirakl order id.
+fn shop_orders_of(app: &TestApp, mirakl_id: &str) -> Vec<Value> {
+    app.sandbox
+        .woo_order_ids(SHOP)
+        .into_iter()
+        .filter_map(|id| app.sandbox.woo_order(SHOP, id))
+        .filter(|o| {
+            o["meta_data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|m| m["key"] == "mirakl_order_id" && m["value"] == mirakl_id)
+        })
+        .collect()
+}
+
+fn shop_order_of(app: &TestApp, mirakl_id: &str) -> Value {
+    let mut found = shop_orders_of(app, mirakl_id);
+    assert_eq!(found.len(), 1, "one shop order for {mirakl_id}: {found:?}");
+    found.remove(0)
+}
+
+// ----- the order's way through -------------------------------------------------------------
+
+async fn an_order_is_accepted_and_created_once_in_the_shop(engine: Engine) {
+    let app = TestApp::spawn_on(engine).await;
+    let s = launched(&app).await;
+    let (sku, row) = a_stocked_sku(&app, &s, s.marketplace).await;
+    let stock_before = row.item().unwrap().stock.quantity.unwrap();
+    let [order_id] = place(&app, 1, &[(&sku, 2)]).try_into().unwrap();
+
+    poll(&app, s.ws, s.marketplace).await;
+
+    assert_eq!(mirakl(&app, &order_id)["order_state"], "SHIPPING");
+    let shop_order = shop_order_of(&app, &order_id);
+    assert_eq!(shop_order["status"], "processing");
+    let lines = shop_order["line_items"].as_array().unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (lines[0]["sku"].as_str(), lines[0]["quantity"].as_i64()),
+        (Some(sku.as_str()), Some(2))
+    );
+    assert!(
+        !shop_order["shipping"]["address_1"]
+            .as_str()
+            .unwrap()
+            .is_empty(),
+        "the address Mirakl showed once the customer paid: {}",
+        shop_order["shipping"]
+    );
+    let product = app
+        .sandbox
+        .woo_product(SHOP, row.shop_variation_id.unwrap_or(row.shop_product_id))
+        .unwrap();
+    assert_eq!(
+        product["stock_quantity"],
+        stock_before - 2,
+        "the shop took the stock"
+    );
+
+    let order = stored(&app, &s, &order_id).await;
+    assert_eq!(
+        order.shop_order_id,
+        shop_order["id"].as_i64(),
+        "the order knows its shop order"
+    );
+    assert_eq!(order.attention, None);
+    let events = timeline(&app, &s, order.id).await;
+    assert!(
+        events.iter().any(|e| e.starts_with("Accepted on Mirakl"))
+            && events
+                .iter()
+                .any(|e| e.starts_with("Shop order #") && e.ends_with("created")),
+        "{events:?}"
+    );
+
+    // Polled again (and again, as Mirakl's dates overlap): nothing more happens.
+    let shop_orders = app.sandbox.woo_order_ids(SHOP).len();
+    poll(&app, s.ws, s.marketplace).await;
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(app.sandbox.woo_order_ids(SHOP).len(), shop_orders);
+    assert_eq!(app.sandbox.call_count("mmp.or21"), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_order_is_accepted_and_created_once_in_the_shop_on_sqlite() {
+    an_order_is_accepted_and_created_once_in_the_shop(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_order_is_accepted_and_created_once_in_the_shop_on_postgres() {
+    an_order_is_accepted_and_created_once_in_the_shop(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn the_shop_order_waits_for_the_address_mirakl_shows_after_the_debit() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (sku, _) = a_stocked_sku(&app, &s, s.marketplace).await;
+    app.sandbox
+        .set_debit_delay(std::time::Duration::from_secs(3600));
+    let [order_id] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
+
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(
+        mirakl(&app, &order_id)["order_state"],
+        "WAITING_DEBIT_PAYMENT"
+    );
+    assert!(shop_orders_of(&app, &order_id).is_empty(), "no address yet");
+    assert_eq!(stored(&app, &s, &order_id).await.shop_order_id, None);
+
+    app.sandbox.set_debit_delay(std::time::Duration::ZERO);
+    poll(&app, s.ws, s.marketplace).await;
+    shop_order_of(&app, &order_id);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_short_line_is_refused_and_the_rest_accepted() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (plenty, _) = a_stocked_sku(&app, &s, s.marketplace).await;
+    let live: Vec<String> = items(&app, s.ws, s.marketplace)
+        .await
+        .into_iter()
+        .filter(|i| i.state == ItemState::Live && i.sku != plenty)
+        .map(|i| i.sku)
+        .collect();
+    let scarce = app
+        .storage()
+        .catalog_page(s.ws, None, 100_000, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| {
+            live.contains(&r.sku)
+                && r.item().unwrap().stock.managed
+                && r.item().unwrap().stock.quantity.unwrap_or(0) >= 2
+        })
+        .expect("a second SKU with stock");
+    let [order_id] = place(&app, 1, &[(&plenty, 1), (&scarce.sku, 2)])
+        .try_into()
+        .unwrap();
+    // The shop sells the last but one meanwhile: one left, two ordered.
+    set_shop_stock(&app, &scarce, 1);
+
+    poll(&app, s.ws, s.marketplace).await;
+
+    let order = mirakl(&app, &order_id);
+    let line_state = |sku: &str| {
+        order["order_lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["offer_sku"] == sku)
+            .unwrap()["order_line_state"]
+            .clone()
+    };
+    assert_eq!(line_state(&scarce.sku), "REFUSED");
+    assert_ne!(line_state(&plenty), "REFUSED");
+    let shop_order = shop_order_of(&app, &order_id);
+    let skus: Vec<&str> = shop_order["line_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skus,
+        [plenty.as_str()],
+        "only the accepted line is in the shop"
+    );
+    let events = timeline(&app, &s, stored(&app, &s, &order_id).await.id).await;
+    assert!(
+        events.iter().any(|e| e.contains("1 line(s) refused")),
+        "{events:?}"
+    );
+    app.stop().await;
+}
+
+/// Two nodes accept at once: each unit of stock goes to one order only.
+async fn racing_workers_never_accept_more_than_the_stock(engine: Engine) {
+    let app = TestApp::spawn_on(engine).await;
+    let s = launched(&app).await;
+    let (sku, row) = a_stocked_sku(&app, &s, s.marketplace).await;
+    let placed = place(&app, 6, &[(&sku, 1)]);
+    set_shop_stock(&app, &row, 3);
+    app.connector()
+        .flows
+        .orders
+        .poll_now(s.ws, s.marketplace)
+        .await
+        .unwrap();
+    let second = app.second_node().await;
+    app.run_until_idle_with(&[&second]).await;
+    app.sandbox.settle_webhooks().await;
+    app.settle().await;
+
+    let accepted = placed
+        .iter()
+        .filter(|id| mirakl(&app, id)["order_state"] != "REFUSED")
+        .count();
+    assert_eq!(accepted, 3, "three in stock, three accepted");
+    for id in &placed {
+        let in_shop = shop_orders_of(&app, id).len();
+        let refused = mirakl(&app, id)["order_state"] == "REFUSED";
+        assert_eq!(in_shop, usize::from(!refused), "{id}");
+    }
+    assert_eq!(
+        app.sandbox.call_count("mmp.or21"),
+        6,
+        "one decision per order"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn racing_workers_never_accept_more_than_the_stock_on_sqlite() {
+    racing_workers_never_accept_more_than_the_stock(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn racing_workers_never_accept_more_than_the_stock_on_postgres() {
+    racing_workers_never_accept_more_than_the_stock(Engine::Postgres).await;
+}
+
+// ----- lost answers and stopped processes ------------------------------------------------------
+
+async fn a_shop_order_whose_answer_was_lost_is_found_not_made_again(engine: Engine) {
+    let app = TestApp::spawn_on(engine).await;
+    let s = launched(&app).await;
+    let (sku, _) = a_stocked_sku(&app, &s, s.marketplace).await;
+    let [order_id] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
+    app.sandbox.lose_next_answer("POST woo.rest.orders");
+
+    poll(&app, s.ws, s.marketplace).await;
+
+    let shop_order = shop_order_of(&app, &order_id);
+    let order = stored(&app, &s, &order_id).await;
+    assert_eq!(order.shop_order_id, shop_order["id"].as_i64());
+    let events = timeline(&app, &s, order.id).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("found (its answer had been lost)")),
+        "{events:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_shop_order_whose_answer_was_lost_is_found_not_made_again_on_sqlite() {
+    a_shop_order_whose_answer_was_lost_is_found_not_made_again(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_shop_order_whose_answer_was_lost_is_found_not_made_again_on_postgres() {
+    a_shop_order_whose_answer_was_lost_is_found_not_made_again(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_acceptance_whose_answer_was_lost_is_checked_with_mirakl_not_sent_again() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (sku, _) = a_stocked_sku(&app, &s, s.marketplace).await;
+    let [order_id] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
+    app.sandbox.lose_next_answer("mmp.or21");
+
+    poll(&app, s.ws, s.marketplace).await;
+
+    assert_eq!(app.sandbox.call_count("mmp.or21"), 1, "sent once");
+    assert_eq!(mirakl(&app, &order_id)["order_state"], "SHIPPING");
+    shop_order_of(&app, &order_id);
+    app.stop().await;
+}
+
+/// A process stopped right after it reserved the shop order, before the shop heard of it: the
+/// next one looks in the shop, finds nothing, and makes it once.
+async fn a_process_stopped_before_the_shop_order_leaves_it_to_the_next(engine: Engine) {
+    let app = TestApp::spawn_on(engine).await;
+    let s = launched(&app).await;
+    let (sku, _) = a_stocked_sku(&app, &s, s.marketplace).await;
+    app.sandbox
+        .set_debit_delay(std::time::Duration::from_secs(3600));
+    let [order_id] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
+    poll(&app, s.ws, s.marketplace).await;
+    let order = stored(&app, &s, &order_id).await;
+    // What the stopped process left: the step reserved, nothing sent.
+    app.storage()
+        .reserve_order_step(s.ws, order.id, "shop_order", None, storage::now_ms())
+        .await
+        .unwrap();
+
+    app.sandbox.set_debit_delay(std::time::Duration::ZERO);
+    poll(&app, s.ws, s.marketplace).await;
+
+    shop_order_of(&app, &order_id);
+    let steps = app.storage().order_steps(s.ws, order.id).await.unwrap();
+    let shop_step = steps.iter().find(|st| st.step == "shop_order").unwrap();
+    assert!(shop_step.done_at_ms.is_some(), "{steps:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_process_stopped_before_the_shop_order_leaves_it_to_the_next_on_sqlite() {
+    a_process_stopped_before_the_shop_order_leaves_it_to_the_next(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_process_stopped_before_the_shop_order_leaves_it_to_the_next_on_postgres() {
+    a_process_stopped_before_the_shop_order_leaves_it_to_the_next(Engine::Postgres).await;
+}
+
+// ----- back to Mirakl ------------------------------------------------------------------------
+
+/// An order in the shop, accepted on Mirakl: its Mirakl id and shop order id.
+async fn an_order_in_the_shop(app: &TestApp, s: &Setup) -> (String, i64) {
+    let (sku, _) = a_stocked_sku(app, s, s.marketplace).await;
+    let [order_id] = place(app, 1, &[(&sku, 1)]).try_into().unwrap();
+    poll(app, s.ws, s.marketplace).await;
+    let shop_id = shop_order_of(app, &order_id)["id"].as_i64().unwrap();
+    (order_id, shop_id)
+}
+
+#[tokio::test]
+async fn an_order_completed_in_the_shop_ships_on_mirakl_with_its_tracking() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (order_id, shop_id) = an_order_in_the_shop(&app, &s).await;
+
+    app.sandbox
+        .woo_complete_order(SHOP, shop_id, Some(("Colissimo", "6A12345678901")))
+        .unwrap();
+    shop_events(&app).await;
+
+    let order = mirakl(&app, &order_id);
+    assert_eq!(order["order_state"], "SHIPPED");
+    assert_eq!(order["shipping_tracking"], "6A12345678901");
+    // The Shipment Tracking plugins keep the provider's slug.
+    assert_eq!(order["shipping_company"], "colissimo");
+    let calls = [
+        app.sandbox.call_count("mmp.or23"),
+        app.sandbox.call_count("mmp.or24"),
+    ];
+    assert_eq!(calls, [1, 1]);
+
+    // The same event again (a replayed webhook, a later edit): nothing is sent twice.
+    app.sandbox
+        .woo_refund_order(SHOP, shop_id, "0.01", "goodwill")
+        .unwrap();
+    shop_events(&app).await;
+    poll(&app, s.ws, s.marketplace).await;
+    let calls = [
+        app.sandbox.call_count("mmp.or23"),
+        app.sandbox.call_count("mmp.or24"),
+    ];
+    assert_eq!(calls, [1, 1]);
+    let stored = stored(&app, &s, &order_id).await;
+    assert!(stored.finished_at_ms.is_some() || stored.order.state == "SHIPPED");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_order_cancelled_in_the_shop_is_cancelled_on_mirakl_once() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (order_id, shop_id) = an_order_in_the_shop(&app, &s).await;
+
+    app.sandbox.woo_cancel_order(SHOP, shop_id).unwrap();
+    shop_events(&app).await;
+    poll(&app, s.ws, s.marketplace).await;
+
+    assert_eq!(mirakl(&app, &order_id)["order_state"], "CANCELED");
+    assert_eq!(app.sandbox.call_count("mmp.or29"), 1);
+    let order = stored(&app, &s, &order_id).await;
+    assert!(order.finished_at_ms.is_some(), "nothing left to do");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_order_cancelled_on_mirakl_cancels_its_shop_order_and_gives_the_stock_back() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (sku, row) = a_stocked_sku(&app, &s, s.marketplace).await;
+    let product_id = row.shop_variation_id.unwrap_or(row.shop_product_id);
+    let before = app.sandbox.woo_product(SHOP, product_id).unwrap()["stock_quantity"].clone();
+    let [order_id] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
+    poll(&app, s.ws, s.marketplace).await;
+    let shop_id = shop_order_of(&app, &order_id)["id"].as_i64().unwrap();
+
+    app.sandbox.mmp_cancel_order(INSTANCE, &order_id).unwrap();
+    poll(&app, s.ws, s.marketplace).await;
+
+    let shop_order = app.sandbox.woo_order(SHOP, shop_id).unwrap();
+    assert_eq!(shop_order["status"], "cancelled");
+    assert_eq!(
+        app.sandbox.woo_product(SHOP, product_id).unwrap()["stock_quantity"],
+        before,
+        "the stock is back"
+    );
+    assert_eq!(
+        app.sandbox.call_count("mmp.or29"),
+        0,
+        "Mirakl cancelled it, not us"
+    );
+    let events = timeline(&app, &s, stored(&app, &s, &order_id).await.id).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("cancelled (CANCELED on Mirakl)")),
+        "{events:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_refund_in_the_shop_is_refunded_on_mirakl_once() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (order_id, shop_id) = an_order_in_the_shop(&app, &s).await;
+
+    app.sandbox
+        .woo_refund_order(SHOP, shop_id, "1.00", "scratched")
+        .unwrap();
+    shop_events(&app).await;
+    // Another change to the shop order: the refund it lists is not sent again.
+    app.sandbox.woo_complete_order(SHOP, shop_id, None).unwrap();
+    shop_events(&app).await;
+
+    assert_eq!(app.sandbox.call_count("mmp.or28"), 1);
+    let order = mirakl(&app, &order_id);
+    let refunds: Vec<&Value> = order["order_lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["refunds"].as_array().into_iter().flatten())
+        .collect();
+    assert_eq!(refunds.len(), 1, "{order}");
+    assert_eq!(refunds[0]["amount"].as_f64(), Some(1.0), "{order}");
+    app.stop().await;
+}
+
+/// A signed order event is a hint: the shop is asked, and only what it answers counts.
+#[tokio::test]
+async fn a_signed_order_event_only_names_the_shop_order_to_look_at() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (order_id, shop_id) = an_order_in_the_shop(&app, &s).await;
+    let (url, secret) = app.shop_webhook(s.ws).await;
+    let forged = [
+        // Ours, claimed completed with tracking: the shop says it is still processing.
+        (
+            shop_id,
+            format!(r#"{{"id":{shop_id},"status":"completed"}}"#),
+        ),
+        // Not one the connector made.
+        (987_654, r#"{"id":987654,"status":"cancelled"}"#.to_owned()),
+    ];
+    for (n, (_, body)) in forged.iter().enumerate() {
+        let answer = crate::webhooks::delivery_of(
+            "order.updated",
+            &url,
+            &secret,
+            body,
+            &format!("forged-{n}"),
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    app.settle().await;
+
+    assert_eq!(mirakl(&app, &order_id)["order_state"], "SHIPPING");
+    let sent = ["mmp.or23", "mmp.or24", "mmp.or29", "mmp.or28"].map(|c| app.sandbox.call_count(c));
+    assert_eq!(sent, [0, 0, 0, 0]);
+    app.stop().await;
+}
+
+// ----- Mirakl Connect --------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_connect_order_is_accepted_created_in_the_shop_and_shipped() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (sku, _) = a_stocked_sku(&app, &s, s.connect).await;
+    let [order_id] = app
+        .sandbox
+        .connect_place_orders("demo-company", 1, &[(sku.clone(), 1)])
+        .unwrap()
+        .try_into()
+        .unwrap();
+
+    poll(&app, s.ws, s.connect).await;
+
+    let connect = |id: &str| app.sandbox.connect_order(id).unwrap();
+    assert_eq!(connect(&order_id)["status"], "AWAITING_SHIPMENT");
+    let shop_order = shop_order_of(&app, &order_id);
+    app.sandbox
+        .woo_complete_order(
+            SHOP,
+            shop_order["id"].as_i64().unwrap(),
+            Some(("UPS", "1Z999")),
+        )
+        .unwrap();
+    shop_events(&app).await;
+
+    let shipped = connect(&order_id);
+    assert_eq!(shipped["status"], "SHIPPED", "{shipped}");
+    assert_eq!(app.sandbox.call_count("connect.orders.accept"), 1);
+    assert_eq!(app.sandbox.call_count("connect.orders.shipments"), 1);
+    app.stop().await;
+}
+
+// ----- the seller decides --------------------------------------------------------------------
+
+#[tokio::test]
+async fn with_automatic_acceptance_off_the_order_waits_for_the_seller() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let orders = &app.connector().flows.orders;
+    let manual = domain::order::OrderSettings {
+        auto_accept: false,
+        ..Default::default()
+    };
+    orders
+        .save_settings(s.ws, &manual, true)
+        .await
+        .unwrap()
+        .unwrap();
+    let (sku, _) = a_stocked_sku(&app, &s, s.marketplace).await;
+    let [kept, turned_down] = place(&app, 2, &[(&sku, 1)]).try_into().unwrap();
+
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(
+        app.sandbox.call_count("mmp.or21"),
+        0,
+        "nothing decided alone"
+    );
+    let waiting = stored(&app, &s, &kept).await;
+    assert!(
+        waiting
+            .attention
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("Accept or refuse this order"),
+        "{:?}",
+        waiting.attention
+    );
+
+    orders
+        .decide_by_seller(s.ws, waiting.id, true)
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = stored(&app, &s, &turned_down).await;
+    orders
+        .decide_by_seller(s.ws, refused.id, false)
+        .await
+        .unwrap()
+        .unwrap();
+    // A second click (another tab) is told, and sends nothing.
+    let again = orders
+        .decide_by_seller(s.ws, refused.id, true)
+        .await
+        .unwrap();
+    assert!(again.is_err(), "{again:?}");
+    app.settle().await;
+    poll(&app, s.ws, s.marketplace).await;
+
+    assert_eq!(mirakl(&app, &kept)["order_state"], "SHIPPING");
+    assert_eq!(mirakl(&app, &turned_down)["order_state"], "REFUSED");
+    shop_order_of(&app, &kept);
+    assert!(shop_orders_of(&app, &turned_down).is_empty());
+    assert_eq!(stored(&app, &s, &kept).await.attention, None);
+    assert_eq!(app.sandbox.call_count("mmp.or21"), 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_order_left_past_its_deadline_is_refused_by_mirakl_and_never_reaches_the_shop() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let manual = domain::order::OrderSettings {
+        auto_accept: false,
+        ..Default::default()
+    };
+    app.connector()
+        .flows
+        .orders
+        .save_settings(s.ws, &manual, true)
+        .await
+        .unwrap()
+        .unwrap();
+    let (sku, _) = a_stocked_sku(&app, &s, s.marketplace).await;
+    let [order_id] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
+    poll(&app, s.ws, s.marketplace).await;
+
+    app.sandbox.set_acceptance_delay(std::time::Duration::ZERO);
+    poll(&app, s.ws, s.marketplace).await;
+
+    assert_eq!(mirakl(&app, &order_id)["order_state"], "REFUSED");
+    let order = stored(&app, &s, &order_id).await;
+    assert_eq!(
+        order.attention, None,
+        "nothing left for the seller to decide"
+    );
+    assert!(order.finished_at_ms.is_some());
+    assert!(shop_orders_of(&app, &order_id).is_empty());
+    let late = app
+        .connector()
+        .flows
+        .orders
+        .decide_by_seller(s.ws, order.id, true)
+        .await
+        .unwrap();
+    assert!(late.unwrap_err().contains("no longer waits"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_tell_its_stock_holds_the_decision_back() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (sku, _) = a_stocked_sku(&app, &s, s.marketplace).await;
+    let [order_id] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
+    app.sandbox.woo_set_down(SHOP, true);
+
+    app.connector()
+        .flows
+        .orders
+        .poll_now(s.ws, s.marketplace)
+        .await
+        .unwrap();
+    app.drain_jobs().await;
+    assert_eq!(app.sandbox.call_count("mmp.or21"), 0, "nothing guessed");
+    let order = stored(&app, &s, &order_id).await;
+    assert!(
+        order
+            .attention
+            .as_deref()
+            .unwrap_or("")
+            .contains("did not answer the stock check"),
+        "{:?}",
+        order.attention
+    );
+
+    app.sandbox.woo_set_down(SHOP, false);
+    app.settle().await;
+    assert_eq!(mirakl(&app, &order_id)["order_state"], "SHIPPING");
+    app.stop().await;
+}
+
+/// An order for a SKU the shop does not know waits for the seller with a clear message and a
+/// Retry; the other orders of the same poll go on.
+#[tokio::test]
+async fn an_order_for_a_sku_the_shop_does_not_know_waits_for_a_retry() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (known, _) = a_stocked_sku(&app, &s, s.marketplace).await;
+    let live: Vec<String> = items(&app, s.ws, s.marketplace)
+        .await
+        .into_iter()
+        .filter(|i| i.state == ItemState::Live && i.sku != known)
+        .map(|i| i.sku)
+        .collect();
+    let gone = app
+        .storage()
+        .catalog_page(s.ws, None, 100_000, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| live.contains(&r.sku) && r.item().unwrap().stock.quantity.is_some_and(|q| q > 0))
+        .expect("a second live SKU in stock");
+    let [stranded] = place(&app, 1, &[(&gone.sku, 1)]).try_into().unwrap();
+    let [fine] = place(&app, 1, &[(&known, 1)]).try_into().unwrap();
+    // The seller renamed the SKU in the shop since: the catalog no longer has it.
+    app.storage()
+        .mark_catalog_deleted(s.ws, std::slice::from_ref(&gone.sku), storage::now_ms())
+        .await
+        .unwrap();
+
+    poll(&app, s.ws, s.marketplace).await;
+
+    shop_order_of(&app, &fine);
+    assert_eq!(mirakl(&app, &stranded)["order_state"], "WAITING_ACCEPTANCE");
+    let waiting = stored(&app, &s, &stranded).await;
+    let message = waiting.attention.clone().unwrap_or_default();
+    assert!(
+        message.starts_with(&format!(
+            "Your store has no product with the SKU {}.",
+            gone.sku
+        )) && message.contains("then Retry"),
+        "{message}"
+    );
+
+    // Mended in the shop (the next read sees it again); the seller clicks Retry.
+    app.storage()
+        .upsert_catalog_items(s.ws, std::slice::from_ref(&gone))
+        .await
+        .unwrap();
+    app.connector()
+        .flows
+        .orders
+        .retry(s.ws, waiting.id)
+        .await
+        .unwrap();
+    app.settle().await;
+    poll(&app, s.ws, s.marketplace).await;
+    shop_order_of(&app, &stranded);
+    assert_eq!(stored(&app, &s, &stranded).await.attention, None);
+    app.stop().await;
+}
