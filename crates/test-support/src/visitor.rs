@@ -52,6 +52,14 @@ impl Page {
             .and_then(|e| self.url.join(e.value().attr("href")?).ok())
     }
 
+    /// The text of each element the CSS selector `css` picks, in page order, whitespace
+    /// folded: e.g. the first cell of each row of a table.
+    pub fn texts(&self, css: &str) -> Vec<String> {
+        let doc = Html::parse_document(&self.html);
+        let selector = Selector::parse(css).unwrap_or_else(|e| panic!("selector {css:?}: {e}"));
+        doc.select(&selector).map(|e| normalized(&e)).collect()
+    }
+
     /// Every link on the page whose href contains `fragment`.
     pub fn links_containing(&self, fragment: &str) -> Vec<Url> {
         let doc = Html::parse_document(&self.html);

@@ -178,6 +178,15 @@ pub fn router(state: AppState) -> Router {
             "/settings/products",
             get(ui::product_settings::show).post(ui::product_settings::save),
         )
+        .route("/orders", get(ui::orders::show))
+        .route("/orders/{id}", get(ui::orders::detail::show))
+        .route("/orders/{id}/accept", post(ui::orders::detail::accept))
+        .route("/orders/{id}/refuse", post(ui::orders::detail::refuse))
+        .route("/orders/{id}/retry", post(ui::orders::detail::retry))
+        .route(
+            "/settings/orders",
+            get(ui::order_settings::show).post(ui::order_settings::save),
+        )
         .route("/shop", get(ui::onboarding::shop_form))
         .route("/shop/connect", post(ui::shop::connect))
         .route("/shop/woocommerce/return", get(ui::shop::return_from_store))

@@ -496,3 +496,77 @@ async fn a_seller_maps_a_marketplaces_attributes_and_categories_to_create_produc
     assert_eq!(mapping.default_category.as_deref(), Some("uncategorized"));
     b.close().await;
 }
+
+#[tokio::test]
+async fn a_seller_accepts_an_order_by_hand_and_sees_it_reach_the_store() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("order_accepted_by_hand").await;
+    onboard_step_one(&b, &app).await;
+    fill_store_keys(&b, &app).await;
+    b.click("Connect with API keys").await;
+    onboard_steps_three_and_four(&b).await;
+    app.settle().await;
+    connect_demo_marketplace(&b).await;
+    b.click("Launch").await;
+    b.expect_text("Demo Marketplace is live").await;
+    app.settle().await;
+
+    // The seller decides on each order.
+    b.click("Order settings").await;
+    b.choose("Accept orders automatically").await;
+    b.screenshot("order-settings").await;
+    b.click("Save order settings").await;
+    b.expect_text("Order settings saved").await;
+    b.click("Orders").await;
+    b.expect_text("No order yet").await;
+
+    // A customer buys on the marketplace; the next poll brings the order.
+    let [order_id]: [String; 1] = app
+        .sandbox
+        .mmp_place_orders("demo-marketplace", 2001, 1, &[])
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let (ws, market) = app.the_marketplace_channel().await;
+    app.connector()
+        .flows
+        .orders
+        .poll_now(ws, market)
+        .await
+        .unwrap();
+    app.settle().await;
+
+    b.click("Dashboard").await;
+    b.expect_text("To accept: 1").await;
+    b.click("Orders").await;
+    b.expect_text(&order_id).await;
+    b.expect_text("Accept or refuse this order").await;
+    b.screenshot("orders").await;
+    b.click(&order_id).await;
+    b.expect_text("Your decision").await;
+    b.expect_text("Mirakl shows the address once the customer has paid.")
+        .await;
+    b.screenshot("order-to-accept").await;
+    b.click("Accept").await;
+    b.expect_text("You accepted the order").await;
+    b.screenshot("accepted").await;
+
+    // Mirakl takes the payment and shows the address; the order reaches the store.
+    app.settle().await;
+    app.sandbox.settle_webhooks().await;
+    app.settle().await;
+    let mirakl = app
+        .sandbox
+        .mmp_order("demo-marketplace", &order_id)
+        .unwrap();
+    assert_eq!(mirakl["order_state"], "SHIPPING");
+    b.click("All orders").await;
+    b.expect_text("To ship").await;
+    b.click(&order_id).await;
+    b.expect_text("Accepted on Mirakl").await;
+    b.expect_text("Shop order #").await;
+    b.expect_text("Order created in your store").await;
+    b.screenshot("in-the-store").await;
+    assert!(!b.text().await.contains("Your decision"));
+    b.close().await;
+}

@@ -24,7 +24,8 @@ fn hostile_values() -> Vec<(&'static str, String)> {
 }
 
 /// Every form a visitor meets: signing up and in, each onboarding step, and every page of a
-/// seller with a live marketplace channel; each with the visitor whose session it belongs to.
+/// seller with a live marketplace channel and an order to accept or refuse; each with the
+/// visitor whose session it belongs to.
 async fn every_form(app: &TestApp) -> Vec<(Visitor, String, FormSubmission)> {
     let mut forms = Vec::new();
     let mut add = |v: &Visitor, page: &test_support::Page| {
@@ -52,10 +53,15 @@ async fn every_form(app: &TestApp) -> Vec<(Visitor, String, FormSubmission)> {
     step4.expect_text("Step 4 of 4");
     add(&newcomer, &step4);
 
+    // An order waiting for a decision, for the forms of its page.
+    let order = crate::orders_pages::an_order_to_decide(app, &s).await;
     for path in [
         "/".to_owned(),
         "/products".to_owned(),
         "/settings/products".to_owned(),
+        "/orders".to_owned(),
+        format!("/orders/{order}"),
+        "/settings/orders".to_owned(),
         "/channels/new".to_owned(),
         format!("/channels/{}", s.connect),
         format!("/channels/{}", s.marketplace),
@@ -107,10 +113,45 @@ async fn hostile_values_in_any_field_are_refused_naming_the_field(engine: Engine
         }
     }
     assert!(sent > 100, "{sent} requests");
-    // Nothing was created or removed by any of them.
+    // Nothing was created or removed by any of them, no order decided, no setting changed.
     assert_eq!(
         app.storage().list_workspace_ids().await.unwrap(),
         workspaces
+    );
+    for action in ["/accept", "/refuse", "/settings/orders"] {
+        assert!(
+            forms.iter().any(|(_, _, f)| f.url.path().ends_with(action)),
+            "the form to {action} was tried"
+        );
+    }
+    let ws = workspaces[0];
+    let orders = app
+        .storage()
+        .orders_page(
+            ws,
+            &storage::OrdersFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(orders.len(), 1);
+    assert!(
+        app.storage()
+            .order_steps(ws, orders[0].id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "no decision was taken"
+    );
+    assert!(
+        !app.storage()
+            .order_settings(ws)
+            .await
+            .unwrap()
+            .unwrap()
+            .auto_accept
     );
 }
 
@@ -132,6 +173,11 @@ async fn hostile_query_strings_and_json_bodies_get_a_4xx(engine: Engine) {
     for path in [
         "/products?q=nul%00byte",
         "/products?q=%1B%5B2J",
+        "/orders?q=nul%00byte",
+        "/orders?show=%07&channel=x",
+        "/orders?before=1_%1B",
+        "/orders/01234567-89ab-7def-8123-456789abcdef?done=%C2%85",
+        "/settings/orders?done=%00",
         "/?anything=%07",
         "/oauth/mirakl/callback?code=abc&state=st%00ate",
         "/shop/woocommerce/return?success=1&user_id=%00",

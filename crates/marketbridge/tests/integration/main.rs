@@ -9,6 +9,8 @@ mod disconnect;
 mod hostile_input;
 mod jobs;
 mod onboarding;
+mod orders;
+mod orders_pages;
 mod product_creation;
 mod product_creation_sync;
 mod product_settings;

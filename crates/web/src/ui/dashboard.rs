@@ -1,4 +1,5 @@
-//! The dashboard: every channel of the workspace with its status and token health.
+//! The dashboard: every channel of the workspace with its status and token health, the orders
+//! that wait for the seller or for shipping, and the recent syncs.
 
 use askama::Template;
 use axum::extract::State;
@@ -83,6 +84,7 @@ struct DashboardPage {
     shop: Option<ShopSummary>,
     channels: Vec<ChannelRow>,
     runs: Vec<RunRow>,
+    orders: crate::ui::orders::StageCounts,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -191,5 +193,6 @@ pub async fn show(
                 .await?,
             &channels,
         ),
+        orders: crate::ui::orders::stage_counts(&state, me.workspace_id).await?,
     }))
 }

@@ -278,6 +278,7 @@ pub async fn download_settings(
     let storage = state.storage();
     let product = crate::ui::product_settings::load(&state, me.workspace_id).await?;
     let ws_settings = storage.workspace_settings(me.workspace_id).await?;
+    let orders = state.flows().orders.settings(me.workspace_id).await?;
     let mut overrides = serde_json::Map::new();
     for c in storage.list_channels(me.workspace_id).await? {
         if let Some(channel_overrides) = storage.channel_overrides(me.workspace_id, c.id).await? {
@@ -297,6 +298,7 @@ pub async fn download_settings(
         "sync_products": ws_settings.sync_products,
         "import_orders": ws_settings.import_orders,
         "product_settings": product,
+        "order_settings": orders,
         "channel_overrides": overrides,
     });
     Ok((

@@ -7,6 +7,8 @@ pub mod dashboard;
 pub mod disconnect;
 pub mod oauth;
 pub mod onboarding;
+pub mod order_settings;
+pub mod orders;
 pub mod product_creation;
 pub mod product_settings;
 pub mod products;

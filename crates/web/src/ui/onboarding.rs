@@ -250,6 +250,9 @@ struct SettingsFile {
     import_orders: bool,
     #[serde(default)]
     product_settings: domain::catalog::ProductSettings,
+    /// Absent from files saved before orders existed: the order settings stay as they are.
+    #[serde(default)]
+    order_settings: Option<domain::order::OrderSettings>,
     #[serde(default)]
     channel_overrides: std::collections::BTreeMap<String, domain::catalog::ChannelOverrides>,
 }
@@ -258,8 +261,8 @@ fn yes() -> bool {
     true
 }
 
-/// Step 3 from a settings file: the product settings, the toggles, and each channel's rules
-/// (kept for the channels added later, by marketplace).
+/// Step 3 from a settings file: the product and order settings, the toggles, and each
+/// channel's rules (kept for the channels added later, by marketplace).
 pub async fn import_settings(
     State(state): State<AppState>,
     me: SignedIn,
@@ -304,10 +307,23 @@ pub async fn import_settings(
         ))
         .await;
     }
+    if let Some(Err(errors)) = file.order_settings.as_ref().map(|s| s.validate()) {
+        let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+        return again(format!(
+            "The settings file has order settings Marketbridge cannot use: {} Nothing was imported.",
+            messages.join(" ")
+        ))
+        .await;
+    }
     let storage = state.storage();
     storage
         .save_product_settings(me.workspace_id, &file.product_settings, now_ms())
         .await?;
+    if let Some(orders) = &file.order_settings {
+        storage
+            .save_order_settings(me.workspace_id, orders, now_ms())
+            .await?;
+    }
     for channel in storage.list_channels(me.workspace_id).await? {
         let key = channel
             .marketplace_code
