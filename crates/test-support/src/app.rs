@@ -151,8 +151,11 @@ impl TestApp {
                 shop_http: self.shop_http.clone(),
                 // A shop order whose creation got no answer is looked for at the next step:
                 // the tests lose answers on purpose and never wait.
+                // Each poll also reads the open shop orders back, as a poll ten minutes after
+                // the last check does.
                 orders: sync::OrderConfig {
                     in_doubt_after: Duration::ZERO,
+                    shop_check_interval: Duration::ZERO,
                     ..sync::OrderConfig::default()
                 },
             },

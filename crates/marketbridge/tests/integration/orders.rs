@@ -470,6 +470,34 @@ async fn an_order_completed_in_the_shop_ships_on_mirakl_with_its_tracking() {
     app.stop().await;
 }
 
+/// WooCommerce gives up on a webhook that keeps failing: the next poll reads the open shop
+/// orders back, and the shipment still reaches Mirakl.
+#[tokio::test]
+async fn a_shipment_whose_webhook_never_came_reaches_mirakl_at_the_next_poll() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (order_id, shop_id) = an_order_in_the_shop(&app, &s).await;
+    app.sandbox.woo_disable_webhooks(SHOP);
+    let delivered = app.sandbox.webhook_log(SHOP).len();
+
+    app.sandbox
+        .woo_complete_order(SHOP, shop_id, Some(("colissimo", "6A000000001")))
+        .unwrap();
+    shop_events(&app).await;
+    assert_eq!(
+        app.sandbox.webhook_log(SHOP).len(),
+        delivered,
+        "nothing delivered"
+    );
+    assert_eq!(mirakl(&app, &order_id)["order_state"], "SHIPPING");
+
+    poll(&app, s.ws, s.marketplace).await;
+    let order = mirakl(&app, &order_id);
+    assert_eq!(order["order_state"], "SHIPPED");
+    assert_eq!(order["shipping_tracking"], "6A000000001");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn an_order_cancelled_in_the_shop_is_cancelled_on_mirakl_once() {
     let app = TestApp::spawn().await;

@@ -464,6 +464,16 @@ impl Sandbox {
         }
     }
 
+    /// Disables every webhook of a store, as WooCommerce does to one whose deliveries kept
+    /// failing: nothing is delivered until the connector registers them again.
+    pub fn woo_disable_webhooks(&self, store: &str) {
+        if let Some(store) = self.world().woo.get_mut(store) {
+            for webhook in store.webhooks.values_mut() {
+                webhook.status = crate::woo::model::WebhookStatus::Disabled;
+            }
+        }
+    }
+
     pub fn woo_webhooks(&self, store: &str) -> Vec<WooWebhookInfo> {
         self.world()
             .woo

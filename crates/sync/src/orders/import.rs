@@ -3,11 +3,11 @@
 //! it covers is stored, so an order is never skipped.
 
 use domain::{ChannelId, ChannelStatus, SyncRunStatus, WorkspaceId};
-use storage::{OrderUpsert, now_ms};
+use storage::{Channel, OrderUpsert, StoredOrder, now_ms};
 use time::OffsetDateTime;
 
 use super::remote::{Failure, Next, Remote};
-use super::{Orders, POLLED_CURSOR, UPDATED_CURSOR};
+use super::{Orders, POLLED_CURSOR, SHOP_CHECKED_CURSOR, UPDATED_CURSOR};
 use crate::job::{Step, flow};
 use crate::tokens::TokenError;
 
@@ -139,6 +139,7 @@ impl Orders {
                 .advance_channel_cursor(ws, channel.id, UPDATED_CURSOR, newest)
                 .await?;
         }
+        self.check_shop_orders(ws, &channel).await?;
         // Orders left owing a step (their job gave up, a process stopped) go on too.
         for id in self.storage.orders_to_resume(ws, channel.id).await? {
             self.advance(ws, id).await?;
@@ -173,6 +174,71 @@ impl Orders {
         let counts = serde_json::to_string(counts)?;
         self.storage
             .finish_sync_run(ws, run, status, &counts, message, now_ms())
+            .await?;
+        Ok(())
+    }
+
+    /// Reads the channel's open shop orders back from the shop, at most every
+    /// `shop_check_interval`, and takes each the shop changed (status, a refund not yet sent)
+    /// a step: the webhook is only the fast path.
+    async fn check_shop_orders(&self, ws: WorkspaceId, channel: &Channel) -> anyhow::Result<()> {
+        let now = now_ms();
+        let checked = self
+            .storage
+            .channel_cursor(ws, channel.id, SHOP_CHECKED_CURSOR)
+            .await?;
+        let interval = self.config.shop_check_interval.as_millis() as i64;
+        if checked.is_some_and(|at| now - at < interval) {
+            return Ok(());
+        }
+        let Some((_, client)) = self.shops.connected(ws).await? else {
+            return Ok(());
+        };
+        let tracking_key = self.settings(ws).await?.tracking_meta_key;
+        let mut after = None;
+        loop {
+            let page = self.storage.open_orders(ws, channel.id, after, 100).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let in_shop: Vec<&StoredOrder> =
+                page.iter().filter(|o| o.shop_order_id.is_some()).collect();
+            let ids: Vec<i64> = in_shop.iter().filter_map(|o| o.shop_order_id).collect();
+            let shop_orders = match client.orders(&ids, tracking_key.as_deref()).await {
+                Ok(found) => found,
+                // The store is down: the next poll looks again; the orders wait meanwhile.
+                Err(e) => {
+                    tracing::info!(%ws, error = %e.seller_message(), "shop orders not checked");
+                    return Ok(());
+                }
+            };
+            for order in in_shop {
+                let Some(shop) = shop_orders
+                    .iter()
+                    .find(|s| Some(s.id) == order.shop_order_id)
+                else {
+                    if order.attention.is_none() {
+                        self.shop_order_changed(ws, order.shop_order_id.unwrap_or_default())
+                            .await?;
+                    }
+                    continue;
+                };
+                let mut changed = order.shop_status.as_deref() != Some(shop.status.as_str());
+                for (refund_id, _, _) in &shop.refunds {
+                    let step = format!("refund:{refund_id}");
+                    let done = self
+                        .storage
+                        .order_step(ws, order.id, &step)
+                        .await?
+                        .is_some_and(|s| s.done_at_ms.is_some());
+                    changed |= !done;
+                }
+                if changed {
+                    self.shop_order_changed(ws, shop.id).await?;
+                }
+            }
+        }
+        self.storage
+            .advance_channel_cursor(ws, channel.id, SHOP_CHECKED_CURSOR, now)
             .await?;
         Ok(())
     }

@@ -51,6 +51,10 @@ pub struct OrderConfig {
     /// deadline, and each operator sets its own delay, which the connector cannot read; 24
     /// hours by default, configurable per deployment.
     pub acceptance_window: Duration,
+    /// How often each channel's shop orders still open are read back from the shop, in case a
+    /// webhook was lost (WooCommerce does not retry them for long): a shipment made in the
+    /// shop reaches Mirakl within this, webhook or not.
+    pub shop_check_interval: Duration,
 }
 
 impl Default for OrderConfig {
@@ -61,6 +65,7 @@ impl Default for OrderConfig {
             in_doubt_after: Duration::from_secs(60),
             first_look_back: Duration::from_secs(24 * 3600),
             acceptance_window: Duration::from_secs(24 * 3600),
+            shop_check_interval: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -98,6 +103,8 @@ fn format_time(ms: i64) -> String {
 const UPDATED_CURSOR: &str = "orders";
 /// The channel cursor that holds when the channel's orders were last polled.
 const POLLED_CURSOR: &str = "orders_polled";
+/// The channel cursor that holds when its open shop orders were last read back.
+const SHOP_CHECKED_CURSOR: &str = "orders_shop_checked";
 
 impl Orders {
     #[allow(clippy::too_many_arguments)]
