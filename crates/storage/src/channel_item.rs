@@ -40,6 +40,15 @@ pub struct ChannelItem {
     pub updated_at_ms: i64,
 }
 
+/// What a channel holds of the catalog ([`Storage::channel_holdings`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct ChannelHoldings {
+    /// Sellable SKUs: simple products and variations, one offer (or Connect product) each.
+    pub skus: i64,
+    /// The shop products they come from.
+    pub products: i64,
+}
+
 /// What [`Storage::record_import_outcome`] did
 /// with the import's rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -383,6 +392,29 @@ impl Storage {
         channel: ChannelId,
     ) -> Result<Vec<(ItemState, i64)>, StorageError> {
         self.ledger_state_counts(Ledger::Items, ws, channel).await
+    }
+
+    /// What the channel holds of the catalog now (rows `sent` or `live`): its SKUs, and the
+    /// shop products they come from, a variable product's variations counting once. A SKU
+    /// whose catalog item is gone counts as a product of its own.
+    pub async fn channel_holdings(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+    ) -> Result<ChannelHoldings, StorageError> {
+        const SQL: &str = "SELECT COUNT(*), \
+             COUNT(DISTINCT c.shop_product_id) + COUNT(CASE WHEN c.sku IS NULL THEN 1 END) \
+             FROM channel_items i \
+             LEFT JOIN catalog_items c ON c.workspace_id = i.workspace_id AND c.sku = i.sku \
+             WHERE i.workspace_id = $1 AND i.channel_id = $2 AND i.state IN ($3, $4)";
+        let (skus, products) = on_reader!(self, |p| sqlx::query_as::<_, (i64, i64)>(SQL)
+            .bind(ws.0)
+            .bind(channel.0)
+            .bind(ItemState::Sent.as_str())
+            .bind(ItemState::Live.as_str())
+            .fetch_one(p)
+            .await)?;
+        Ok(ChannelHoldings { skus, products })
     }
 
     // ------------------------------------------------ one implementation for every ledger

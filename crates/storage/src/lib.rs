@@ -58,7 +58,7 @@ pub use call_budget::BudgetDecision;
 pub use catalog::CatalogRow;
 pub use channel::{Channel, NewChannel};
 pub use channel_import::{ChannelImport, IMPORT_OPEN};
-pub use channel_item::{ChannelItem, ImportOutcome, ImportOutcomeCounts, Ledger};
+pub use channel_item::{ChannelHoldings, ChannelItem, ImportOutcome, ImportOutcomeCounts, Ledger};
 pub use crypto::{CryptoError, KeyError, Secret, SecretBox, SecretColumn, SecretKey};
 pub use disconnect::{DISCONNECT_FIRST_STEP, Disconnect, WipeCounts};
 pub use error::StorageError;

@@ -10,6 +10,8 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::{ChannelEvent, ChannelId, ChannelKind, ChannelStatus, StoreId, WorkspaceId};
 use mirakl::marketplace::{Credential, MarketplaceClient, MarketplaceError};
 use mirakl::mas::{AuthorizationTarget, MasClient, MasError};
@@ -20,6 +22,19 @@ use uuid::Uuid;
 
 use crate::tokens::TokenKeeper;
 
+/// The access-token claim that names the Mirakl Connect company the seller granted.
+///
+/// ASSUMPTION: Mirakl publishes neither the claims of MAS access tokens nor the endpoint that
+/// serves the "company information" its documentation mentions, and the token response's
+/// `resource_owner` names the user. The sandbox puts the company's id in this claim. The
+/// connector reads it without checking the signature, to show it on the Account page and
+/// nothing else. Set another name with [`Authorization::with_company_claim`] once the real
+/// one is known. A token without the claim shows no company.
+pub const CONNECT_COMPANY_CLAIM: &str = "mirakl_company_id";
+
+/// Longest company name or id kept from a token; anything longer is not shown.
+const MAX_COMPANY_CHARS: usize = 200;
+
 #[derive(Clone)]
 pub struct Authorization {
     storage: Storage,
@@ -28,6 +43,8 @@ pub struct Authorization {
     tokens: TokenKeeper,
     /// How long a seller has to finish the authorization once started.
     ttl: Duration,
+    /// Where the Connect company is read from the access token; `None` reads nothing.
+    company_claim: Option<String>,
 }
 
 /// The browser a callback arrives in.
@@ -139,6 +156,20 @@ impl Refusal {
     }
 }
 
+/// A string claim of a JWT, read without checking its signature: for showing only, never to
+/// decide anything. `None` when the token is no JWT, or the claim is missing, not a string,
+/// empty, too long, or holds a control character.
+fn unverified_claim(token: &str, claim: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let claims: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes).ok()?;
+    let value = claims.get(claim)?.as_str()?.trim();
+    let shown = !value.is_empty()
+        && value.chars().count() <= MAX_COMPANY_CHARS
+        && !value.chars().any(char::is_control);
+    shown.then(|| value.to_owned())
+}
+
 fn state_hash(state: &str) -> Vec<u8> {
     Sha256::digest(state.as_bytes()).to_vec()
 }
@@ -157,7 +188,15 @@ impl Authorization {
             marketplace,
             tokens,
             ttl,
+            company_claim: Some(CONNECT_COMPANY_CLAIM.to_owned()),
         }
+    }
+
+    /// Reads the Connect company from the access token's claim `claim` instead of
+    /// [`CONNECT_COMPANY_CLAIM`], or from nowhere with `None`.
+    pub fn with_company_claim(mut self, claim: Option<String>) -> Self {
+        self.company_claim = claim;
+        self
     }
 
     /// Starts F1 for `channel` in the browser session `session_id`: remembers the pending
@@ -263,18 +302,22 @@ impl Authorization {
             launched: channel.launched_at_ms.is_some(),
         };
         let next = channel.status.apply(channel.kind, event)?;
-        // The Connect company chosen on MAS is not in the token response's documented fields
-        // (`resource_owner` is the user), and the endpoint that serves "company information"
-        // is not public. Until it is known the channel shows no company rather than a guess.
-        let company: Option<&str> = None;
+        // Only shown on the Account page (see `CONNECT_COMPANY_CLAIM`). When the token does
+        // not name it, a company stored by an earlier authorization stays.
+        let company = match (channel.kind, &self.company_claim) {
+            (ChannelKind::MiraklConnect, Some(claim)) => {
+                unverified_claim(&response.access_token, claim)
+            }
+            _ => None,
+        };
         let tokens = TokenKeeper::token_set(response, now_ms());
         self.storage
-            .authorize_channel(ws, channel.id, &tokens, next, company, now_ms())
+            .authorize_channel(ws, channel.id, &tokens, next, company.as_deref(), now_ms())
             .await?;
         self.storage
             .record_channel_success(ws, channel.id, now_ms())
             .await?;
-        tracing::info!(workspace = %ws, channel = %channel.id, status = next.as_str(), "channel authorized");
+        tracing::info!(workspace = %ws, channel = %channel.id, status = next.as_str(), company = company.as_deref(), "channel authorized");
         Ok(Ok(Authorized {
             workspace: ws,
             channel: channel.id,
@@ -359,5 +402,47 @@ impl Authorization {
             .await?;
         tracing::info!(channel = %channel.id, store = %store_id, "store verified");
         Ok(Ok(store_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(payload: &str) -> String {
+        format!(
+            "{}.{}.signature",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#),
+            URL_SAFE_NO_PAD.encode(payload)
+        )
+    }
+
+    #[test]
+    fn the_company_is_read_from_the_named_claim() {
+        let token = jwt(r#"{"sub":"user-1","mirakl_company_id":"demo-company"}"#);
+        assert_eq!(
+            unverified_claim(&token, CONNECT_COMPANY_CLAIM).as_deref(),
+            Some("demo-company")
+        );
+        assert_eq!(unverified_claim(&token, "company"), None);
+    }
+
+    #[test]
+    fn a_token_that_names_no_usable_company_shows_none() {
+        for token in [
+            "not-a-jwt".to_owned(),
+            "a.%%%.c".to_owned(),
+            jwt("not json"),
+            jwt(r#"{"mirakl_company_id":42}"#),
+            jwt(r#"{"mirakl_company_id":"  "}"#),
+            jwt(r#"{"mirakl_company_id":"nul\u0000byte"}"#),
+            jwt(&format!(r#"{{"mirakl_company_id":"{}"}}"#, "x".repeat(201))),
+        ] {
+            assert_eq!(
+                unverified_claim(&token, CONNECT_COMPANY_CLAIM),
+                None,
+                "{token}"
+            );
+        }
     }
 }

@@ -139,6 +139,37 @@ impl TestApp {
         (ws, channel.id)
     }
 
+    /// A SKU live on `channel` whose stock the shop counts, with at least `quantity` of it:
+    /// one a customer can buy and the automatic acceptance will accept.
+    pub async fn a_live_sku_in_stock(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        quantity: i64,
+    ) -> String {
+        let live: Vec<String> = self
+            .storage()
+            .channel_items_page(ws, channel, None, 100_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.state == domain::ItemState::Live)
+            .map(|i| i.sku)
+            .collect();
+        self.storage()
+            .catalog_page(ws, None, 100_000, false)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| live.contains(&r.sku))
+            .find(|r| {
+                let stock = r.item().unwrap().stock;
+                stock.managed && stock.quantity.unwrap_or(0) >= quantity
+            })
+            .map(|r| r.sku)
+            .unwrap_or_else(|| panic!("a SKU live on the channel with {quantity} in stock"))
+    }
+
     /// Enters a store ID on the Settings page.
     pub async fn enter_store_id(&self, v: &Visitor, settings: &Page, store_id: &str) -> Page {
         v.submit(&settings.form("Verify store", &[("Mirakl store ID", store_id)]))

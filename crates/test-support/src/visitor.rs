@@ -101,6 +101,16 @@ impl Page {
                     self.text()
                 )
             });
+        // A visitor runs no script: a button served disabled stays disabled, as it would in a
+        // browser without JavaScript.
+        let pressed = form
+            .select(&buttons)
+            .find(|b| normalized(b) == button || b.value().attr("value") == Some(button));
+        assert!(
+            pressed.is_none_or(|b| b.value().attr("disabled").is_none()),
+            "the {button:?} button on {} is served disabled: without a script nobody can press it",
+            self.url
+        );
         let mut values = default_values(form);
         for (label, value) in fields {
             let control = labelled_control(&doc, form, label).unwrap_or_else(|| {

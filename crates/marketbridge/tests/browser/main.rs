@@ -398,6 +398,8 @@ async fn disconnect_with(choice: &str, shots: &str) -> TestApp {
     b.click("Account").await;
     b.click("Disconnect").await;
     b.expect_text("On Mirakl today").await;
+    b.expect_text("products and variants").await;
+    b.expect_text("Orders: No open order.").await;
     b.choose(choice).await;
     let disabled = b.button_disabled("Disconnect & Continue").await;
     assert!(disabled, "the button waits for the typed word");
@@ -568,5 +570,128 @@ async fn a_seller_accepts_an_order_by_hand_and_sees_it_reach_the_store() {
     b.expect_text("Order created in your store").await;
     b.screenshot("in-the-store").await;
     assert!(!b.text().await.contains("Your decision"));
+    b.close().await;
+}
+
+/// Asks Demo Marketplace for its orders now, and runs every job that follows, the store's
+/// webhooks included: what the worker does at its next poll.
+async fn poll_the_marketplace(app: &TestApp) {
+    let (ws, market) = app.the_marketplace_channel().await;
+    app.connector()
+        .flows
+        .orders
+        .poll_now(ws, market)
+        .await
+        .unwrap();
+    app.settle().await;
+    app.sandbox.settle_webhooks().await;
+    app.settle().await;
+}
+
+/// The page's visible text with its line breaks folded, so a label and its value read as one
+/// phrase ("Stage Shipped"), whichever way the stylesheet lays them out.
+async fn folded_text(b: &Browser) -> String {
+    b.text()
+        .await
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The store's order that carries this Mirakl order id: its id and its number.
+fn shop_order_of(app: &TestApp, mirakl_id: &str) -> (i64, String) {
+    let found: Vec<serde_json::Value> = app
+        .sandbox
+        .woo_order_ids("demo-shop")
+        .into_iter()
+        .filter_map(|id| app.sandbox.woo_order("demo-shop", id))
+        .filter(|o| {
+            o["meta_data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|m| m["key"] == "mirakl_order_id" && m["value"] == mirakl_id)
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "one shop order for {mirakl_id}: {found:?}");
+    let order = &found[0];
+    (
+        order["id"].as_i64().unwrap(),
+        order["number"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn an_order_placed_on_the_marketplace_reaches_the_store_and_ships_with_its_tracking() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("order_shipped_with_tracking").await;
+    onboard_step_one(&b, &app).await;
+    fill_store_keys(&b, &app).await;
+    b.click("Connect with API keys").await;
+    onboard_steps_three_and_four(&b).await;
+    app.settle().await;
+    connect_demo_marketplace(&b).await;
+    b.click("Launch").await;
+    b.expect_text("Demo Marketplace is live").await;
+    app.settle().await;
+
+    // A customer buys on Demo Marketplace. The next poll brings the order, accepts it (the
+    // default settings) and, once Mirakl shows the address, creates it in the store.
+    let (ws, market) = app.the_marketplace_channel().await;
+    let sku = app.a_live_sku_in_stock(ws, market, 1).await;
+    let [order_id]: [String; 1] = app
+        .sandbox
+        .mmp_place_orders("demo-marketplace", 2001, 1, &[(sku.clone(), 1)])
+        .unwrap()
+        .try_into()
+        .unwrap();
+    poll_the_marketplace(&app).await;
+    let (shop_id, shop_number) = shop_order_of(&app, &order_id);
+
+    b.click("Orders").await;
+    b.expect_text(&order_id).await;
+    b.expect_text(&format!("#{shop_number}")).await;
+    let listed = folded_text(&b).await;
+    assert!(
+        listed.contains(&format!(
+            "To ship Mirakl: SHIPPING #{shop_number} processing"
+        )),
+        "the row shows both states and the shop order: {listed}"
+    );
+    b.screenshot("orders").await;
+    b.click(&order_id).await;
+    b.expect_text(&sku).await;
+    b.expect_text("Accepted on Mirakl").await;
+    b.expect_text(&format!("Shop order #{shop_number} created"))
+        .await;
+    b.screenshot("in-the-store").await;
+
+    // The seller ships from the store with a tracking number; Mirakl hears of it.
+    app.sandbox
+        .woo_complete_order("demo-shop", shop_id, Some(("colissimo", "6A123")))
+        .unwrap();
+    app.sandbox.settle_webhooks().await;
+    app.settle().await;
+    poll_the_marketplace(&app).await;
+    let mirakl = app
+        .sandbox
+        .mmp_order("demo-marketplace", &order_id)
+        .unwrap();
+    assert_eq!(mirakl["order_state"], "SHIPPED");
+    assert_eq!(mirakl["shipping_tracking"], "6A123");
+
+    let order_page = b.current_url().await;
+    b.goto(order_page.as_str()).await;
+    b.expect_text("Shipped on Mirakl with tracking 6A123").await;
+    let detail = folded_text(&b).await;
+    assert!(
+        detail.contains("Stage Shipped Mirakl state SHIPPED"),
+        "the order shows as shipped: {detail}"
+    );
+    assert!(
+        detail.contains(&format!("Shop order #{shop_number} (completed)")),
+        "and completed in the store: {detail}"
+    );
+    b.screenshot("shipped").await;
     b.close().await;
 }

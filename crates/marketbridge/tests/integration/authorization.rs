@@ -1,6 +1,6 @@
 //! F1: connecting a Mirakl marketplace store through the Mirakl Authentication System.
 
-use domain::ChannelStatus;
+use domain::{ChannelKind, ChannelStatus};
 use test_support::{TestApp, Visitor};
 
 async fn only_channel(app: &TestApp) -> storage::Channel {
@@ -133,4 +133,34 @@ async fn a_mirakl_connect_channel_is_authorized_with_its_company() {
     );
     let page = v.submit(&settings.form("Launch", &[])).await;
     page.expect_text("Mirakl Connect is live");
+}
+
+#[tokio::test]
+async fn the_account_page_names_the_mirakl_connect_company_granted_on_mas() {
+    let app = TestApp::spawn().await;
+    let v = Visitor::new();
+    // Step 1 picks "Demo Company" on MAS; its access token names the company.
+    app.onboarded(&v, "shop@example.com").await;
+    app.connect_marketplace(&v, "Demo Marketplace", "Demo Store (2001)")
+        .await;
+
+    let account = v.get(&app.url("/account")).await;
+    account.expect_text("Mirakl Connect Status Live Company demo-company");
+    let ws = app.storage().list_workspace_ids().await.unwrap()[0];
+    let companies: Vec<(ChannelKind, Option<String>)> = app
+        .storage()
+        .list_channels(ws)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.kind, c.company))
+        .collect();
+    assert_eq!(
+        companies,
+        [
+            (ChannelKind::MiraklConnect, Some("demo-company".to_owned())),
+            (ChannelKind::Marketplace, None),
+        ],
+        "a marketplace store has no company"
+    );
 }

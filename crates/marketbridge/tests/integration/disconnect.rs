@@ -1,11 +1,14 @@
-//! F6, Disconnect: the three catalog choices, the typed confirmation, the wipe of every
-//! workspace row but the login, and a disconnect that stops half way and is resumed.
+//! F6, Disconnect: the preview (catalog and open orders), the three catalog choices, the typed
+//! confirmation (with or without a script), the wipe of every workspace row but the login,
+//! orders included, and a disconnect that stops half way and is resumed.
 
 use domain::{DisconnectStatus, WorkspaceId};
 use reqwest::StatusCode;
 
 use test_support::flows::SELLER_PASSWORD;
 use test_support::{TestApp, Visitor};
+
+use crate::orders_pages::{a_live_sku, place, poll, work};
 
 const INSTANCE: &str = "demo-marketplace";
 const STORE: i64 = 2001;
@@ -29,6 +32,7 @@ async fn launched(app: &TestApp) -> (Visitor, WorkspaceId) {
 async fn disconnect(app: &TestApp, v: &Visitor, choice: &str) -> test_support::Page {
     let page = v.get(&app.url("/account/disconnect")).await;
     page.expect_text("On Mirakl today");
+    page.expect_text("products and variants");
     let page = v
         .submit(&page.form(
             "Disconnect & Continue",
@@ -85,7 +89,7 @@ async fn disconnect_and_keep_the_catalog_leaves_offers_unchanged_and_deletes_all
     let offers = app.sandbox.marketplace_offers(INSTANCE, STORE);
     let products = app.sandbox.connect_products("demo-company");
     assert!(!offers.is_empty() && !products.is_empty());
-    assert_eq!(our_webhooks(&app), 5);
+    assert_eq!(our_webhooks(&app), shops::webhook::TOPICS.len());
 
     let page = disconnect(&app, &v, "Disconnect & keep catalog active").await;
     page.expect_text("Marketbridge is disconnected");
@@ -175,6 +179,171 @@ async fn the_typed_confirmation_is_enforced_by_the_server() {
 }
 
 #[tokio::test]
+async fn the_disconnect_form_works_without_javascript() {
+    let app = TestApp::spawn().await;
+    let (v, ws) = launched(&app).await;
+    let page = v.get(&app.url("/account/disconnect")).await;
+    assert_eq!(
+        page.texts("button[disabled]"),
+        Vec::<String>::new(),
+        "the button is served enabled; only the script may hold it back"
+    );
+
+    // A typo: refused, named, and the seller's choice stays ticked for the second try.
+    let response = v
+        .send_raw(&page.form(
+            "Disconnect & Continue",
+            &[
+                ("Delete Products", "on"),
+                ("Type disconnect to confirm", "disconect"),
+            ],
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let refused = v.follow(response).await;
+    refused.expect_text("Type the word disconnect to confirm. Nothing was changed.");
+    assert_eq!(refused.texts("button[disabled]"), Vec::<String>::new());
+    app.settle().await;
+    assert!(app.storage().disconnect(ws).await.unwrap().is_none());
+    assert!(!app.sandbox.marketplace_offers(INSTANCE, STORE).is_empty());
+
+    let page = v
+        .submit(&refused.form(
+            "Disconnect & Continue",
+            &[("Type disconnect to confirm", "disconnect")],
+        ))
+        .await;
+    page.expect_text("Disconnecting");
+    app.settle().await;
+    v.get(&app.url("/account/disconnect/progress"))
+        .await
+        .expect_text("Every product and offer was deleted from Mirakl");
+    assert_eq!(app.sandbox.marketplace_offers(INSTANCE, STORE).len(), 0);
+    assert_eq!(leftovers(&app, ws).await, vec![]);
+}
+
+#[tokio::test]
+async fn the_preview_counts_products_apart_from_their_variants() {
+    let app = TestApp::spawn().await;
+    let s = crate::catalog::launched(&app).await;
+    let live_skus: Vec<String> = app
+        .sandbox
+        .connect_products("demo-company")
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
+    let catalog = app
+        .storage()
+        .catalog_page(s.ws, None, 100_000, false)
+        .await
+        .unwrap();
+    let products: std::collections::BTreeSet<i64> = catalog
+        .iter()
+        .filter(|r| live_skus.contains(&r.sku))
+        .map(|r| r.shop_product_id)
+        .collect();
+    assert!(
+        products.len() < live_skus.len(),
+        "the demo store has variable products"
+    );
+    let offers = app.sandbox.marketplace_offers(INSTANCE, STORE).len();
+
+    let page = s.v.get(&app.url("/account/disconnect")).await;
+    page.expect_text(&format!(
+        "On Mirakl today: {} products and variants ({} products of your store) on Mirakl Connect, {offers} offers on Demo Marketplace.",
+        live_skus.len(),
+        products.len(),
+    ));
+    page.expect_text("Orders: No open order.");
+}
+
+#[tokio::test]
+async fn the_preview_counts_open_orders_and_the_wipe_deletes_every_order_row() {
+    let app = TestApp::spawn().await;
+    let s = crate::catalog::launched(&app).await;
+    let page = s.v.get(&app.url("/settings/orders")).await;
+    s.v.submit(&page.form("Save order settings", &[]))
+        .await
+        .expect_text("Order settings saved");
+    let sku = a_live_sku(&app, &s).await;
+    let shipped = place(&app, &sku, 1);
+    let open = place(&app, &sku, 1);
+    poll(&app, s.ws, s.marketplace).await;
+
+    // One ships from the store and is done; the other still waits for its shipment.
+    let orders = app
+        .storage()
+        .orders_page(
+            s.ws,
+            &storage::OrdersFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let shop_order = |mirakl_id: &str| {
+        orders
+            .iter()
+            .find(|o| o.order.mirakl_id == mirakl_id)
+            .and_then(|o| o.shop_order_id)
+            .unwrap_or_else(|| panic!("{mirakl_id} is in the store"))
+    };
+    let (shipped_in_shop, open_in_shop) = (shop_order(&shipped), shop_order(&open));
+    app.sandbox
+        .woo_complete_order("demo-shop", shipped_in_shop, Some(("colissimo", "6A123")))
+        .unwrap();
+    work(&app).await;
+    poll(&app, s.ws, s.marketplace).await;
+    let counts = app.storage().order_counts(s.ws).await.unwrap();
+    assert_eq!((counts.total, counts.open), (2, 1));
+
+    let page = s.v.get(&app.url("/account/disconnect")).await;
+    page.expect_text("Orders: 1 open order stays on Mirakl.");
+    page.expect_text("The orders already created in your WooCommerce store stay in your store.");
+
+    let order_tables = [
+        "orders",
+        "order_steps",
+        "order_events",
+        "order_settings",
+        "order_decisions",
+    ];
+    let rows = |counts: Vec<(String, i64)>| -> Vec<(String, i64)> {
+        counts
+            .into_iter()
+            .filter(|(table, _)| order_tables.contains(&table.as_str()))
+            .collect()
+    };
+    let before = rows(app.storage().rows_per_workspace_table(s.ws).await);
+    assert_eq!(before.len(), order_tables.len(), "{before:?}");
+    assert!(before.iter().all(|(_, n)| *n > 0), "{before:?}");
+
+    disconnect(&app, &s.v, "Disconnect & keep catalog active")
+        .await
+        .expect_text("Marketbridge is disconnected");
+    let after = rows(app.storage().rows_per_workspace_table(s.ws).await);
+    assert!(after.iter().all(|(_, n)| *n == 0), "{after:?}");
+    assert_eq!(leftovers(&app, s.ws).await, vec![]);
+
+    // What Mirakl and the store hold stays there.
+    assert_eq!(
+        app.sandbox.mmp_order(INSTANCE, &open).unwrap()["order_state"],
+        "SHIPPING"
+    );
+    assert_eq!(
+        app.sandbox.mmp_order(INSTANCE, &shipped).unwrap()["order_state"],
+        "SHIPPED"
+    );
+    for id in [shipped_in_shop, open_in_shop] {
+        assert!(
+            app.sandbox.woo_order("demo-shop", id).is_some(),
+            "shop order {id}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn another_workspace_cannot_disconnect_this_one() {
     let app = TestApp::spawn().await;
     let (_owner, ws) = launched(&app).await;
@@ -248,7 +417,7 @@ async fn a_store_that_stays_down_can_be_left_behind_by_forcing_the_local_deletio
     assert_eq!(leftovers(&app, ws).await, vec![]);
     assert_eq!(
         our_webhooks(&app),
-        5,
+        shops::webhook::TOPICS.len(),
         "the store was down: its webhooks stay, as the page said"
     );
 }
@@ -308,7 +477,7 @@ async fn removing_one_channel_with_delete_leaves_the_other_channels_untouched() 
         app.storage().get_shop(ws).await.unwrap().is_some(),
         "the store stays connected"
     );
-    assert_eq!(our_webhooks(&app), 5);
+    assert_eq!(our_webhooks(&app), shops::webhook::TOPICS.len());
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use test_support::{Engine, FormSubmission, Page, TestApp, Visitor};
 use crate::catalog::{INSTANCE, STORE, Setup, items, launched};
 
 /// A SKU live on the marketplace whose stock the shop counts, with some to sell.
-async fn a_live_sku(app: &TestApp, s: &Setup) -> String {
+pub async fn a_live_sku(app: &TestApp, s: &Setup) -> String {
     let live: Vec<String> = items(app, s.ws, s.marketplace)
         .await
         .into_iter()
@@ -33,7 +33,7 @@ async fn a_live_sku(app: &TestApp, s: &Setup) -> String {
 }
 
 /// Places one order on the demo marketplace for `quantity` of `sku`; its Mirakl id.
-fn place(app: &TestApp, sku: &str, quantity: i64) -> String {
+pub fn place(app: &TestApp, sku: &str, quantity: i64) -> String {
     app.sandbox
         .mmp_place_orders(INSTANCE, STORE, 1, &[(sku.to_owned(), quantity)])
         .expect("an order placed")
@@ -41,7 +41,7 @@ fn place(app: &TestApp, sku: &str, quantity: i64) -> String {
 }
 
 /// Polls the channel's orders, and runs every job that follows, the store's webhooks too.
-async fn poll(app: &TestApp, ws: WorkspaceId, channel: ChannelId) {
+pub async fn poll(app: &TestApp, ws: WorkspaceId, channel: ChannelId) {
     app.connector()
         .flows
         .orders
@@ -52,7 +52,7 @@ async fn poll(app: &TestApp, ws: WorkspaceId, channel: ChannelId) {
 }
 
 /// Runs every job queued, and what the store's webhooks start.
-async fn work(app: &TestApp) {
+pub async fn work(app: &TestApp) {
     app.settle().await;
     app.sandbox.settle_webhooks().await;
     app.settle().await;

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::{ChannelKind, DisconnectChoice, DisconnectStatus, ItemState};
+use domain::{ChannelKind, DisconnectChoice, DisconnectStatus};
 use serde::Deserialize;
 use storage::{StorageError, now_ms};
 use sync::disconnect::STEPS;
@@ -24,8 +24,19 @@ pub const CONFIRMATION: &str = "disconnect";
 struct DisconnectPage {
     nav: Nav,
     csrf_token: String,
-    preview: String,
+    preview: Preview,
+    /// The catalog choice ticked: the seller's own when the page comes back with an error.
+    choice: DisconnectChoice,
     error: Option<String>,
+}
+
+/// What the dialog says stays on Mirakl.
+struct Preview {
+    /// "480 products and variants (300 products of your store) on Mirakl Connect, 240
+    /// offers on Demo Marketplace".
+    catalog: String,
+    /// "2 open orders stay on Mirakl", or that there is none.
+    open_orders: String,
 }
 
 #[derive(Template)]
@@ -40,38 +51,66 @@ struct ProgressPage {
     error: Option<String>,
 }
 
-/// "243 products on Mirakl Connect, 240 offers on Demo Marketplace".
-async fn preview(state: &AppState, ws: domain::WorkspaceId) -> Result<String, WebError> {
+/// What each channel holds, and the workspace's open orders.
+async fn preview(state: &AppState, ws: domain::WorkspaceId) -> Result<Preview, WebError> {
     let mut parts = Vec::new();
     for c in state.storage().list_channels(ws).await? {
-        let counts = state.storage().item_state_counts(ws, c.id).await?;
-        let n: i64 = counts
-            .iter()
-            .filter(|(s, _)| matches!(s, ItemState::Live | ItemState::Sent))
-            .map(|(_, n)| n)
-            .sum();
+        let held = state.storage().channel_holdings(ws, c.id).await?;
         parts.push(match c.kind {
-            ChannelKind::MiraklConnect => format!("{n} products on {}", c.name),
-            ChannelKind::Marketplace => format!("{n} offers on {}", c.name),
+            // Each SKU is a product on Mirakl Connect: a variable product sends one per
+            // variation, so the store's product count is given beside it.
+            ChannelKind::MiraklConnect if held.skus != held.products => format!(
+                "{} products and variants ({} {} of your store) on {}",
+                held.skus,
+                held.products,
+                plural(held.products, "product", "products"),
+                c.name
+            ),
+            ChannelKind::MiraklConnect => format!(
+                "{} {} on {}",
+                held.skus,
+                plural(held.skus, "product", "products"),
+                c.name
+            ),
+            ChannelKind::Marketplace => format!(
+                "{} {} on {}",
+                held.skus,
+                plural(held.skus, "offer", "offers"),
+                c.name
+            ),
         });
     }
-    Ok(if parts.is_empty() {
-        "nothing".to_owned()
-    } else {
-        parts.join(", ")
+    let open = state.storage().order_counts(ws).await?.open;
+    Ok(Preview {
+        catalog: if parts.is_empty() {
+            "nothing".to_owned()
+        } else {
+            parts.join(", ")
+        },
+        open_orders: match open {
+            0 => "No open order".to_owned(),
+            1 => "1 open order stays on Mirakl".to_owned(),
+            n => format!("{n} open orders stay on Mirakl"),
+        },
     })
+}
+
+fn plural(n: i64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
 }
 
 async fn form_page(
     state: &AppState,
     me: SignedIn,
     session: &Session,
+    choice: DisconnectChoice,
     error: Option<String>,
 ) -> Result<Response, WebError> {
     Ok(render(&DisconnectPage {
         nav: Nav::for_session(session),
         csrf_token: session.csrf_token.clone(),
         preview: preview(state, me.workspace_id).await?,
+        choice,
         error,
     }))
 }
@@ -86,7 +125,7 @@ pub async fn show(
     {
         return Ok(Redirect::to("/account/disconnect/progress").into_response());
     }
-    form_page(&state, me, &session, None).await
+    form_page(&state, me, &session, DisconnectChoice::Keep, None).await
 }
 
 #[derive(Deserialize)]
@@ -104,10 +143,13 @@ pub async fn start(
     Form(form): Form<DisconnectForm>,
 ) -> Result<Response, WebError> {
     if form.confirm.trim() != CONFIRMATION {
+        // The seller's choice stays ticked, so typing the word again keeps it.
+        let choice = DisconnectChoice::parse(&form.choice).unwrap_or(DisconnectChoice::Keep);
         let page = form_page(
             &state,
             me,
             &session,
+            choice,
             Some(format!(
                 "Type the word {CONFIRMATION} to confirm. Nothing was changed."
             )),
@@ -120,6 +162,7 @@ pub async fn start(
             &state,
             me,
             &session,
+            DisconnectChoice::Keep,
             Some("Choose what happens to your catalog on Mirakl. Nothing was changed.".to_owned()),
         )
         .await?;
