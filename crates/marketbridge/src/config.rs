@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
@@ -72,6 +73,18 @@ pub struct ServerArgs {
     /// must not reach inside the operator's network.
     #[arg(long, env = "MARKETBRIDGE_ALLOW_PRIVATE_SHOP_URLS")]
     pub allow_private_shop_urls: bool,
+    /// Poll each channel's orders at most this often, in seconds (default 60: Mirakl allows
+    /// OR11 once a minute; the call budgets may make it rarer).
+    #[arg(long, env = "MARKETBRIDGE_ORDER_POLL_SECONDS")]
+    pub order_poll_seconds: Option<u64>,
+    /// How long, in seconds, a shop order whose creation got no answer is left before it is
+    /// looked for in the shop (default 60: any request still under way has landed by then).
+    #[arg(long, env = "MARKETBRIDGE_ORDER_IN_DOUBT_SECONDS")]
+    pub order_in_doubt_seconds: Option<u64>,
+    /// The acceptance delay shown as each waiting order's deadline, in hours (default 24).
+    /// Mirakl's order answers do not carry it; set it to your marketplaces' delay.
+    #[arg(long, env = "MARKETBRIDGE_ORDER_ACCEPTANCE_HOURS")]
+    pub order_acceptance_hours: Option<u64>,
 }
 
 /// The same settings as read from a TOML file.
@@ -93,6 +106,9 @@ struct FileConfig {
     allow_private_shop_urls: bool,
     #[serde(default)]
     marketplace: Vec<MarketplaceDefinition>,
+    order_poll_seconds: Option<u64>,
+    order_in_doubt_seconds: Option<u64>,
+    order_acceptance_hours: Option<u64>,
 }
 
 /// Everything a server process needs, resolved and checked.
@@ -108,6 +124,7 @@ pub struct Settings {
     pub connect_url: Url,
     pub budget_scale: f64,
     pub shop_addresses: shops::AddressPolicy,
+    pub orders: sync::OrderConfig,
 }
 
 #[derive(Debug)]
@@ -216,8 +233,35 @@ impl ServerArgs {
             } else {
                 shops::AddressPolicy::PublicOnly
             },
+            orders: order_config(
+                self.order_poll_seconds.or(file.order_poll_seconds),
+                self.order_in_doubt_seconds.or(file.order_in_doubt_seconds),
+                self.order_acceptance_hours.or(file.order_acceptance_hours),
+            )?,
         })
     }
+}
+
+/// The order flow's timings, each the default unless set.
+fn order_config(
+    poll_seconds: Option<u64>,
+    in_doubt_seconds: Option<u64>,
+    acceptance_hours: Option<u64>,
+) -> anyhow::Result<sync::OrderConfig> {
+    let mut config = sync::OrderConfig::default();
+    if let Some(s) = poll_seconds {
+        if s == 0 {
+            bail!("MARKETBRIDGE_ORDER_POLL_SECONDS must be at least 1");
+        }
+        config.poll_interval = Duration::from_secs(s);
+    }
+    if let Some(s) = in_doubt_seconds {
+        config.in_doubt_after = Duration::from_secs(s);
+    }
+    if let Some(h) = acceptance_hours {
+        config.acceptance_window = Duration::from_secs(h.saturating_mul(3600));
+    }
+    Ok(config)
 }
 
 pub fn sqlite_url(data_dir: &Path) -> String {

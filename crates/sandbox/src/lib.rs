@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use connect::order_control::ConnectControlError;
@@ -134,7 +134,7 @@ impl Sandbox {
             .nest("/connect/api", connect::router())
             .merge(woo::router(self.clone()))
             .layer(from_fn_with_state(self.clone(), woo::guard))
-            .layer(from_fn(gate::connection_faults))
+            .layer(from_fn_with_state(self.clone(), gate::connection_faults))
             .with_state(self.clone())
     }
 
@@ -195,6 +195,14 @@ impl Sandbox {
             panic!("{problem}");
         }
         self.world().gate.set_faults(faults);
+    }
+
+    /// How long a call hit by the timeout fault holds its connection before closing it
+    /// unanswered ([`gate::TIMEOUT_HOLD`] by default, longer than a client's usual timeout). A
+    /// test whose connector gives up sooner, or that cannot wait, shortens it: the call is still
+    /// not applied and never answered.
+    pub fn set_timeout_hold(&self, hold: Duration) {
+        self.world().gate.timeout_hold = hold;
     }
 
     /// Loses the answer to the next call counted under `counter` (as [`Sandbox::call_count`]

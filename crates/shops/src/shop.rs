@@ -251,6 +251,8 @@ pub struct ShopOrder {
     pub tracking: Vec<Tracking>,
     /// `(refund id, amount as positive decimal text, reason)`.
     pub refunds: Vec<(i64, String, String)>,
+    /// When the shop last changed it, by the shop's clock.
+    pub modified_at: Option<time::OffsetDateTime>,
 }
 
 impl ShopOrder {
@@ -263,6 +265,7 @@ impl ShopOrder {
                 order.number.clone()
             },
             status: order.status.clone(),
+            modified_at: order.date_modified_gmt,
             mirakl_order_id: order.meta(MIRAKL_ORDER_META),
             mirakl_channel: order.meta(MIRAKL_CHANNEL_META),
             tracking: order.tracking(tracking_key),
@@ -299,8 +302,8 @@ fn woo_address(address: &Address, email: Option<&str>) -> WooAddress {
 
 /// How far back a search for a shop order looks before its reservation, for the clocks of the
 /// connector and the shop differing.
-/// ASSUMPTION: the two clocks differ by less than ten minutes.
-const CLOCK_SKEW: time::Duration = time::Duration::minutes(10);
+/// ASSUMPTION: the two clocks differ by less than two minutes (NTP keeps servers within a second).
+const CLOCK_SKEW: time::Duration = time::Duration::minutes(2);
 
 /// At most this many pages of orders are read looking for one.
 const MAX_SEARCH_PAGES: u32 = 200;
@@ -385,21 +388,32 @@ impl ShopClient {
         }
     }
 
-    /// The shop orders named (at most 100), as the shop has them now, with their tracking; one
-    /// the shop no longer has is left out. What a sweep compares with what it last saw, so a
-    /// lost webhook delays a shipment instead of losing it.
-    pub async fn orders(
+    /// The shop orders changed after `since` (the shop's clock), oldest change first, with
+    /// their tracking: at most `max_pages` pages of 100, so a backlog is read over several
+    /// calls. What a sweep reads, so a lost webhook delays a shipment instead of losing it.
+    pub async fn orders_changed_since(
         &self,
-        ids: &[i64],
+        since: OffsetDateTime,
         tracking_key: Option<&str>,
+        max_pages: u32,
     ) -> Result<Vec<ShopOrder>, ShopError> {
         match self {
-            Self::WooCommerce(c) => Ok(c
-                .orders_by_id(ids)
-                .await?
-                .into_iter()
-                .map(|o| ShopOrder::from_woo(o, tracking_key))
-                .collect()),
+            Self::WooCommerce(c) => {
+                let mut changed = Vec::new();
+                for page in 1..=max_pages.max(1) {
+                    let orders = c.orders_modified_after(since, page).await?;
+                    changed.extend(
+                        orders
+                            .items
+                            .into_iter()
+                            .map(|o| ShopOrder::from_woo(o, tracking_key)),
+                    );
+                    if page >= orders.total_pages {
+                        break;
+                    }
+                }
+                Ok(changed)
+            }
         }
     }
 

@@ -18,12 +18,12 @@ use crate::shop::{Delivery, DeliveryError, EventSubject, ShopEvent};
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The topics the connector registers on a store: catalog changes and orders.
-pub const TOPICS: [&str; 5] = [
+/// The topics the connector registers on a store: catalog changes, and changes to orders
+/// (the orders it cares about are those it created, whose creation it knows already).
+pub const TOPICS: [&str; 4] = [
     "product.created",
     "product.updated",
     "product.deleted",
-    "order.created",
     "order.updated",
 ];
 

@@ -8,6 +8,8 @@
 //! done is known to be in doubt (its answer may have been lost after the other side acted), so
 //! the flow asks the other side before acting again.
 
+use std::collections::BTreeMap;
+
 use domain::order::{Order, OrderSettings};
 use domain::{ChannelId, OrderId, WorkspaceId};
 use uuid::Uuid;
@@ -204,6 +206,21 @@ impl Storage {
              finished_at_ms = CASE WHEN $8 THEN NULL ELSE finished_at_ms END \
              WHERE workspace_id = $1 AND id = $2";
         let data = to_json("orders.data", order)?;
+        // Each poll reads again the orders of the last minutes: those unchanged are told apart
+        // on a reader, without taking the write lock.
+        const PEEK: &str = "SELECT id, mirakl_updated_at_ms, data FROM orders \
+             WHERE workspace_id = $1 AND channel_id = $2 AND mirakl_order_id = $3";
+        let peeked: Option<(Uuid, i64, String)> = on_reader!(self, |p| sqlx::query_as(PEEK)
+            .bind(ws.0)
+            .bind(channel.0)
+            .bind(&order.mirakl_id)
+            .fetch_optional(p)
+            .await)?;
+        if let Some((id, updated_at_ms, stored)) = peeked
+            && (updated_at_ms > order.updated_at_ms || stored == data)
+        {
+            return Ok(OrderUpsert::Unchanged(OrderId(id)));
+        }
         let upsert = in_transaction!(self, |tx| {
             let stored = sqlx::query_as::<_, StoredState>(FIND)
                 .bind(ws.0)
@@ -344,24 +361,50 @@ impl Storage {
         Ok(ids.into_iter().map(OrderId).collect())
     }
 
-    /// The workspace's open orders that have no shop order yet (every channel), each with the
-    /// detail of its `step` when reserved: what holds stock the shop does not know about.
-    pub async fn orders_not_in_shop(
+    /// The stock held per SKU by the workspace's orders accepted but not yet in the shop, the
+    /// order `except` aside.
+    pub async fn held_stock(
         &self,
         ws: WorkspaceId,
-        step: &str,
-    ) -> Result<Vec<(Order, Option<String>)>, StorageError> {
-        const SQL: &str = "SELECT o.data, s.detail FROM orders o \
-             LEFT JOIN order_steps s ON s.order_id = o.id AND s.step = $2 \
-             WHERE o.workspace_id = $1 AND o.finished_at_ms IS NULL AND o.shop_order_id IS NULL";
-        let rows: Vec<(String, Option<String>)> = on_reader!(self, |p| sqlx::query_as(SQL)
+        except: OrderId,
+    ) -> Result<BTreeMap<String, i64>, StorageError> {
+        const SQL: &str = "SELECT sku, CAST(SUM(quantity) AS BIGINT) FROM order_holds \
+             WHERE workspace_id = $1 AND order_id <> $2 GROUP BY sku";
+        let rows: Vec<(String, i64)> = on_reader!(self, |p| sqlx::query_as(SQL)
             .bind(ws.0)
-            .bind(step)
+            .bind(except.0)
             .fetch_all(p)
             .await)?;
-        rows.into_iter()
-            .map(|(json, detail)| Ok((from_json("orders.data", &json)?, detail)))
-            .collect()
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Records what an order accepted elsewhere (Mirakl's back office) holds, unless its hold
+    /// is recorded already; a no-op for an order that holds nothing.
+    pub async fn hold_stock(
+        &self,
+        ws: WorkspaceId,
+        order: OrderId,
+        holds: &[(String, i64)],
+    ) -> Result<(), StorageError> {
+        if holds.is_empty() {
+            return Ok(());
+        }
+        in_transaction!(self, |tx| {
+            insert_holds!(tx, ws, order, holds);
+        });
+        Ok(())
+    }
+
+    /// The order holds no stock any more (its acceptance was not made after all).
+    pub async fn release_stock(&self, ws: WorkspaceId, order: OrderId) -> Result<(), StorageError> {
+        const SQL: &str = "DELETE FROM order_holds WHERE workspace_id = $1 AND order_id = $2";
+        on_writer!(self, |p| sqlx::query(SQL)
+            .bind(ws.0)
+            .bind(order.0)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
     }
 
     /// The workspace's acceptance sequence: bumped by each [`Storage::reserve_acceptance`].
@@ -379,13 +422,16 @@ impl Storage {
     /// is still what the decision was made on: `None` when another acceptance was reserved
     /// since (decide again, on the stock that one holds). A step reserved before is reported as
     /// by [`Storage::reserve_order_step`] (the bump is harmless: it only makes a racing
-    /// decision look again).
+    /// decision look again). `holds` (SKU, quantity accepted) are recorded with it, until the
+    /// shop order exists or the order ends.
+    #[allow(clippy::too_many_arguments)]
     pub async fn reserve_acceptance(
         &self,
         ws: WorkspaceId,
         order: OrderId,
         step: &str,
         detail: &str,
+        holds: &[(String, i64)],
         seen_seq: Option<i64>,
         now_ms: i64,
     ) -> Result<Option<StepReservation>, StorageError> {
@@ -417,6 +463,9 @@ impl Storage {
                 .await
                 .map_err(StorageError::on_write("order_steps_pkey"))?
                 .rows_affected();
+            if inserted > 0 {
+                insert_holds!(tx, ws, order, holds);
+            }
             inserted > 0
         });
         if reserved {
@@ -439,16 +488,26 @@ impl Storage {
     ) -> Result<(), StorageError> {
         const SQL: &str = "UPDATE orders SET shop_order_id = $3, shop_order_number = $4, \
              shop_status = $5, updated_at_ms = $6 WHERE workspace_id = $1 AND id = $2";
-        let rows = on_writer!(self, |p| sqlx::query(SQL)
-            .bind(ws.0)
-            .bind(id.0)
-            .bind(shop_order_id)
-            .bind(number)
-            .bind(status)
-            .bind(now_ms)
-            .execute(p)
-            .await
-            .map(|d| d.rows_affected()))?;
+        // The shop's stock counts the order from now on: it holds nothing more.
+        const RELEASE: &str = "DELETE FROM order_holds WHERE workspace_id = $1 AND order_id = $2";
+        let rows = in_transaction!(self, |tx| {
+            let rows = sqlx::query(SQL)
+                .bind(ws.0)
+                .bind(id.0)
+                .bind(shop_order_id)
+                .bind(number)
+                .bind(status)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(RELEASE)
+                .bind(ws.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            rows
+        });
         found(rows)
     }
 
@@ -503,13 +562,22 @@ impl Storage {
     ) -> Result<(), StorageError> {
         const SQL: &str = "UPDATE orders SET finished_at_ms = $3, updated_at_ms = $3 \
              WHERE workspace_id = $1 AND id = $2";
-        let rows = on_writer!(self, |p| sqlx::query(SQL)
-            .bind(ws.0)
-            .bind(id.0)
-            .bind(now_ms)
-            .execute(p)
-            .await
-            .map(|d| d.rows_affected()))?;
+        const RELEASE: &str = "DELETE FROM order_holds WHERE workspace_id = $1 AND order_id = $2";
+        let rows = in_transaction!(self, |tx| {
+            let rows = sqlx::query(SQL)
+                .bind(ws.0)
+                .bind(id.0)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(RELEASE)
+                .bind(ws.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            rows
+        });
         found(rows)
     }
 
@@ -824,3 +892,23 @@ impl Storage {
         Ok(counts)
     }
 }
+
+/// Records an order's holds (`&[(String, i64)]`) in the transaction `tx`, leaving any it has
+/// already. A macro, as the transaction's type differs by engine.
+macro_rules! insert_holds {
+    ($tx:expr, $ws:expr, $order:expr, $holds:expr) => {
+        for (sku, quantity) in $holds {
+            sqlx::query(
+                "INSERT INTO order_holds (workspace_id, order_id, sku, quantity) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (order_id, sku) DO NOTHING",
+            )
+            .bind($ws.0)
+            .bind($order.0)
+            .bind(sku.as_str())
+            .bind(*quantity)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+use insert_holds;

@@ -55,6 +55,7 @@ conformance!(
     a_nul_in_a_text_is_the_callers_error_not_a_database_failure,
     an_order_is_stored_once_and_a_newer_one_replaces_it,
     an_order_step_is_reserved_once_by_racing_workers,
+    acceptances_reserved_on_one_sequence_hold_stock_until_the_shop_has_the_order,
     orders_are_listed_filtered_counted_and_kept_apart,
     orders_are_filtered_by_states_found_by_id_and_counted_by_state,
     sessions_expire_and_can_be_deleted,
@@ -95,6 +96,7 @@ conformance!(
     a_sent_item_goes_live_or_fails_with_its_import,
     a_failed_import_puts_its_items_in_error_to_be_sent_again,
     item_errors_forgotten_hashes_and_removals_set_the_state,
+    a_channel_holds_its_sent_and_live_skus_counted_by_shop_product,
     channel_items_are_paged_and_scoped_by_workspace,
     the_products_page_filters_by_text_channel_and_state,
     product_settings_and_channel_overrides_are_saved,
@@ -1405,6 +1407,7 @@ async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
             "oauth_pending",
             "order_decisions",
             "order_events",
+            "order_holds",
             "order_settings",
             "order_steps",
             "orders",
@@ -2976,6 +2979,51 @@ async fn item_errors_forgotten_hashes_and_removals_set_the_state(s: Storage) {
     assert_eq!((fixed.state, fixed.error), (ItemState::Live, None));
 }
 
+async fn a_channel_holds_its_sent_and_live_skus_counted_by_shop_product(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let id = channel(&s, ws, ChannelStatus::Live).await;
+    let variation = |sku: &str, product: i64, variation: i64| CatalogRow {
+        shop_variation_id: Some(variation),
+        ..catalog_row(sku, product, sku, "{}", T0)
+    };
+    // Product 1 with three variations, product 2 simple, product 3 whose only item failed.
+    s.upsert_catalog_items(
+        ws,
+        &[
+            variation("SHIRT-S", 1, 11),
+            variation("SHIRT-M", 1, 12),
+            variation("SHIRT-L", 1, 13),
+            catalog_row("MUG", 2, "Mug", "{}", T0),
+            catalog_row("BROKEN", 3, "Broken", "{}", T0),
+        ],
+    )
+    .await
+    .unwrap();
+    s.record_sent(ws, id, &sent(&["SHIRT-S", "SHIRT-M", "MUG"]), None, T0)
+        .await
+        .unwrap();
+    s.record_sent(ws, id, &sent(&["SHIRT-L", "GONE-FROM-SHOP"]), Some("7"), T0)
+        .await
+        .unwrap();
+    s.record_item_errors(ws, id, &errors(&[("BROKEN", "no price")]), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.channel_holdings(ws, id).await.unwrap(),
+        storage::ChannelHoldings {
+            skus: 5,
+            products: 3
+        },
+        "shirt (3 variations), mug, and a SKU the shop no longer has; not the failed one"
+    );
+    let other = workspace(&s, "other@example.com").await;
+    assert_eq!(
+        s.channel_holdings(other, id).await.unwrap(),
+        storage::ChannelHoldings::default(),
+        "another workspace sees nothing"
+    );
+}
+
 async fn channel_items_are_paged_and_scoped_by_workspace(s: Storage) {
     let mine = workspace(&s, "me@example.com").await;
     let theirs = workspace(&s, "them@example.com").await;
@@ -4080,9 +4128,17 @@ async fn fill_workspace(s: &Storage, address: &str) -> WorkspaceId {
     s.reserve_order_step(ws, order, "shop_order", None, T0)
         .await
         .unwrap();
-    s.reserve_acceptance(ws, order, "accept", "{}", Some(0), T0)
-        .await
-        .unwrap();
+    s.reserve_acceptance(
+        ws,
+        order,
+        "accept",
+        "{}",
+        &[("A".to_owned(), 1)],
+        Some(0),
+        T0,
+    )
+    .await
+    .unwrap();
     s.add_order_event(ws, order, "Received", T0).await.unwrap();
     s.save_order_settings(ws, &domain::order::OrderSettings::default(), T0)
         .await
@@ -4724,4 +4780,129 @@ async fn orders_are_filtered_by_states_found_by_id_and_counted_by_state(s: Stora
         s.order_state_counts(theirs).await.unwrap(),
         [("SHIPPED".to_owned(), 1)]
     );
+}
+
+async fn acceptances_reserved_on_one_sequence_hold_stock_until_the_shop_has_the_order(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let id = channel(&s, mine, ChannelStatus::Live).await;
+    let other = channel(&s, theirs, ChannelStatus::Live).await;
+    let mut orders = Vec::new();
+    for n in 0..6 {
+        let order = mirakl_order(&format!("O-{n}"), "WAITING_ACCEPTANCE", T0);
+        orders.push(s.upsert_order(mine, id, &order, T0).await.unwrap().id());
+    }
+    let foreign = s
+        .upsert_order(
+            theirs,
+            other,
+            &mirakl_order("X", "WAITING_ACCEPTANCE", T0),
+            T0,
+        )
+        .await
+        .unwrap()
+        .id();
+    s.reserve_acceptance(
+        theirs,
+        foreign,
+        "accept",
+        "{}",
+        &[("A".into(), 50)],
+        None,
+        T0,
+    )
+    .await
+    .unwrap();
+
+    // Six workers decide on what they saw at one sequence: one reserves, the others decide
+    // again.
+    let seen = s.acceptance_seq(mine).await.unwrap();
+    let mut racing = tokio::task::JoinSet::new();
+    for order in orders.clone() {
+        let s = s.clone();
+        racing.spawn(async move {
+            s.reserve_acceptance(
+                mine,
+                order,
+                "accept",
+                "{}",
+                &[("A".into(), 2)],
+                Some(seen),
+                T0,
+            )
+            .await
+            .unwrap()
+        });
+    }
+    let mut reserved = 0;
+    while let Some(outcome) = racing.join_next().await {
+        match outcome.unwrap() {
+            Some(StepReservation::Fresh) => reserved += 1,
+            None => {}
+            other => panic!("nothing was reserved before: {other:?}"),
+        }
+    }
+    assert_eq!(reserved, 1);
+    assert_eq!(s.acceptance_seq(mine).await.unwrap(), seen + 1);
+    let mut holder = None;
+    for order in &orders {
+        if s.order_step(mine, *order, "accept")
+            .await
+            .unwrap()
+            .is_some()
+        {
+            holder = Some(*order);
+        }
+    }
+    let holder = holder.expect("the order that reserved");
+    let held = |except| {
+        let s = s.clone();
+        async move { s.held_stock(mine, except).await.unwrap() }
+    };
+    assert!(
+        held(holder).await.is_empty(),
+        "an order's own hold is left out"
+    );
+    let everyone = domain::OrderId::new();
+    assert_eq!(held(everyone).await.get("A"), Some(&2));
+
+    // Without a sequence (the seller's own decision) it always reserves; holds add up.
+    let second = *orders.iter().find(|o| **o != holder).unwrap();
+    assert_eq!(
+        s.reserve_acceptance(
+            mine,
+            second,
+            "accept",
+            "{}",
+            &[("A".into(), 3), ("B".into(), 1)],
+            None,
+            T0
+        )
+        .await
+        .unwrap(),
+        Some(StepReservation::Fresh)
+    );
+    let all = held(everyone).await;
+    assert_eq!(
+        (all.get("A"), all.get("B")),
+        (Some(&5), Some(&1)),
+        "another workspace's hold is not counted"
+    );
+
+    // In the shop, the shop's stock counts it; finished, it holds nothing; released, neither.
+    s.set_shop_order(mine, holder, 501, "501", "processing", T0)
+        .await
+        .unwrap();
+    assert_eq!(held(everyone).await.get("A"), Some(&3));
+    s.finish_order(mine, second, T0).await.unwrap();
+    assert!(held(everyone).await.is_empty());
+    s.hold_stock(mine, orders[5], &[("C".into(), 4)])
+        .await
+        .unwrap();
+    s.hold_stock(mine, orders[5], &[("C".into(), 9)])
+        .await
+        .unwrap();
+    assert_eq!(held(everyone).await.get("C"), Some(&4), "recorded once");
+    s.release_stock(mine, orders[5]).await.unwrap();
+    assert!(held(everyone).await.is_empty());
 }

@@ -162,6 +162,16 @@ impl TestApp {
         )
     }
 
+    /// The database the connector uses, for a process of its own (`marketbridge worker`).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    /// The key the connector's secrets are encrypted with, for a process of its own.
+    pub fn secret_key(&self) -> &SecretKey {
+        &self.secret_key
+    }
+
     /// The connector as a second process would run it: its own connection pool to the same
     /// database, its own worker and token keeper.
     pub async fn second_node(&self) -> Connector {

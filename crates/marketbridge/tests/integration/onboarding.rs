@@ -43,7 +43,7 @@ async fn a_new_seller_onboards_with_the_woocommerce_app_authorization() {
         .iter()
         .filter(|h| h.delivery_url.contains("/webhooks/woocommerce/"))
         .collect();
-    assert_eq!(ours.len(), 5, "{hooks:?}");
+    assert_eq!(ours.len(), shops::webhook::TOPICS.len(), "{hooks:?}");
     assert!(ours.iter().all(|h| h.status == "active"));
     let connect = app
         .storage()

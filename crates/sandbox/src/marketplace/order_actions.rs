@@ -72,12 +72,15 @@ pub async fn accept(
     let order_id = call.order_id();
     let order = marketplace.shop_order_mut(shop_id, order_id)?;
     if order.state.after(Step::Accept).is_none() {
-        return Err(OrderError::WrongState {
+        // A decision sent again on a decided order: what a connector that retries blindly
+        // after a lost answer does. Counted, so a test can tell it never happens.
+        let error = OrderError::WrongState {
             order_id: order_id.to_owned(),
             state: order.state,
             action: "accepted or refused",
-        }
-        .into());
+        };
+        world.count_call("mmp.or21.repeated");
+        return Err(error.into());
     }
     if let Some(unknown) = decisions
         .keys()

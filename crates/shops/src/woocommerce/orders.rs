@@ -36,6 +36,8 @@ pub struct WooOrder {
     pub status: String,
     #[serde(deserialize_with = "wire::gmt_date")]
     pub date_created_gmt: Option<OffsetDateTime>,
+    #[serde(deserialize_with = "wire::gmt_date")]
+    pub date_modified_gmt: Option<OffsetDateTime>,
     #[serde(deserialize_with = "wire::or_default")]
     pub meta_data: Vec<MetaData>,
     #[serde(deserialize_with = "wire::or_default")]
@@ -258,20 +260,23 @@ impl WooClient {
             .page("orders")
     }
 
-    /// The orders named (at most 100), as the store has them now; one it no longer has is
-    /// left out.
-    pub async fn orders_by_id(&self, ids: &[i64]) -> Result<Vec<WooOrder>, WooError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut query = page_query(1, MAX_PER_PAGE);
-        let include: Vec<String> = ids.iter().map(i64::to_string).collect();
-        query.push(("include", include.join(",")));
-        Ok(self
-            .call(Method::GET, "orders", &query, None)
+    /// One page (from 1) of the orders modified after `after`, oldest change first.
+    pub async fn orders_modified_after(
+        &self,
+        after: OffsetDateTime,
+        page: u32,
+    ) -> Result<Page<WooOrder>, WooError> {
+        let mut query = page_query(page, MAX_PER_PAGE);
+        query.retain(|(name, _)| *name != "orderby" && *name != "order");
+        query.extend([
+            ("modified_after", gmt(after)),
+            ("dates_are_gmt", "true".to_owned()),
+            ("orderby", "modified".to_owned()),
+            ("order", "asc".to_owned()),
+        ]);
+        self.call(Method::GET, "orders", &query, None)
             .await?
-            .page::<WooOrder>("orders")?
-            .items)
+            .page("orders")
     }
 
     /// Sets an order's status (`cancelled` gives its stock back, as core does).

@@ -70,3 +70,16 @@ CREATE TABLE order_decisions (
     workspace_id   BLOB   NOT NULL PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,
     seq            BIGINT NOT NULL
 );
+
+-- Stock an order holds while it is accepted on Mirakl but not yet in the shop (whose stock
+-- does not count it yet): written with the acceptance, dropped once the shop order exists or
+-- the order ends. Summed per SKU when the next order is decided.
+CREATE TABLE order_holds (
+    workspace_id   BLOB   NOT NULL,
+    order_id       BLOB   NOT NULL,
+    sku            TEXT   NOT NULL,
+    quantity       BIGINT NOT NULL,
+    PRIMARY KEY (order_id, sku),
+    FOREIGN KEY (workspace_id, order_id) REFERENCES orders (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX order_holds_by_workspace ON order_holds (workspace_id, sku);

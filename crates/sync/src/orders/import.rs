@@ -3,11 +3,11 @@
 //! it covers is stored, so an order is never skipped.
 
 use domain::{ChannelId, ChannelStatus, SyncRunStatus, WorkspaceId};
-use storage::{Channel, OrderUpsert, StoredOrder, now_ms};
+use storage::{Channel, OrderUpsert, now_ms};
 use time::OffsetDateTime;
 
 use super::remote::{Failure, Next, Remote};
-use super::{Orders, POLLED_CURSOR, SHOP_CHECKED_CURSOR, UPDATED_CURSOR};
+use super::{Orders, POLLED_CURSOR, SHOP_CHANGED_CURSOR, SHOP_LOOKED_CURSOR, UPDATED_CURSOR};
 use crate::job::{Step, flow};
 use crate::tokens::TokenError;
 
@@ -178,67 +178,75 @@ impl Orders {
         Ok(())
     }
 
-    /// Reads the channel's open shop orders back from the shop, at most every
-    /// `shop_check_interval`, and takes each the shop changed (status, a refund not yet sent)
-    /// a step: the webhook is only the fast path.
+    /// Reads back the shop orders the shop changed since the last look (at most every
+    /// `shop_check_interval`), and takes each of this channel's that the shop changed (status,
+    /// a refund not yet sent) a step: the webhook is only the fast path. The cursor is the
+    /// shop's own clock (the newest change seen), less a second, so no change is missed.
     async fn check_shop_orders(&self, ws: WorkspaceId, channel: &Channel) -> anyhow::Result<()> {
+        const PAGES_PER_LOOK: u32 = 10;
         let now = now_ms();
-        let checked = self
-            .storage
-            .channel_cursor(ws, channel.id, SHOP_CHECKED_CURSOR)
-            .await?;
         let interval = self.config.shop_check_interval.as_millis() as i64;
-        if checked.is_some_and(|at| now - at < interval) {
+        let looked = self
+            .storage
+            .channel_cursor(ws, channel.id, SHOP_LOOKED_CURSOR)
+            .await?;
+        if looked.is_some_and(|at| now - at < interval) {
             return Ok(());
         }
         let Some((_, client)) = self.shops.connected(ws).await? else {
             return Ok(());
         };
+        let seen = self
+            .storage
+            .channel_cursor(ws, channel.id, SHOP_CHANGED_CURSOR)
+            .await?;
+        let since = match seen {
+            Some(ms) => ms - 1_000,
+            None => channel.launched_at_ms.unwrap_or(now) - 60_000,
+        };
         let tracking_key = self.settings(ws).await?.tracking_meta_key;
-        let mut after = None;
-        loop {
-            let page = self.storage.open_orders(ws, channel.id, after, 100).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            let in_shop: Vec<&StoredOrder> =
-                page.iter().filter(|o| o.shop_order_id.is_some()).collect();
-            let ids: Vec<i64> = in_shop.iter().filter_map(|o| o.shop_order_id).collect();
-            let shop_orders = match client.orders(&ids, tracking_key.as_deref()).await {
-                Ok(found) => found,
-                // The store is down: the next poll looks again; the orders wait meanwhile.
-                Err(e) => {
-                    tracing::info!(%ws, error = %e.seller_message(), "shop orders not checked");
-                    return Ok(());
-                }
+        let changed = match client
+            .orders_changed_since(at(since)?, tracking_key.as_deref(), PAGES_PER_LOOK)
+            .await
+        {
+            Ok(changed) => changed,
+            // The store is down: the next poll looks again; the orders wait meanwhile.
+            Err(e) => {
+                tracing::info!(%ws, error = %e.seller_message(), "shop orders not checked");
+                return Ok(());
+            }
+        };
+        let mut newest = seen.unwrap_or(0);
+        for shop in &changed {
+            if let Some(modified) = shop.modified_at {
+                newest = newest.max((modified.unix_timestamp_nanos() / 1_000_000) as i64);
+            }
+            let Some(order) = self.storage.order_by_shop_order(ws, shop.id).await? else {
+                continue;
             };
-            for order in in_shop {
-                let Some(shop) = shop_orders
-                    .iter()
-                    .find(|s| Some(s.id) == order.shop_order_id)
-                else {
-                    if order.attention.is_none() {
-                        self.shop_order_changed(ws, order.shop_order_id.unwrap_or_default())
-                            .await?;
-                    }
-                    continue;
-                };
-                let mut changed = order.shop_status.as_deref() != Some(shop.status.as_str());
-                for (refund_id, _, _) in &shop.refunds {
-                    let step = format!("refund:{refund_id}");
-                    let done = self
-                        .storage
-                        .order_step(ws, order.id, &step)
-                        .await?
-                        .is_some_and(|s| s.done_at_ms.is_some());
-                    changed |= !done;
-                }
-                if changed {
-                    self.shop_order_changed(ws, shop.id).await?;
-                }
+            if order.channel_id != channel.id || order.finished_at_ms.is_some() {
+                continue;
+            }
+            let mut differs = order.shop_status.as_deref() != Some(shop.status.as_str());
+            for (refund_id, _, _) in &shop.refunds {
+                let done = self
+                    .storage
+                    .order_step(ws, order.id, &format!("refund:{refund_id}"))
+                    .await?
+                    .is_some_and(|s| s.done_at_ms.is_some());
+                differs |= !done;
+            }
+            if differs {
+                self.shop_order_changed(ws, shop.id).await?;
             }
         }
+        if newest > 0 {
+            self.storage
+                .advance_channel_cursor(ws, channel.id, SHOP_CHANGED_CURSOR, newest)
+                .await?;
+        }
         self.storage
-            .advance_channel_cursor(ws, channel.id, SHOP_CHECKED_CURSOR, now)
+            .advance_channel_cursor(ws, channel.id, SHOP_LOOKED_CURSOR, now)
             .await?;
         Ok(())
     }

@@ -51,8 +51,8 @@ pub struct OrderConfig {
     /// deadline, and each operator sets its own delay, which the connector cannot read; 24
     /// hours by default, configurable per deployment.
     pub acceptance_window: Duration,
-    /// How often each channel's shop orders still open are read back from the shop, in case a
-    /// webhook was lost (WooCommerce does not retry them for long): a shipment made in the
+    /// How often the shop orders the shop changed are read back (one call when none did), in
+    /// case a webhook was lost (WooCommerce gives up on a failing one): a shipment made in the
     /// shop reaches Mirakl within this, webhook or not.
     pub shop_check_interval: Duration,
 }
@@ -65,7 +65,7 @@ impl Default for OrderConfig {
             in_doubt_after: Duration::from_secs(60),
             first_look_back: Duration::from_secs(24 * 3600),
             acceptance_window: Duration::from_secs(24 * 3600),
-            shop_check_interval: Duration::from_secs(10 * 60),
+            shop_check_interval: Duration::from_secs(2 * 60),
         }
     }
 }
@@ -103,8 +103,10 @@ fn format_time(ms: i64) -> String {
 const UPDATED_CURSOR: &str = "orders";
 /// The channel cursor that holds when the channel's orders were last polled.
 const POLLED_CURSOR: &str = "orders_polled";
-/// The channel cursor that holds when its open shop orders were last read back.
-const SHOP_CHECKED_CURSOR: &str = "orders_shop_checked";
+/// The channel cursor that holds when the shop's changed orders were last read back.
+const SHOP_LOOKED_CURSOR: &str = "orders_shop_looked";
+/// The channel cursor that holds the newest change of a shop order seen (the shop's clock).
+const SHOP_CHANGED_CURSOR: &str = "orders_shop_changed";
 
 impl Orders {
     #[allow(clippy::too_many_arguments)]

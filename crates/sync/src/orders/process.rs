@@ -57,6 +57,32 @@ impl Detail {
     }
 }
 
+/// What an acceptance holds: the accepted lines' quantities, per SKU.
+fn holds(order: &Order, acceptance: &Acceptance) -> Vec<(String, i64)> {
+    merged(
+        order
+            .lines
+            .iter()
+            .filter(|l| {
+                acceptance
+                    .lines
+                    .iter()
+                    .any(|(id, yes)| *yes && *id == l.line_id)
+            })
+            .map(|l| (l.sku.clone(), l.quantity))
+            .collect(),
+    )
+}
+
+/// Quantities summed per SKU (two lines of one SKU hold both).
+fn merged(lines: Vec<(String, i64)>) -> Vec<(String, i64)> {
+    let mut per_sku = BTreeMap::new();
+    for (sku, quantity) in lines {
+        *per_sku.entry(sku).or_insert(0) += quantity;
+    }
+    per_sku.into_iter().collect()
+}
+
 fn at(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
@@ -136,7 +162,24 @@ impl Orders {
         if shop_changed && stored.shop_order_id.is_some() {
             return self.follow_shop_order(&ctx).await;
         }
-        match stored.order.stage() {
+        let stage = stored.order.stage();
+        if matches!(stage, OrderStage::AwaitingPayment | OrderStage::ToShip)
+            && stored.shop_order_id.is_none()
+        {
+            // Accepted (here, or in Mirakl's back office) and not yet in the shop: it holds its
+            // lines until the shop counts them.
+            let lines = stored
+                .order
+                .lines
+                .iter()
+                .filter(|l| !OrderStage::of(&l.state).is_void())
+                .map(|l| (l.sku.clone(), l.quantity))
+                .collect::<Vec<_>>();
+            self.storage
+                .hold_stock(ws, order_id, &merged(lines))
+                .await?;
+        }
+        match stage {
             OrderStage::AwaitingAcceptance => self.accept(&ctx).await,
             OrderStage::ToShip if stored.shop_order_id.is_none() => {
                 self.create_shop_order(&ctx).await
@@ -177,7 +220,7 @@ impl Orders {
                     Ok(_) => match detail.acceptance {
                         Some(acceptance) => acceptance,
                         None => {
-                            self.storage.release_order_step(ws, id, ACCEPT).await?;
+                            self.release(ws, id, ACCEPT).await?;
                             return Ok(Step::RunAgainAt(now_ms()));
                         }
                     },
@@ -198,7 +241,15 @@ impl Orders {
                 };
                 match self
                     .storage
-                    .reserve_acceptance(ws, id, ACCEPT, &detail.json(), Some(seen), now_ms())
+                    .reserve_acceptance(
+                        ws,
+                        id,
+                        ACCEPT,
+                        &detail.json(),
+                        &holds(ctx.order(), &acceptance),
+                        Some(seen),
+                        now_ms(),
+                    )
                     .await?
                 {
                     Some(StepReservation::Fresh) => acceptance,
@@ -337,47 +388,9 @@ impl Orders {
     }
 
     /// Quantities of each SKU held by orders accepted (or being accepted) but not yet in the
-    /// shop, whose stock does not count them yet; this order aside. An acceptance the
-    /// connector reserved holds its accepted lines; one made elsewhere (Mirakl's back office)
-    /// holds every line Mirakl did not refuse.
+    /// shop, whose stock does not count them yet; this order aside.
     async fn held_stock(&self, ctx: &Ctx<'_>) -> anyhow::Result<BTreeMap<String, i64>> {
-        let mut held = BTreeMap::new();
-        for (order, detail) in self.storage.orders_not_in_shop(ctx.ws, ACCEPT).await? {
-            if order.mirakl_id == ctx.order().mirakl_id || order.stage().is_void() {
-                continue;
-            }
-            let decided = detail
-                .and_then(|d| serde_json::from_str::<Detail>(&d).ok())
-                .and_then(|d| d.acceptance);
-            let accepted: Vec<&domain::order::OrderLine> = match decided {
-                Some(acceptance) => order
-                    .lines
-                    .iter()
-                    .filter(|l| {
-                        acceptance
-                            .lines
-                            .iter()
-                            .any(|(id, yes)| *yes && *id == l.line_id)
-                    })
-                    .collect(),
-                None if matches!(
-                    order.stage(),
-                    OrderStage::AwaitingPayment | OrderStage::ToShip
-                ) =>
-                {
-                    order
-                        .lines
-                        .iter()
-                        .filter(|l| !OrderStage::of(&l.state).is_void())
-                        .collect()
-                }
-                None => Vec::new(),
-            };
-            for line in accepted {
-                *held.entry(line.sku.clone()).or_insert(0) += line.quantity;
-            }
-        }
-        Ok(held)
+        Ok(self.storage.held_stock(ctx.ws, ctx.id()).await?)
     }
 
     async fn send_acceptance(
@@ -476,6 +489,7 @@ impl Orders {
         } else {
             Acceptance::none(&stored.order)
         };
+        let holds = holds(&stored.order, &acceptance);
         let detail = Detail {
             acceptance: Some(acceptance),
             by_seller: true,
@@ -483,7 +497,7 @@ impl Orders {
         };
         match self
             .storage
-            .reserve_acceptance(ws, order_id, ACCEPT, &detail.json(), None, now_ms())
+            .reserve_acceptance(ws, order_id, ACCEPT, &detail.json(), &holds, None, now_ms())
             .await?
         {
             Some(StepReservation::Fresh) => {
@@ -892,9 +906,7 @@ impl Orders {
             }
             Ok(ActionState::Succeeded) => self.step_done(ctx, step, done_message).await,
             Ok(ActionState::Failed(why)) => {
-                self.storage
-                    .release_order_step(ctx.ws, ctx.id(), step)
-                    .await?;
+                self.release(ctx.ws, ctx.id(), step).await?;
                 self.attention(
                     ctx,
                     &format!("Mirakl Connect did not apply it: {why}. Retry when it is mended."),
@@ -927,7 +939,7 @@ impl Orders {
                 Ok(Step::RunAgainAt(now_ms() + self.retry_ms()))
             }
             Failure::Refused(why) => {
-                self.storage.release_order_step(ws, id, step).await?;
+                self.release(ws, id, step).await?;
                 let message = format!("Mirakl refused to {}: {why}", what.to_lowercase());
                 self.attention(ctx, &message).await?;
                 Ok(Step::Done)
@@ -1023,6 +1035,16 @@ impl Orders {
             .await?;
         self.storage.finish_order(ws, id, now_ms()).await?;
         Ok(Step::Done)
+    }
+
+    /// Releases a reserved step known not to have happened; an acceptance not made holds no
+    /// stock.
+    async fn release(&self, ws: WorkspaceId, id: OrderId, step: &str) -> anyhow::Result<()> {
+        self.storage.release_order_step(ws, id, step).await?;
+        if step == ACCEPT {
+            self.storage.release_stock(ws, id).await?;
+        }
+        Ok(())
     }
 
     // ----- the seller's Retry --------------------------------------------------------------
