@@ -6,23 +6,28 @@
 //! - `diff`: rules, hashing and the OF01 file for N synthetic items, CPU only;
 //! - `catalog`: the first export of a shop to Mirakl Connect and one marketplace store;
 //! - `delta`: K stock and price changes in the shop, each timed until the channels show it,
-//!   then a quiet period in which no catalog call may happen.
+//!   then a quiet period in which no catalog call may happen;
+//! - `orders`: M orders placed on a marketplace store, each timed until its shop order exists;
+//!   with `--faults`, while calls fail and answers are lost. A duplicate or a lost order fails
+//!   the benchmark (after its table and JSON line are printed).
 
 mod catalog;
 mod delta;
 mod diff;
+mod orders;
 mod report;
 mod seller;
-mod setup;
+pub(crate) mod setup;
 
 use std::time::Duration;
 
-use anyhow::ensure;
+use anyhow::{bail, ensure};
 use sync::Budgets;
 
 pub use catalog::{CatalogOptions, catalog};
 pub use delta::{DeltaOptions, delta};
 pub use diff::{DiffOptions, diff};
+pub use orders::{OrdersOptions, orders};
 pub use report::{Figures, Report};
 
 #[derive(clap::Args, Debug)]
@@ -31,9 +36,25 @@ pub struct BenchArgs {
     #[arg(value_enum)]
     pub scenario: Scenario,
     /// Synthetic items (diff, default 1,000,000) or shop products, a third of them variable
-    /// (catalog and delta, default 10,000).
+    /// (catalog and delta, default 10,000; orders, default 300).
     #[arg(long)]
     pub items: Option<u64>,
+    /// Orders placed on the marketplace store (orders).
+    #[arg(long, default_value_t = orders::DEFAULT_ORDERS)]
+    pub orders: usize,
+    /// Make this share of Mirakl's catalog and order calls fail while the orders go through
+    /// (orders): a quarter answered 500, a quarter 429, half lost after the call was applied;
+    /// the lost answers hit every WooCommerce REST call too. Alone, 0.2.
+    #[arg(long, value_name = "SHARE", num_args = 0..=1, default_missing_value = "0.2")]
+    pub faults: Option<f64>,
+    /// This share of the same calls is never answered, besides --faults (orders): the
+    /// connector gives up after its 30 s timeout, holding a worker slot meanwhile.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub timeout_rate: f64,
+    /// How long the connector waits before looking in the shop for an order whose creation got
+    /// no answer, in seconds (orders; default: the connector's own).
+    #[arg(long, value_name = "SECONDS")]
+    pub in_doubt_seconds: Option<u64>,
     /// Stock and price changes made in the shop (delta).
     #[arg(long, default_value_t = delta::DEFAULT_CHANGES)]
     pub changes: usize,
@@ -44,13 +65,14 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = delta::DEFAULT_QUIET.as_secs())]
     pub quiet_seconds: u64,
     /// Apply Mirakl's documented call budgets, in the sandbox and in the connector, scaled by
-    /// --budget-scale (catalog and delta; off by default).
+    /// --budget-scale (catalog, delta and orders; off by default).
     #[arg(long)]
     pub budgets: bool,
     /// With --budgets: 1.0 is Mirakl's documented frequencies, 0.01 makes a minute last 0.6 s.
     #[arg(long, default_value_t = 0.01)]
     pub budget_scale: f64,
-    /// How often the connector's worker looks for due work, in milliseconds (catalog, delta).
+    /// How often the connector's worker looks for due work, in milliseconds (catalog, delta,
+    /// orders).
     #[arg(long, default_value_t = setup::DEFAULT_POLL.as_millis() as u64)]
     pub poll_ms: u64,
     /// Print only the JSON line.
@@ -63,6 +85,7 @@ pub enum Scenario {
     Diff,
     Catalog,
     Delta,
+    Orders,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -102,17 +125,35 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             })
             .await?
         }
+        Scenario::Orders => {
+            let defaults = OrdersOptions::default();
+            orders(&OrdersOptions {
+                products: args.items.unwrap_or(orders::DEFAULT_PRODUCTS),
+                orders: args.orders,
+                fault_rate: args.faults,
+                timeout_rate: args.timeout_rate,
+                budgets,
+                poll_interval,
+                in_doubt_after: args
+                    .in_doubt_seconds
+                    .map_or(defaults.in_doubt_after, Duration::from_secs),
+            })
+            .await?
+        }
     };
     if !args.json_only {
         println!("{}", report.table());
     }
     println!("{}", report.json());
+    if !report.problems.is_empty() {
+        bail!("{}", report.problems.join("; "));
+    }
     Ok(())
 }
 
 /// SplitMix64: a fixed, well-spread sequence from a counter, so every run of a benchmark makes
 /// the same items and the same changes.
-fn scramble(x: u64) -> u64 {
+pub(crate) fn scramble(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

@@ -80,6 +80,11 @@ pub enum Command {
         connector_listen: SocketAddr,
         #[arg(long, default_value = "127.0.0.1:8090")]
         sandbox_listen: SocketAddr,
+        /// How often, in seconds, a demo customer buys on each marketplace store with live
+        /// offers and on Mirakl Connect once it has products (0: never; place orders with the
+        /// sandbox's control API instead).
+        #[arg(long, value_name = "SECONDS", default_value_t = DEMO_ORDERS_EVERY.as_secs())]
+        orders_every: u64,
     },
     /// The benchmarks (DESIGN §9): sandbox and connector in one process; prints a table and,
     /// as its last line, one JSON object with the figures.
@@ -120,7 +125,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             connector_listen,
             sandbox_listen,
-        } => demo(&data_dir, connector_listen, sandbox_listen).await,
+            orders_every,
+        } => {
+            let orders_every = Duration::from_secs(orders_every);
+            demo(&data_dir, connector_listen, sandbox_listen, orders_every).await
+        }
         Command::Bench(args) => crate::bench::run(args).await,
     }
 }
@@ -162,7 +171,7 @@ fn connector_options(settings: &mut crate::config::Settings) -> anyhow::Result<C
         connect_url: settings.connect_url.clone(),
         budgets: Budgets::scaled(settings.budget_scale),
         shop_http: shops::ShopHttp::new(settings.shop_addresses),
-        orders: sync::OrderConfig::default(),
+        orders: settings.orders.clone(),
     })
 }
 
@@ -195,6 +204,16 @@ async fn worker(server: ServerArgs) -> anyhow::Result<()> {
 
 /// The demo's call budgets: Mirakl's documented frequencies, a minute lasting three seconds.
 const DEMO_BUDGET_SCALE: f64 = 0.05;
+
+/// How often the demo's customers buy, unless `--orders-every` says otherwise.
+const DEMO_ORDERS_EVERY: Duration = Duration::from_secs(30);
+
+/// How long the demo's customers take to pay once an order is accepted: the address shows
+/// on Mirakl (and the shop order is made) a few seconds after the acceptance.
+const DEMO_DEBIT_DELAY: Duration = Duration::from_secs(5);
+
+/// Mirakl's three days to accept an order, in demo minutes of three seconds (3.6 hours).
+const DEMO_ACCEPTANCE_DELAY: Duration = Duration::from_secs(3 * 24 * 60 * 3);
 
 /// The demo's key lives beside its database; it is created on first run.
 fn demo_secret_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
@@ -231,6 +250,7 @@ async fn demo(
     data_dir: &Path,
     connector_listen: SocketAddr,
     sandbox_listen: SocketAddr,
+    orders_every: Duration,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -246,11 +266,10 @@ async fn demo(
     // The demo keeps Mirakl's call budgets, shortened so that a minute lasts three seconds:
     // products arrive in seconds, and the budget logic still runs.
     sandbox_config.budget_scale = DEMO_BUDGET_SCALE;
-    let sandbox = spawn_server(
-        bind(sandbox_listen).await?,
-        Sandbox::new(sandbox_config).router(),
-    )
-    .await?;
+    let sandbox = Sandbox::new(sandbox_config);
+    sandbox.set_debit_delay(DEMO_DEBIT_DELAY);
+    sandbox.set_acceptance_delay(DEMO_ACCEPTANCE_DELAY);
+    let sandbox_server = spawn_server(bind(sandbox_listen).await?, sandbox.router()).await?;
 
     let storage = open_storage(&sqlite_url(data_dir), key).await?;
     let connector = build_connector(
@@ -278,11 +297,23 @@ async fn demo(
     );
     let web = spawn_server(bind(connector_listen).await?, connector.app.clone()).await?;
     let worker = tokio::spawn(connector.worker.clone().run(web.shutdown_signal()));
+    let customers = (!orders_every.is_zero())
+        .then(|| crate::demo_orders::spawn(sandbox.clone(), orders_every, web.shutdown_signal()));
+    let orders_line = if orders_every.is_zero() {
+        "none on their own (--orders-every 0); place them with the sandbox's control API".to_owned()
+    } else {
+        format!(
+            "a demo customer buys every {} s or so on each channel with live products \
+             (--orders-every; 0 turns it off)",
+            orders_every.as_secs()
+        )
+    };
 
     println!(
         "\nMarketbridge demo is running.\n\
          \n  Connector:  {connector_url}   (create an account; onboarding starts with Authorize Mirakl Connect)\
          \n  Sandbox:    {sandbox_url}sandbox   (emulated Mirakl; mailbox at {sandbox_url}sandbox/mailbox)\
+         \n  Orders:     {orders_line}\
          \n\nDemo credentials (sandbox only):\
          \n  Mirakl login (MAS):       seller@example.com / sandbox-seller-pass\
          \n  Marketplaces:             Demo Marketplace (store ID 2001), Second Marketplace (store ID 3001)\
@@ -298,6 +329,9 @@ async fn demo(
     stop_requested().await;
     web.stop().await;
     let _ = worker.await;
-    sandbox.stop().await;
+    if let Some(customers) = customers {
+        let _ = customers.await;
+    }
+    sandbox_server.stop().await;
     Ok(())
 }

@@ -4,5 +4,6 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+mod demo_orders;
 pub mod telemetry;
 pub mod wiring;

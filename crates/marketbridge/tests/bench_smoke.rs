@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use marketbridge::bench::{
-    CatalogOptions, DeltaOptions, DiffOptions, Figures, Report, catalog, delta, diff,
+    CatalogOptions, DeltaOptions, DiffOptions, Figures, OrdersOptions, Report, catalog, delta,
+    diff, orders,
 };
 
 fn figures_of(report: &Report) -> &Figures {
@@ -79,5 +80,28 @@ async fn delta_shows_every_change_and_then_calls_nothing() {
     assert_eq!(f.duplicates, Some(0));
     assert_eq!(f.quiet_calls, Some(0), "{}", report.table());
     let (p50, p95) = (f.latency_p50_s.unwrap(), f.latency_p95_s.unwrap());
+    assert!(0.0 < p50 && p50 <= p95, "{p50} {p95}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_makes_one_shop_order_per_mirakl_order_though_answers_are_lost() {
+    let report = orders(&OrdersOptions {
+        products: 60,
+        orders: 20,
+        fault_rate: Some(0.2),
+        in_doubt_after: Duration::from_secs(1),
+        ..OrdersOptions::default()
+    })
+    .await
+    .unwrap();
+    let f = figures_of(&report);
+    assert!(report.problems.is_empty(), "{}", report.table());
+    assert_eq!(f.orders_placed, Some(20));
+    assert_eq!(f.shop_orders, Some(20), "{}", report.table());
+    assert_eq!(f.duplicates, Some(0));
+    assert_eq!(f.lost, Some(0));
+    assert_eq!(f.acceptances, Some(20));
+    assert!(f.calls.as_ref().unwrap()["mmp.or21"] >= 20);
+    let (p50, p95) = (f.import_p50_s.unwrap(), f.import_p95_s.unwrap());
     assert!(0.0 < p50 && p50 <= p95, "{p50} {p95}");
 }

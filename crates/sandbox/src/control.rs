@@ -496,3 +496,25 @@ fn format_time(at: SystemTime) -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+impl Sandbox {
+    /// Every marketplace shop as `(instance, shop id)`, in order: where a driver of the
+    /// sandbox (the demo's customers) looks for live offers with `marketplace_offers`.
+    pub fn marketplace_shops(&self) -> Vec<(String, i64)> {
+        self.world()
+            .marketplaces
+            .iter()
+            .flat_map(|(instance, marketplace)| {
+                marketplace
+                    .stores
+                    .keys()
+                    .map(move |shop_id| (instance.clone(), *shop_id))
+            })
+            .collect()
+    }
+
+    /// Every Mirakl Connect company's id, in order (their catalogs: `connect_products`).
+    pub fn connect_companies(&self) -> Vec<String> {
+        self.world().companies.keys().cloned().collect()
+    }
+}

@@ -1,5 +1,6 @@
-//! What a benchmark hands back: the figures under the JSON keys DESIGN §9 names, and a few
-//! notes for the people reading the table (what went live, the budget scale, the checks).
+//! What a benchmark hands back: the figures under the JSON keys DESIGN §9 names (and those the
+//! orders issue adds), a few notes for the people reading the table (what went live, the
+//! budget scale, the checks), and the problems that make the benchmark fail.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,6 +13,13 @@ pub struct Figures {
     pub scenario: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<u64>,
+    /// Orders placed on Mirakl, shop orders made for them, and orders accepted on Mirakl.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orders_placed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shop_orders: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acceptances: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wall_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -27,6 +35,11 @@ pub struct Figures {
     pub latency_p50_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_p95_s: Option<f64>,
+    /// From the first poll of the orders until each one's shop order exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_p50_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_p95_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quiet_calls: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,6 +53,8 @@ pub struct Report {
     pub figures: Figures,
     /// `(label, value)` rows shown under the figures in the table.
     pub notes: Vec<(String, String)>,
+    /// What went wrong beyond a figure (a duplicate, a lost order): the benchmark fails.
+    pub problems: Vec<String>,
 }
 
 impl Report {
@@ -47,7 +62,12 @@ impl Report {
         Self {
             figures,
             notes: Vec::new(),
+            problems: Vec::new(),
         }
+    }
+
+    pub fn problem(&mut self, what: impl Into<String>) {
+        self.problems.push(what.into());
     }
 
     pub fn note(&mut self, label: &str, value: impl ToString) {
@@ -64,12 +84,17 @@ impl Report {
             }
         };
         add("items", f.items.map(|n| n.to_string()));
+        add("orders_placed", f.orders_placed.map(|n| n.to_string()));
+        add("shop_orders", f.shop_orders.map(|n| n.to_string()));
+        add("acceptances", f.acceptances.map(|n| n.to_string()));
         add("wall_s", f.wall_s.map(|s| format!("{s:.3}")));
         add("items_per_s", f.items_per_s.map(|n| format!("{n:.0}")));
         add("bytes_per_s", f.bytes_per_s.map(|n| format!("{n:.0}")));
         add("peak_rss_mb", f.peak_rss_mb.map(|n| format!("{n:.1}")));
         add("latency_p50_s", f.latency_p50_s.map(|s| format!("{s:.3}")));
         add("latency_p95_s", f.latency_p95_s.map(|s| format!("{s:.3}")));
+        add("import_p50_s", f.import_p50_s.map(|s| format!("{s:.3}")));
+        add("import_p95_s", f.import_p95_s.map(|s| format!("{s:.3}")));
         add("quiet_calls", f.quiet_calls.map(|n| n.to_string()));
         add("duplicates", f.duplicates.map(|n| n.to_string()));
         add("lost", f.lost.map(|n| n.to_string()));
@@ -77,6 +102,11 @@ impl Report {
             add(&format!("calls {operation}"), Some(count.to_string()));
         }
         rows.extend(self.notes.iter().cloned());
+        rows.extend(
+            self.problems
+                .iter()
+                .map(|problem| ("PROBLEM".to_owned(), problem.clone())),
+        );
         let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
         let mut table = String::new();
         for (label, value) in rows {

@@ -3,6 +3,7 @@
 //! temporary directory); a sandbox WooCommerce store of the size asked for; a workspace
 //! onboarded over HTTP as a seller does it, with Mirakl Connect and Demo Marketplace (store
 //! 2001) live; and the counts that tell whether the channels show the whole catalog.
+//! The `orders` benchmark stands on the same, with its own order settings.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -14,7 +15,7 @@ use domain::catalog::{CatalogItem, offer_for};
 use domain::{ChannelId, ChannelKind, ChannelStatus, ItemState, WorkspaceId};
 use sandbox::{Sandbox, SandboxConfig, WooStoreCreated};
 use storage::{SecretKey, Storage, now_ms};
-use sync::{Budgets, WorkerConfig};
+use sync::{Budgets, OrderConfig, WorkerConfig};
 use url::Url;
 
 use super::seller::{Browser, Page};
@@ -41,7 +42,33 @@ const SELLER_EMAIL: &str = "bench@example.com";
 const SELLER_PASSWORD: &str = "benchmark seller password";
 
 /// The sandbox counters a benchmark reports under `calls` besides [`CATALOG_COUNTERS`].
-const OTHER_COUNTERS: [&str; 4] = ["mas.token", "woo.rest", "mmp.a01", "woo.rest.webhooks"];
+const OTHER_COUNTERS: [&str; 5] = [
+    "mas.token",
+    "woo.rest",
+    "mmp.a01",
+    "woo.rest.webhooks",
+    "budget.exceeded",
+];
+
+/// The calls of the order flow: Mirakl's order operations and the shop's orders.
+const ORDER_COUNTERS: [&str; 16] = [
+    "mmp.or11",
+    "mmp.or21",
+    "mmp.or23",
+    "mmp.or24",
+    "mmp.or28",
+    "mmp.or29",
+    "mmp.sh21",
+    "connect.orders.get",
+    "connect.orders.accept",
+    "connect.orders.shipments",
+    "connect.orders.cancel",
+    "connect.orders.refund",
+    "connect.orders.actions.get",
+    "woo.rest.orders",
+    "woo.rest.order_notes",
+    "woo.rest.order_refunds",
+];
 
 /// The calls that read or write catalog data: when nothing changes, none may happen.
 const CATALOG_COUNTERS: [&str; 14] = [
@@ -81,8 +108,18 @@ pub struct Workspace {
 }
 
 impl BenchEnv {
-    /// Mirakl's budgets apply in both the sandbox and the connector at `budgets.scale`.
+    /// Mirakl's budgets apply in both the sandbox and the connector at `budgets.scale`; orders
+    /// are polled as `serve` polls them.
     pub async fn start(budgets: Budgets, poll_interval: Duration) -> anyhow::Result<Self> {
+        Self::start_with_orders(budgets, poll_interval, OrderConfig::default()).await
+    }
+
+    /// [`BenchEnv::start`], with the order flow configured by `orders`.
+    pub async fn start_with_orders(
+        budgets: Budgets,
+        poll_interval: Duration,
+        orders: OrderConfig,
+    ) -> anyhow::Result<Self> {
         let data_dir = DataDir::create()?;
         let any_port = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         let connector_listener = bind(any_port).await?;
@@ -126,7 +163,7 @@ impl BenchEnv {
                 budgets,
                 // The sandbox store is on 127.0.0.1, over plain http.
                 shop_http: shops::ShopHttp::new(shops::AddressPolicy::AllowPrivate),
-                orders: sync::OrderConfig::default(),
+                orders,
             },
         );
         let servers = vec![
@@ -392,6 +429,7 @@ impl BenchEnv {
             OTHER_COUNTERS
                 .iter()
                 .chain(&CATALOG_COUNTERS)
+                .chain(&ORDER_COUNTERS)
                 .map(|name| (*name, self.sandbox.call_count(name)))
                 .collect(),
         )

@@ -9,6 +9,7 @@ mod disconnect;
 mod hostile_input;
 mod jobs;
 mod onboarding;
+mod order_kills;
 mod orders;
 mod orders_pages;
 mod product_creation;

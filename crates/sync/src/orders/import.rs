@@ -11,6 +11,10 @@ use super::{Orders, POLLED_CURSOR, SHOP_CHANGED_CURSOR, SHOP_LOOKED_CURSOR, UPDA
 use crate::job::{Step, flow};
 use crate::tokens::TokenError;
 
+/// How many times in a row a page that failed in a way that may pass is asked again within
+/// one poll, each time in its own budget slot.
+const PAGE_RETRIES: usize = 2;
+
 /// What a poll did, as the dashboard shows it.
 #[derive(Debug, Default, serde::Serialize)]
 struct ImportCounts {
@@ -66,6 +70,7 @@ impl Orders {
         let mut counts = ImportCounts::default();
         let mut newest = newest.unwrap_or(0);
         let mut next: Option<Next> = None;
+        let mut failed_in_a_row = 0;
         let op = remote.list_operation();
         loop {
             if let Some(at) = self.slots.take(ws, channel.id, op).await? {
@@ -80,7 +85,18 @@ impl Orders {
                 return Ok(Step::RunAgainAt(at));
             }
             let page = match remote.page(Some(at(since)?), next.as_ref()).await {
-                Ok(page) => page,
+                Ok(page) => {
+                    failed_in_a_row = 0;
+                    page
+                }
+                // A read changes nothing: a page that failed in a way that may pass is asked
+                // again in the next slot (twice at most), so one failed call does not restart
+                // a long import from its cursor.
+                Err(Failure::Retryable(why)) if failed_in_a_row < PAGE_RETRIES => {
+                    failed_in_a_row += 1;
+                    tracing::debug!(%why, "order page failed; asking again");
+                    continue;
+                }
                 Err(Failure::RateLimited(retry_after)) => {
                     let at = self.slots.defer(ws, channel.id, op, retry_after).await?;
                     self.record_run(

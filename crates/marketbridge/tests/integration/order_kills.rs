@@ -1,0 +1,192 @@
+//! Exactly once, the hard way: the connector's worker runs as its own process
+//! (`marketbridge worker`), is killed with SIGKILL at random moments and started again, while a
+//! fifth of the sandbox's calls fail in every way (500, 429, timeouts, answers lost after the
+//! call was applied). A thousand orders end as a thousand shop orders: none lost, none made
+//! twice, each acceptance sent once.
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use domain::ItemState;
+use sandbox::FaultRates;
+use test_support::{Engine, TestApp};
+
+use crate::catalog::{INSTANCE, STORE, items, launched};
+
+const SHOP: &str = "demo-shop";
+const ORDERS: usize = 1000;
+const KILLS: usize = 6;
+
+/// A fifth of the calls fail: a quarter of those each way.
+const FAULTS: FaultRates = FaultRates {
+    error_rate: 0.05,
+    rate_limit_rate: 0.05,
+    timeout_rate: 0.05,
+    lost_answer_rate: 0.05,
+};
+
+/// `marketbridge worker` on the test app's database, against its sandbox, as an operator would
+/// run it.
+fn start_worker(app: &TestApp) -> Child {
+    let sandbox = app.sandbox_url.as_str().trim_end_matches('/');
+    let marketplaces = marketbridge::wiring::sandbox_marketplaces(&app.sandbox_url)
+        .iter()
+        .map(|m| format!("{}={}={}", m.code, m.name, m.instance_url))
+        .collect::<Vec<_>>()
+        .join(",");
+    Command::new(env!("CARGO_BIN_EXE_marketbridge"))
+        .arg("worker")
+        .env_clear()
+        .env("MARKETBRIDGE_LOG", "error")
+        .env("MARKETBRIDGE_DATABASE_URL", app.database_url())
+        .env("MARKETBRIDGE_SECRET_KEY", app.secret_key().to_base64())
+        .env("MARKETBRIDGE_PUBLIC_URL", app.connector_url.as_str())
+        .env("MARKETBRIDGE_MAS_URL", format!("{sandbox}/mas"))
+        .env("MARKETBRIDGE_MAS_CLIENT_ID", "marketbridge-demo")
+        .env("MARKETBRIDGE_MAS_CLIENT_SECRET", "sandbox-client-secret")
+        .env("MARKETBRIDGE_CONNECT_URL", format!("{sandbox}/connect/api"))
+        .env("MARKETBRIDGE_MARKETPLACES", marketplaces)
+        .env("MARKETBRIDGE_ALLOW_PRIVATE_SHOP_URLS", "true")
+        .env("MARKETBRIDGE_BUDGET_SCALE", "0")
+        .env("MARKETBRIDGE_ORDER_POLL_SECONDS", "1")
+        .env("MARKETBRIDGE_ORDER_IN_DOUBT_SECONDS", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start marketbridge worker")
+}
+
+/// A small deterministic generator: the kill moments are random, and the same on every run.
+struct Moments(u64);
+
+impl Moments {
+    /// Between 1 and 5 seconds.
+    fn next(&mut self) -> Duration {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        Duration::from_millis(1_000 + (self.0 >> 33) % 4_000)
+    }
+}
+
+/// How many shop orders each Mirakl order id has.
+fn shop_orders_per_mirakl_order(app: &TestApp) -> BTreeMap<String, usize> {
+    let mut count = BTreeMap::new();
+    for id in app.sandbox.woo_order_ids(SHOP) {
+        let order = app.sandbox.woo_order(SHOP, id).unwrap();
+        let mirakl = order["meta_data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["key"] == "mirakl_order_id")
+            .and_then(|m| m["value"].as_str());
+        if let Some(mirakl) = mirakl {
+            *count.entry(mirakl.to_owned()).or_insert(0) += 1;
+        }
+    }
+    count
+}
+
+async fn a_killed_worker_under_faults_makes_each_shop_order_once(engine: Engine) {
+    let app = TestApp::spawn_on(engine).await;
+    let s = launched(&app).await;
+    // Stock for every order, in the shop and (through the catalog flow) on the marketplace.
+    let live: Vec<String> = items(&app, s.ws, s.marketplace)
+        .await
+        .into_iter()
+        .filter(|i| i.state == ItemState::Live)
+        .map(|i| i.sku)
+        .collect();
+    for row in app
+        .storage()
+        .catalog_page(s.ws, None, 100_000, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| live.contains(&r.sku) && r.item().unwrap().stock.managed)
+    {
+        app.sandbox.woo_set_stock(
+            SHOP,
+            row.shop_variation_id.unwrap_or(row.shop_product_id),
+            100_000,
+        );
+    }
+    app.sandbox.settle_webhooks().await;
+    app.settle().await;
+    app.sandbox.settle_imports();
+    let placed = app
+        .sandbox
+        .mmp_place_orders(INSTANCE, STORE, ORDERS, &[])
+        .expect("orders placed");
+
+    app.sandbox.set_timeout_hold(Duration::from_millis(200));
+    app.sandbox.set_faults(FAULTS);
+    let mut moments = Moments(0x5eed);
+    for _ in 0..KILLS {
+        let mut worker = start_worker(&app);
+        tokio::time::sleep(moments.next()).await;
+        // SIGKILL: no shutdown, leases held, steps reserved and not finished.
+        worker.kill().expect("kill the worker");
+        worker.wait().expect("the killed worker is reaped");
+    }
+
+    // Started again, once and for all (here, in this process, still under faults): the jobs
+    // the killed processes held come back once their leases are given up.
+    app.storage().reap_expired_leases(i64::MAX).await.unwrap();
+    for _ in 0..20 {
+        app.connector()
+            .flows
+            .orders
+            .poll_now(s.ws, s.marketplace)
+            .await
+            .unwrap();
+        app.settle().await;
+        app.sandbox.settle_webhooks().await;
+        let made = shop_orders_per_mirakl_order(&app);
+        if placed.iter().all(|id| made.contains_key(id)) {
+            break;
+        }
+    }
+    app.sandbox.set_faults(FaultRates::default());
+    app.connector()
+        .flows
+        .orders
+        .poll_now(s.ws, s.marketplace)
+        .await
+        .unwrap();
+    app.settle().await;
+
+    let made = shop_orders_per_mirakl_order(&app);
+    let lost: Vec<&String> = placed.iter().filter(|id| !made.contains_key(*id)).collect();
+    let twice: Vec<(&String, &usize)> = made.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        lost.is_empty(),
+        "{} orders never reached the shop: {lost:?}",
+        lost.len()
+    );
+    assert!(twice.is_empty(), "orders made more than once: {twice:?}");
+    assert_eq!(made.len(), ORDERS);
+    assert_eq!(
+        app.sandbox.call_count("mmp.or21.repeated"),
+        0,
+        "an acceptance was sent to an order already decided"
+    );
+    for id in &placed {
+        let state = app.sandbox.mmp_order(INSTANCE, id).unwrap()["order_state"].clone();
+        assert_eq!(state, "SHIPPING", "{id}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_killed_worker_under_faults_makes_each_shop_order_once_on_sqlite() {
+    a_killed_worker_under_faults_makes_each_shop_order_once(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_killed_worker_under_faults_makes_each_shop_order_once_on_postgres() {
+    a_killed_worker_under_faults_makes_each_shop_order_once(Engine::Postgres).await;
+}
