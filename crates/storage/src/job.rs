@@ -1,8 +1,9 @@
 //! The lease job queue. A worker claims a job with a lease and commits at once (no lock held
 //! while the job runs), extends the lease with heartbeats, and completes or fails it; a reaper
 //! requeues jobs whose worker vanished. Failures back off exponentially and end in the dead
-//! letter status after `max_attempts`. At most one job runs per (workspace, flow), and a dedupe
-//! key admits one live (queued or running) job.
+//! letter status after `max_attempts`. At most one job runs per (workspace, flow, lane) — a
+//! job without a lane takes the whole flow's — and a dedupe key admits one live (queued or
+//! running) job.
 
 use std::sync::Arc;
 
@@ -47,6 +48,9 @@ pub struct NewJob {
     pub payload: serde_json::Value,
     /// Admits one live job per key, across workspaces: put the workspace or channel id in it.
     pub dedupe_key: Option<String>,
+    /// Jobs of one workspace and flow run one at a time, or, with a lane, one at a time per
+    /// lane (e.g. per order), so different lanes run side by side.
+    pub lane: Option<String>,
     pub run_at_ms: i64,
     pub max_attempts: i32,
 }
@@ -96,7 +100,8 @@ macro_rules! claim_sql {
             "WHERE status = 'queued' AND id = (",
             "SELECT j.id FROM jobs j WHERE j.status = 'queued' AND j.run_at_ms <= $2 ",
             "AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status = 'running' AND r.flow = j.flow ",
-            "AND r.workspace_id IS NOT DISTINCT FROM j.workspace_id AND r.lease_until_ms >= $2) ",
+            "AND r.workspace_id IS NOT DISTINCT FROM j.workspace_id ",
+            "AND r.lane IS NOT DISTINCT FROM j.lane AND r.lease_until_ms >= $2) ",
             "ORDER BY j.run_at_ms, j.id LIMIT 1 ",
             $lock,
             ") RETURNING ",
@@ -109,8 +114,8 @@ macro_rules! claim_sql {
 /// target covers the partial unique index on live dedupe keys.
 pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs \
      (id, workspace_id, flow, payload, dedupe_key, status, attempts, max_attempts, run_at_ms, \
-      created_at_ms, updated_at_ms) \
-     VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8, $8) \
+      created_at_ms, updated_at_ms, lane) \
+     VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8, $8, $9) \
      ON CONFLICT DO NOTHING RETURNING id";
 
 /// `insert_job!(executor, &NewJob, now_ms)`: runs [`INSERT_JOB`] with the job's binds on a pool
@@ -129,6 +134,7 @@ macro_rules! insert_job {
             .bind(job.max_attempts)
             .bind(job.run_at_ms)
             .bind($now_ms)
+            .bind(job.lane.as_deref())
             .fetch_optional($executor)
             .await
     }};

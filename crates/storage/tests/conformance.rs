@@ -75,6 +75,7 @@ conformance!(
     a_released_job_waits_without_spending_an_attempt,
     a_dedupe_key_admits_one_live_job,
     one_job_runs_per_workspace_and_flow,
+    lanes_run_side_by_side_and_one_at_a_time_each,
     racing_workers_claim_each_job_exactly_once,
     every_seller_table_is_listed_with_its_workspace,
     a_shop_is_connected_with_its_secrets_sealed,
@@ -170,6 +171,7 @@ fn job(ws: Option<WorkspaceId>, flow: &str, run_at_ms: i64) -> NewJob {
         flow: flow.to_owned(),
         payload: json!({ "flow": flow, "n": 1 }),
         dedupe_key: None,
+        lane: None,
         run_at_ms,
         max_attempts: 3,
     }
@@ -1233,6 +1235,40 @@ async fn a_dedupe_key_admits_one_live_job(s: Storage) {
     assert!(matches!(orphan, Err(StorageError::NotFound)), "{orphan:?}");
 }
 
+async fn lanes_run_side_by_side_and_one_at_a_time_each(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let in_lane = |lane: &str, at: i64| NewJob {
+        lane: Some(lane.to_owned()),
+        ..job(Some(ws), "order_step", at)
+    };
+    let a1 = s.enqueue_job(&in_lane("a", T0)).await.unwrap().unwrap();
+    let a2 = s.enqueue_job(&in_lane("a", T0 + 1)).await.unwrap().unwrap();
+    let b1 = s.enqueue_job(&in_lane("b", T0 + 2)).await.unwrap().unwrap();
+    let laneless = s
+        .enqueue_job(&job(Some(ws), "order_step", T0 + 3))
+        .await
+        .unwrap()
+        .unwrap();
+
+    let worker = Uuid::now_v7();
+    let mut claimed = Vec::new();
+    while let Some(job) = s.claim_job(worker, T0 + 10, MINUTE).await.unwrap() {
+        claimed.push(job.id);
+    }
+    // Lane a runs one job, lane b runs beside it, and the job without a lane has a lane of
+    // its own (the flow's, as before lanes).
+    assert_eq!(claimed, vec![a1, b1, laneless]);
+    assert!(s.complete_job(a1, worker, T0 + 11).await.unwrap());
+    assert_eq!(
+        s.claim_job(worker, T0 + 12, MINUTE)
+            .await
+            .unwrap()
+            .map(|j| j.id),
+        Some(a2),
+        "the lane's next job once its first is done"
+    );
+}
+
 async fn one_job_runs_per_workspace_and_flow(s: Storage) {
     let mine = workspace(&s, "me@example.com").await;
     let theirs = workspace(&s, "them@example.com").await;
@@ -1480,6 +1516,7 @@ async fn record(
         flow: WEBHOOK_FLOW.to_owned(),
         payload: json!({ "inbox_id": w.id.to_string(), "shop_id": shop.to_string() }),
         dedupe_key: None,
+        lane: None,
         run_at_ms: now_ms,
         max_attempts: WEBHOOK_JOB_MAX_ATTEMPTS,
     };

@@ -250,6 +250,18 @@ impl Job {
         }
     }
 
+    /// The queue runs one job per workspace and flow at a time, or per lane when there is one.
+    /// An order's steps need order only among themselves: each order is a lane, so a burst of
+    /// orders goes through the worker's slots side by side while one order's steps (and its
+    /// look at its shop order) still run one at a time. Stock is held per SKU atomically in
+    /// storage, so orders that share an item may run together.
+    fn lane(&self) -> Option<String> {
+        match self {
+            Self::OrderStep(o) => Some(o.order_id.to_string()),
+            _ => None,
+        }
+    }
+
     /// Attempts before a failing job goes to the dead letter.
     fn max_attempts(&self) -> i32 {
         match self {
@@ -276,6 +288,7 @@ impl Job {
             flow: flow.clone(),
             payload: payload.clone(),
             dedupe_key,
+            lane: self.lane(),
             run_at_ms: now_ms(),
             max_attempts: self.max_attempts(),
         };

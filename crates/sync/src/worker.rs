@@ -22,8 +22,9 @@ pub struct WorkerConfig {
     /// A reconciliation of each channel this long after the last one.
     pub reconcile_interval: Duration,
     /// Jobs run at once by [`Worker::run`]. Two jobs of one (workspace, flow) never run
-    /// together whatever this is (the queue sees to it), so a shop read, the exports and the
-    /// import follow-ups of one workspace overlap instead of queueing behind one another.
+    /// together whatever this is (the queue sees to it; for order steps, two of one order), so
+    /// a shop read, the exports, the import follow-ups and the steps of different orders of
+    /// one workspace overlap instead of queueing behind one another.
     pub concurrency: usize,
 }
 

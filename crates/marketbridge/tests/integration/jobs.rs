@@ -11,6 +11,7 @@ fn stored(ws: domain::WorkspaceId, flow: &str, payload: serde_json::Value) -> Ne
         flow: flow.to_owned(),
         payload,
         dedupe_key: None,
+        lane: None,
         run_at_ms: 0,
         max_attempts: 10,
     }
