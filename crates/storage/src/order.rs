@@ -378,6 +378,25 @@ impl Storage {
         Ok(rows.into_iter().collect())
     }
 
+    /// Per SKU, the earliest reservation of `step` among the orders that hold stock and whose
+    /// `step` is reserved and not done: for the shop order, orders the shop may already count
+    /// (its answer was lost) while their hold still counts them too.
+    pub async fn holds_in_doubt(
+        &self,
+        ws: WorkspaceId,
+        step: &str,
+    ) -> Result<BTreeMap<String, i64>, StorageError> {
+        const SQL: &str = "SELECT h.sku, MIN(s.reserved_at_ms) FROM order_holds h \
+             JOIN order_steps s ON s.order_id = h.order_id AND s.workspace_id = h.workspace_id \
+             WHERE h.workspace_id = $1 AND s.step = $2 AND s.done_at_ms IS NULL GROUP BY h.sku";
+        let rows: Vec<(String, i64)> = on_reader!(self, |p| sqlx::query_as(SQL)
+            .bind(ws.0)
+            .bind(step)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Records what an order accepted elsewhere (Mirakl's back office) holds, unless its hold
     /// is recorded already; a no-op for an order that holds nothing.
     pub async fn hold_stock(

@@ -384,6 +384,75 @@ async fn an_acceptance_whose_answer_was_lost_is_checked_with_mirakl_not_sent_aga
     app.stop().await;
 }
 
+/// An order whose shop order got no answer still holds its stock, and the shop may already
+/// count it too: a second order for what is left is not refused on that double count, but
+/// waits until the first is found in the shop, then is accepted.
+#[tokio::test]
+async fn a_line_short_only_because_a_shop_order_is_in_doubt_waits_instead_of_being_refused() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (sku, row) = a_stocked_sku(&app, &s, s.marketplace).await;
+    set_shop_stock(&app, &row, 2);
+    app.sandbox
+        .set_debit_delay(std::time::Duration::from_secs(3600));
+    let [first] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(mirakl(&app, &first)["order_state"], "WAITING_DEBIT_PAYMENT");
+
+    // What a lost answer leaves: the shop order's step reserved, and the shop order made (the
+    // shop took its item), unknown to the connector.
+    let order = stored(&app, &s, &first).await;
+    app.storage()
+        .reserve_order_step(s.ws, order.id, "shop_order", None, storage::now_ms())
+        .await
+        .unwrap();
+    let channel = app
+        .storage()
+        .list_channels(s.ws)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == s.marketplace)
+        .unwrap();
+    app.sandbox
+        .woo_place_order(
+            SHOP,
+            &serde_json::json!({
+                "status": "processing",
+                "line_items": [{"sku": sku, "quantity": 1}],
+                "meta_data": [
+                    {"key": "mirakl_order_id", "value": first},
+                    {"key": "mirakl_channel", "value": channel.name},
+                ],
+            }),
+        )
+        .unwrap();
+
+    // The shop has 1 left and the first order's hold says 1: counted twice, nothing is left.
+    let [second] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
+    app.connector()
+        .flows
+        .orders
+        .poll_now(s.ws, s.marketplace)
+        .await
+        .unwrap();
+    app.drain_jobs().await;
+    assert_eq!(
+        mirakl(&app, &second)["order_state"],
+        "WAITING_ACCEPTANCE",
+        "decided later, not refused"
+    );
+
+    // Paid, the first is looked for and found in the shop; its hold goes, the second is
+    // accepted on the item left, and each has one shop order.
+    app.sandbox.set_debit_delay(std::time::Duration::ZERO);
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(mirakl(&app, &second)["order_state"], "SHIPPING");
+    shop_order_of(&app, &first);
+    shop_order_of(&app, &second);
+    app.stop().await;
+}
+
 /// A process stopped right after it reserved the shop order, before the shop heard of it: the
 /// next one looks in the shop, finds nothing, and makes it once.
 async fn a_process_stopped_before_the_shop_order_leaves_it_to_the_next(engine: Engine) {

@@ -286,7 +286,8 @@ impl Orders {
             return Ok(Decision::Seller);
         }
         // Held first, the shop second: an order reaching the shop in between is then counted
-        // twice (a line refused that could have been kept), never not at all.
+        // twice, never not at all; a line short for that reason, or because a shop order's
+        // answer was lost, waits rather than being refused (`short_in_doubt`).
         let held = self.held_stock(ctx).await?;
         let stock = match self.shop_stock(ctx).await? {
             Ok(stock) => stock,
@@ -303,7 +304,11 @@ impl Orders {
                 .unwrap_or(Some(0))
                 .map(|q| q - held.get(sku).copied().unwrap_or(0))
         };
-        match auto_decision(ctx.order(), ctx.settings, available) {
+        let decision = auto_decision(ctx.order(), ctx.settings, available);
+        if let Some(wait) = self.short_in_doubt(ctx, &decision, &held).await? {
+            return Ok(Decision::Wait(wait));
+        }
+        match decision {
             AutoDecision::Accept(acceptance) => Ok(Decision::Auto(acceptance)),
             AutoDecision::LeaveToSeller { short } => {
                 let message = format!(
@@ -389,6 +394,49 @@ impl Orders {
 
     /// Quantities of each SKU held by orders accepted (or being accepted) but not yet in the
     /// shop, whose stock does not count them yet; this order aside.
+    /// A line found short may be short only because an order is counted twice: by its hold
+    /// and by the shop's stock, when its shop order was made after the holds were read, or
+    /// was made but its answer lost. Refusing on that would refuse a customer the seller can
+    /// serve, so the decision is made again at once in the first case, and in the second waits
+    /// until those orders are known to be in the shop or not (the deadline is hours away).
+    async fn short_in_doubt(
+        &self,
+        ctx: &Ctx<'_>,
+        decision: &AutoDecision,
+        held: &BTreeMap<String, i64>,
+    ) -> anyhow::Result<Option<Step>> {
+        let short: Vec<&str> = match decision {
+            AutoDecision::Accept(acceptance) => acceptance
+                .lines
+                .iter()
+                .filter(|(_, accepted)| !accepted)
+                .filter_map(|(line, _)| {
+                    let line = ctx.order().lines.iter().find(|l| &l.line_id == line)?;
+                    Some(line.sku.as_str())
+                })
+                .collect(),
+            AutoDecision::LeaveToSeller { short } => short.iter().map(String::as_str).collect(),
+        };
+        if short.is_empty() {
+            return Ok(None);
+        }
+        let held_now = self.held_stock(ctx).await?;
+        let released = |sku: &&str| {
+            held_now.get(*sku).copied().unwrap_or(0) < held.get(*sku).copied().unwrap_or(0)
+        };
+        if short.iter().any(released) {
+            return Ok(Some(Step::RunAgainAt(now_ms())));
+        }
+        let in_doubt = self.storage.holds_in_doubt(ctx.ws, SHOP_ORDER).await?;
+        let Some(earliest) = short.iter().filter_map(|sku| in_doubt.get(*sku)).min() else {
+            return Ok(None);
+        };
+        // Once those orders are looked for in the shop, and not before the next try.
+        let known_at = earliest + self.config.in_doubt_after.as_millis() as i64;
+        tracing::debug!(ws = %ctx.ws, order = %ctx.id(), "short stock held by orders in doubt: deciding later");
+        Ok(Some(Step::RunAgainAt(known_at.max(now_ms() + 1_000))))
+    }
+
     async fn held_stock(&self, ctx: &Ctx<'_>) -> anyhow::Result<BTreeMap<String, i64>> {
         Ok(self.storage.held_stock(ctx.ws, ctx.id()).await?)
     }
