@@ -40,6 +40,7 @@ pub use gate::{FaultRates, Faults, Operation, TIMEOUT_HOLD};
 pub use mail::Mail;
 pub use marketplace::catalog::corrected_gtin;
 pub use marketplace::control::MarketplaceControlError;
+pub use seed::{DEMO_REDIRECT_URI, DEMO_SELLER_EMAIL, DEMO_SELLER_PASSWORD};
 pub use woo::control::{
     WooControlError, WooKeyInfo, WooStoreCreated, WooWebhookInfo, WooWebhookStatus,
 };
@@ -59,7 +60,8 @@ use crate::world::{Lifetimes, World};
 pub struct SandboxConfig {
     /// Public base URL of the sandbox as the browser reaches it, e.g. `http://127.0.0.1:8090`.
     pub public_url: url::Url,
-    /// Redirect URIs registered for the demo OAuth client `marketbridge-demo` (exact match).
+    /// Redirect URIs registered for the demo OAuth client `marketbridge-demo`: exact match,
+    /// but for the port of a loopback one (RFC 8252 §7.3).
     pub redirect_uris: Vec<String>,
     /// Seed the demo users, client, marketplaces, stores and the WooCommerce store `demo-shop`.
     pub seed_demo: bool,
@@ -72,13 +74,14 @@ pub struct SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// The defaults: demo data seeded, no redirect URI, access tokens of 3599 s (the lifetime
+    /// The defaults: demo data seeded, the callback of `marketbridge demo`'s connector
+    /// ([`DEMO_REDIRECT_URI`]) as the redirect URI, access tokens of 3599 s (the lifetime
     /// Mirakl's documented token response shows), refresh tokens of 30 days, codes of 10
     /// minutes, call budgets off.
     pub fn new(public_url: url::Url) -> Self {
         Self {
             public_url,
-            redirect_uris: Vec::new(),
+            redirect_uris: vec![DEMO_REDIRECT_URI.to_owned()],
             seed_demo: true,
             access_token_ttl: Duration::from_secs(3599),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),

@@ -10,14 +10,20 @@ use crate::world::{
 };
 
 pub const DEMO_CLIENT_ID: &str = "marketbridge-demo";
+/// The demo seller's login on MAS.
+pub const DEMO_SELLER_EMAIL: &str = "seller@example.com";
+pub const DEMO_SELLER_PASSWORD: &str = "sandbox-seller-pass";
+/// The callback of `marketbridge demo`'s connector on its default address, registered unless
+/// the sandbox is told otherwise; the demo client takes it on any other port too.
+pub const DEMO_REDIRECT_URI: &str = "http://localhost:8080/oauth/mirakl/callback";
 
 /// The demo accounts; the marketplaces' catalogs know the products of `shop`, the demo
 /// WooCommerce store, by GTIN (each marketplace misses a different one in twenty).
 pub fn demo(world: &mut World, redirect_uris: &[String], shop: &WooStore) {
     world.users.push(User {
         id: "demo-seller".into(),
-        email: "seller@example.com".into(),
-        password: "sandbox-seller-pass".into(),
+        email: DEMO_SELLER_EMAIL.into(),
+        password: DEMO_SELLER_PASSWORD.into(),
         stores: BTreeMap::from([
             ("demo-marketplace".into(), vec![2001]),
             ("second-marketplace".into(), vec![3001]),
@@ -34,6 +40,9 @@ pub fn demo(world: &mut World, redirect_uris: &[String], shop: &WooStore) {
             name: "Marketbridge Demo".into(),
             redirect_uris: redirect_uris.to_vec(),
             kinds: vec![GrantKind::Marketplace, GrantKind::Connect],
+            // A demo connector started on another port than the default one still works
+            // with a sandbox started without flags.
+            loopback_any_port: true,
         },
     );
 

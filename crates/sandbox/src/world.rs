@@ -80,6 +80,37 @@ pub struct OAuthClient {
     pub name: String,
     pub redirect_uris: Vec<String>,
     pub kinds: Vec<GrantKind>,
+    /// A registered `http` redirect URI on a loopback host also matches on any other port
+    /// (RFC 8252 §7.3), so a demo connector on a port of its own is accepted. Off unless set.
+    pub loopback_any_port: bool,
+}
+
+impl OAuthClient {
+    /// Whether `uri` is one of the client's redirect URIs: compared as strings, query
+    /// included, since a lookalike URI is an open redirect; with `loopback_any_port`, a
+    /// loopback one may differ in its port alone.
+    pub fn accepts_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|known| {
+            known == uri || (self.loopback_any_port && same_loopback_but_port(known, uri))
+        })
+    }
+}
+
+/// Both URIs are `http` on the same loopback host and equal once their ports are set aside.
+fn same_loopback_but_port(known: &str, uri: &str) -> bool {
+    let (Ok(mut known), Ok(mut uri)) = (url::Url::parse(known), url::Url::parse(uri)) else {
+        return false;
+    };
+    let loopback = match known.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if !loopback || known.scheme() != "http" || uri.scheme() != "http" {
+        return false;
+    }
+    (known.set_port(None).is_ok() && uri.set_port(None).is_ok()) && known == uri
 }
 
 #[derive(Debug, Clone)]
@@ -427,4 +458,49 @@ impl World {
 /// Seconds since the Unix epoch, as JWT claims count time.
 pub fn unix_seconds(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(loopback_any_port: bool) -> OAuthClient {
+        OAuthClient {
+            id: "app".into(),
+            secret: "secret".into(),
+            name: "App".into(),
+            redirect_uris: vec![
+                "http://localhost:8080/oauth/mirakl/callback".into(),
+                "https://connector.test/oauth/mirakl/callback".into(),
+            ],
+            kinds: vec![GrantKind::Marketplace],
+            loopback_any_port,
+        }
+    }
+
+    #[test]
+    fn a_loopback_redirect_uri_matches_on_any_port_only_when_the_client_allows_it() {
+        let other_port = "http://localhost:41234/oauth/mirakl/callback";
+        assert!(client(true).accepts_redirect_uri(other_port));
+        assert!(!client(false).accepts_redirect_uri(other_port));
+        assert!(client(false).accepts_redirect_uri("http://localhost:8080/oauth/mirakl/callback"));
+    }
+
+    #[test]
+    fn only_the_port_of_a_loopback_redirect_uri_may_differ() {
+        let client = client(true);
+        for lookalike in [
+            "http://localhost:41234/oauth/mirakl/callback?next=1",
+            "http://localhost:41234/oauth/mirakl/callback/x",
+            "http://localhost:41234/oauth/mirakl/callback#x",
+            "http://user@localhost:41234/oauth/mirakl/callback",
+            "https://localhost:41234/oauth/mirakl/callback",
+            "http://127.0.0.1:8080/oauth/mirakl/callback",
+            "http://localhost.evil.test:8080/oauth/mirakl/callback",
+            "https://connector.test:8443/oauth/mirakl/callback",
+            "not a uri",
+        ] {
+            assert!(!client.accepts_redirect_uri(lookalike), "{lookalike}");
+        }
+    }
 }

@@ -533,7 +533,9 @@ fn date(at: Option<OffsetDateTime>) -> Value {
     at.map_or(Value::Null, |at| json!(format_mirakl(at)))
 }
 
-/// A customer address; null until the customer is debited, as the platform hides it.
+/// A customer address; null until the customer is debited, as the platform hides it. OR11's
+/// published schema types both addresses as required objects, though its own wording says they
+/// are null until the order ships (or is accepted): the sandbox keeps both keys, null.
 fn address_json(customer: &Customer, visible: bool) -> Value {
     if !visible {
         return Value::Null;
@@ -813,6 +815,69 @@ pub async fn list(State(sandbox): State<Sandbox>, call: ApiCall) -> Result<Json<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entropy::Sequence;
+
+    fn order_of(state: OrderState, debited: Option<OffsetDateTime>) -> Order {
+        let at = now();
+        Order {
+            order_id: "Order_00001-A".into(),
+            commercial_id: "Order_00001".into(),
+            shop_id: 2001,
+            currency: "EUR".into(),
+            state,
+            created: at,
+            updated: at,
+            decided: None,
+            debited,
+            shipped: None,
+            customer: Customer::draw(&mut Sequence::new(7), 1),
+            notification_email: None,
+            lines: vec![OrderLine {
+                id: "Order_00001-A-1".into(),
+                index: 1,
+                refused: false,
+                offer_id: 1,
+                offer_sku: "A".into(),
+                offer_state_code: "11".into(),
+                product_sku: "P1".into(),
+                product_title: "A product".into(),
+                category_code: String::new(),
+                description: String::new(),
+                quantity: 2,
+                price_unit: Money(1000),
+                shipping_price: LINE_SHIPPING,
+                refunds: Vec::new(),
+            }],
+            tracking: Tracking::default(),
+            order_refunds: Vec::new(),
+        }
+    }
+
+    /// OR11 requires both addresses: the keys are always there, null before the debit.
+    #[test]
+    fn or11_always_has_both_customer_addresses() {
+        let waiting = order_json(&order_of(OrderState::WaitingAcceptance, None));
+        let customer = waiting["customer"].as_object().unwrap();
+        for address in ["billing_address", "shipping_address"] {
+            assert!(
+                customer.get(address).is_some_and(Value::is_null),
+                "{address}"
+            );
+        }
+        let debited = order_json(&order_of(OrderState::Shipping, Some(now())));
+        for address in ["billing_address", "shipping_address"] {
+            let fields = debited["customer"][address].as_object().unwrap();
+            for required in [
+                "city",
+                "country",
+                "country_iso_code",
+                "lastname",
+                "street_1",
+            ] {
+                assert!(fields[required].is_string(), "{address}.{required}");
+            }
+        }
+    }
 
     #[test]
     fn the_workflow_allows_only_its_steps() {

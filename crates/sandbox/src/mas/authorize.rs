@@ -124,12 +124,7 @@ pub async fn authorize(
     let Some(redirect_uri) = params.get("redirect_uri") else {
         return bad_link("The link does not say where to return (redirect_uri is missing).");
     };
-    // Exact string comparison, query included: a lookalike URI is an open redirect.
-    if !client
-        .redirect_uris
-        .iter()
-        .any(|known| known == redirect_uri)
-    {
+    if !client.accepts_redirect_uri(redirect_uri) {
         return bad_link(&format!(
             "The return address `{redirect_uri}` is not registered for {}.",
             client.name
