@@ -8,15 +8,15 @@
 //! - `delta`: K stock and price changes in the shop, each timed until the channels show it,
 //!   then a quiet period in which no catalog call may happen;
 //! - `orders`: M orders placed on a marketplace store, each timed until its shop order exists;
-//!   with `--faults`, while calls fail and answers are lost. A duplicate or a lost order fails
-//!   the benchmark (after its table and JSON line are printed).
+//!   with `--faults`, while calls fail and answers are lost, and with `--kills`, while the
+//!   worker process is killed and started again. A duplicate or a lost order, or an acceptance
+//!   sent twice, fails the benchmark (after its table and JSON line are printed).
 
 mod catalog;
 mod delta;
 mod diff;
 mod orders;
 mod report;
-mod seller;
 pub(crate) mod setup;
 
 use std::time::Duration;
@@ -51,6 +51,14 @@ pub struct BenchArgs {
     /// connector gives up after its 30 s timeout, holding a worker slot meanwhile.
     #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
     pub timeout_rate: f64,
+    /// Place this many orders per second from the first poll on, each timed from its placing
+    /// (orders; 0, the default, places them all at once before the first poll).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    pub orders_per_second: f64,
+    /// Run the worker as its own process and SIGKILL it this many times, one to three seconds
+    /// after each start, starting it again each time (orders; 0 runs it in this process).
+    #[arg(long, default_value_t = 0)]
+    pub kills: usize,
     /// How long the connector waits before looking in the shop for an order whose creation got
     /// no answer, in seconds (orders; default: the connector's own).
     #[arg(long, value_name = "SECONDS")]
@@ -126,6 +134,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .await?
         }
         Scenario::Orders => {
+            ensure!(
+                args.orders_per_second.is_finite() && args.orders_per_second >= 0.0,
+                "--orders-per-second must be 0 (all at once) or a rate above 0"
+            );
             let defaults = OrdersOptions::default();
             orders(&OrdersOptions {
                 products: args.items.unwrap_or(orders::DEFAULT_PRODUCTS),
@@ -137,6 +149,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 in_doubt_after: args
                     .in_doubt_seconds
                     .map_or(defaults.in_doubt_after, Duration::from_secs),
+                kills: args.kills,
+                per_second: args.orders_per_second,
+                binary: None,
             })
             .await?
         }

@@ -4,6 +4,8 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod demo;
 mod demo_orders;
+pub mod onboarding;
 pub mod telemetry;
 pub mod wiring;

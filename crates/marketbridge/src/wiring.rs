@@ -179,6 +179,61 @@ pub fn sandbox_mas_config(sandbox_url: &Url, redirect_uri: Url) -> MasConfig {
     }
 }
 
+/// A `marketbridge worker` process on `database_url`, against the sandbox at `sandbox_url`,
+/// configured through its environment as an operator would configure it. The orders benchmark
+/// (`--kills`) and the kill test start such workers and SIGKILL them.
+pub struct SandboxWorker<'a> {
+    pub database_url: &'a str,
+    pub secret_key: &'a storage::SecretKey,
+    /// The connector's address, as `serve` runs it beside this worker.
+    pub public_url: &'a Url,
+    pub sandbox_url: &'a Url,
+    pub budgets: Budgets,
+    pub orders: &'a OrderConfig,
+}
+
+impl SandboxWorker<'_> {
+    /// The command for the binary at `exe`, with nothing inherited from this process's
+    /// environment and its output discarded (errors only, were it kept).
+    pub fn command(&self, exe: &std::path::Path) -> std::process::Command {
+        let marketplaces = sandbox_marketplaces(self.sandbox_url)
+            .iter()
+            .map(|m| format!("{}={}={}", m.code, m.name, m.instance_url))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mas = sandbox_mas_config(self.sandbox_url, self.public_url.clone());
+        // The worker takes whole seconds: a poll interval under one is rounded up.
+        let poll_seconds = self.orders.poll_interval.as_secs_f64().ceil().max(1.0) as u64;
+        let mut command = std::process::Command::new(exe);
+        command
+            .arg("worker")
+            .env_clear()
+            .env("MARKETBRIDGE_LOG", "error")
+            .env("MARKETBRIDGE_DATABASE_URL", self.database_url)
+            .env("MARKETBRIDGE_SECRET_KEY", self.secret_key.to_base64())
+            .env("MARKETBRIDGE_PUBLIC_URL", self.public_url.as_str())
+            .env("MARKETBRIDGE_MAS_URL", mas.base_url.as_str())
+            .env("MARKETBRIDGE_MAS_CLIENT_ID", &mas.client_id)
+            .env("MARKETBRIDGE_MAS_CLIENT_SECRET", mas.client_secret.expose())
+            .env(
+                "MARKETBRIDGE_CONNECT_URL",
+                sandbox_connect_url(self.sandbox_url).as_str(),
+            )
+            .env("MARKETBRIDGE_MARKETPLACES", marketplaces)
+            .env("MARKETBRIDGE_ALLOW_PRIVATE_SHOP_URLS", "true")
+            .env("MARKETBRIDGE_BUDGET_SCALE", self.budgets.scale.to_string())
+            .env("MARKETBRIDGE_ORDER_POLL_SECONDS", poll_seconds.to_string())
+            .env(
+                "MARKETBRIDGE_ORDER_IN_DOUBT_SECONDS",
+                self.orders.in_doubt_after.as_secs().to_string(),
+            )
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    }
+}
+
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
 pub async fn stop_requested() {
     let ctrl_c = tokio::signal::ctrl_c();

@@ -101,7 +101,35 @@ async fn orders_makes_one_shop_order_per_mirakl_order_though_answers_are_lost() 
     assert_eq!(f.duplicates, Some(0));
     assert_eq!(f.lost, Some(0));
     assert_eq!(f.acceptances, Some(20));
+    assert_eq!(f.acceptances_duplicated, Some(0));
+    assert_eq!(f.kills, Some(0));
     assert!(f.calls.as_ref().unwrap()["mmp.or21"] >= 20);
     let (p50, p95) = (f.import_p50_s.unwrap(), f.import_p95_s.unwrap());
     assert!(0.0 < p50 && p50 <= p95, "{p50} {p95}");
+    // Each shop order took stock, and Mirakl Connect came to show it.
+    let (p50, p95) = (f.stock_p50_s.unwrap(), f.stock_p95_s.unwrap());
+    assert!(0.0 <= p50 && p50 <= p95, "{p50} {p95}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_with_kills_runs_a_worker_process_and_kills_it() {
+    let report = orders(&OrdersOptions {
+        products: 60,
+        orders: 20,
+        fault_rate: Some(0.2),
+        in_doubt_after: Duration::from_secs(1),
+        kills: 2,
+        binary: Some(env!("CARGO_BIN_EXE_marketbridge").into()),
+        ..OrdersOptions::default()
+    })
+    .await
+    .unwrap();
+    let f = figures_of(&report);
+    assert!(report.problems.is_empty(), "{}", report.table());
+    assert_eq!(f.shop_orders, Some(20), "{}", report.table());
+    assert_eq!((f.duplicates, f.lost), (Some(0), Some(0)));
+    assert_eq!(f.acceptances_duplicated, Some(0));
+    // This process ran no worker: the shop orders above were made by the worker processes,
+    // killed as often as the orders lasted (at most as asked).
+    assert!(f.kills.unwrap() <= 2, "{}", report.table());
 }

@@ -20,6 +20,12 @@ pub struct Figures {
     pub shop_orders: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acceptances: Option<u64>,
+    /// Acceptances sent for an order Mirakl had already decided (OR21 twice for one order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acceptances_duplicated: Option<u64>,
+    /// How many times the worker process was killed with SIGKILL and started again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kills: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wall_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,6 +46,11 @@ pub struct Figures {
     pub import_p50_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub import_p95_s: Option<f64>,
+    /// From a shop order's creation until Mirakl Connect shows its items' new stock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock_p50_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock_p95_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quiet_calls: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,6 +98,11 @@ impl Report {
         add("orders_placed", f.orders_placed.map(|n| n.to_string()));
         add("shop_orders", f.shop_orders.map(|n| n.to_string()));
         add("acceptances", f.acceptances.map(|n| n.to_string()));
+        add(
+            "acceptances_duplicated",
+            f.acceptances_duplicated.map(|n| n.to_string()),
+        );
+        add("kills", f.kills.map(|n| n.to_string()));
         add("wall_s", f.wall_s.map(|s| format!("{s:.3}")));
         add("items_per_s", f.items_per_s.map(|n| format!("{n:.0}")));
         add("bytes_per_s", f.bytes_per_s.map(|n| format!("{n:.0}")));
@@ -95,6 +111,8 @@ impl Report {
         add("latency_p95_s", f.latency_p95_s.map(|s| format!("{s:.3}")));
         add("import_p50_s", f.import_p50_s.map(|s| format!("{s:.3}")));
         add("import_p95_s", f.import_p95_s.map(|s| format!("{s:.3}")));
+        add("stock_p50_s", f.stock_p50_s.map(|s| format!("{s:.3}")));
+        add("stock_p95_s", f.stock_p95_s.map(|s| format!("{s:.3}")));
         add("quiet_calls", f.quiet_calls.map(|n| n.to_string()));
         add("duplicates", f.duplicates.map(|n| n.to_string()));
         add("lost", f.lost.map(|n| n.to_string()));

@@ -12,14 +12,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use domain::catalog::{CatalogItem, offer_for};
-use domain::{ChannelId, ChannelKind, ChannelStatus, ItemState, WorkspaceId};
+use domain::{ChannelId, ChannelKind, ItemState, WorkspaceId};
 use sandbox::{Sandbox, SandboxConfig, WooStoreCreated};
 use storage::{SecretKey, Storage, now_ms};
 use sync::{Budgets, OrderConfig, WorkerConfig};
 use url::Url;
 
-use super::seller::{Browser, Page};
 use crate::config::sqlite_url;
+use crate::onboarding::{Login, Onboarding, SellerWorkspace, ShopKeys, workspace_of};
 use crate::wiring::{
     Connector, ConnectorOptions, RunningServer, SHOP_HEALTH_INTERVAL, TOKEN_REFRESH_MARGIN, bind,
     build_connector, sandbox_connect_url, sandbox_marketplaces, sandbox_mas_config, spawn_server,
@@ -36,8 +36,6 @@ pub const MARKETPLACE: &str = "demo-marketplace";
 pub const STORE_ID: i64 = 2001;
 pub const COMPANY: &str = "demo-company";
 pub const STORE_CODE: &str = "bench-shop";
-const MAS_EMAIL: &str = "seller@example.com";
-const MAS_PASSWORD: &str = "sandbox-seller-pass";
 const SELLER_EMAIL: &str = "bench@example.com";
 const SELLER_PASSWORD: &str = "benchmark seller password";
 
@@ -51,9 +49,11 @@ const OTHER_COUNTERS: [&str; 5] = [
 ];
 
 /// The calls of the order flow: Mirakl's order operations and the shop's orders.
-const ORDER_COUNTERS: [&str; 16] = [
+const ORDER_COUNTERS: [&str; 17] = [
     "mmp.or11",
     "mmp.or21",
+    // OR21 sent for an order already decided: an acceptance made twice.
+    "mmp.or21.repeated",
     "mmp.or23",
     "mmp.or24",
     "mmp.or28",
@@ -95,6 +95,9 @@ pub struct BenchEnv {
     pub connector: Connector,
     pub poll_interval: Duration,
     connector_url: Url,
+    sandbox_url: Url,
+    database_url: String,
+    secret_key: SecretKey,
     servers: Vec<RunningServer>,
     _data_dir: DataDir,
 }
@@ -140,7 +143,9 @@ impl BenchEnv {
         sandbox_config.budget_scale = budgets.scale;
         let sandbox = Sandbox::new(sandbox_config);
 
-        let storage = Storage::connect(&sqlite_url(&data_dir.0), SecretKey::generate())
+        let database_url = sqlite_url(&data_dir.0);
+        let secret_key = SecretKey::generate();
+        let storage = Storage::connect(&database_url, secret_key.clone())
             .await
             .context("opening the benchmark's database")?;
         storage
@@ -175,6 +180,9 @@ impl BenchEnv {
             connector,
             poll_interval,
             connector_url,
+            sandbox_url,
+            database_url,
+            secret_key,
             servers,
             _data_dir: data_dir,
         })
@@ -188,6 +196,29 @@ impl BenchEnv {
 
     pub fn storage(&self) -> &Storage {
         &self.connector.storage
+    }
+
+    /// A `marketbridge worker` process of `binary` (this one unless told) on this benchmark's
+    /// database and sandbox, with the connector's budgets and order settings.
+    pub fn worker_process(
+        &self,
+        binary: Option<&std::path::Path>,
+        budgets: Budgets,
+        orders: &OrderConfig,
+    ) -> anyhow::Result<std::process::Command> {
+        let exe = match binary {
+            Some(path) => path.to_owned(),
+            None => std::env::current_exe().context("finding the marketbridge binary")?,
+        };
+        Ok(crate::wiring::SandboxWorker {
+            database_url: &self.database_url,
+            secret_key: &self.secret_key,
+            public_url: &self.connector_url,
+            sandbox_url: &self.sandbox_url,
+            budgets,
+            orders,
+        }
+        .command(&exe))
     }
 
     /// A sandbox WooCommerce store of `products` products, a third of them variable (the demo
@@ -204,115 +235,38 @@ impl BenchEnv {
     /// then onboards: Mirakl Connect, the store with its REST keys, the default settings,
     /// Launch. The full read that Launch queues is left for the scenario to run and time.
     pub async fn onboard(&self, store: &WooStoreCreated) -> anyhow::Result<Workspace> {
-        let browser = Browser::new()?;
-        let page = browser.get(&self.url("/sign-up")?).await?;
-        browser
-            .submit(
-                &page,
-                "/sign-up",
-                &[("email", SELLER_EMAIL), ("password", SELLER_PASSWORD)],
-            )
-            .await?;
-
-        // The marketplace channel before the shop: its Launch queues a full read, which finds
-        // no shop yet and ends at once, so the catalog is read once, after the last Launch.
-        let page = browser.get(&self.url("/channels/new")?).await?;
-        let destination = format!("marketplace:{MARKETPLACE}");
-        let page = browser
-            .submit(&page, "/channels", &[("destination", destination.as_str())])
-            .await?;
-        let channel = page.url.path().to_owned();
-        let page = browser
-            .submit(&page, &format!("{channel}/authorize"), &[])
-            .await?;
-        let store_id = STORE_ID.to_string();
-        let page = self
-            .through_mas(
-                &browser,
-                page,
-                &[("marketplace", MARKETPLACE), ("store", store_id.as_str())],
-            )
-            .await?;
-        let page = browser
-            .submit(
-                &page,
-                &format!("{channel}/store"),
-                &[("store_id", store_id.as_str())],
-            )
-            .await?;
-        browser
-            .submit(&page, &format!("{channel}/launch"), &[])
-            .await?;
-        self.connector.worker.tick().await?;
-
-        let page = browser.get(&self.url("/onboarding")?).await?;
-        let page = browser
-            .submit(&page, "/onboarding/mirakl-connect", &[])
-            .await?;
-        let page = self
-            .through_mas(&browser, page, &[("company", COMPANY)])
-            .await?;
-        let page = browser
-            .submit(
-                &page,
-                "/shop/connect",
-                &[
-                    ("store_url", store.url.as_str()),
-                    ("method", "keys"),
-                    ("consumer_key", store.consumer_key.as_str()),
-                    ("consumer_secret", store.consumer_secret.as_str()),
-                ],
-            )
-            .await?;
-        let page = browser.submit(&page, "/onboarding/settings", &[]).await?;
-        browser.submit(&page, "/onboarding/launch", &[]).await?;
+        Onboarding {
+            connector_url: &self.connector_url,
+            seller: Login {
+                email: SELLER_EMAIL,
+                password: SELLER_PASSWORD,
+            },
+            mas: Login {
+                email: sandbox::DEMO_SELLER_EMAIL,
+                password: sandbox::DEMO_SELLER_PASSWORD,
+            },
+            marketplace: MARKETPLACE,
+            store_id: STORE_ID,
+            company: COMPANY,
+            shop: ShopKeys {
+                url: &store.url,
+                consumer_key: &store.consumer_key,
+                consumer_secret: &store.consumer_secret,
+            },
+        }
+        .run(Some(&self.connector.worker))
+        .await?;
         self.workspace().await
     }
 
-    /// On the Mirakl Authentication System: signs in if asked, makes the `choice`, accepts,
-    /// and returns the page the connector shows once back.
-    async fn through_mas(
-        &self,
-        browser: &Browser,
-        mut page: Page,
-        choice: &[(&str, &str)],
-    ) -> anyhow::Result<Page> {
-        for _ in 0..6 {
-            if page.url.origin() == self.connector_url.origin() {
-                return Ok(page);
-            }
-            page = if page.has_form("/mas/login") {
-                browser
-                    .submit(
-                        &page,
-                        "/mas/login",
-                        &[("email", MAS_EMAIL), ("password", MAS_PASSWORD)],
-                    )
-                    .await?
-            } else if page.has_form("/mas/select") {
-                browser.submit(&page, "/mas/select", choice).await?
-            } else {
-                browser
-                    .submit(&page, "/mas/consent", &[("decision", "accept")])
-                    .await?
-            };
-        }
-        bail!("the authorization did not come back from MAS: {}", page.url)
-    }
-
     async fn workspace(&self) -> anyhow::Result<Workspace> {
-        let id = *self
-            .storage()
-            .list_workspace_ids()
+        let id = workspace_of(self.storage(), SELLER_EMAIL)
             .await?
-            .first()
             .context("the sign-up made no workspace")?;
-        let channels = self.storage().list_channels(id).await?;
+        let workspace = SellerWorkspace::read(self.storage(), id).await?;
         let live = |kind: ChannelKind| {
-            channels
-                .iter()
-                .find(|c| c.kind == kind && c.status == ChannelStatus::Live)
-                .map(|c| c.id)
+            workspace
+                .live(kind)
                 .with_context(|| format!("the onboarding left no live {kind:?} channel"))
         };
         Ok(Workspace {
@@ -320,10 +274,6 @@ impl BenchEnv {
             connect: live(ChannelKind::MiraklConnect)?,
             marketplace: live(ChannelKind::Marketplace)?,
         })
-    }
-
-    fn url(&self, path: &str) -> anyhow::Result<Url> {
-        Ok(self.connector_url.join(path)?)
     }
 
     /// Runs the worker pass after pass, as `serve` would with nothing else to do, until both

@@ -5,10 +5,11 @@
 //! twice, each acceptance sent once.
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use domain::ItemState;
+use marketbridge::wiring::SandboxWorker;
 use sandbox::FaultRates;
 use test_support::{Engine, TestApp};
 
@@ -27,35 +28,24 @@ const FAULTS: FaultRates = FaultRates {
 };
 
 /// `marketbridge worker` on the test app's database, against its sandbox, as an operator would
-/// run it.
+/// run it: orders polled every second, a shop order without an answer looked for at once.
 fn start_worker(app: &TestApp) -> Child {
-    let sandbox = app.sandbox_url.as_str().trim_end_matches('/');
-    let marketplaces = marketbridge::wiring::sandbox_marketplaces(&app.sandbox_url)
-        .iter()
-        .map(|m| format!("{}={}={}", m.code, m.name, m.instance_url))
-        .collect::<Vec<_>>()
-        .join(",");
-    Command::new(env!("CARGO_BIN_EXE_marketbridge"))
-        .arg("worker")
-        .env_clear()
-        .env("MARKETBRIDGE_LOG", "error")
-        .env("MARKETBRIDGE_DATABASE_URL", app.database_url())
-        .env("MARKETBRIDGE_SECRET_KEY", app.secret_key().to_base64())
-        .env("MARKETBRIDGE_PUBLIC_URL", app.connector_url.as_str())
-        .env("MARKETBRIDGE_MAS_URL", format!("{sandbox}/mas"))
-        .env("MARKETBRIDGE_MAS_CLIENT_ID", "marketbridge-demo")
-        .env("MARKETBRIDGE_MAS_CLIENT_SECRET", "sandbox-client-secret")
-        .env("MARKETBRIDGE_CONNECT_URL", format!("{sandbox}/connect/api"))
-        .env("MARKETBRIDGE_MARKETPLACES", marketplaces)
-        .env("MARKETBRIDGE_ALLOW_PRIVATE_SHOP_URLS", "true")
-        .env("MARKETBRIDGE_BUDGET_SCALE", "0")
-        .env("MARKETBRIDGE_ORDER_POLL_SECONDS", "1")
-        .env("MARKETBRIDGE_ORDER_IN_DOUBT_SECONDS", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start marketbridge worker")
+    let orders = sync::OrderConfig {
+        poll_interval: Duration::from_secs(1),
+        in_doubt_after: Duration::ZERO,
+        ..sync::OrderConfig::default()
+    };
+    SandboxWorker {
+        database_url: app.database_url(),
+        secret_key: app.secret_key(),
+        public_url: &app.connector_url,
+        sandbox_url: &app.sandbox_url,
+        budgets: sync::Budgets::off(),
+        orders: &orders,
+    }
+    .command(std::path::Path::new(env!("CARGO_BIN_EXE_marketbridge")))
+    .spawn()
+    .expect("start marketbridge worker")
 }
 
 /// A small deterministic generator: the kill moments are random, and the same on every run.

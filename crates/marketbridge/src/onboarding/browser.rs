@@ -1,7 +1,7 @@
-//! The seller's browser for the benchmarks' setup: plain HTTP with a cookie jar, redirects
+//! The seller's browser for onboarding over HTTP: plain HTTP with a cookie jar, redirects
 //! followed one hop at a time, and forms found by where they post and sent with their hidden
-//! fields (the CSRF token) and checked boxes. So a benchmark's workspace is onboarded through
-//! the real pages, as the tests' visitor does it (the binary cannot use `test-support`).
+//! fields (the CSRF token) and checked boxes. So a workspace is onboarded through the real
+//! pages, as the tests' visitor does it (the binary cannot use `test-support`).
 
 use anyhow::{Context as _, bail};
 use reqwest::StatusCode;
