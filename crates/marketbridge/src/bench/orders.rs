@@ -112,16 +112,25 @@ impl OrdersOptions {
     }
 
     /// The connector's order flow: polled as often as the OR11 budget allows (at least once a
-    /// second), patient with lost answers as asked.
+    /// second), patient with lost answers as asked. With budgets, the overlap each poll reads
+    /// again is scaled like the budgets, so that a compressed minute keeps its proportions (a
+    /// five-minute overlap read in 0.6 s slots would page through ten times what it does).
     fn order_config(&self) -> OrderConfig {
         let or11 = self
             .budgets
             .interval_ms(sync::budgets::Operation::OrderList);
+        let defaults = OrderConfig::default();
+        let overlap = if self.budgets.scale > 0.0 {
+            defaults.overlap.mul_f64(self.budgets.scale)
+        } else {
+            defaults.overlap
+        };
         OrderConfig {
             poll_interval: Duration::from_millis(u64::try_from(or11).unwrap_or(0))
                 .max(Duration::from_secs(1)),
             in_doubt_after: self.in_doubt_after,
-            ..OrderConfig::default()
+            overlap,
+            ..defaults
         }
     }
 }
@@ -253,6 +262,10 @@ async fn run(env: &BenchEnv, options: &OrdersOptions) -> anyhow::Result<Report> 
         report.note("peak RSS before the orders (sandbox, export), MB", mb);
     }
     report.note("budget scale", options.budgets.scale);
+    report.note(
+        "orders read again each poll (overlap), s",
+        round(options.order_config().overlap.as_secs_f64(), 3),
+    );
     report.note(
         "orders polled every (at most), s",
         round(options.order_config().poll_interval.as_secs_f64(), 3),
