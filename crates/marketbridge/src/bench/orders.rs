@@ -208,6 +208,7 @@ async fn run(env: &BenchEnv, options: &OrdersOptions) -> anyhow::Result<Report> 
     let peak_rss_mb = peak_rss_mb();
     let calls = env.calls().since(&before);
 
+    let stopped_early = placed.stopped_early.take();
     let placed_at = placed.at;
     let placed = placed.ids;
     let shop = ShopOrders::count(&env.sandbox, &placed);
@@ -281,6 +282,12 @@ async fn run(env: &BenchEnv, options: &OrdersOptions) -> anyhow::Result<Report> 
         None => report.note("faults", "none"),
     }
     report.note("in doubt after, s", options.in_doubt_after.as_secs_f64());
+    if let Some(why) = stopped_early {
+        report.note(
+            &format!("placing stopped after {} of {} orders", placed.len(), options.orders),
+            why,
+        );
+    }
     if options.per_second > 0.0 {
         report.note("orders placed per second", options.per_second);
     } else {
@@ -387,6 +394,8 @@ struct Placed {
     known: HashSet<String>,
     at: HashMap<String, Instant>,
     started: Option<Instant>,
+    /// Why placing at the rate asked stopped before `total` (the store sold out).
+    stopped_early: Option<String>,
 }
 
 impl Placed {
@@ -398,6 +407,7 @@ impl Placed {
             known: HashSet::with_capacity(total),
             at: HashMap::with_capacity(total),
             started: None,
+            stopped_early: None,
         }
     }
 
@@ -430,8 +440,12 @@ impl Placed {
         };
         let due =
             ((started.elapsed().as_secs_f64() * self.per_second) as usize + 1).min(self.total);
-        if due > self.ids.len() {
-            self.place(sandbox, due - self.ids.len())?;
+        if due > self.ids.len()
+            && let Err(e) = self.place(sandbox, due - self.ids.len())
+        {
+            // The orders placed so far are the run's; the benchmark says why there are fewer.
+            self.stopped_early = Some(format!("{e:#}"));
+            self.total = self.ids.len();
         }
         Ok(())
     }
