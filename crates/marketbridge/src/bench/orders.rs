@@ -284,7 +284,11 @@ async fn run(env: &BenchEnv, options: &OrdersOptions) -> anyhow::Result<Report> 
     report.note("in doubt after, s", options.in_doubt_after.as_secs_f64());
     if let Some(why) = stopped_early {
         report.note(
-            &format!("placing stopped after {} of {} orders", placed.len(), options.orders),
+            &format!(
+                "placing stopped after {} of {} orders",
+                placed.len(),
+                options.orders
+            ),
             why,
         );
     }
