@@ -1,6 +1,7 @@
 //! Polling one channel for the orders Mirakl changed: one page per call slot, each order stored
 //! (new, or what changed) and queued for its next step; the cursor moves only once every page
-//! it covers is stored, so an order is never skipped.
+//! it covers is stored, so an order is never skipped. A poll waits for the slot of each page
+//! after the first, so that one with many pages ends instead of starting over at each slot.
 
 use domain::{ChannelId, ChannelStatus, SyncRunStatus, WorkspaceId};
 use storage::{Channel, OrderUpsert, now_ms};
@@ -74,6 +75,15 @@ impl Orders {
         let op = remote.list_operation();
         loop {
             if let Some(at) = self.slots.take(ws, channel.id, op).await? {
+                if next.is_some() {
+                    // Part way through the pages: stopping here would start the next poll
+                    // from its first page again, and with more than a page of orders since the
+                    // cursor no poll would ever reach the last one. So the job waits for the
+                    // slot and goes on from where it is.
+                    let wait = u64::try_from(at - now_ms()).unwrap_or(0);
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                    continue;
+                }
                 self.record_run(
                     ws,
                     channel.id,
