@@ -41,11 +41,6 @@ const DEMO_ACCEPTANCE_DELAY: Duration = Duration::from_secs(3 * 24 * 60 * 3);
 pub const SELLER_EMAIL: &str = "demo@example.com";
 pub const SELLER_PASSWORD: &str = "demo-seller-pass";
 
-/// The sandbox's demo marketplace, store and Connect company that `--connected` launches.
-const MARKETPLACE: &str = "demo-marketplace";
-const STORE_ID: i64 = 2001;
-const COMPANY: &str = "demo-company";
-
 /// Which sandbox the demo uses.
 #[derive(Clone, Debug)]
 pub enum DemoSandbox {
@@ -188,25 +183,18 @@ impl Demo {
     /// (what `--connected` does once the connector serves).
     pub async fn connect_seller(&self) -> anyhow::Result<(Outcome, SellerWorkspace)> {
         let shop_url = self.shop_url();
-        let outcome = Onboarding {
-            connector_url: &self.connector_url,
-            seller: Login {
+        let outcome = Onboarding::on_the_sandbox(
+            &self.connector_url,
+            Login {
                 email: SELLER_EMAIL,
                 password: SELLER_PASSWORD,
             },
-            mas: Login {
-                email: sandbox::DEMO_SELLER_EMAIL,
-                password: sandbox::DEMO_SELLER_PASSWORD,
-            },
-            marketplace: MARKETPLACE,
-            store_id: STORE_ID,
-            company: COMPANY,
-            shop: ShopKeys {
+            ShopKeys {
                 url: &shop_url,
                 consumer_key: sandbox::WOO_DEMO_CONSUMER_KEY,
                 consumer_secret: sandbox::WOO_DEMO_CONSUMER_SECRET,
             },
-        }
+        )
         .run_once(&self.connector.storage)
         .await?;
         let workspace = SellerWorkspace::read(&self.connector.storage, outcome.workspace()).await?;

@@ -47,6 +47,25 @@ pub struct Onboarding<'a> {
     pub shop: ShopKeys<'a>,
 }
 
+impl<'a> Onboarding<'a> {
+    /// `seller` and `shop` onboarded with the sandbox's demo data: its demo user on MAS, Demo
+    /// Marketplace store 2001 and Demo Company (what `demo --connected` and the benchmarks do).
+    pub fn on_the_sandbox(connector_url: &'a Url, seller: Login<'a>, shop: ShopKeys<'a>) -> Self {
+        Self {
+            connector_url,
+            seller,
+            mas: Login {
+                email: sandbox::DEMO_SELLER_EMAIL,
+                password: sandbox::DEMO_SELLER_PASSWORD,
+            },
+            marketplace: "demo-marketplace",
+            store_id: 2001,
+            company: "demo-company",
+            shop,
+        }
+    }
+}
+
 /// What [`Onboarding::run_once`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {

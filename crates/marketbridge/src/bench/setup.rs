@@ -235,25 +235,18 @@ impl BenchEnv {
     /// then onboards: Mirakl Connect, the store with its REST keys, the default settings,
     /// Launch. The full read that Launch queues is left for the scenario to run and time.
     pub async fn onboard(&self, store: &WooStoreCreated) -> anyhow::Result<Workspace> {
-        Onboarding {
-            connector_url: &self.connector_url,
-            seller: Login {
+        Onboarding::on_the_sandbox(
+            &self.connector_url,
+            Login {
                 email: SELLER_EMAIL,
                 password: SELLER_PASSWORD,
             },
-            mas: Login {
-                email: sandbox::DEMO_SELLER_EMAIL,
-                password: sandbox::DEMO_SELLER_PASSWORD,
-            },
-            marketplace: MARKETPLACE,
-            store_id: STORE_ID,
-            company: COMPANY,
-            shop: ShopKeys {
+            ShopKeys {
                 url: &store.url,
                 consumer_key: &store.consumer_key,
                 consumer_secret: &store.consumer_secret,
             },
-        }
+        )
         .run(Some(&self.connector.worker))
         .await?;
         self.workspace().await
