@@ -169,6 +169,14 @@ impl Sandbox {
         self.world().grants.revoke_client(client_id);
     }
 
+    /// Revokes one token of a client, as its RFC 7009 revocation would: an access token goes
+    /// alone, a refresh token takes its whole grant with it.
+    pub fn revoke_token(&self, client_id: &str, token: &str) {
+        let mut world = self.world();
+        let world = &mut *world;
+        world.grants.revoke_token(&world.signer, client_id, token);
+    }
+
     /// Scales Mirakl's call budgets from now on: 1.0 is the documented budget, 0.001 turns a
     /// minute into 60 ms, 0.0 switches budgets off.
     ///

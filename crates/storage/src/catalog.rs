@@ -108,7 +108,7 @@ const MARK_DELETED: Batch = Batch {
 /// Takes the workspace's next catalog version. Its row stays locked until the transaction
 /// commits, so a workspace's versions commit in order: whoever reads version `v` committed
 /// knows every change stamped `v` or less is visible.
-const NEXT_VERSION: &str = "INSERT INTO catalog_versions (workspace_id, version) VALUES ($1, 1) \
+pub(crate) const NEXT_VERSION: &str = "INSERT INTO catalog_versions (workspace_id, version) VALUES ($1, 1) \
      ON CONFLICT (workspace_id) DO UPDATE SET version = catalog_versions.version + 1 \
      RETURNING version";
 

@@ -366,13 +366,14 @@ impl Storage {
     pub async fn held_stock(
         &self,
         ws: WorkspaceId,
-        except: OrderId,
+        except: Option<OrderId>,
     ) -> Result<BTreeMap<String, i64>, StorageError> {
+        let except = except.map_or(Uuid::nil(), |id| id.0);
         const SQL: &str = "SELECT sku, CAST(SUM(quantity) AS BIGINT) FROM order_holds \
              WHERE workspace_id = $1 AND order_id <> $2 GROUP BY sku";
         let rows: Vec<(String, i64)> = on_reader!(self, |p| sqlx::query_as(SQL)
             .bind(ws.0)
-            .bind(except.0)
+            .bind(except)
             .fetch_all(p)
             .await)?;
         Ok(rows.into_iter().collect())
@@ -398,32 +399,37 @@ impl Storage {
     }
 
     /// Records what an order accepted elsewhere (Mirakl's back office) holds, unless its hold
-    /// is recorded already; a no-op for an order that holds nothing.
+    /// is recorded already; a no-op for an order that holds nothing. Returns whether a hold
+    /// was added: its SKUs then count as changed for the catalog's delta exports, which send
+    /// the shop's stock less what orders hold.
     pub async fn hold_stock(
         &self,
         ws: WorkspaceId,
         order: OrderId,
         holds: &[(String, i64)],
-    ) -> Result<(), StorageError> {
+    ) -> Result<bool, StorageError> {
         if holds.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
-        in_transaction!(self, |tx| {
-            insert_holds!(tx, ws, order, holds);
-        });
-        Ok(())
+        Ok(in_transaction!(self, |tx| {
+            let added = insert_holds!(tx, ws, order, holds);
+            touch_catalog_items!(tx, ws, &added);
+            !added.is_empty()
+        }))
     }
 
-    /// The order holds no stock any more (its acceptance was not made after all).
-    pub async fn release_stock(&self, ws: WorkspaceId, order: OrderId) -> Result<(), StorageError> {
-        const SQL: &str = "DELETE FROM order_holds WHERE workspace_id = $1 AND order_id = $2";
-        on_writer!(self, |p| sqlx::query(SQL)
-            .bind(ws.0)
-            .bind(order.0)
-            .execute(p)
-            .await
-            .map(|_| ()))?;
-        Ok(())
+    /// The order holds no stock any more (its acceptance was not made after all). Returns
+    /// whether it held any: its SKUs then count as changed for the catalog's delta exports.
+    pub async fn release_stock(
+        &self,
+        ws: WorkspaceId,
+        order: OrderId,
+    ) -> Result<bool, StorageError> {
+        Ok(in_transaction!(self, |tx| {
+            let released = release_holds!(tx, ws, order);
+            touch_catalog_items!(tx, ws, &released);
+            !released.is_empty()
+        }))
     }
 
     /// The workspace's acceptance sequence: bumped by each [`Storage::reserve_acceptance`].
@@ -483,7 +489,8 @@ impl Storage {
                 .map_err(StorageError::on_write("order_steps_pkey"))?
                 .rows_affected();
             if inserted > 0 {
-                insert_holds!(tx, ws, order, holds);
+                let added = insert_holds!(tx, ws, order, holds);
+                touch_catalog_items!(tx, ws, &added);
             }
             inserted > 0
         });
@@ -572,17 +579,18 @@ impl Storage {
         found(rows)
     }
 
-    /// Nothing is left to do for the order (until Mirakl changes its state).
+    /// Nothing is left to do for the order (until Mirakl changes its state). Returns whether
+    /// it still held stock, now released: its SKUs then count as changed for the catalog's
+    /// delta exports. `NotFound` if the order is not in `ws`.
     pub async fn finish_order(
         &self,
         ws: WorkspaceId,
         id: OrderId,
         now_ms: i64,
-    ) -> Result<(), StorageError> {
+    ) -> Result<bool, StorageError> {
         const SQL: &str = "UPDATE orders SET finished_at_ms = $3, updated_at_ms = $3 \
              WHERE workspace_id = $1 AND id = $2";
-        const RELEASE: &str = "DELETE FROM order_holds WHERE workspace_id = $1 AND order_id = $2";
-        let rows = in_transaction!(self, |tx| {
+        let (rows, released) = in_transaction!(self, |tx| {
             let rows = sqlx::query(SQL)
                 .bind(ws.0)
                 .bind(id.0)
@@ -590,14 +598,12 @@ impl Storage {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            sqlx::query(RELEASE)
-                .bind(ws.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            rows
+            let released = release_holds!(tx, ws, id);
+            touch_catalog_items!(tx, ws, &released);
+            (rows, !released.is_empty())
         });
-        found(rows)
+        found(rows)?;
+        Ok(released)
     }
 
     // ----- steps ---------------------------------------------------------------------------
@@ -913,11 +919,13 @@ impl Storage {
 }
 
 /// Records an order's holds (`&[(String, i64)]`) in the transaction `tx`, leaving any it has
-/// already. A macro, as the transaction's type differs by engine.
+/// already, and yields the SKUs of those added. A macro, as the transaction's type differs by
+/// engine.
 macro_rules! insert_holds {
-    ($tx:expr, $ws:expr, $order:expr, $holds:expr) => {
+    ($tx:expr, $ws:expr, $order:expr, $holds:expr) => {{
+        let mut added: Vec<String> = Vec::new();
         for (sku, quantity) in $holds {
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO order_holds (workspace_id, order_id, sku, quantity) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (order_id, sku) DO NOTHING",
             )
@@ -926,8 +934,56 @@ macro_rules! insert_holds {
             .bind(sku.as_str())
             .bind(*quantity)
             .execute(&mut *$tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if inserted > 0 {
+                added.push(sku.clone());
+            }
         }
-    };
+        added
+    }};
 }
 use insert_holds;
+
+/// Deletes an order's holds in the transaction `tx` and yields the SKUs they were on.
+macro_rules! release_holds {
+    ($tx:expr, $ws:expr, $order:expr) => {{
+        let released: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM order_holds WHERE workspace_id = $1 AND order_id = $2 RETURNING sku",
+        )
+        .bind($ws.0)
+        .bind($order.0)
+        .fetch_all(&mut *$tx)
+        .await?;
+        released
+    }};
+}
+use release_holds;
+
+/// Stamps the catalog items of these SKUs (`&[String]`) with the workspace's next catalog
+/// version in the transaction `tx`, so that the next delta export to each channel looks at
+/// them again: what the orders hold of them changed, and with it what a channel may sell.
+macro_rules! touch_catalog_items {
+    ($tx:expr, $ws:expr, $skus:expr) => {{
+        let skus: &[String] = $skus;
+        if !skus.is_empty() {
+            let version: i64 = sqlx::query_scalar(crate::catalog::NEXT_VERSION)
+                .bind($ws.0)
+                .fetch_one(&mut *$tx)
+                .await
+                .map_err(StorageError::on_write("catalog_versions_pkey"))?;
+            for sku in skus {
+                sqlx::query(
+                    "UPDATE catalog_items SET changed_version = $3 \
+                     WHERE workspace_id = $1 AND sku = $2",
+                )
+                .bind($ws.0)
+                .bind(sku.as_str())
+                .bind(version)
+                .execute(&mut *$tx)
+                .await?;
+            }
+        }
+    }};
+}
+use touch_catalog_items;

@@ -321,6 +321,27 @@ impl Storage {
         }
     }
 
+    /// Mirakl refused the channel's access token (401) in work begun at `since_ms`: unless the
+    /// tokens changed since (renewed, or a new authorization), the access token is taken for
+    /// expired, so that the next refresh is due at once. Returns whether it was.
+    pub async fn expire_access_token(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        since_ms: i64,
+    ) -> Result<bool, StorageError> {
+        const SQL: &str = "UPDATE channel_tokens SET access_expires_at_ms = 0 \
+             WHERE workspace_id = $1 AND channel_id = $2 AND updated_at_ms <= $3";
+        let rows = on_writer!(self, |p| sqlx::query(SQL)
+            .bind(ws.0)
+            .bind(channel.0)
+            .bind(since_ms)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(rows > 0)
+    }
+
     /// Forgets the channel's tokens (a no-op if there are none).
     pub async fn delete_tokens(
         &self,

@@ -4897,11 +4897,39 @@ async fn acceptances_reserved_on_one_sequence_hold_stock_until_the_shop_has_the_
         async move { s.held_stock(mine, except).await.unwrap() }
     };
     assert!(
-        held(holder).await.is_empty(),
+        held(Some(holder)).await.is_empty(),
         "an order's own hold is left out"
     );
-    let everyone = domain::OrderId::new();
-    assert_eq!(held(everyone).await.get("A"), Some(&2));
+    assert_eq!(held(None).await.get("A"), Some(&2));
+
+    // What orders hold changes what a channel may sell: each change of the holds stamps the
+    // items held, so that the next delta export sends them again.
+    s.upsert_catalog_items(
+        mine,
+        &[
+            catalog_row("A", 1, "A", "{}", T0),
+            catalog_row("B", 2, "B", "{}", T0),
+            catalog_row("C", 3, "C", "{}", T0),
+        ],
+    )
+    .await
+    .unwrap();
+    let changed_since = |since| {
+        let s = s.clone();
+        async move {
+            s.catalog_changed_page(mine, since, None, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.sku)
+                .collect::<Vec<_>>()
+        }
+    };
+    s.upsert_catalog_items(theirs, &[catalog_row("A", 1, "A", "{}", T0)])
+        .await
+        .unwrap();
+    let their_version = s.catalog_version(theirs).await.unwrap();
+    let version = s.catalog_version(mine).await.unwrap();
 
     // Without a sequence (the seller's own decision) it always reserves; holds add up.
     let second = *orders.iter().find(|o| **o != holder).unwrap();
@@ -4919,27 +4947,49 @@ async fn acceptances_reserved_on_one_sequence_hold_stock_until_the_shop_has_the_
         .unwrap(),
         Some(StepReservation::Fresh)
     );
-    let all = held(everyone).await;
+    let all = held(None).await;
     assert_eq!(
         (all.get("A"), all.get("B")),
         (Some(&5), Some(&1)),
         "another workspace's hold is not counted"
     );
+    assert_eq!(changed_since(version).await, ["A", "B"], "holds taken");
+    let version = s.catalog_version(mine).await.unwrap();
 
-    // In the shop, the shop's stock counts it; finished, it holds nothing; released, neither.
+    // In the shop, the shop's stock counts it (and the shop's read stamps the item); finished,
+    // it holds nothing; released, neither.
     s.set_shop_order(mine, holder, 501, "501", "processing", T0)
         .await
         .unwrap();
-    assert_eq!(held(everyone).await.get("A"), Some(&3));
-    s.finish_order(mine, second, T0).await.unwrap();
-    assert!(held(everyone).await.is_empty());
-    s.hold_stock(mine, orders[5], &[("C".into(), 4)])
-        .await
-        .unwrap();
-    s.hold_stock(mine, orders[5], &[("C".into(), 9)])
-        .await
-        .unwrap();
-    assert_eq!(held(everyone).await.get("C"), Some(&4), "recorded once");
-    s.release_stock(mine, orders[5]).await.unwrap();
-    assert!(held(everyone).await.is_empty());
+    assert_eq!(held(None).await.get("A"), Some(&3));
+    assert!(changed_since(version).await.is_empty());
+    assert!(s.finish_order(mine, second, T0).await.unwrap(), "it held");
+    assert!(held(None).await.is_empty());
+    assert_eq!(changed_since(version).await, ["A", "B"], "holds released");
+    assert!(!s.finish_order(mine, second, T0).await.unwrap());
+    let version = s.catalog_version(mine).await.unwrap();
+    assert!(
+        s.hold_stock(mine, orders[5], &[("C".into(), 4)])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.hold_stock(mine, orders[5], &[("C".into(), 9)])
+            .await
+            .unwrap()
+    );
+    assert_eq!(held(None).await.get("C"), Some(&4), "recorded once");
+    assert_eq!(changed_since(version).await, ["C"]);
+    let version = s.catalog_version(mine).await.unwrap();
+    assert!(s.release_stock(mine, orders[5]).await.unwrap());
+    assert!(!s.release_stock(mine, orders[5]).await.unwrap());
+    assert!(held(None).await.is_empty());
+    assert_eq!(changed_since(version).await, ["C"]);
+    assert!(
+        s.catalog_changed_page(theirs, their_version, None, 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another workspace's catalog is not stamped"
+    );
 }

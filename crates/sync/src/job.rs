@@ -357,6 +357,17 @@ impl Queue {
         }
         Ok(false)
     }
+
+    /// Queues an export to every live channel of the workspace: of the items changed since
+    /// each channel's last export (`delta`), or of every item.
+    pub async fn enqueue_exports(&self, ws: WorkspaceId, delta: bool) -> anyhow::Result<()> {
+        for c in self.storage.list_channels(ws).await? {
+            if c.status == domain::ChannelStatus::Live {
+                self.enqueue(ws, &Job::channel_export(c.id, delta)).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,13 @@ pub enum TokenError {
     Storage(#[from] StorageError),
 }
 
+/// Mirakl answered 401 to a call made with the channel's access token. A flow returns it as
+/// its job's error: the worker then renews the token ([`TokenKeeper::rejected`]) and the job
+/// is tried again with the new one.
+#[derive(Debug, thiserror::Error)]
+#[error("Mirakl refused this channel's access token (401); it is renewed and the call tried again")]
+pub struct TokenRefused;
+
 /// What one refresh attempt did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refreshed {
@@ -182,6 +189,33 @@ impl TokenKeeper {
                     .await?;
                 Err(TokenError::Mas(e))
             }
+        }
+    }
+
+    /// Mirakl refused the channel's access token (401) in work begun at `since_ms`, before
+    /// its expiry: revoked, or cut short on Mirakl's side. Unless it was renewed since, it is
+    /// renewed now, and the work's retry uses the new one; a renewal MAS refuses marks the
+    /// channel "Reauthorization needed", as the scheduled one would, instead of the channel
+    /// staying Live while every call fails.
+    pub async fn rejected(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        since_ms: i64,
+    ) -> Result<(), TokenError> {
+        if !self
+            .storage
+            .expire_access_token(ws, channel, since_ms)
+            .await?
+        {
+            return Ok(());
+        }
+        tracing::warn!(%ws, %channel, "Mirakl refused the access token: renewing it now");
+        match self.refresh(ws, channel).await {
+            Ok(_) | Err(TokenError::ReauthorizationNeeded) | Err(TokenError::NotAuthorized) => {
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use domain::{ChannelId, WorkspaceId};
+use domain::{ChannelId, JobId, WorkspaceId};
 use storage::{Storage, now_ms};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -36,6 +36,44 @@ impl Default for WorkerConfig {
             catalog_interval: Duration::from_secs(24 * 3600),
             reconcile_interval: Duration::from_secs(24 * 3600),
             concurrency: 4,
+        }
+    }
+}
+
+/// Runs `work` for the job claimed by `worker`, renewing the job's lease every third of
+/// `lease` until it ends, so that a long job (a poll paging through a thousand orders, an
+/// export waiting for its budget slots) is never taken for a crashed one and run a second
+/// time beside itself. Should the lease be lost all the same (this process stalled longer than
+/// a lease), it says so; the work goes on, every effect being reserved in storage first, and
+/// its end is then not recorded (`complete_job` and the like find the lease gone).
+pub async fn holding_lease<T>(
+    storage: &Storage,
+    job: JobId,
+    worker: Uuid,
+    lease: Duration,
+    work: impl Future<Output = T>,
+) -> T {
+    let every = (lease / 3).max(Duration::from_millis(10));
+    let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut held = true;
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = beat.tick(), if held => {
+                let until = now_ms() + lease.as_millis() as i64;
+                match storage.heartbeat_job(job, worker, until).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        held = false;
+                        tracing::warn!(%job, "job lease lost: another worker may run it too");
+                    }
+                    Err(e) => {
+                        tracing::warn!(%job, error = %e, "renewing a job's lease failed");
+                    }
+                }
+            }
         }
     }
 }
@@ -153,7 +191,23 @@ impl Worker {
                 return Ok(());
             }
         };
-        match self.execute(ws, typed).await {
+        let started_ms = now_ms();
+        let outcome = holding_lease(
+            &self.storage,
+            job.id,
+            self.id,
+            self.config.lease,
+            self.execute(ws, typed.clone()),
+        )
+        .await;
+        if let Err(e) = &outcome
+            && refused_token(e)
+            && let Some(channel) = self.channel_of(ws, &typed).await?
+            && let Err(e) = self.flows.tokens.rejected(ws, channel, started_ms).await
+        {
+            tracing::warn!(%ws, %channel, error = %e, "renewing a refused token failed");
+        }
+        match outcome {
             Ok(Step::Done) => {
                 self.storage.complete_job(job.id, self.id, now_ms()).await?;
             }
@@ -171,6 +225,24 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// The channel whose Mirakl token a job uses, if any.
+    async fn channel_of(&self, ws: WorkspaceId, job: &Job) -> anyhow::Result<Option<ChannelId>> {
+        Ok(match job {
+            Job::ChannelExport(e) => Some(e.channel_id),
+            Job::ImportFollow(c) | Job::Reconcile(c) | Job::OrderImport(c) => Some(c.channel_id),
+            Job::OrderStep(o) => self
+                .storage
+                .get_order(ws, o.order_id)
+                .await?
+                .map(|order| order.channel_id),
+            Job::TokenRefresh(_)
+            | Job::ShopHealth(_)
+            | Job::ShopWebhook(_)
+            | Job::CatalogRead(_)
+            | Job::Disconnect(_) => None,
+        })
     }
 
     /// The one dispatch: each job to its flow.
@@ -286,4 +358,21 @@ impl Worker {
             _ => poll,
         }
     }
+}
+
+/// Whether Mirakl answered 401 to the call that failed: its access token was refused.
+fn refused_token(e: &anyhow::Error) -> bool {
+    use mirakl::connect::ConnectError;
+    use mirakl::marketplace::MarketplaceError;
+    e.chain().any(|cause| {
+        cause.is::<crate::tokens::TokenRefused>()
+            || matches!(
+                cause.downcast_ref::<MarketplaceError>(),
+                Some(MarketplaceError::Unauthorized)
+            )
+            || matches!(
+                cause.downcast_ref::<ConnectError>(),
+                Some(ConnectError::Unauthorized)
+            )
+    })
 }

@@ -239,6 +239,19 @@ pub struct Stock {
     pub status: StockStatus,
 }
 
+impl Stock {
+    /// The stock less `held` units that orders accepted on Mirakl hold and the shop does not
+    /// count yet (their shop orders are still to be made): what a channel may sell. Stock the
+    /// shop does not count is left as it is, and counted stock never goes below zero.
+    pub fn less_held(&self, held: i64) -> Stock {
+        let mut stock = *self;
+        if stock.managed && held > 0 {
+            stock.quantity = Some((stock.quantity.unwrap_or(0) - held).max(0));
+        }
+        stock
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StockStatus {
@@ -251,6 +264,25 @@ pub enum StockStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn held_units_are_taken_from_counted_stock_only() {
+        let counted = |quantity| Stock {
+            managed: true,
+            quantity,
+            status: StockStatus::InStock,
+        };
+        assert_eq!(counted(Some(5)).less_held(2).quantity, Some(3));
+        assert_eq!(counted(Some(1)).less_held(3).quantity, Some(0));
+        assert_eq!(counted(None).less_held(1).quantity, Some(0));
+        assert_eq!(counted(Some(5)).less_held(0), counted(Some(5)));
+        let uncounted = Stock {
+            managed: false,
+            quantity: None,
+            status: StockStatus::InStock,
+        };
+        assert_eq!(uncounted.less_held(4), uncounted);
+    }
 
     #[test]
     fn skus_are_trimmed_and_checked() {

@@ -66,3 +66,59 @@ async fn a_read_queued_as_the_earlier_release_stored_it_still_runs() {
         "the read ran and the exports followed it"
     );
 }
+
+/// A job that runs longer than its lease keeps it: the worker renews it while the job runs, so
+/// the reaper does not hand a long job (a poll paging through a thousand orders) to a second
+/// worker while the first is still at it.
+#[tokio::test]
+async fn a_job_running_past_its_lease_keeps_it() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&Visitor::new(), "shop@example.com").await;
+    let ws = app.storage().list_workspace_ids().await.unwrap()[0];
+    let storage = app.storage().clone();
+    let id = storage
+        .enqueue_job(&stored(ws, "teleport", json!({})))
+        .await
+        .unwrap()
+        .unwrap();
+    let worker = uuid::Uuid::now_v7();
+    let lease = std::time::Duration::from_millis(300);
+    let claimed = storage
+        .claim_job(worker, storage::now_ms(), lease.as_millis() as i64)
+        .await
+        .unwrap()
+        .expect("the job claimed");
+    assert_eq!(claimed.id, id);
+    let first_lease = claimed.lease_until_ms.unwrap();
+
+    // The work: wait until the lease it was claimed with has run out, then see whether the
+    // reaper would take the job from it at that moment.
+    let work = async {
+        // (Bounded, so that a worker that never renews fails here rather than hangs.)
+        for _ in 0..3000 {
+            let lease_now = storage
+                .get_job(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .lease_until_ms
+                .unwrap();
+            if lease_now > first_lease {
+                return storage.reap_expired_leases(first_lease + 1).await.unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the lease was never renewed");
+    };
+    let reaped = sync::worker::holding_lease(&storage, id, worker, lease, work).await;
+
+    assert_eq!(reaped, 0, "the renewed lease outlasts the first");
+    let job = storage.get_job(id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Running);
+    assert!(
+        storage
+            .complete_job(id, worker, storage::now_ms())
+            .await
+            .unwrap()
+    );
+}

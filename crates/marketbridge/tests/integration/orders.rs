@@ -225,6 +225,61 @@ async fn the_shop_order_waits_for_the_address_mirakl_shows_after_the_debit() {
     app.stop().await;
 }
 
+/// What each channel offers of a SKU: the marketplace offer's quantity and Mirakl Connect's
+/// available quantity.
+fn offered(app: &TestApp, sku: &str) -> (Option<i64>, Option<i64>) {
+    let offer = app
+        .sandbox
+        .marketplace_offers(INSTANCE, STORE)
+        .into_iter()
+        .find(|o| o["shop_sku"] == sku)
+        .and_then(|o| o["quantity"].as_i64());
+    let connect = app
+        .sandbox
+        .connect_products("demo-company")
+        .into_iter()
+        .find(|p| p["id"] == sku)
+        .and_then(|p| p["quantities"][0]["available_quantity"].as_i64());
+    (offer, connect)
+}
+
+/// An order accepted on one channel and not yet in the shop (Mirakl shows no address before
+/// the debit) holds its units: the shop still counts them, but no channel is offered them.
+/// Cancelled on Mirakl, it gives them back.
+#[tokio::test]
+async fn an_accepted_order_not_yet_in_the_shop_holds_its_units_off_every_channel() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (sku, row) = a_stocked_sku(&app, &s, s.marketplace).await;
+    set_shop_stock(&app, &row, 5);
+    shop_events(&app).await;
+    assert_eq!(offered(&app, &sku), (Some(5), Some(5)));
+    app.sandbox
+        .set_debit_delay(std::time::Duration::from_secs(3600));
+
+    let [order_id] = place(&app, 1, &[(&sku, 2)]).try_into().unwrap();
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(
+        mirakl(&app, &order_id)["order_state"],
+        "WAITING_DEBIT_PAYMENT"
+    );
+    assert!(shop_orders_of(&app, &order_id).is_empty(), "no address yet");
+    assert_eq!(
+        offered(&app, &sku),
+        (Some(3), Some(3)),
+        "the two units accepted are offered nowhere"
+    );
+
+    app.sandbox.mmp_cancel_order(INSTANCE, &order_id).unwrap();
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(
+        offered(&app, &sku),
+        (Some(5), Some(5)),
+        "cancelled, the order holds nothing"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_short_line_is_refused_and_the_rest_accepted() {
     let app = TestApp::spawn().await;

@@ -147,6 +147,65 @@ async fn a_refused_refresh_asks_for_reconnection_and_reconnecting_keeps_the_stor
     v.get(&app.url("/")).await.expect_text("Valid until");
 }
 
+/// Mirakl refusing an access token before its expiry is not left to fail every call until the
+/// scheduled renewal: the job that met the 401 has the token renewed at once; and when MAS
+/// refuses the renewal too (the seller revoked the app), the seller is asked to reconnect
+/// instead of the channel showing Live while nothing goes through.
+#[tokio::test]
+async fn a_token_mirakl_refuses_is_renewed_at_once_and_a_revoked_app_asks_to_reconnect() {
+    let app = TestApp::spawn().await;
+    let (v, ws, channel) = live_channel(&app).await;
+    app.drain_jobs().await;
+    let poll = || async {
+        app.connector()
+            .flows
+            .orders
+            .poll_now(ws, channel)
+            .await
+            .unwrap();
+        app.drain_jobs().await;
+    };
+
+    // The access token alone revoked, an hour before it expires.
+    let before = tokens(&app, ws, channel).await;
+    app.sandbox
+        .revoke_token("marketbridge-demo", before.access_token.expose());
+    assert!(matches!(
+        a01(&app, before.access_token.expose()).await,
+        Err(MarketplaceError::Unauthorized)
+    ));
+    poll().await;
+    let after = tokens(&app, ws, channel).await;
+    assert_ne!(
+        after.access_token.expose(),
+        before.access_token.expose(),
+        "renewed after the 401"
+    );
+    a01(&app, after.access_token.expose())
+        .await
+        .expect("the renewed token is accepted");
+    let status = |app: &TestApp| {
+        let storage = app.storage().clone();
+        async move {
+            storage
+                .get_channel(ws, channel)
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+        }
+    };
+    assert_eq!(status(&app).await, ChannelStatus::Live);
+
+    // The whole grant revoked: the renewal is refused too.
+    app.sandbox.revoke_all_grants("marketbridge-demo");
+    poll().await;
+    assert_eq!(status(&app).await, ChannelStatus::ReauthorizationNeeded);
+    v.get(&app.url("/"))
+        .await
+        .expect_text("Reauthorization needed");
+}
+
 #[tokio::test]
 async fn reusing_an_authorization_code_revokes_what_it_issued() {
     let app = TestApp::spawn().await;

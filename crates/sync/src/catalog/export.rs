@@ -143,10 +143,19 @@ impl CatalogSync {
         } else {
             HashMap::new()
         };
+        // What accepted orders hold and the shop does not count yet is not for sale: a
+        // channel gets the shop's stock less the holds (stamped items go out again as they
+        // change, `Storage::hold_stock`).
+        let held = self.storage.held_stock(ws, None).await?;
         let mut problems = Vec::new();
         for row in &page {
             let item = match row.item() {
-                Ok(i) => i,
+                Ok(mut i) => {
+                    if let Some(held) = held.get(&row.sku) {
+                        i.stock = i.stock.less_held(*held);
+                    }
+                    i
+                }
                 Err(e) => {
                     problems.push((
                         row.sku.clone(),

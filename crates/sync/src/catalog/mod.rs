@@ -24,7 +24,7 @@ mod reconcile;
 use domain::catalog::{
     CatalogItem, ChannelOverrides, ProductIdType, ProductMapping, ProductSettings,
 };
-use domain::{ChannelId, ChannelStatus, SyncRunStatus, WorkspaceId};
+use domain::{ChannelId, SyncRunStatus, WorkspaceId};
 use mirakl::connect::ConnectClient;
 use mirakl::marketplace::MarketplaceClient;
 use storage::{Secret, Storage, now_ms};
@@ -133,23 +133,12 @@ impl CatalogSync {
     /// A full export to every live channel of the workspace (settings changed, a full read
     /// of the shop).
     pub async fn enqueue_exports(&self, ws: WorkspaceId) -> anyhow::Result<()> {
-        self.enqueue_to_live_channels(ws, false).await
+        self.queue.enqueue_exports(ws, false).await
     }
 
     /// An export to every live channel of the items changed since its last export.
     pub async fn enqueue_delta_exports(&self, ws: WorkspaceId) -> anyhow::Result<()> {
-        self.enqueue_to_live_channels(ws, true).await
-    }
-
-    async fn enqueue_to_live_channels(&self, ws: WorkspaceId, delta: bool) -> anyhow::Result<()> {
-        for c in self.storage.list_channels(ws).await? {
-            if c.status == ChannelStatus::Live {
-                self.queue
-                    .enqueue(ws, &Job::channel_export(c.id, delta))
-                    .await?;
-            }
-        }
-        Ok(())
+        self.queue.enqueue_exports(ws, true).await
     }
 
     /// Queues the following of the channel's open imports.

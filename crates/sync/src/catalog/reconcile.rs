@@ -70,6 +70,8 @@ impl CatalogSync {
         let mut drifted = Vec::new();
         let mut counts = RunCounts::default();
         let mut after: Option<String> = None;
+        // What the export sends: the shop's stock less what accepted orders hold.
+        let held = self.storage.held_stock(ws, None).await?;
         loop {
             let page = self
                 .storage
@@ -89,9 +91,12 @@ impl CatalogSync {
                 let Some(row) = page.iter().find(|r| r.sku == state.sku) else {
                     continue;
                 };
-                let Ok(item) = row.item() else {
+                let Ok(mut item) = row.item() else {
                     continue;
                 };
+                if let Some(held) = held.get(&row.sku) {
+                    item.stock = item.stock.less_held(*held);
+                }
                 counts.read += 1;
                 let expected = match channel.kind {
                     ChannelKind::Marketplace => offer_for(&item, &settings, now)

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use super::remote::{Failure, Next, Remote};
 use super::{Orders, POLLED_CURSOR, SHOP_CHANGED_CURSOR, SHOP_LOOKED_CURSOR, UPDATED_CURSOR};
 use crate::job::{Step, flow};
-use crate::tokens::TokenError;
+use crate::tokens::{TokenError, TokenRefused};
 
 /// How many times in a row a page that failed in a way that may pass is asked again within
 /// one poll, each time in its own budget slot.
@@ -123,6 +123,12 @@ impl Orders {
                     self.record_run(ws, channel.id, now, &counts, Err(&why))
                         .await?;
                     anyhow::bail!("reading {}'s orders: {why}", channel.name);
+                }
+                Err(Failure::TokenRefused) => {
+                    let why = TokenRefused.to_string();
+                    self.record_run(ws, channel.id, now, &counts, Err(&why))
+                        .await?;
+                    return Err(TokenRefused.into());
                 }
             };
             for order in &page.orders {

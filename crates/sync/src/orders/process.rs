@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use super::Orders;
 use super::remote::{ActionState, Failure, Remote, Sent, Shipment};
 use crate::job::Step;
-use crate::tokens::TokenError;
+use crate::tokens::{TokenError, TokenRefused};
 
 /// The steps an order can take, as stored.
 const ACCEPT: &str = "accept";
@@ -175,9 +175,13 @@ impl Orders {
                 .filter(|l| !OrderStage::of(&l.state).is_void())
                 .map(|l| (l.sku.clone(), l.quantity))
                 .collect::<Vec<_>>();
-            self.storage
+            if self
+                .storage
                 .hold_stock(ws, order_id, &merged(lines))
-                .await?;
+                .await?
+            {
+                self.holds_changed(ws).await?;
+            }
         }
         match stage {
             OrderStage::AwaitingAcceptance => self.accept(&ctx).await,
@@ -186,7 +190,7 @@ impl Orders {
             }
             OrderStage::ToShip => self.follow_shop_order(&ctx).await,
             OrderStage::Shipped | OrderStage::Closed => {
-                self.storage.finish_order(ws, order_id, now_ms()).await?;
+                self.finish(ws, order_id).await?;
                 Ok(Step::Done)
             }
             OrderStage::Refused | OrderStage::Canceled => self.void(&ctx).await,
@@ -239,6 +243,7 @@ impl Orders {
                     acceptance: Some(acceptance.clone()),
                     ..Detail::default()
                 };
+                let holds = holds(ctx.order(), &acceptance);
                 match self
                     .storage
                     .reserve_acceptance(
@@ -246,13 +251,18 @@ impl Orders {
                         id,
                         ACCEPT,
                         &detail.json(),
-                        &holds(ctx.order(), &acceptance),
+                        &holds,
                         Some(seen),
                         now_ms(),
                     )
                     .await?
                 {
-                    Some(StepReservation::Fresh) => acceptance,
+                    Some(StepReservation::Fresh) => {
+                        if !holds.is_empty() {
+                            self.holds_changed(ws).await?;
+                        }
+                        acceptance
+                    }
                     // Another order took stock since, or another worker decided this one.
                     _ => return Ok(Step::RunAgainAt(now_ms())),
                 }
@@ -438,7 +448,7 @@ impl Orders {
     }
 
     async fn held_stock(&self, ctx: &Ctx<'_>) -> anyhow::Result<BTreeMap<String, i64>> {
-        Ok(self.storage.held_stock(ctx.ws, ctx.id()).await?)
+        Ok(self.storage.held_stock(ctx.ws, Some(ctx.id())).await?)
     }
 
     async fn send_acceptance(
@@ -549,6 +559,9 @@ impl Orders {
             .await?
         {
             Some(StepReservation::Fresh) => {
+                if !holds.is_empty() {
+                    self.holds_changed(ws).await?;
+                }
                 let message = if accept {
                     "You accepted the order"
                 } else {
@@ -992,6 +1005,9 @@ impl Orders {
                 self.attention(ctx, &message).await?;
                 Ok(Step::Done)
             }
+            // The token, not the step: the step stays reserved, and is looked up on Mirakl
+            // before it is sent again with the renewed token.
+            Failure::TokenRefused => Err(TokenRefused.into()),
         }
     }
 
@@ -1081,16 +1097,32 @@ impl Orders {
         self.storage
             .set_order_attention(ws, id, None, now_ms())
             .await?;
-        self.storage.finish_order(ws, id, now_ms()).await?;
+        self.finish(ws, id).await?;
         Ok(Step::Done)
+    }
+
+    /// Nothing is left to do for the order; the stock it still held is free again.
+    async fn finish(&self, ws: WorkspaceId, id: OrderId) -> anyhow::Result<()> {
+        if self.storage.finish_order(ws, id, now_ms()).await? {
+            self.holds_changed(ws).await?;
+        }
+        Ok(())
+    }
+
+    /// What accepted orders hold changed, and with it what each channel may sell (the shop's
+    /// stock less the holds): the items concerned, stamped by storage, go out with the next
+    /// delta export. Once the shop order exists the shop's own stock counts it, and the read
+    /// of the shop that follows stamps the items instead.
+    async fn holds_changed(&self, ws: WorkspaceId) -> anyhow::Result<()> {
+        self.queue.enqueue_exports(ws, true).await
     }
 
     /// Releases a reserved step known not to have happened; an acceptance not made holds no
     /// stock.
     async fn release(&self, ws: WorkspaceId, id: OrderId, step: &str) -> anyhow::Result<()> {
         self.storage.release_order_step(ws, id, step).await?;
-        if step == ACCEPT {
-            self.storage.release_stock(ws, id).await?;
+        if step == ACCEPT && self.storage.release_stock(ws, id).await? {
+            self.holds_changed(ws).await?;
         }
         Ok(())
     }
@@ -1160,6 +1192,7 @@ impl Remote<'_> {
             Err(Failure::Retryable(why) | Failure::Refused(why)) => {
                 anyhow::bail!("asking Mirakl for order {}: {why}", ctx.order().mirakl_id)
             }
+            Err(Failure::TokenRefused) => Err(TokenRefused.into()),
         }
     }
 }

@@ -35,12 +35,16 @@ pub(super) enum Failure {
     Retryable(String),
     /// Mirakl refused it; sending it again would fail the same way. The message says why.
     Refused(String),
+    /// 401: Mirakl refused the access token, not the request; nothing was applied. The job
+    /// fails with `TokenRefused`, the token is renewed, and the step is tried again.
+    TokenRefused,
 }
 
 impl From<MarketplaceError> for Failure {
     fn from(e: MarketplaceError) -> Self {
         match e {
             MarketplaceError::RateLimited { retry_after } => Self::RateLimited(retry_after),
+            MarketplaceError::Unauthorized => Self::TokenRefused,
             e if e.is_retryable() => Self::Retryable(e.to_string()),
             e => Self::Refused(e.to_string()),
         }
@@ -51,6 +55,7 @@ impl From<ConnectError> for Failure {
     fn from(e: ConnectError) -> Self {
         match e {
             ConnectError::RateLimited { retry_after } => Self::RateLimited(retry_after),
+            ConnectError::Unauthorized => Self::TokenRefused,
             e if e.is_retryable() => Self::Retryable(e.to_string()),
             e => Self::Refused(e.to_string()),
         }
