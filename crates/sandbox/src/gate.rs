@@ -54,6 +54,7 @@ pub enum Operation {
     Or24,
     Or28,
     Or29,
+    St01,
     Sh21,
     ConnectListOrders,
     ConnectAcceptOrder,
@@ -75,7 +76,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
 impl Operation {
-    pub const ALL: [Operation; 29] = [
+    pub const ALL: [Operation; 30] = [
         Operation::Of01,
         Operation::Of02,
         Operation::Of03,
@@ -98,6 +99,7 @@ impl Operation {
         Operation::Or24,
         Operation::Or28,
         Operation::Or29,
+        Operation::St01,
         Operation::Sh21,
         Operation::ConnectListOrders,
         Operation::ConnectAcceptOrder,
@@ -132,6 +134,7 @@ impl Operation {
             Operation::Or24 => "mmp.or24",
             Operation::Or28 => "mmp.or28",
             Operation::Or29 => "mmp.or29",
+            Operation::St01 => "mmp.st01",
             Operation::Sh21 => "mmp.sh21",
             Operation::ConnectListOrders => "connect.orders.get",
             Operation::ConnectAcceptOrder => "connect.orders.accept",
@@ -167,6 +170,7 @@ impl Operation {
             Operation::Or24 => "OR24",
             Operation::Or28 => "OR28",
             Operation::Or29 => "OR29",
+            Operation::St01 => "ST01",
             Operation::Sh21 => "SH21",
             Operation::ConnectListOrders => "GET /v2/orders",
             Operation::ConnectAcceptOrder => "PUT /v2/orders/{order_id}/accept",
@@ -208,6 +212,7 @@ impl Operation {
             | Operation::Or24
             | Operation::Or28
             | Operation::Or29
+            | Operation::St01
             | Operation::ConnectAcceptOrder
             | Operation::ConnectShipOrder
             | Operation::ConnectCancelOrder

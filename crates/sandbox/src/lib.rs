@@ -191,7 +191,7 @@ impl Sandbox {
 
     /// Injects faults, replacing the ones set before: into the catalog and order calls
     /// (Connect products and orders, OF01, OF02, OF03, OF04, OF21, OF24, P41, P42, P44, OR11,
-    /// OR21, OR23, OR24, OR28, OR29) a share answered 500 and a share answered 429 with
+    /// OR21, OR23, OR24, OR28, OR29, ST01) a share answered 500 and a share answered 429 with
     /// `Retry-After: 1`; into those and every WooCommerce REST call, a share that times out
     /// (not applied, never answered) and a share whose answer is lost (applied, connection
     /// closed). The choice of calls restarts from a fixed seed, so the same calls fail on every

@@ -16,7 +16,7 @@ pub use shop::{
     CatalogPage, Delivery, DeliveryError, EventSubject, NewShopOrder, NewShopOrderLine, ShopClient,
     ShopError, ShopEvent, ShopOrder, ShopProduct, ShopWebhook, read_delivery,
 };
-pub use woocommerce::{NormalizeProblem, NormalizeProblemKind, Term, Tracking};
+pub use woocommerce::{NormalizeProblem, NormalizeProblemKind, Term, TrackedItem, Tracking};
 
 /// How the connector names itself to shops: on a store's approve page, its key list and the
 /// webhooks it registers.

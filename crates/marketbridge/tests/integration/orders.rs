@@ -594,6 +594,156 @@ async fn an_order_completed_in_the_shop_ships_on_mirakl_with_its_tracking() {
     app.stop().await;
 }
 
+/// The state Mirakl shows for each line of an order, in its order.
+fn line_states(app: &TestApp, order_id: &str) -> Vec<String> {
+    mirakl(app, order_id)["order_lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["order_line_state"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Two SKUs live on the marketplace with at least three units counted in the shop.
+async fn two_stocked_skus(app: &TestApp, s: &Setup) -> [CatalogRow; 2] {
+    let live: Vec<String> = items(app, s.ws, s.marketplace)
+        .await
+        .into_iter()
+        .filter(|i| i.state == ItemState::Live)
+        .map(|i| i.sku)
+        .collect();
+    let mut rows = Vec::new();
+    for sku in &live {
+        let row = app
+            .storage()
+            .catalog_item(s.ws, sku)
+            .await
+            .unwrap()
+            .unwrap();
+        let item = row.item().unwrap();
+        if item.stock.managed && item.stock.quantity.unwrap_or(0) >= 3 {
+            rows.push(row);
+        }
+    }
+    rows.truncate(2);
+    rows.try_into().expect("two stocked SKUs")
+}
+
+/// The id the shop's tracking names an item by: its variation's, or its product's.
+fn shop_item_id(row: &CatalogRow) -> i64 {
+    row.shop_variation_id.unwrap_or(row.shop_product_id)
+}
+
+/// A shop order shipped in parcels (Advanced Shipment Tracking's tracking per item): each
+/// parcel ships the lines it holds on Mirakl as soon as the shop records it, with its own
+/// tracking (ST01), once; the order is shipped when its last line is.
+#[tokio::test]
+async fn an_order_shipped_in_parcels_ships_each_parcels_lines_with_its_tracking() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let [first, second] = two_stocked_skus(&app, &s).await;
+    let [order_id] = place(&app, 1, &[(&first.sku, 2), (&second.sku, 1)])
+        .try_into()
+        .unwrap();
+    poll(&app, s.ws, s.marketplace).await;
+    let shop_id = shop_order_of(&app, &order_id)["id"].as_i64().unwrap();
+
+    // The first parcel holds the first line's two units.
+    app.sandbox
+        .woo_ship_items(
+            SHOP,
+            shop_id,
+            "UPS",
+            "1Z-PARCEL-1",
+            &[(shop_item_id(&first), 2)],
+        )
+        .unwrap();
+    shop_events(&app).await;
+    assert_eq!(mirakl(&app, &order_id)["order_state"], "SHIPPING");
+    assert_eq!(line_states(&app, &order_id), ["SHIPPED", "SHIPPING"]);
+    assert_eq!(mirakl(&app, &order_id)["shipping_tracking"], "1Z-PARCEL-1");
+
+    // The second holds the rest; the order is completed in the shop.
+    app.sandbox
+        .woo_ship_items(
+            SHOP,
+            shop_id,
+            "UPS",
+            "1Z-PARCEL-2",
+            &[(shop_item_id(&second), 1)],
+        )
+        .unwrap();
+    app.sandbox.woo_complete_order(SHOP, shop_id, None).unwrap();
+    shop_events(&app).await;
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(mirakl(&app, &order_id)["order_state"], "SHIPPED");
+    let calls = [
+        app.sandbox.call_count("mmp.st01"),
+        app.sandbox.call_count("mmp.or24"),
+    ];
+    assert_eq!(
+        calls,
+        [2, 0],
+        "one shipment per parcel, no whole-order shipment"
+    );
+    let events = timeline(&app, &s, stored(&app, &s, &order_id).await.id).await;
+    for expected in [
+        "Shipped 2 items on Mirakl with tracking 1Z-PARCEL-1 (UPS)",
+        "Shipped 1 item on Mirakl with tracking 1Z-PARCEL-2 (UPS)",
+    ] {
+        assert!(
+            events.iter().any(|e| e == expected),
+            "{expected}: {events:?}"
+        );
+    }
+
+    // Another change of the shop order: nothing is shipped twice.
+    app.sandbox
+        .woo_refund_order(SHOP, shop_id, "0.01", "goodwill")
+        .unwrap();
+    shop_events(&app).await;
+    assert_eq!(app.sandbox.call_count("mmp.st01"), 2);
+    app.stop().await;
+}
+
+/// A parcel whose shipment's answer was lost is looked up on Mirakl, not sent again; the line
+/// no parcel named ships when the shop completes the order.
+#[tokio::test]
+async fn a_parcel_whose_answer_was_lost_is_not_sent_again_and_the_rest_ships_with_the_order() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let [first, second] = two_stocked_skus(&app, &s).await;
+    let [order_id] = place(&app, 1, &[(&first.sku, 1), (&second.sku, 2)])
+        .try_into()
+        .unwrap();
+    poll(&app, s.ws, s.marketplace).await;
+    let shop_id = shop_order_of(&app, &order_id)["id"].as_i64().unwrap();
+
+    app.sandbox.lose_next_answer("mmp.st01");
+    app.sandbox
+        .woo_ship_items(SHOP, shop_id, "DHL", "JD-1", &[(shop_item_id(&first), 1)])
+        .unwrap();
+    shop_events(&app).await;
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(line_states(&app, &order_id), ["SHIPPED", "SHIPPING"]);
+    assert_eq!(app.sandbox.call_count("mmp.st01"), 1, "sent once");
+
+    app.sandbox.woo_complete_order(SHOP, shop_id, None).unwrap();
+    shop_events(&app).await;
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(mirakl(&app, &order_id)["order_state"], "SHIPPED");
+    assert_eq!(app.sandbox.call_count("mmp.st01"), 2);
+    let events = timeline(&app, &s, stored(&app, &s, &order_id).await.id).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e
+                == "Shipped the items no parcel named on Mirakl (no tracking number for them)"),
+        "{events:?}"
+    );
+    app.stop().await;
+}
+
 /// WooCommerce gives up on a webhook that keeps failing: the next poll reads the open shop
 /// orders back, and the shipment still reaches Mirakl.
 #[tokio::test]

@@ -32,9 +32,9 @@ pub use self::offers::{
     ImportMode, ImportStatus, LiveOffer, OfferImport, OfferImportsPage, OffersPage,
 };
 pub use self::orders::{
-    Carrier, LineDecision, LineRefund, MAX_ORDER_IDS, MAX_ORDERS_PER_PAGE, MarketplaceAddress,
-    MarketplaceCustomer, MarketplaceOrder, MarketplaceOrderLine, OrderPage, OrderQuery, TaxAmount,
-    Tracking,
+    Carrier, LineDecision, LineRefund, MAX_ORDER_IDS, MAX_ORDERS_PER_PAGE, MAX_SHIPMENTS,
+    MarketplaceAddress, MarketplaceCustomer, MarketplaceOrder, MarketplaceOrderLine, NewShipment,
+    OrderPage, OrderQuery, ShipmentLine, ShipmentOutcome, ShipmentTracking, TaxAmount, Tracking,
 };
 pub use self::products::{
     Hierarchy, ListValue, ProductAttribute, ProductImport, ProductImportStatus, RequirementLevel,

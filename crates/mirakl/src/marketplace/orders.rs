@@ -25,6 +25,9 @@ pub const MAX_ORDERS_PER_PAGE: u32 = 100;
 /// The most order ids one OR11 call may filter on.
 pub const MAX_ORDER_IDS: usize = 100;
 
+/// The most shipments one ST01 call may create.
+pub const MAX_SHIPMENTS: usize = 1000;
+
 /// Which orders OR11 lists, and which page of them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderQuery {
@@ -200,6 +203,45 @@ pub struct Tracking {
     pub carrier_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
+}
+
+/// ST01: one shipment of lines of an order (multi-shipping), with its tracking. Mirakl
+/// counts each line's units shipped; the order is `SHIPPED` once every line is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NewShipment {
+    pub order_id: String,
+    pub shipment_lines: Vec<ShipmentLine>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<ShipmentTracking>,
+    /// Gone, not only prepared.
+    pub shipped: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShipmentLine {
+    pub order_line_id: String,
+    pub quantity: u32,
+}
+
+/// ST01's tracking: as OR23's, but the link of a carrier the operator does not know goes in
+/// `tracking_url`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ShipmentTracking {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+}
+
+/// What ST01 did with one shipment: its id, or Mirakl's message saying why not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShipmentOutcome {
+    Created { order_id: String, id: String },
+    Refused { order_id: String, message: String },
 }
 
 /// OR28: one refund on one order line. Amounts are decimal text (`"19.90"`), sent as JSON
@@ -391,6 +433,66 @@ impl MarketplaceClient {
                 RefundId::Number(id) => id.to_string(),
             })
             .collect())
+    }
+
+    /// ST01 `POST {instance}/api/shipments` with `{"shipments": […]}` (at most
+    /// [`MAX_SHIPMENTS`]): ships lines of orders in `SHIPPING`. Each shipment is created or
+    /// refused alone; the outcomes come back created first, then refused. No shipments, or
+    /// too many, and nothing is sent ([`MarketplaceError::NotSent`]).
+    pub async fn create_shipments(
+        &self,
+        instance: &InstanceUrl,
+        credential: Credential<'_>,
+        shop_id: Option<StoreId>,
+        shipments: &[NewShipment],
+    ) -> Result<Vec<ShipmentOutcome>, MarketplaceError> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            shipments: &'a [NewShipment],
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            shipment_success: Vec<Created>,
+            #[serde(default)]
+            shipment_errors: Vec<Refused>,
+        }
+        #[derive(Deserialize)]
+        struct Created {
+            id: String,
+            #[serde(default)]
+            order_id: String,
+        }
+        #[derive(Deserialize)]
+        struct Refused {
+            #[serde(default)]
+            order_id: String,
+            #[serde(default)]
+            message: String,
+        }
+        if shipments.is_empty() || shipments.len() > MAX_SHIPMENTS {
+            return Err(MarketplaceError::NotSent(format!(
+                "ST01 takes 1 to {MAX_SHIPMENTS} shipments, not {}",
+                shipments.len()
+            )));
+        }
+        let call = Call::post(vec!["shipments"], Payload::json(&Body { shipments })?);
+        let answer: Answer = self.call_json(instance, credential, shop_id, call).await?;
+        let created = answer
+            .shipment_success
+            .into_iter()
+            .map(|c| ShipmentOutcome::Created {
+                order_id: c.order_id,
+                id: c.id,
+            });
+        let refused = answer
+            .shipment_errors
+            .into_iter()
+            .map(|r| ShipmentOutcome::Refused {
+                order_id: r.order_id,
+                message: r.message,
+            });
+        Ok(created.chain(refused).collect())
     }
 
     /// SH21 `GET {instance}/api/shipping/carriers`: the carriers the operator knows, by label.

@@ -104,6 +104,7 @@ pub fn router() -> Router<Sandbox> {
             "/{instance}/api/orders/{order_id}/cancel",
             put(order_actions::cancel),
         )
+        .route("/{instance}/api/shipments", post(order_actions::shipments))
         .route("/{instance}/api/shipping/carriers", get(carriers::list))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))

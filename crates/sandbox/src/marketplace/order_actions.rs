@@ -1,5 +1,5 @@
 //! What a seller does to its orders: OR21 accepts or refuses an order's lines, OR23 gives its
-//! tracking, OR24 confirms its shipment, OR29 cancels it, OR28 refunds lines of any of the
+//! tracking, OR24 confirms its shipment, ST01 ships some of its lines, OR29 cancels it, OR28 refunds lines of any of the
 //! shop's orders. Each catches the orders up to now first (`orders::open_orders`) and checks
 //! the whole request before it changes anything; the order workflow itself is `orders`'.
 
@@ -16,7 +16,10 @@ use crate::gate::Operation;
 use crate::marketplace::carriers;
 use crate::marketplace::orders::{LineRefund, OrderError, OrderState, Step, Tracking, open_orders};
 use crate::marketplace::{ApiCall, ApiError};
+use crate::values::clock::format_mirakl;
 use crate::values::money::Money;
+use crate::world::Marketplace;
+use time::OffsetDateTime;
 
 fn bad(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, message)
@@ -130,38 +133,8 @@ pub async fn tracking(
     let mut world = sandbox.world();
     let (shop_id, marketplace, now) = open_orders(&mut world, &call, Operation::Or23)?;
     let fields = object_body(&body)?;
-    let number = text(&fields, "tracking_number")?;
-    let tracking = match (
-        text(&fields, "carrier_code")?,
-        text(&fields, "carrier_name")?,
-    ) {
-        (Some(code), _) => {
-            let carrier = carriers::find(&code).ok_or_else(|| {
-                bad(format!(
-                    "The carrier '{code}' does not exist: use a code from SH21, or carrier_name."
-                ))
-            })?;
-            Tracking {
-                carrier_code: Some(code),
-                carrier_standard_code: Some(carrier.standard_code.to_owned()),
-                carrier_name: Some(carrier.label.to_owned()),
-                carrier_url: number.as_deref().map(|n| carrier.tracking_url_for(n)),
-                tracking_number: number,
-            }
-        }
-        (None, Some(name)) => Tracking {
-            carrier_code: None,
-            carrier_standard_code: text(&fields, "carrier_standard_code")?,
-            carrier_name: Some(name),
-            carrier_url: text(&fields, "carrier_url")?,
-            tracking_number: number,
-        },
-        (None, None) => {
-            return Err(bad(
-                "Name the carrier: carrier_code (a code from SH21) or carrier_name.",
-            ));
-        }
-    };
+    let tracking = tracking_of(&fields, "carrier_url")?
+        .ok_or_else(|| bad("Name the carrier: carrier_code (a code from SH21) or carrier_name."))?;
     let order = marketplace.shop_order_mut(shop_id, call.order_id())?;
     if !matches!(order.state, OrderState::Shipping | OrderState::Shipped) {
         return Err(OrderError::WrongState {
@@ -174,6 +147,201 @@ pub async fn tracking(
     order.tracking = tracking;
     order.updated = now;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The tracking a request gives (OR23's body, an ST01 shipment's `tracking`): a registered
+/// carrier by `carrier_code` (its name and URL are the marketplace's), or one the seller names
+/// with `carrier_name` and may give a link in `url_field`; `tracking_number` in both cases.
+/// `None` when it names no carrier.
+fn tracking_of(fields: &Map<String, Value>, url_field: &str) -> Result<Option<Tracking>, ApiError> {
+    let number = text(fields, "tracking_number")?;
+    match (text(fields, "carrier_code")?, text(fields, "carrier_name")?) {
+        (Some(code), _) => {
+            let carrier = carriers::find(&code).ok_or_else(|| {
+                bad(format!(
+                    "The carrier '{code}' does not exist: use a code from SH21, or carrier_name."
+                ))
+            })?;
+            Ok(Some(Tracking {
+                carrier_code: Some(code),
+                carrier_standard_code: Some(carrier.standard_code.to_owned()),
+                carrier_name: Some(carrier.label.to_owned()),
+                carrier_url: number.as_deref().map(|n| carrier.tracking_url_for(n)),
+                tracking_number: number,
+            }))
+        }
+        (None, Some(name)) => Ok(Some(Tracking {
+            carrier_code: None,
+            carrier_standard_code: text(fields, "carrier_standard_code")?,
+            carrier_name: Some(name),
+            carrier_url: text(fields, url_field)?,
+            tracking_number: number,
+        })),
+        (None, None) => Ok(None),
+    }
+}
+
+/// One shipment an ST01 body asks for.
+struct ShipmentRequest {
+    order_id: String,
+    /// `(order_line_id, quantity)`.
+    lines: Vec<(String, i64)>,
+    tracking: Option<Tracking>,
+}
+
+impl ShipmentRequest {
+    fn parse(value: &Value) -> Result<Self, ApiError> {
+        let fields = value
+            .as_object()
+            .ok_or_else(|| bad("Each element of shipments must be an object."))?;
+        let order_id =
+            text(fields, "order_id")?.ok_or_else(|| bad("Each shipment needs an order_id."))?;
+        let items = fields
+            .get("shipment_lines")
+            .and_then(Value::as_array)
+            .filter(|items| !items.is_empty())
+            .ok_or_else(|| {
+                bad("Each shipment needs shipment_lines: [{\"order_line_id\": …, \"quantity\": …}].")
+            })?;
+        let mut lines = Vec::with_capacity(items.len());
+        for item in items {
+            let (Some(id), Some(quantity)) = (
+                item.get("order_line_id").and_then(Value::as_str),
+                item.get("quantity").and_then(Value::as_i64),
+            ) else {
+                return Err(bad(
+                    "Each shipment line needs an order_line_id (string) and a quantity (integer).",
+                ));
+            };
+            lines.push((id.to_owned(), quantity));
+        }
+        let tracking = match fields.get("tracking") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(tracking)) => tracking_of(tracking, "tracking_url")?,
+            Some(_) => return Err(bad("tracking must be an object.")),
+        };
+        Ok(Self {
+            order_id,
+            lines,
+            tracking,
+        })
+    }
+}
+
+/// ST01 `POST /api/shipments` `{"shipments": [{order_id, shipment_lines: [{order_line_id,
+/// quantity}], tracking?: {carrier_code | carrier_name, tracking_number, tracking_url}}]}`
+/// (multi-shipping): each shipment ships that many units of lines of an order in SHIPPING, and
+/// an order whose every line is shipped in full becomes SHIPPED. The body is checked whole
+/// first (400); then each shipment succeeds or fails alone: 201 with `shipment_success` and
+/// `shipment_errors`, with Mirakl's messages. ASSUMPTION: `shipped: false` (a shipment
+/// prepared, not gone) is taken as shipped too; the connector sends shipments once they left.
+pub async fn shipments(
+    State(sandbox): State<Sandbox>,
+    call: ApiCall,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut world = sandbox.world();
+    let (shop_id, marketplace, now) = open_orders(&mut world, &call, Operation::St01)?;
+    let fields = object_body(&body)?;
+    let requests = fields
+        .get("shipments")
+        .and_then(Value::as_array)
+        .filter(|items| (1..=1000).contains(&items.len()))
+        .ok_or_else(|| bad("shipments is required: 1 to 1000 shipments."))?
+        .iter()
+        .map(ShipmentRequest::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut success = Vec::new();
+    let mut errors = Vec::new();
+    for request in requests {
+        match ship_lines(marketplace, shop_id, &request, now) {
+            Ok(shipment) => success.push(shipment),
+            Err(message) => {
+                errors.push(json!({ "order_id": request.order_id, "message": message }));
+            }
+        }
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "shipment_success": success, "shipment_errors": errors })),
+    ))
+}
+
+/// Ships the lines of one ST01 shipment, or says why not (nothing is changed then).
+fn ship_lines(
+    marketplace: &mut Marketplace,
+    shop_id: i64,
+    request: &ShipmentRequest,
+    now: OffsetDateTime,
+) -> Result<Value, String> {
+    let order = marketplace
+        .shop_order_mut(shop_id, &request.order_id)
+        .map_err(|e| e.to_string())?;
+    if order.state != OrderState::Shipping {
+        return Err(format!(
+            "The order status must be 'SHIPPING' but it is '{}'.",
+            order.state.as_str()
+        ));
+    }
+    let mut wanted: HashMap<&str, i64> = HashMap::new();
+    for (id, quantity) in &request.lines {
+        *wanted.entry(id.as_str()).or_default() += quantity;
+    }
+    for (id, quantity) in &wanted {
+        let line = order
+            .lines
+            .iter()
+            .find(|line| line.id == *id)
+            .ok_or_else(|| format!("The order line {id} is not part of this order."))?;
+        if line.refused || *quantity < 1 || line.shipped + quantity > line.quantity {
+            return Err("Shipment quantity is invalid.".to_owned());
+        }
+    }
+    let mut lines = Vec::new();
+    for (id, quantity) in &request.lines {
+        let line = order.line_mut(id).expect("checked above");
+        line.shipped += quantity;
+        lines.push(json!({
+            "order_line_id": id,
+            "offer_sku": line.offer_sku,
+            "quantity": quantity,
+        }));
+    }
+    if let Some(tracking) = &request.tracking {
+        order.tracking = tracking.clone();
+    }
+    order.updated = now;
+    order.shipments += 1;
+    if order
+        .lines
+        .iter()
+        .all(|line| line.refused || line.shipped >= line.quantity)
+    {
+        order
+            .take(Step::Ship, "shipped", now)
+            .map_err(|e| e.to_string())?;
+    }
+    let at = format_mirakl(now);
+    let tracking = request.tracking.as_ref().map(|t| {
+        json!({
+            "carrier_code": t.carrier_code,
+            "carrier_name": t.carrier_name,
+            "carrier_standard_code": t.carrier_standard_code,
+            "tracking_number": t.tracking_number,
+            "tracking_url": t.carrier_url,
+        })
+    });
+    Ok(json!({
+        "id": format!("{}-S{}", order.order_id, order.shipments),
+        "order_id": order.order_id,
+        "created_date": at,
+        "last_updated_date": at,
+        "shipped_date": at,
+        "status": "SHIPPED",
+        "status_customer_debit": "DEBIT_OK",
+        "shipment_lines": lines,
+        "tracking": tracking,
+    }))
 }
 
 /// OR24 `PUT /api/orders/{order_id}/ship`: SHIPPING → SHIPPED (any body, even `null`, is

@@ -202,6 +202,8 @@ pub struct OrderLine {
     pub price_unit: Money,
     pub shipping_price: Money,
     pub refunds: Vec<LineRefund>,
+    /// Units shipped so far by ST01 shipments (multi-shipping); OR24 ships the rest.
+    pub shipped: i64,
 }
 
 impl OrderLine {
@@ -253,6 +255,8 @@ pub struct Order {
     pub tracking: Tracking,
     /// `order_refund_id` of each OR28 call that refunded this order, oldest first.
     pub order_refunds: Vec<String>,
+    /// ST01 shipments made of it so far (each named `{order_id}-S{n}`).
+    pub shipments: u32,
 }
 
 impl Order {
@@ -283,10 +287,13 @@ impl Order {
         Ok(())
     }
 
-    /// A line's state: its order's, unless it was refused.
+    /// A line's state: its order's, unless it was refused, or shipped in full by ST01
+    /// shipments while other lines still wait.
     pub fn line_state(&self, line: &OrderLine) -> OrderState {
         if line.refused {
             OrderState::Refused
+        } else if self.state == OrderState::Shipping && line.shipped >= line.quantity {
+            OrderState::Shipped
         } else {
             self.state
         }
@@ -459,6 +466,7 @@ impl Marketplace {
                 price_unit: offer.terms.applicable_price(now),
                 shipping_price: LINE_SHIPPING,
                 refunds: Vec::new(),
+                shipped: 0,
             });
         }
         store.orders_count += 1;
@@ -488,6 +496,7 @@ impl Marketplace {
                 lines: order_lines,
                 tracking: Tracking::default(),
                 order_refunds: Vec::new(),
+                shipments: 0,
             },
         );
         Ok(order_id)
@@ -847,9 +856,11 @@ mod tests {
                 price_unit: Money(1000),
                 shipping_price: LINE_SHIPPING,
                 refunds: Vec::new(),
+                shipped: 0,
             }],
             tracking: Tracking::default(),
             order_refunds: Vec::new(),
+            shipments: 0,
         }
     }
 

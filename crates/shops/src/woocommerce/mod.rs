@@ -27,8 +27,8 @@ pub use client::WooClient;
 pub use error::WooError;
 pub use normalize::{NormalizeProblem, NormalizeProblemKind, catalog_items};
 pub use orders::{
-    MIRAKL_CHANNEL_META, MIRAKL_ORDER_META, NewWooLine, NewWooOrder, TRACKING_ITEMS_META, Tracking,
-    WooAddress, WooLineItem, WooOrder, WooRefundSummary,
+    MIRAKL_CHANNEL_META, MIRAKL_ORDER_META, NewWooLine, NewWooOrder, TRACKING_ITEMS_META,
+    TrackedItem, Tracking, WooAddress, WooLineItem, WooOrder, WooRefundSummary,
 };
 pub use store_url::{StoreUrl, StoreUrlError};
 pub use webhooks::{NewWebhook, Webhook};

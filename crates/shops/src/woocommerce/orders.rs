@@ -76,6 +76,37 @@ pub struct Tracking {
     pub provider: Option<String>,
     pub number: String,
     pub link: Option<String>,
+    /// What the package holds, when the shop says (Advanced Shipment Tracking's "Tracking Per
+    /// Item" add-on: `products_list`); empty when the number is for the whole order.
+    pub items: Vec<TrackedItem>,
+}
+
+/// One item of a package: a product or variation id and how many of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrackedItem {
+    pub product_id: i64,
+    pub quantity: i64,
+}
+
+/// The items a tracking item's `products_list` names: `[{"product": id, "qty": n}]`, numbers
+/// or numeric text; entries that name no product or no positive quantity are left out.
+fn tracked_items(item: &Value) -> Vec<TrackedItem> {
+    let number = |value: Option<&Value>| match value? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    item.get("products_list")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            Some(TrackedItem {
+                product_id: number(entry.get("product")).filter(|id| *id > 0)?,
+                quantity: number(entry.get("qty")).filter(|qty| *qty > 0)?,
+            })
+        })
+        .collect()
 }
 
 impl WooOrder {
@@ -112,6 +143,7 @@ impl WooOrder {
                         .or_else(|| text(&item, "custom_tracking_provider")),
                     number: text(&item, "tracking_number")?,
                     link: text(&item, "custom_tracking_link"),
+                    items: tracked_items(&item),
                 })
             })
             .collect();
@@ -120,6 +152,7 @@ impl WooOrder {
                 provider: None,
                 number,
                 link: None,
+                items: Vec::new(),
             });
         }
         found
@@ -322,7 +355,13 @@ mod tests {
                 { "tracking_provider": "colissimo", "tracking_number": "6A123", "date_shipped": "1700000000" },
                 { "tracking_provider": "", "custom_tracking_provider": "Bike courier",
                   "custom_tracking_link": "https://courier.example/t/7", "tracking_number": "7" },
-                { "tracking_provider": "dhl" }
+                { "tracking_provider": "dhl" },
+                { "tracking_provider": "ups", "tracking_number": "1Z", "products_list": [
+                    { "product": 31, "qty": 2, "item_id": 7 },
+                    { "product": "32", "qty": "1" },
+                    { "product": 0, "qty": 1 },
+                    { "product": 33, "qty": 0 }
+                ]}
             ]},
             { "id": 2, "key": "_my_tracking", "value": " ZX9 " },
             { "id": 3, "key": MIRAKL_ORDER_META, "value": "2001-A" }
@@ -333,21 +372,39 @@ mod tests {
                 Tracking {
                     provider: Some("colissimo".into()),
                     number: "6A123".into(),
-                    link: None
+                    link: None,
+                    items: vec![],
                 },
                 Tracking {
                     provider: Some("Bike courier".into()),
                     number: "7".into(),
-                    link: Some("https://courier.example/t/7".into())
+                    link: Some("https://courier.example/t/7".into()),
+                    items: vec![],
+                },
+                Tracking {
+                    provider: Some("ups".into()),
+                    number: "1Z".into(),
+                    link: None,
+                    items: vec![
+                        TrackedItem {
+                            product_id: 31,
+                            quantity: 2
+                        },
+                        TrackedItem {
+                            product_id: 32,
+                            quantity: 1
+                        },
+                    ],
                 },
                 Tracking {
                     provider: None,
                     number: "ZX9".into(),
-                    link: None
+                    link: None,
+                    items: vec![],
                 },
             ]
         );
-        assert_eq!(o.tracking(None).len(), 2);
+        assert_eq!(o.tracking(None).len(), 3);
         assert_eq!(o.meta(MIRAKL_ORDER_META).as_deref(), Some("2001-A"));
         assert!(order(json!(null)).tracking(None).is_empty());
     }

@@ -15,6 +15,7 @@
 
 mod import;
 mod mirakl_order;
+mod packages;
 mod process;
 mod remote;
 mod settings;

@@ -15,6 +15,7 @@ use storage::{OrderStep, StepReservation, StoredOrder, now_ms};
 use time::OffsetDateTime;
 
 use super::Orders;
+use super::packages::{Package, packages, rest, shipment_of, shipped_on};
 use super::remote::{ActionState, Failure, Remote, Sent, Shipment};
 use crate::job::Step;
 use crate::tokens::{TokenError, TokenRefused};
@@ -23,6 +24,8 @@ use crate::tokens::{TokenError, TokenRefused};
 const ACCEPT: &str = "accept";
 const SHOP_ORDER: &str = "shop_order";
 const SHIP: &str = "ship";
+/// After parcels (each `ship:{tracking number}`, see `packages`): the lines none held.
+const SHIP_REST: &str = "ship:rest";
 const CANCEL_ON_MIRAKL: &str = "cancel_on_mirakl";
 const CANCEL_IN_SHOP: &str = "cancel_in_shop";
 
@@ -91,6 +94,8 @@ fn at(ms: i64) -> OffsetDateTime {
 /// What an order sends back to Mirakl for the shop.
 enum Effect<'e> {
     Ship(Option<&'e Shipment>),
+    /// Some units of some lines, `(line id, quantity)`: one parcel.
+    ShipLines(Option<&'e Shipment>, &'e [(String, i64)]),
     Cancel,
     Refund(Money),
 }
@@ -801,17 +806,23 @@ impl Orders {
                 .await?;
         }
         let stage = ctx.order().stage();
+        if stage == OrderStage::ToShip
+            && !matches!(
+                shop_order.status.as_str(),
+                "cancelled" | "refunded" | "failed"
+            )
+        {
+            let parcels = self.parcels(ctx, &shop_order).await?;
+            if !parcels.is_empty() {
+                return self.ship_parcels(ctx, &shop_order, &parcels).await;
+            }
+        }
         match shop_order.status.as_str() {
             "completed" if stage == OrderStage::ToShip => {
-                let tracking = shop_order.tracking.first().map(|t| Shipment {
-                    carrier_code: t
-                        .provider
-                        .as_ref()
-                        .and_then(|p| ctx.settings.carriers.get(p).cloned()),
-                    carrier_name: t.provider.clone(),
-                    number: t.number.clone(),
-                    url: t.link.clone(),
-                });
+                let tracking = shop_order
+                    .tracking
+                    .first()
+                    .map(|t| shipment_of(t, &ctx.settings.carriers));
                 self.ship(ctx, tracking).await
             }
             "cancelled" if !stage.is_void() && stage != OrderStage::Shipped => {
@@ -828,6 +839,81 @@ impl Orders {
             }
             _ => self.refunds(ctx, &shop_order).await,
         }
+    }
+
+    /// The parcels the shop order's tracking names the items of (see `packages`), matched to
+    /// the order's lines through the catalog's shop ids of their SKUs.
+    async fn parcels(&self, ctx: &Ctx<'_>, shop_order: &ShopOrder) -> anyhow::Result<Vec<Package>> {
+        if shop_order.tracking.iter().all(|t| t.items.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let mut shop_ids = std::collections::HashMap::new();
+        for line in &ctx.order().lines {
+            if let Some(row) = self.storage.catalog_item(ctx.ws, &line.sku).await? {
+                shop_ids.insert(
+                    line.line_id.clone(),
+                    (row.shop_product_id, row.shop_variation_id),
+                );
+            }
+        }
+        Ok(packages(
+            ctx.order(),
+            &shop_order.tracking,
+            &ctx.settings.carriers,
+            &shop_ids,
+        ))
+    }
+
+    /// Ships each parcel once, as soon as the shop records it; once the shop order is
+    /// completed, the lines no parcel held leave too, with the tracking the shop gave the
+    /// whole order if it gave one. Refunds follow as for any order.
+    async fn ship_parcels(
+        &self,
+        ctx: &Ctx<'_>,
+        shop_order: &ShopOrder,
+        parcels: &[Package],
+    ) -> anyhow::Result<Step> {
+        for parcel in parcels {
+            let units: i64 = parcel.lines.iter().map(|(_, q)| q).sum();
+            let message = format!(
+                "Shipped {units} item{} on Mirakl with tracking {}{}",
+                if units == 1 { "" } else { "s" },
+                parcel.tracking.number,
+                parcel
+                    .tracking
+                    .carrier_name
+                    .as_deref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default()
+            );
+            let effect = Effect::ShipLines(Some(&parcel.tracking), &parcel.lines);
+            let done = self.once(ctx, &parcel.step(), &message, effect).await?;
+            if done != Step::Done {
+                return Ok(done);
+            }
+        }
+        let rest = rest(ctx.order(), parcels);
+        if shop_order.status == "completed" && !rest.is_empty() {
+            let whole = shop_order
+                .tracking
+                .iter()
+                .find(|t| t.items.is_empty())
+                .map(|t| shipment_of(t, &ctx.settings.carriers));
+            let message = match &whole {
+                Some(t) => format!(
+                    "Shipped the items no parcel named on Mirakl with tracking {}",
+                    t.number
+                ),
+                None => "Shipped the items no parcel named on Mirakl (no tracking number for them)"
+                    .to_owned(),
+            };
+            let effect = Effect::ShipLines(whole.as_ref(), &rest);
+            let done = self.once(ctx, SHIP_REST, &message, effect).await?;
+            if done != Step::Done {
+                return Ok(done);
+            }
+        }
+        self.refunds(ctx, shop_order).await
     }
 
     async fn ship(&self, ctx: &Ctx<'_>, tracking: Option<Shipment>) -> anyhow::Result<Step> {
@@ -892,12 +978,16 @@ impl Orders {
                 if let Some(action) = &detail.action {
                     return self.follow_action(ctx, step, action, done_message).await;
                 }
-                if step == SHIP || step == CANCEL_ON_MIRAKL {
+                let looked_up = step == SHIP
+                    || step == CANCEL_ON_MIRAKL
+                    || matches!(effect, Effect::ShipLines(..));
+                if looked_up {
                     match ctx.remote.fetch_for(ctx, reserved.reserved_at_ms).await? {
                         Err(wait) => return Ok(wait),
                         Ok(Some(now)) => {
-                            let went_through = match step {
-                                SHIP => {
+                            let went_through = match &effect {
+                                Effect::ShipLines(_, lines) => shipped_on(&now, lines),
+                                _ if step == SHIP => {
                                     matches!(now.stage(), OrderStage::Shipped | OrderStage::Closed)
                                 }
                                 _ => now.stage().is_void(),
@@ -914,6 +1004,9 @@ impl Orders {
         }
         let sent = match effect {
             Effect::Ship(tracking) => ctx.remote.ship(ctx.order(), tracking).await,
+            Effect::ShipLines(tracking, lines) => {
+                ctx.remote.ship_lines(ctx.order(), tracking, lines).await
+            }
             Effect::Cancel => ctx.remote.cancel(ctx.order()).await,
             Effect::Refund(amount) => ctx.remote.refund(ctx.order(), amount).await,
         };

@@ -1,5 +1,5 @@
 //! The Mirakl side of one channel's orders, whatever kind the channel is: a marketplace store
-//! (OR11, OR21, OR23, OR24, OR28, OR29) or Mirakl Connect (`/v2/orders` and its actions). The
+//! (OR11, OR21, OR23, OR24, OR28, OR29, ST01) or Mirakl Connect (`/v2/orders` and its actions). The
 //! flow asks it for pages of orders, for one order again, and to act; each answer comes back in
 //! the same words whatever the channel.
 
@@ -14,7 +14,10 @@ use mirakl::connect::{
     ConnectShipment, ConnectShipmentItem,
 };
 use mirakl::marketplace::{Credential, MarketplaceError};
-use mirakl::marketplace::{LineDecision, LineRefund, OrderQuery, Tracking};
+use mirakl::marketplace::{
+    LineDecision, LineRefund, NewShipment, OrderQuery, ShipmentLine, ShipmentOutcome,
+    ShipmentTracking, Tracking,
+};
 use storage::Channel;
 use time::OffsetDateTime;
 
@@ -308,6 +311,79 @@ impl<'a> Remote<'a> {
                         .map(|l| ConnectShipmentItem {
                             order_line_id: l.line_id.clone(),
                             quantity: l.quantity.max(1) as u32,
+                        })
+                        .collect(),
+                    carrier: tracking.and_then(|t| t.carrier_name.clone()),
+                    tracking_number: tracking.map(|t| t.number.clone()),
+                    tracking_url: tracking.and_then(|t| t.url.clone()),
+                    ..ConnectShipment::default()
+                };
+                let action = self
+                    .orders
+                    .connect
+                    .create_shipment(&self.token, &order.mirakl_id, &shipment)
+                    .await?;
+                Ok(Sent::Action(action.as_str().to_owned()))
+            }
+        }
+    }
+
+    /// Ships some units of some lines, `(line id, quantity)`, with their parcel's tracking
+    /// when it has one: one ST01 shipment, or one Connect shipment. Mirakl ships the order
+    /// once every line is.
+    pub(super) async fn ship_lines(
+        &self,
+        order: &Order,
+        tracking: Option<&Shipment>,
+        lines: &[(String, i64)],
+    ) -> Result<Sent, Failure> {
+        let quantity = |q: i64| u32::try_from(q.max(1)).unwrap_or(u32::MAX);
+        match &self.place {
+            Place::Marketplace { instance, store } => {
+                let shipment = NewShipment {
+                    order_id: order.mirakl_id.clone(),
+                    shipment_lines: lines
+                        .iter()
+                        .map(|(id, q)| ShipmentLine {
+                            order_line_id: id.clone(),
+                            quantity: quantity(*q),
+                        })
+                        .collect(),
+                    tracking: tracking.map(|t| ShipmentTracking {
+                        carrier_code: t.carrier_code.clone(),
+                        carrier_name: t.carrier_name.clone(),
+                        tracking_url: t.url.clone(),
+                        tracking_number: Some(t.number.clone()),
+                    }),
+                    shipped: true,
+                };
+                let outcomes = self
+                    .orders
+                    .marketplace
+                    .create_shipments(
+                        instance,
+                        Credential::Bearer(&self.token),
+                        *store,
+                        std::slice::from_ref(&shipment),
+                    )
+                    .await?;
+                match outcomes.into_iter().next() {
+                    Some(ShipmentOutcome::Created { .. }) => Ok(Sent::Done),
+                    Some(ShipmentOutcome::Refused { message, .. }) => {
+                        Err(Failure::Refused(message))
+                    }
+                    None => Err(Failure::Retryable(
+                        "Mirakl answered ST01 with neither a shipment nor an error".to_owned(),
+                    )),
+                }
+            }
+            Place::Connect => {
+                let shipment = ConnectShipment {
+                    items: lines
+                        .iter()
+                        .map(|(id, q)| ConnectShipmentItem {
+                            order_line_id: id.clone(),
+                            quantity: quantity(*q),
                         })
                         .collect(),
                     carrier: tracking.and_then(|t| t.carrier_name.clone()),
