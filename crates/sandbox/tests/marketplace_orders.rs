@@ -587,3 +587,103 @@ async fn sh21_lists_the_carriers_by_label_with_their_tracking_urls() {
     );
     assert_eq!(sandbox.sandbox.call_count("mmp.sh21"), 1);
 }
+
+/// ST01 (multi-shipping): each shipment ships units of lines of an order in SHIPPING, and the
+/// order is SHIPPED once every line is; a shipment Mirakl cannot make is reported with its
+/// order id next to those it made, and a malformed body changes nothing.
+#[tokio::test]
+async fn st01_ships_lines_in_parcels_and_the_order_once_every_line_is() {
+    let (sandbox, order_id) = one_order().await;
+    sandbox.sandbox.set_debit_delay(Duration::ZERO);
+    decide(&sandbox, &order_id, &[true, true]).await;
+    assert_eq!(or11(&sandbox, &order_id).await["order_state"], "SHIPPING");
+    let line = |index: u32| format!("{order_id}-{index}");
+    let st01 = |body: Value| {
+        let sandbox = &sandbox;
+        async move { sandbox.mmp(Method::POST, "/shipments", Some(&body)).await }
+    };
+
+    let first = st01(json!({ "shipments": [
+        { "order_id": order_id, "shipment_lines": [{ "order_line_id": line(1), "quantity": 2 }],
+          "tracking": { "carrier_name": "Bike courier", "tracking_number": "P-1",
+                        "tracking_url": "https://courier.example/P-1" }, "shipped": true },
+        { "order_id": order_id, "shipment_lines": [{ "order_line_id": line(2), "quantity": 2 }] },
+        { "order_id": "nobody-A", "shipment_lines": [{ "order_line_id": "x", "quantity": 1 }] },
+    ]}))
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let body = first.json();
+    let made = body["shipment_success"].as_array().unwrap();
+    assert_eq!(made.len(), 1, "{body}");
+    for field in [
+        "id",
+        "created_date",
+        "last_updated_date",
+        "status",
+        "status_customer_debit",
+    ] {
+        assert!(made[0][field].is_string(), "{field}: {body}");
+    }
+    assert_eq!(made[0]["order_id"], order_id.as_str());
+    assert_eq!(made[0]["tracking"]["tracking_number"], "P-1");
+    let refused: Vec<(&str, &str)> = body["shipment_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["order_id"].as_str().unwrap(),
+                e["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(refused.len(), 2, "{body}");
+    assert_eq!(
+        refused[0],
+        (order_id.as_str(), "Shipment quantity is invalid.")
+    );
+    assert_eq!(refused[1].0, "nobody-A");
+    let order = or11(&sandbox, &order_id).await;
+    assert_eq!(order["order_state"], "SHIPPING");
+    assert_eq!(states(&order), ["SHIPPED", "SHIPPING"]);
+    assert_eq!(order["shipping_tracking"], "P-1");
+
+    for malformed in [
+        json!({}),
+        json!({ "shipments": [] }),
+        json!({ "shipments": [{ "order_id": order_id }] }),
+        json!({ "shipments": [{ "order_id": order_id,
+                 "shipment_lines": [{ "order_line_id": line(2), "quantity": "1" }] }] }),
+        json!({ "shipments": [{ "order_id": order_id,
+                 "shipment_lines": [{ "order_line_id": line(2), "quantity": 1 }],
+                 "tracking": { "carrier_code": "NO-SUCH-CARRIER" } }] }),
+    ] {
+        let answer = st01(malformed.clone()).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{malformed}: {}",
+            answer.body
+        );
+    }
+    assert_eq!(
+        states(&or11(&sandbox, &order_id).await),
+        ["SHIPPED", "SHIPPING"]
+    );
+
+    let last = st01(json!({ "shipments": [
+        { "order_id": order_id, "shipment_lines": [{ "order_line_id": line(2), "quantity": 1 }] },
+    ]}))
+    .await;
+    assert_eq!(last.json()["shipment_success"].as_array().unwrap().len(), 1);
+    let order = or11(&sandbox, &order_id).await;
+    assert_eq!(order["order_state"], "SHIPPED");
+    let again = st01(json!({ "shipments": [
+        { "order_id": order_id, "shipment_lines": [{ "order_line_id": line(2), "quantity": 1 }] },
+    ]}))
+    .await;
+    assert_eq!(
+        again.json()["shipment_errors"][0]["message"],
+        "The order status must be 'SHIPPING' but it is 'SHIPPED'."
+    );
+}

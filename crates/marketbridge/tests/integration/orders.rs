@@ -688,8 +688,8 @@ async fn an_order_shipped_in_parcels_ships_each_parcels_lines_with_its_tracking(
     );
     let events = timeline(&app, &s, stored(&app, &s, &order_id).await.id).await;
     for expected in [
-        "Shipped 2 items on Mirakl with tracking 1Z-PARCEL-1 (UPS)",
-        "Shipped 1 item on Mirakl with tracking 1Z-PARCEL-2 (UPS)",
+        "Shipped 2 items on Mirakl with tracking 1Z-PARCEL-1 (ups)",
+        "Shipped 1 item on Mirakl with tracking 1Z-PARCEL-2 (ups)",
     ] {
         assert!(
             events.iter().any(|e| e == expected),
