@@ -12,6 +12,7 @@
 //! Apart from the emulators, [`canned`] is a server that answers what a test says and records
 //! what it was asked, for the clients' tests of answers the emulators never give.
 
+mod bc;
 pub mod canned;
 mod connect;
 mod control;
@@ -35,6 +36,12 @@ use axum::Router;
 use axum::middleware::from_fn_with_state;
 use tower_http::limit::RequestBodyLimitLayer;
 
+pub use bc::app::{AppError as BcAppError, IssuedCode as BcIssuedCode};
+pub use bc::delivery::HookAttempt as BcHookAttempt;
+pub use bc::seed::{
+    DEMO_API_TOKEN as BC_DEMO_API_TOKEN, DEMO_CLIENT_ID as BC_DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET as BC_DEMO_CLIENT_SECRET, DEMO_STORE_HASH as BC_DEMO_STORE_HASH,
+};
 pub use connect::order_control::ConnectControlError;
 pub use gate::{FaultRates, Faults, Operation, TIMEOUT_HOLD};
 pub use mail::Mail;
@@ -51,6 +58,7 @@ pub use woo::seed::{
     DEMO_STORE as WOO_DEMO_STORE,
 };
 
+use crate::bc::delivery::HookDeliveries;
 use crate::form::BODY_LIMIT;
 use crate::woo::delivery::Deliveries;
 use crate::world::{Lifetimes, World};
@@ -96,6 +104,7 @@ impl SandboxConfig {
 pub struct Sandbox {
     world: Arc<Mutex<World>>,
     deliveries: Arc<Deliveries>,
+    bc_hooks: Arc<HookDeliveries>,
 }
 
 impl Sandbox {
@@ -114,12 +123,22 @@ impl Sandbox {
         if config.seed_demo {
             let shop = woo::seed::demo(&world.public_url);
             seed::demo(&mut world, &config.redirect_uris, &shop);
+            let bc_store = bc::seed::demo(&shop);
+            world.bc.stores.insert(bc_store.hash.clone(), bc_store);
             world.woo.insert(shop.code.clone(), shop);
         }
+        // The demo app is registered even on an empty sandbox: it is the connector's.
+        let app = bc::seed::demo_app();
+        world.bc.apps.insert(app.client_id.clone(), app);
         let world = Arc::new(Mutex::new(world));
         // The delivery task holds the state weakly, so dropping the sandbox ends it.
         let deliveries = Arc::new(Deliveries::new(Arc::downgrade(&world)));
-        Sandbox { world, deliveries }
+        let bc_hooks = Arc::new(HookDeliveries::new(Arc::downgrade(&world)));
+        Sandbox {
+            world,
+            deliveries,
+            bc_hooks,
+        }
     }
 
     /// Every emulated system under its path prefix, with the body size limits applied (the
@@ -131,11 +150,13 @@ impl Sandbox {
             .merge(woo::control::router())
             .merge(marketplace::control::router())
             .merge(connect::control_router())
+            .merge(bc::control::router())
             .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
             // The Mirakl APIs take files and catalogs of megabytes: limits of their own.
             .nest("/mmp", marketplace::router())
             .nest("/connect/api", connect::router())
             .merge(woo::router(self.clone()))
+            .merge(bc::router(self.clone()))
             .layer(from_fn_with_state(self.clone(), woo::guard))
             .layer(from_fn_with_state(self.clone(), gate::connection_faults))
             .with_state(self.clone())
