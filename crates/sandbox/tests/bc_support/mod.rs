@@ -2,6 +2,7 @@
 //! listens as a hook destination or an app's callback would.
 #![allow(dead_code)] // each test file uses its own part of the kit
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -120,6 +121,8 @@ pub struct Receiver {
     pub url: String,
     pub received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    /// Statuses answered first, one a request, before `status`.
+    queued: Arc<Mutex<VecDeque<u16>>>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -135,21 +138,24 @@ impl Receiver {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let status = Arc::new(AtomicU16::new(status));
-        let (log, answer) = (received.clone(), status.clone());
+        let queued: Arc<Mutex<VecDeque<u16>>> = Arc::default();
+        let (log, answer, first) = (received.clone(), status.clone(), queued.clone());
         let router = Router::new().fallback(
             move |method: axum::http::Method,
                   uri: axum::http::Uri,
                   headers: HeaderMap,
                   body: Bytes| {
-                let (log, answer) = (log.clone(), answer.clone());
+                let (log, answer, first) = (log.clone(), answer.clone(), first.clone());
                 async move {
+                    let queued = first.lock().unwrap().pop_front();
                     log.lock().unwrap().push(Received {
                         method: method.to_string(),
                         path: uri.to_string(),
                         headers,
                         body,
                     });
-                    StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap()
+                    let status = queued.unwrap_or_else(|| answer.load(Ordering::SeqCst));
+                    StatusCode::from_u16(status).unwrap()
                 }
             },
         );
@@ -160,12 +166,18 @@ impl Receiver {
             url,
             received,
             status,
+            queued,
             server,
         }
     }
 
     pub fn answer(&self, status: u16) {
         self.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Answers these statuses to the next requests, then `status` again.
+    pub fn first_answer(&self, statuses: &[u16]) {
+        self.queued.lock().unwrap().extend(statuses);
     }
 
     pub fn requests(&self) -> Vec<Received> {
