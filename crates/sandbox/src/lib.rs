@@ -25,6 +25,7 @@ mod marketplace;
 mod mas;
 mod page;
 mod seed;
+pub mod tls;
 mod values;
 mod woo;
 mod world;

@@ -244,6 +244,27 @@ impl Sandbox {
     }
 }
 
+/// The BigCommerce part of `GET /sandbox/api/state`.
+pub fn state_view(world: &crate::world::World) -> Vec<Value> {
+    world
+        .bc
+        .stores
+        .values()
+        .map(|store| {
+            json!({
+                "hash": store.hash,
+                "name": store.name,
+                "api_url": world.url(&format!("/bc/stores/{}", store.hash)),
+                "control_panel": world.url(&format!("/bc/manage/{}", store.hash)),
+                "products": store.products.len(),
+                "orders": store.orders.len(),
+                "hooks": store.hooks.len(),
+                "apps_installed": store.installed.keys().collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
 pub fn router() -> Router<Sandbox> {
     Router::new()
         .route(
