@@ -3,7 +3,8 @@
 //!
 //! It owns the emulated Mirakl Authentication System (`/mas`), the marketplace seller API
 //! (`/mmp/{instance}/api`: catalog, offers, orders), the Mirakl Connect seller API
-//! (`/connect/api`: catalog, orders), WooCommerce stores (`/woo/{store}`), and its own pages and
+//! (`/connect/api`: catalog, orders), WooCommerce stores (`/woo/{store}`), BigCommerce stores
+//! with their app install and control panel (`/bc`), and its own pages and
 //! control API (`/sandbox`). All of its state lives in memory behind one mutex; it never touches
 //! the connector's storage. WooCommerce webhooks leave through a queue (`woo::delivery`).
 //! Mirakl's call budgets and injected faults (answered or on the connection) are `gate`'s; the
@@ -206,7 +207,8 @@ impl Sandbox {
     /// Injects faults, replacing the ones set before: into the catalog and order calls
     /// (Connect products and orders, OF01, OF02, OF03, OF04, OF21, OF24, P41, P42, P44, OR11,
     /// OR21, OR23, OR24, OR28, OR29) a share answered 500 and a share answered 429 with
-    /// `Retry-After: 1`; into those and every WooCommerce REST call, a share that times out
+    /// `Retry-After: 1`; into those and every WooCommerce and BigCommerce REST call, a share
+    /// that times out
     /// (not applied, never answered) and a share whose answer is lost (applied, connection
     /// closed). The choice of calls restarts from a fixed seed, so the same calls fail on every
     /// run. Takes a [`FaultRates`], or the older [`Faults`] (no connection fault);
@@ -260,7 +262,8 @@ impl Sandbox {
 
     /// How many requests an endpoint has received, e.g. `"mas.token"`, `"mmp.a01"`,
     /// `"mmp.of01"`, `"mmp.or11"`, `"connect.products.post"`, `"connect.orders.accept"`,
-    /// `"woo.rest"` (every WooCommerce REST call) or `"woo.rest.products"` (see
+    /// `"woo.rest"` (every WooCommerce REST call) or `"woo.rest.products"`, `"bc.rest"` (every
+    /// BigCommerce REST call, answered or not) or `"bc.rest.orders"`, `"bc.rate_limited"` (see
     /// `Operation::counter` for every Mirakl operation's).
     ///
     /// Calls turned away because their caller spent its budget (see `set_budget_scale`) are
