@@ -115,6 +115,38 @@ async fn wildcard_scopes_hear_stock_and_status_changes() {
         scopes.contains(&"store/product/inventory/order/updated".to_owned()),
         "{scopes:?}"
     );
+    let payload = |scope: &str| {
+        receiver
+            .requests()
+            .into_iter()
+            .map(|r| r.json())
+            .find(|p| p["scope"] == scope)
+            .unwrap()
+    };
+    let set = payload("store/product/inventory/updated");
+    assert_eq!(set["data"]["id"], id);
+    assert_eq!(set["data"]["inventory"]["method"], "absolute");
+    assert_eq!(set["data"]["inventory"]["value"], 1);
+    // Deliveries run side by side, so they may arrive in any order, as BigCommerce's do.
+    let mut moves: Vec<(String, i64)> = receiver
+        .requests()
+        .into_iter()
+        .map(|r| r.json())
+        .filter(|p| p["scope"] == "store/product/inventory/order/updated")
+        .map(|p| {
+            let inventory = &p["data"]["inventory"];
+            (
+                inventory["method"].as_str().unwrap().to_owned(),
+                inventory["value"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    moves.sort();
+    assert_eq!(
+        moves,
+        vec![("relative".to_owned(), -1), ("relative".to_owned(), 1)],
+        "the order took one, its cancellation gave it back"
+    );
     let status = receiver
         .requests()
         .into_iter()

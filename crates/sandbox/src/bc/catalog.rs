@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::Sandbox;
-use crate::bc::model::{BcStore, CustomField, OptionValue, Product, Tracking, Variant, parse_date};
+use crate::bc::model::{
+    BcStore, CustomField, OptionValue, Product, StockMove, Tracking, Variant, parse_date,
+};
 use crate::bc::{BcError, json_body, paging, parse_id, query_pairs, query_value};
 use crate::values::clock::now;
 use crate::values::money::Money;
@@ -535,7 +537,7 @@ pub async fn absolute_adjustments(
         }
         for (product_id, variant_id, delta) in settings {
             if delta != 0 {
-                store.move_stock(product_id, variant_id, delta, false);
+                store.move_stock(product_id, variant_id, delta, StockMove::Set);
             }
         }
         let transaction_id = crate::entropy::random_token();

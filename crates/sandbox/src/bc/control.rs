@@ -79,7 +79,12 @@ impl Sandbox {
             };
             if let Some(current) = current {
                 let variant = variant_id.or(product.base_variant_id()).unwrap_or(0);
-                store.move_stock(product_id, variant, level - current, false);
+                store.move_stock(
+                    product_id,
+                    variant,
+                    level - current,
+                    crate::bc::model::StockMove::Set,
+                );
             }
             Ok(())
         });

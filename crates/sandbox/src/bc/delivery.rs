@@ -10,7 +10,7 @@
 //! Events are turned into deliveries while the state is locked (`flush`), then each delivery
 //! runs as its own task (so a hook waiting for a retry holds up no other) on a thread of its
 //! own, as the WooCommerce deliveries do; `settle` waits until every delivery has succeeded or
-//! been given up.
+//! been given up. Deliveries may therefore arrive out of order, as BigCommerce's may.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};

@@ -560,6 +560,15 @@ pub struct Event {
     pub data: Value,
 }
 
+/// Why stock moves: it decides the hook's scope and how the payload tells the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockMove {
+    /// An order took it or gave it back.
+    Order,
+    /// A merchant or an inventory adjustment set it.
+    Set,
+}
+
 /// Who can call the store's API with a token.
 #[derive(Debug, Clone)]
 pub struct Token {
@@ -654,39 +663,57 @@ impl BcStore {
             })
     }
 
-    /// Moves stock by `delta` where the product tracks it, and fires the inventory events
-    /// (`order` when an order moved it). Untracked products keep no count.
-    pub fn move_stock(&mut self, product_id: i64, variant_id: i64, delta: i64, order: bool) {
+    /// Moves stock by `delta` where the product tracks it, and fires the inventory event of
+    /// its `cause`. Untracked products keep no count.
+    pub fn move_stock(&mut self, product_id: i64, variant_id: i64, delta: i64, cause: StockMove) {
         let at = crate::values::clock::now();
         let Some(product) = self.products.get_mut(&product_id) else {
             return;
         };
-        let scope = match (product.inventory_tracking, order) {
-            (Tracking::None, _) => return,
-            (Tracking::Product, false) => "store/product/inventory/updated",
-            (Tracking::Product, true) => "store/product/inventory/order/updated",
-            (Tracking::Variant, false) => "store/sku/inventory/updated",
-            (Tracking::Variant, true) => "store/sku/inventory/order/updated",
-        };
-        let data = match product.inventory_tracking {
+        let tracking = product.inventory_tracking;
+        let level = match tracking {
+            Tracking::None => return,
+            Tracking::Product => {
+                product.inventory_level += delta;
+                product.sync_base_variant();
+                product.inventory_level
+            }
             Tracking::Variant => {
                 let Some(variant) = product.variant_mut(variant_id) else {
                     return;
                 };
                 variant.inventory_level += delta;
-                json!({ "type": "sku", "id": variant_id, "inventory": {
-                    "product_id": product_id, "method": if delta < 0 { "relative" } else { "absolute" }, "value": delta,
-                }})
-            }
-            _ => {
-                product.inventory_level += delta;
-                product.sync_base_variant();
-                json!({ "type": "product", "id": product_id, "inventory": {
-                    "product_id": product_id, "method": "relative", "value": delta,
-                }})
+                variant.inventory_level
             }
         };
         product.date_modified = at;
+        // An order's move is told relative, a merchant's or an adjustment's absolute.
+        let (method, value) = match cause {
+            StockMove::Order => ("relative", delta),
+            StockMove::Set => ("absolute", level),
+        };
+        let (scope, data) = match (tracking, cause) {
+            (Tracking::Variant, cause) => (
+                if cause == StockMove::Order {
+                    "store/sku/inventory/order/updated"
+                } else {
+                    "store/sku/inventory/updated"
+                },
+                json!({ "type": "sku", "id": variant_id, "inventory": {
+                    "product_id": product_id, "variant_id": variant_id, "method": method, "value": value,
+                }}),
+            ),
+            (_, cause) => (
+                if cause == StockMove::Order {
+                    "store/product/inventory/order/updated"
+                } else {
+                    "store/product/inventory/updated"
+                },
+                json!({ "type": "product", "id": product_id, "inventory": {
+                    "product_id": product_id, "method": method, "value": value,
+                }}),
+            ),
+        };
         self.fire(scope, data);
     }
 }

@@ -17,7 +17,9 @@ use serde_json::{Map, Value, json};
 
 use crate::Sandbox;
 use crate::bc::catalog::text;
-use crate::bc::model::{BcStore, Order, OrderProduct, OrderStatus, Shipment, Tracking, parse_date};
+use crate::bc::model::{
+    BcStore, Order, OrderProduct, OrderStatus, Shipment, StockMove, Tracking, parse_date,
+};
 use crate::bc::{BcError, json_body, paging, parse_id, query_pairs, query_value};
 use crate::values::clock::now;
 use crate::values::money::Money;
@@ -122,7 +124,7 @@ pub async fn create_order(
         }
         for line in &products {
             if let Some((product_id, variant_id, _)) = line.took_stock {
-                store.move_stock(product_id, variant_id, -line.quantity, true);
+                store.move_stock(product_id, variant_id, -line.quantity, StockMove::Order);
             }
         }
         let order = Order {
@@ -493,7 +495,7 @@ fn set_status_effects(store: &mut BcStore, id: i64, previous: OrderStatus) {
             .collect();
     }
     for (product_id, variant_id, quantity) in returned {
-        store.move_stock(product_id, variant_id, quantity, true);
+        store.move_stock(product_id, variant_id, quantity, StockMove::Order);
     }
     store.fire(
         "store/order/statusUpdated",
