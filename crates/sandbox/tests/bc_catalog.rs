@@ -391,3 +391,83 @@ async fn hostile_input_gets_4xx_never_5xx() {
         "nothing was created"
     );
 }
+
+#[tokio::test]
+async fn batches_update_up_to_their_limit_all_or_none() {
+    let store = Store::start().await;
+    let variable = store
+        .get_json("v3/catalog/products?page=2&limit=250&include=variants")
+        .await["data"][0]
+        .clone();
+    let product_id = variable["id"].as_i64().unwrap();
+    let (first, second) = (
+        variable["variants"][0]["id"].as_i64().unwrap(),
+        variable["variants"][1]["id"].as_i64().unwrap(),
+    );
+    let (status, updated) = store
+        .send_json(
+            Method::PUT,
+            "v3/catalog/variants",
+            json!([
+                { "id": first, "price": 11.5, "inventory_level": 8 },
+                { "id": second, "sale_price": 9.99 },
+            ]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["data"].as_array().unwrap().len(), 2);
+    let product = store.sandbox.bc_product(HASH, product_id).unwrap();
+    assert_eq!(product["variants"][0]["price"], 11.5);
+    assert_eq!(product["variants"][0]["inventory_level"], 8);
+    assert_eq!(product["variants"][1]["sale_price"], 9.99);
+
+    let too_many: Vec<_> = (0..51)
+        .map(|_| json!({ "id": first, "price": 1 }))
+        .collect();
+    let (status, _) = store
+        .send_json(Method::PUT, "v3/catalog/variants", json!(too_many))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // One refused item and none is applied.
+    let (status, _) = store
+        .send_json(
+            Method::PUT,
+            "v3/catalog/variants",
+            json!([{ "id": first, "price": 99 }, { "id": 1, "price": 1 }]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let product = store.sandbox.bc_product(HASH, product_id).unwrap();
+    assert_eq!(product["variants"][0]["price"], 11.5);
+
+    let ids = store.sandbox.bc_product_ids(HASH);
+    let (status, products) = store
+        .send_json(
+            Method::PUT,
+            "v3/catalog/products",
+            json!([{ "id": ids[0], "is_visible": false }, { "id": ids[1], "price": 3 }]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{products}");
+    assert_eq!(
+        store.sandbox.bc_product(HASH, ids[0]).unwrap()["is_visible"],
+        false
+    );
+    let eleven: Vec<_> = ids[..11]
+        .iter()
+        .map(|id| json!({ "id": id, "price": 1 }))
+        .collect();
+    let (status, _) = store
+        .send_json(Method::PUT, "v3/catalog/products", json!(eleven))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, _) = store
+        .send_json(Method::PUT, "v3/catalog/products", json!([{ "price": 1 }]))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an item without id"
+    );
+}

@@ -1,6 +1,8 @@
 //! The v3 catalog: products (`catalog/products`, with `include=variants`, the `id:in`, `sku`
-//! and `date_modified:min` filters and paging), a product's variants, categories, brands, and
-//! the absolute inventory adjustments (`inventory/adjustments/absolute`, up to 2,000 items).
+//! and `date_modified:min` filters and paging), a product's variants, the batch updates
+//! (`PUT catalog/products`, 10 at most, and `PUT catalog/variants`, 50 at most; over that 413,
+//! and all or none), categories, brands, and the absolute inventory adjustments
+//! (`inventory/adjustments/absolute`, up to 2,000 items).
 //!
 //! ASSUMPTION: adding a variant with option values to a product that had only its base
 //! variant replaces the base variant (the product now has options).
@@ -213,30 +215,136 @@ pub async fn update_product(
     let body = json_body(&body, false)?;
     let fields = object(&body)?;
     sandbox.bc_write(&hash, false, |store, _| {
-        let mut product = store
-            .products
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| BcError::not_found(false, "product"))?;
-        let stock_before = product.shown_inventory();
-        apply_product_fields(store, &mut product, fields)?;
-        product.sync_base_variant();
-        product.date_modified = now();
-        let json = product.to_json(false);
-        let stock_moved = product.shown_inventory() != stock_before;
-        let tracking = product.inventory_tracking;
-        store.products.insert(id, product);
+        Ok(one(change_product(store, id, fields)?))
+    })
+}
+
+/// Applies `fields` to product `id`; what it now shows (without variants).
+fn change_product(
+    store: &mut BcStore,
+    id: i64,
+    fields: &Map<String, Value>,
+) -> Result<Value, BcError> {
+    let mut product = store
+        .products
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| BcError::not_found(false, "product"))?;
+    let stock_before = product.shown_inventory();
+    apply_product_fields(store, &mut product, fields)?;
+    product.sync_base_variant();
+    product.date_modified = now();
+    let json = product.to_json(false);
+    let stock_moved = product.shown_inventory() != stock_before;
+    let tracking = product.inventory_tracking;
+    store.products.insert(id, product);
+    store.fire(
+        "store/product/updated",
+        json!({ "type": "product", "id": id }),
+    );
+    if stock_moved && tracking == Tracking::Product {
         store.fire(
-            "store/product/updated",
+            "store/product/inventory/updated",
             json!({ "type": "product", "id": id }),
         );
-        if stock_moved && tracking == Tracking::Product {
-            store.fire(
-                "store/product/inventory/updated",
-                json!({ "type": "product", "id": id }),
-            );
+    }
+    Ok(json)
+}
+
+/// The most products one `PUT catalog/products` takes.
+pub const PRODUCT_BATCH: usize = 10;
+/// The most variants one `PUT catalog/variants` takes.
+pub const VARIANT_BATCH: usize = 50;
+
+/// Runs `change` on each object of a batch (each naming its `id`), all or none: a refused item
+/// leaves the catalog and the hooks as they were.
+fn batch(
+    store: &mut BcStore,
+    body: &Value,
+    most: usize,
+    what: &str,
+    mut change: impl FnMut(&mut BcStore, i64, &Map<String, Value>) -> Result<Value, BcError>,
+) -> Result<Response, BcError> {
+    let items = body
+        .as_array()
+        .ok_or_else(|| BcError::field(false, "body", format!("must be a list of {what}")))?;
+    if items.is_empty() {
+        return Err(BcError::field(
+            false,
+            "body",
+            format!("must list at least one of the {what}"),
+        ));
+    }
+    if items.len() > most {
+        return Err(BcError::v3(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "A batch holds {most} {what} at most; {} were sent.",
+                items.len()
+            ),
+        ));
+    }
+    let (products, events) = (store.products.clone(), store.events.len());
+    let mut changed = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let outcome = item
+            .as_object()
+            .and_then(|fields| {
+                fields
+                    .get("id")
+                    .and_then(Value::as_i64)
+                    .map(|id| (id, fields))
+            })
+            .ok_or_else(|| BcError::field(false, &format!("{index}.id"), "is required"))
+            .and_then(|(id, fields)| change(store, id, fields));
+        match outcome {
+            Ok(json) => changed.push(json),
+            Err(mut error) => {
+                store.products = products;
+                store.events.truncate(events);
+                error.title = format!("Item {index}: {}", error.title);
+                return Err(error);
+            }
         }
-        Ok(one(json))
+    }
+    Ok(Json(json!({ "data": changed, "meta": {} })).into_response())
+}
+
+/// `PUT /v3/catalog/products`: up to 10 products, each by `id`.
+pub async fn update_products(
+    State(sandbox): State<Sandbox>,
+    Path(hash): Path<String>,
+    body: Bytes,
+) -> Result<Response, BcError> {
+    let body = json_body(&body, false)?;
+    sandbox.bc_write(&hash, false, |store, _| {
+        batch(store, &body, PRODUCT_BATCH, "products", change_product)
+    })
+}
+
+/// `PUT /v3/catalog/variants`: up to 50 variants, each by `id`, of any products.
+pub async fn update_variants(
+    State(sandbox): State<Sandbox>,
+    Path(hash): Path<String>,
+    body: Bytes,
+) -> Result<Response, BcError> {
+    let body = json_body(&body, false)?;
+    sandbox.bc_write(&hash, false, |store, _| {
+        batch(
+            store,
+            &body,
+            VARIANT_BATCH,
+            "variants",
+            |store, variant_id, fields| {
+                let product_id = store
+                    .products
+                    .values()
+                    .find(|p| p.variant(variant_id).is_some())
+                    .map(|p| p.id)
+                    .ok_or_else(|| BcError::not_found(false, "variant"))?;
+                change_variant(store, product_id, variant_id, fields)
+            },
+        )
     })
 }
 
@@ -332,71 +440,84 @@ pub async fn update_variant(
     let body = json_body(&body, false)?;
     let fields = object(&body)?;
     sandbox.bc_write(&hash, false, |store, _| {
-        let mut product = store
-            .products
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| BcError::not_found(false, "product"))?;
-        let mut variant = product
-            .variant(variant_id)
-            .cloned()
-            .ok_or_else(|| BcError::not_found(false, "variant"))?;
-        let level_before = variant.inventory_level;
-        if let Some(sku) = text(fields, "sku")? {
-            if sku != variant.sku && store.sku_taken(&sku, -1) {
-                return Err(BcError::v3(StatusCode::CONFLICT, "The SKU is already in use."));
-            }
-            variant.sku = sku;
-        }
-        if fields.contains_key("price") {
-            variant.price = optional_money(fields, "price")?;
-        }
-        if fields.contains_key("sale_price") {
-            variant.sale_price = optional_money(fields, "sale_price")?;
-        }
-        if let Some(level) = whole(fields, "inventory_level")? {
-            variant.inventory_level = level;
-        }
-        for (name, slot) in [
-            ("upc", &mut variant.upc),
-            ("gtin", &mut variant.gtin),
-            ("mpn", &mut variant.mpn),
-        ] {
-            if let Some(value) = text(fields, name)? {
-                *slot = value;
-            }
-        }
-        let json = variant.to_json();
-        let moved = variant.inventory_level != level_before;
-        let base = product.base_variant_id() == Some(variant_id);
-        if base {
-            // The base variant is the product: its codes and stock are the product's.
-            product.sku = variant.sku.clone();
-            product.upc = variant.upc.clone();
-            product.gtin = variant.gtin.clone();
-            product.mpn = variant.mpn.clone();
-            product.inventory_level = variant.inventory_level;
-        }
-        if let Some(slot) = product.variant_mut(variant_id) {
-            *slot = variant;
-        }
-        product.date_modified = now();
-        let tracking = product.inventory_tracking;
-        store.products.insert(id, product);
-        let sku_data = json!({ "type": "sku", "id": variant_id, "sku": { "product_id": id, "variant_id": variant_id } });
-        store.fire("store/sku/updated", sku_data.clone());
-        if moved {
-            match tracking {
-                Tracking::Variant => store.fire("store/sku/inventory/updated", sku_data),
-                Tracking::Product => store.fire(
-                    "store/product/inventory/updated",
-                    json!({ "type": "product", "id": id }),
-                ),
-                Tracking::None => {}
-            }
-        }
-        Ok(one(json))
+        Ok(one(change_variant(store, id, variant_id, fields)?))
     })
+}
+
+/// Applies `fields` to a variant of product `id`; what the variant now shows.
+fn change_variant(
+    store: &mut BcStore,
+    id: i64,
+    variant_id: i64,
+    fields: &Map<String, Value>,
+) -> Result<Value, BcError> {
+    let mut product = store
+        .products
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| BcError::not_found(false, "product"))?;
+    let mut variant = product
+        .variant(variant_id)
+        .cloned()
+        .ok_or_else(|| BcError::not_found(false, "variant"))?;
+    let level_before = variant.inventory_level;
+    if let Some(sku) = text(fields, "sku")? {
+        if sku != variant.sku && store.sku_taken(&sku, -1) {
+            return Err(BcError::v3(
+                StatusCode::CONFLICT,
+                "The SKU is already in use.",
+            ));
+        }
+        variant.sku = sku;
+    }
+    if fields.contains_key("price") {
+        variant.price = optional_money(fields, "price")?;
+    }
+    if fields.contains_key("sale_price") {
+        variant.sale_price = optional_money(fields, "sale_price")?;
+    }
+    if let Some(level) = whole(fields, "inventory_level")? {
+        variant.inventory_level = level;
+    }
+    for (name, slot) in [
+        ("upc", &mut variant.upc),
+        ("gtin", &mut variant.gtin),
+        ("mpn", &mut variant.mpn),
+    ] {
+        if let Some(value) = text(fields, name)? {
+            *slot = value;
+        }
+    }
+    let json = variant.to_json();
+    let moved = variant.inventory_level != level_before;
+    let base = product.base_variant_id() == Some(variant_id);
+    if base {
+        // The base variant is the product: its codes and stock are the product's.
+        product.sku = variant.sku.clone();
+        product.upc = variant.upc.clone();
+        product.gtin = variant.gtin.clone();
+        product.mpn = variant.mpn.clone();
+        product.inventory_level = variant.inventory_level;
+    }
+    if let Some(slot) = product.variant_mut(variant_id) {
+        *slot = variant;
+    }
+    product.date_modified = now();
+    let tracking = product.inventory_tracking;
+    store.products.insert(id, product);
+    let sku_data = json!({ "type": "sku", "id": variant_id, "sku": { "product_id": id, "variant_id": variant_id } });
+    store.fire("store/sku/updated", sku_data.clone());
+    if moved {
+        match tracking {
+            Tracking::Variant => store.fire("store/sku/inventory/updated", sku_data),
+            Tracking::Product => store.fire(
+                "store/product/inventory/updated",
+                json!({ "type": "product", "id": id }),
+            ),
+            Tracking::None => {}
+        }
+    }
+    Ok(json)
 }
 
 pub async fn list_categories(

@@ -2,7 +2,7 @@
 //! panel and `login.bigcommerce.com`). A client written for BigCommerce works with
 //! `{public_url}/bc` in place of `https://api.bigcommerce.com` and of
 //! `https://login.bigcommerce.com`:
-//! - `stores/{hash}/v3/catalog/…` (products with variants, categories, brands),
+//! - `stores/{hash}/v3/catalog/…` (products with variants, their batches, categories, brands),
 //!   `…/v3/inventory/adjustments/absolute` (`catalog`), `…/v2/orders` with their products,
 //!   shipping addresses and shipments (`orders`), `…/v3/hooks` (`hooks`); every call
 //!   authenticated by `X-Auth-Token`, counted against the store's rate limit (`rate`) and open
@@ -77,8 +77,11 @@ pub fn router(sandbox: Sandbox) -> Router<Sandbox> {
     let api = Router::new()
         .route(
             "/v3/catalog/products",
-            get(catalog::list_products).post(catalog::create_product),
+            get(catalog::list_products)
+                .post(catalog::create_product)
+                .put(catalog::update_products),
         )
+        .route("/v3/catalog/variants", put(catalog::update_variants))
         .route(
             "/v3/catalog/products/{id}",
             get(catalog::get_product)
@@ -361,7 +364,9 @@ async fn api_gate(
 fn resource(rest: &str) -> &str {
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {
-        ["v3", "catalog", "products", _, "variants", ..] => "variants",
+        ["v3", "catalog", "products", _, "variants", ..] | ["v3", "catalog", "variants", ..] => {
+            "variants"
+        }
         ["v3", "catalog", "trees", ..] => "categories",
         ["v3", "catalog", kind, ..] => kind,
         ["v3", "inventory", ..] => "inventory",
