@@ -73,3 +73,31 @@ async fn a_lost_answer_still_creates_the_order() {
     let orders = store.get_json("v2/orders").await;
     assert_eq!(orders.as_array().unwrap().len(), 1, "the call was applied");
 }
+
+#[tokio::test]
+async fn a_timed_out_call_is_not_applied() {
+    let store = Store::start().await;
+    let product = store.stocked_product().await;
+    store.sandbox.set_timeout_hold(std::time::Duration::ZERO);
+    store.sandbox.set_faults(sandbox::FaultRates {
+        timeout_rate: 1.0,
+        ..sandbox::FaultRates::default()
+    });
+    let timed_out = store
+        .call(Method::POST, "v2/orders")
+        .json(&json!({
+            "billing_address": { "first_name": "Jane" },
+            "products": [{ "product_id": product["id"], "quantity": 1 }],
+        }))
+        .send()
+        .await;
+    assert!(timed_out.is_err(), "no answer");
+    store.sandbox.set_faults(sandbox::FaultRates::default());
+    let orders = store.call(Method::GET, "v2/orders").send().await.unwrap();
+    assert_eq!(
+        orders.status(),
+        StatusCode::NO_CONTENT,
+        "the order was not created"
+    );
+    assert_eq!(store.sandbox.bc_order_ids(HASH), Vec::<i64>::new());
+}

@@ -97,6 +97,16 @@ impl Sandbox {
         Some(world.bc.stores.get(hash)?.orders.get(&id)?.to_json(&api))
     }
 
+    /// Every order id of a store, oldest first.
+    pub fn bc_order_ids(&self, hash: &str) -> Vec<i64> {
+        self.world()
+            .bc
+            .stores
+            .get(hash)
+            .map(|store| store.orders.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// A fresh install code for an app on a store, as the control panel's Install makes.
     pub fn bc_install_code(&self, hash: &str, client_id: &str) -> Result<IssuedCode, AppError> {
         app::issue_code(&mut self.world(), hash, client_id)
