@@ -73,6 +73,10 @@ pub enum Command {
         /// How long MAS refresh tokens live, in seconds.
         #[arg(long, default_value_t = 30 * 24 * 3600)]
         refresh_token_seconds: u64,
+        /// Also serve the sandbox over HTTPS on ADDR, with a self-signed certificate for
+        /// 127.0.0.1 and localhost written to a temporary directory (its path is printed).
+        #[arg(long, value_name = "ADDR")]
+        tls_listen: Option<SocketAddr>,
     },
     /// The sandbox and the connector wired together on SQLite, seeded, ready in a browser.
     Demo {
@@ -120,6 +124,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             empty,
             access_token_seconds,
             refresh_token_seconds,
+            tls_listen,
         } => {
             let public_url = public_url.unwrap_or(Url::parse(&format!("http://{listen}"))?);
             let mut config = SandboxConfig::new(public_url.clone());
@@ -127,10 +132,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             config.seed_demo = !empty;
             config.access_token_ttl = Duration::from_secs(access_token_seconds);
             config.refresh_token_ttl = Duration::from_secs(refresh_token_seconds);
-            let server = spawn_server(bind(listen).await?, Sandbox::new(config).router()).await?;
+            let router = Sandbox::new(config).router();
+            let tls_server = match tls_listen {
+                Some(addr) => Some(spawn_tls_sandbox(addr, router.clone()).await?),
+                None => None,
+            };
+            let server = spawn_server(bind(listen).await?, router).await?;
             println!("Sandbox running at {public_url} (overview: {public_url}sandbox)");
+            if !empty {
+                println!(
+                    "BigCommerce store: {public_url}bc/stores/{}/v3/... (X-Auth-Token: {}); \
+                     control panel {public_url}bc/manage/{}; app client id {} / secret {}; \
+                     token endpoint {public_url}bc/login/oauth2/token",
+                    sandbox::BC_DEMO_STORE_HASH,
+                    sandbox::BC_DEMO_API_TOKEN,
+                    sandbox::BC_DEMO_STORE_HASH,
+                    sandbox::BC_DEMO_CLIENT_ID,
+                    sandbox::BC_DEMO_CLIENT_SECRET,
+                );
+            }
             stop_requested().await;
             server.stop().await;
+            if let Some(tls_server) = tls_server {
+                tls_server.abort();
+            }
             Ok(())
         }
         Command::Demo {
@@ -152,6 +177,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) => crate::bench::run(args).await,
     }
+}
+
+/// The sandbox's router over HTTPS on `addr`, with a fresh self-signed certificate written to
+/// a temporary directory (the sandbox keeps no data dir of its own).
+async fn spawn_tls_sandbox(
+    addr: SocketAddr,
+    router: axum::Router,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let tls = sandbox::tls::SelfSigned::generate().context("making the sandbox's certificate")?;
+    let dir = std::env::temp_dir().join(format!("marketbridge-sandbox-tls-{}", std::process::id()));
+    let (cert, key) = tls
+        .write_to(&dir)
+        .with_context(|| format!("writing the certificate into {}", dir.display()))?;
+    let listener = bind(addr).await?;
+    let local = listener.local_addr()?;
+    println!(
+        "Sandbox over HTTPS at https://{local}/ (certificate {}, key {}; trust the certificate, \
+         e.g. REQUESTS_CA_BUNDLE={})",
+        cert.display(),
+        key.display(),
+        cert.display()
+    );
+    Ok(tokio::spawn(async move {
+        if let Err(error) = sandbox::tls::serve_tls(listener, &tls, router).await {
+            tracing::error!(%error, "the sandbox's HTTPS listener stopped");
+        }
+    }))
 }
 
 pub(crate) async fn open_storage(database_url: &str, key: SecretKey) -> anyhow::Result<Storage> {

@@ -342,6 +342,7 @@ fn state_view(world: &World) -> serde_json::Value {
             .values()
             .map(|store| crate::woo::control::state_view(store, &world.public_url))
             .collect::<Vec<_>>(),
+        "bc_stores": crate::bc::control::state_view(world),
         "offers": marketplace::control::state_view(world),
         "grants": world.grants.live_grant_count(),
         "mails": world.mailbox.len(),

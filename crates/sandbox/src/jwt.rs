@@ -64,12 +64,7 @@ impl TokenSigner {
     }
 
     pub fn sign(&self, claims: &AccessClaims) -> String {
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload = URL_SAFE_NO_PAD
-            .encode(serde_json::to_vec(claims).expect("access claims always serialize"));
-        let signing_input = format!("{header}.{payload}");
-        let signature = URL_SAFE_NO_PAD.encode(self.mac(&signing_input).finalize().into_bytes());
-        format!("{signing_input}.{signature}")
+        sign_hs256(&self.key, claims)
     }
 
     /// The claims of a token signed by this key and not expired at `now` (Unix seconds).
@@ -104,6 +99,19 @@ impl TokenSigner {
         mac.update(signing_input.as_bytes());
         mac
     }
+}
+
+/// A JWT of `claims` signed with HS256 under `key`: MAS's access tokens, and BigCommerce's
+/// signed payloads (under an app's client secret).
+pub fn sign_hs256(key: &[u8], claims: &impl Serialize) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload =
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("JWT claims always serialize"));
+    let signing_input = format!("{header}.{payload}");
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes a key of any size");
+    mac.update(signing_input.as_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{signing_input}.{signature}")
 }
 
 fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, JwtError> {

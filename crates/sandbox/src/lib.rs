@@ -3,7 +3,8 @@
 //!
 //! It owns the emulated Mirakl Authentication System (`/mas`), the marketplace seller API
 //! (`/mmp/{instance}/api`: catalog, offers, orders), the Mirakl Connect seller API
-//! (`/connect/api`: catalog, orders), WooCommerce stores (`/woo/{store}`), and its own pages and
+//! (`/connect/api`: catalog, orders), WooCommerce stores (`/woo/{store}`), BigCommerce stores
+//! with their app install and control panel (`/bc`), and its own pages and
 //! control API (`/sandbox`). All of its state lives in memory behind one mutex; it never touches
 //! the connector's storage. WooCommerce webhooks leave through a queue (`woo::delivery`).
 //! Mirakl's call budgets and injected faults (answered or on the connection) are `gate`'s; the
@@ -12,6 +13,7 @@
 //! Apart from the emulators, [`canned`] is a server that answers what a test says and records
 //! what it was asked, for the clients' tests of answers the emulators never give.
 
+mod bc;
 pub mod canned;
 mod connect;
 mod control;
@@ -24,6 +26,7 @@ mod marketplace;
 mod mas;
 mod page;
 mod seed;
+pub mod tls;
 mod values;
 mod woo;
 mod world;
@@ -35,6 +38,12 @@ use axum::Router;
 use axum::middleware::from_fn_with_state;
 use tower_http::limit::RequestBodyLimitLayer;
 
+pub use bc::app::{AppError as BcAppError, IssuedCode as BcIssuedCode};
+pub use bc::delivery::HookAttempt as BcHookAttempt;
+pub use bc::seed::{
+    DEMO_API_TOKEN as BC_DEMO_API_TOKEN, DEMO_CLIENT_ID as BC_DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET as BC_DEMO_CLIENT_SECRET, DEMO_STORE_HASH as BC_DEMO_STORE_HASH,
+};
 pub use connect::order_control::ConnectControlError;
 pub use gate::{FaultRates, Faults, Operation, TIMEOUT_HOLD};
 pub use mail::Mail;
@@ -51,6 +60,7 @@ pub use woo::seed::{
     DEMO_STORE as WOO_DEMO_STORE,
 };
 
+use crate::bc::delivery::HookDeliveries;
 use crate::form::BODY_LIMIT;
 use crate::woo::delivery::Deliveries;
 use crate::world::{Lifetimes, World};
@@ -96,6 +106,7 @@ impl SandboxConfig {
 pub struct Sandbox {
     world: Arc<Mutex<World>>,
     deliveries: Arc<Deliveries>,
+    bc_hooks: Arc<HookDeliveries>,
 }
 
 impl Sandbox {
@@ -114,12 +125,22 @@ impl Sandbox {
         if config.seed_demo {
             let shop = woo::seed::demo(&world.public_url);
             seed::demo(&mut world, &config.redirect_uris, &shop);
+            let bc_store = bc::seed::demo(&shop);
+            world.bc.stores.insert(bc_store.hash.clone(), bc_store);
             world.woo.insert(shop.code.clone(), shop);
         }
+        // The demo app is registered even on an empty sandbox: it is the connector's.
+        let app = bc::seed::demo_app();
+        world.bc.apps.insert(app.client_id.clone(), app);
         let world = Arc::new(Mutex::new(world));
         // The delivery task holds the state weakly, so dropping the sandbox ends it.
         let deliveries = Arc::new(Deliveries::new(Arc::downgrade(&world)));
-        Sandbox { world, deliveries }
+        let bc_hooks = Arc::new(HookDeliveries::new(Arc::downgrade(&world)));
+        Sandbox {
+            world,
+            deliveries,
+            bc_hooks,
+        }
     }
 
     /// Every emulated system under its path prefix, with the body size limits applied (the
@@ -131,11 +152,13 @@ impl Sandbox {
             .merge(woo::control::router())
             .merge(marketplace::control::router())
             .merge(connect::control_router())
+            .merge(bc::control::router())
             .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
             // The Mirakl APIs take files and catalogs of megabytes: limits of their own.
             .nest("/mmp", marketplace::router())
             .nest("/connect/api", connect::router())
             .merge(woo::router(self.clone()))
+            .merge(bc::router(self.clone()))
             .layer(from_fn_with_state(self.clone(), woo::guard))
             .layer(from_fn_with_state(self.clone(), gate::connection_faults))
             .with_state(self.clone())
@@ -192,7 +215,8 @@ impl Sandbox {
     /// Injects faults, replacing the ones set before: into the catalog and order calls
     /// (Connect products and orders, OF01, OF02, OF03, OF04, OF21, OF24, P41, P42, P44, OR11,
     /// OR21, OR23, OR24, OR28, OR29, ST01) a share answered 500 and a share answered 429 with
-    /// `Retry-After: 1`; into those and every WooCommerce REST call, a share that times out
+    /// `Retry-After: 1`; into those and every WooCommerce and BigCommerce REST call, a share
+    /// that times out
     /// (not applied, never answered) and a share whose answer is lost (applied, connection
     /// closed). The choice of calls restarts from a fixed seed, so the same calls fail on every
     /// run. Takes a [`FaultRates`], or the older [`Faults`] (no connection fault);
@@ -246,7 +270,8 @@ impl Sandbox {
 
     /// How many requests an endpoint has received, e.g. `"mas.token"`, `"mmp.a01"`,
     /// `"mmp.of01"`, `"mmp.or11"`, `"connect.products.post"`, `"connect.orders.accept"`,
-    /// `"woo.rest"` (every WooCommerce REST call) or `"woo.rest.products"` (see
+    /// `"woo.rest"` (every WooCommerce REST call) or `"woo.rest.products"`, `"bc.rest"` (every
+    /// BigCommerce REST call, answered or not) or `"bc.rest.orders"`, `"bc.rate_limited"` (see
     /// `Operation::counter` for every Mirakl operation's).
     ///
     /// Calls turned away because their caller spent its budget (see `set_budget_scale`) are

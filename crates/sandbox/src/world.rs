@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::bc::BcWorld;
 use crate::connect::order_actions::ConnectAction;
 use crate::connect::orders::ConnectOrder;
 use crate::entropy::Sequence;
@@ -305,6 +306,8 @@ pub struct World {
     pub calls: BTreeMap<String, u64>,
     /// WooCommerce stores by code.
     pub woo: BTreeMap<String, WooStore>,
+    /// BigCommerce stores and apps.
+    pub bc: BcWorld,
     /// Call budgets and injected faults of the Mirakl APIs.
     pub gate: Gate,
     pub order_delays: OrderDelays,
@@ -331,6 +334,7 @@ impl World {
             mailbox: Vec::new(),
             calls: BTreeMap::new(),
             woo: BTreeMap::new(),
+            bc: BcWorld::default(),
             gate: Gate::new(budget_scale),
             order_delays: OrderDelays::default(),
             lost_answers: BTreeMap::new(),
