@@ -271,10 +271,10 @@ impl Demo {
             banner.push_str(
                 "\nNote: this demo's own sandbox starts afresh at every start, and the data \
                  directory holds an earlier start's work. Mirakl and the store no longer know \
-                 its tokens, offers, orders and webhooks: the channels still show Live, but \
-                 Mirakl refuses every call (\"Mirakl refused the credential\" in the log) until \
-                 each channel is authorized again (Authorize … again, in its Settings). Delete the data directory to \
-                 start over, or, to keep Mirakl and the store across restarts, run `marketbridge \
+                 its tokens, offers, orders and webhooks: at each channel's first call Mirakl \
+                 refuses its token, the renewal is refused too, and the channel shows \
+                 Reauthorization needed until it is authorized again (Authorize … again, in its \
+                 Settings). Delete the data directory to start over, or, to keep Mirakl and the store across restarts, run `marketbridge \
                  sandbox` and start the demo with --sandbox http://127.0.0.1:8090.\n",
             );
         }
@@ -288,6 +288,7 @@ impl Demo {
              \n  WooCommerce store URL:    {shop_url}\
              \n  WooCommerce admin:        {} / {}\
              \n  WooCommerce REST key:     {} / {}\
+             \n  BigCommerce store:        {} (API token {}; app {} / {}; not yet connectable)\
              \n\nData: {} (delete it to start over). Press Ctrl-C to stop.\n",
             sandbox::DEMO_SELLER_EMAIL,
             sandbox::DEMO_SELLER_PASSWORD,
@@ -295,6 +296,10 @@ impl Demo {
             sandbox::WOO_DEMO_ADMIN_PASSWORD,
             sandbox::WOO_DEMO_CONSUMER_KEY,
             sandbox::WOO_DEMO_CONSUMER_SECRET,
+            sandbox::BC_DEMO_STORE_HASH,
+            sandbox::BC_DEMO_API_TOKEN,
+            sandbox::BC_DEMO_CLIENT_ID,
+            sandbox::BC_DEMO_CLIENT_SECRET,
             self.options.data_dir.display()
         ));
         banner
