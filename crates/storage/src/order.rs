@@ -362,7 +362,7 @@ impl Storage {
     }
 
     /// The stock held per SKU by the workspace's orders accepted but not yet in the shop, the
-    /// order `except` aside.
+    /// order `except` aside: what an acceptance is decided on.
     pub async fn held_stock(
         &self,
         ws: WorkspaceId,
@@ -370,13 +370,67 @@ impl Storage {
     ) -> Result<BTreeMap<String, i64>, StorageError> {
         let except = except.map_or(Uuid::nil(), |id| id.0);
         const SQL: &str = "SELECT sku, CAST(SUM(quantity) AS BIGINT) FROM order_holds \
-             WHERE workspace_id = $1 AND order_id <> $2 GROUP BY sku";
+             WHERE workspace_id = $1 AND order_id <> $2 AND pending = FALSE GROUP BY sku";
         let rows: Vec<(String, i64)> = on_reader!(self, |p| sqlx::query_as(SQL)
             .bind(ws.0)
             .bind(except)
             .fetch_all(p)
             .await)?;
         Ok(rows.into_iter().collect())
+    }
+
+    /// The stock held per SKU by every order not yet in the shop, accepted or waiting for its
+    /// acceptance ([`Storage::hold_pending`]): what no channel may sell.
+    pub async fn stock_off_sale(
+        &self,
+        ws: WorkspaceId,
+    ) -> Result<BTreeMap<String, i64>, StorageError> {
+        const SQL: &str = "SELECT sku, CAST(SUM(quantity) AS BIGINT) FROM order_holds \
+             WHERE workspace_id = $1 GROUP BY sku";
+        let rows: Vec<(String, i64)> =
+            on_reader!(self, |p| sqlx::query_as(SQL).bind(ws.0).fetch_all(p).await)?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Records what an order waiting for its acceptance would take, as pending holds, unless it
+    /// holds something already: the channels stop offering those units until the order is
+    /// decided, while other orders' acceptances ignore them. Returns whether a hold was added
+    /// (its SKUs then count as changed for the catalog's delta exports).
+    pub async fn hold_pending(
+        &self,
+        ws: WorkspaceId,
+        order: OrderId,
+        holds: &[(String, i64)],
+    ) -> Result<bool, StorageError> {
+        const ANY: &str =
+            "SELECT COUNT(*) FROM order_holds WHERE workspace_id = $1 AND order_id = $2";
+        const INSERT: &str = "INSERT INTO order_holds (workspace_id, order_id, sku, quantity, pending) \
+             VALUES ($1, $2, $3, $4, TRUE) ON CONFLICT (order_id, sku) DO NOTHING";
+        if holds.is_empty() {
+            return Ok(false);
+        }
+        Ok(in_transaction!(self, |tx| {
+            let held: i64 = sqlx::query_scalar(ANY)
+                .bind(ws.0)
+                .bind(order.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            let mut added = Vec::new();
+            if held == 0 {
+                for (sku, quantity) in holds {
+                    sqlx::query(INSERT)
+                        .bind(ws.0)
+                        .bind(order.0)
+                        .bind(sku.as_str())
+                        .bind(*quantity)
+                        .execute(&mut *tx)
+                        .await?;
+                    added.push(sku.clone());
+                }
+            }
+            touch_catalog_items!(tx, ws, &added);
+            !added.is_empty()
+        }))
     }
 
     /// Per SKU, the earliest reservation of `step` among the orders that hold stock and whose
@@ -399,8 +453,8 @@ impl Storage {
     }
 
     /// Records what an order accepted elsewhere (Mirakl's back office) holds, unless its hold
-    /// is recorded already; a no-op for an order that holds nothing. Returns whether a hold
-    /// was added: its SKUs then count as changed for the catalog's delta exports, which send
+    /// is recorded already (its pending holds, if any, give way to these); a no-op for an order
+    /// that holds nothing. Returns whether the holds changed: its SKUs then count as changed for the catalog's delta exports, which send
     /// the shop's stock less what orders hold.
     pub async fn hold_stock(
         &self,
@@ -412,9 +466,10 @@ impl Storage {
             return Ok(false);
         }
         Ok(in_transaction!(self, |tx| {
-            let added = insert_holds!(tx, ws, order, holds);
-            touch_catalog_items!(tx, ws, &added);
-            !added.is_empty()
+            let mut changed = release_pending_holds!(tx, ws, order);
+            changed.extend(insert_holds!(tx, ws, order, holds));
+            touch_catalog_items!(tx, ws, &changed);
+            !changed.is_empty()
         }))
     }
 
@@ -489,8 +544,9 @@ impl Storage {
                 .map_err(StorageError::on_write("order_steps_pkey"))?
                 .rows_affected();
             if inserted > 0 {
-                let added = insert_holds!(tx, ws, order, holds);
-                touch_catalog_items!(tx, ws, &added);
+                let mut changed = release_pending_holds!(tx, ws, order);
+                changed.extend(insert_holds!(tx, ws, order, holds));
+                touch_catalog_items!(tx, ws, &changed);
             }
             inserted > 0
         });
@@ -959,6 +1015,23 @@ macro_rules! release_holds {
     }};
 }
 use release_holds;
+
+/// Deletes an order's pending holds (it is decided now) in the transaction `tx` and yields the
+/// SKUs they were on.
+macro_rules! release_pending_holds {
+    ($tx:expr, $ws:expr, $order:expr) => {{
+        let released: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM order_holds WHERE workspace_id = $1 AND order_id = $2 AND pending = TRUE \
+             RETURNING sku",
+        )
+        .bind($ws.0)
+        .bind($order.0)
+        .fetch_all(&mut *$tx)
+        .await?;
+        released
+    }};
+}
+use release_pending_holds;
 
 /// Stamps the catalog items of these SKUs (`&[String]`) with the workspace's next catalog
 /// version in the transaction `tx`, so that the next delta export to each channel looks at

@@ -4985,6 +4985,52 @@ async fn acceptances_reserved_on_one_sequence_hold_stock_until_the_shop_has_the_
     assert!(!s.release_stock(mine, orders[5]).await.unwrap());
     assert!(held(None).await.is_empty());
     assert_eq!(changed_since(version).await, ["C"]);
+
+    // An order waiting for its acceptance holds its lines as pending: off sale, but left out of
+    // other orders' decisions; its acceptance turns them into what it accepted.
+    let waiting = s
+        .upsert_order(mine, id, &mirakl_order("O-9", "WAITING_ACCEPTANCE", T0), T0)
+        .await
+        .unwrap()
+        .id();
+    let version = s.catalog_version(mine).await.unwrap();
+    let their_off = s.stock_off_sale(theirs).await.unwrap();
+    assert!(
+        s.hold_pending(mine, waiting, &[("A".into(), 2), ("B".into(), 1)])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.hold_pending(mine, waiting, &[("A".into(), 7)])
+            .await
+            .unwrap(),
+        "recorded once"
+    );
+    assert!(held(None).await.is_empty(), "not counted by decisions");
+    let off = s.stock_off_sale(mine).await.unwrap();
+    assert_eq!((off.get("A"), off.get("B")), (Some(&2), Some(&1)));
+    assert_eq!(s.stock_off_sale(theirs).await.unwrap(), their_off);
+    assert_eq!(changed_since(version).await, ["A", "B"]);
+    let version = s.catalog_version(mine).await.unwrap();
+    assert_eq!(
+        s.reserve_acceptance(mine, waiting, "accept", "{}", &[("A".into(), 2)], None, T0)
+            .await
+            .unwrap(),
+        Some(StepReservation::Fresh)
+    );
+    assert_eq!(held(None).await.get("A"), Some(&2));
+    let off = s.stock_off_sale(mine).await.unwrap();
+    assert_eq!((off.get("A"), off.get("B")), (Some(&2), None), "B refused");
+    assert_eq!(changed_since(version).await, ["A", "B"]);
+    assert!(
+        !s.hold_pending(mine, waiting, &[("C".into(), 1)])
+            .await
+            .unwrap(),
+        "a decided order is not pending again"
+    );
+    assert!(s.finish_order(mine, waiting, T0).await.unwrap());
+    assert!(s.stock_off_sale(mine).await.unwrap().is_empty());
+
     assert!(
         s.catalog_changed_page(theirs, their_version, None, 100)
             .await

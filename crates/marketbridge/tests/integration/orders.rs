@@ -277,6 +277,48 @@ async fn an_accepted_order_not_yet_in_the_shop_holds_its_units_off_every_channel
         (Some(5), Some(5)),
         "cancelled, the order holds nothing"
     );
+
+    // An order waiting for the seller's decision holds its units too, without counting
+    // against the decision on another order.
+    let orders = &app.connector().flows.orders;
+    let manual = domain::order::OrderSettings {
+        auto_accept: false,
+        ..Default::default()
+    };
+    orders
+        .save_settings(s.ws, &manual, true)
+        .await
+        .unwrap()
+        .unwrap();
+    let [waiting, other] = place(&app, 2, &[(&sku, 2)]).try_into().unwrap();
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(mirakl(&app, &waiting)["order_state"], "WAITING_ACCEPTANCE");
+    assert_eq!(
+        offered(&app, &sku),
+        (Some(1), Some(1)),
+        "two orders waiting for the seller take four units off sale"
+    );
+    let ids = [
+        stored(&app, &s, &waiting).await.id,
+        stored(&app, &s, &other).await.id,
+    ];
+    for (id, accept) in ids.into_iter().zip([true, false]) {
+        orders
+            .decide_by_seller(s.ws, id, accept)
+            .await
+            .unwrap()
+            .expect("decided");
+    }
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(
+        mirakl(&app, &waiting)["order_state"],
+        "WAITING_DEBIT_PAYMENT"
+    );
+    assert_eq!(
+        offered(&app, &sku),
+        (Some(3), Some(3)),
+        "the accepted order still holds its two, the refused one nothing"
+    );
     app.stop().await;
 }
 

@@ -143,10 +143,10 @@ impl CatalogSync {
         } else {
             HashMap::new()
         };
-        // What accepted orders hold and the shop does not count yet is not for sale: a
-        // channel gets the shop's stock less the holds (stamped items go out again as they
-        // change, `Storage::hold_stock`).
-        let held = self.storage.held_stock(ws, None).await?;
+        // What orders hold (accepted, or waiting for their acceptance) and the shop does not
+        // count yet is not for sale: a channel gets the shop's stock less the holds (stamped
+        // items go out again as they change, `Storage::hold_stock`).
+        let held = self.storage.stock_off_sale(ws).await?;
         let mut problems = Vec::new();
         for row in &page {
             let item = match row.item() {

@@ -70,8 +70,8 @@ impl CatalogSync {
         let mut drifted = Vec::new();
         let mut counts = RunCounts::default();
         let mut after: Option<String> = None;
-        // What the export sends: the shop's stock less what accepted orders hold.
-        let held = self.storage.held_stock(ws, None).await?;
+        // What the export sends: the shop's stock less what orders not yet in the shop hold.
+        let held = self.storage.stock_off_sale(ws).await?;
         loop {
             let page = self
                 .storage

@@ -236,6 +236,18 @@ impl Orders {
                 }
             }
             None => {
+                // Until it is decided, its units are offered nowhere (a pending hold, which
+                // other orders' decisions leave aside).
+                let wanted: Vec<(String, i64)> = ctx
+                    .order()
+                    .lines
+                    .iter()
+                    .filter(|l| !OrderStage::of(&l.state).is_void())
+                    .map(|l| (l.sku.clone(), l.quantity))
+                    .collect();
+                if self.storage.hold_pending(ws, id, &merged(wanted)).await? {
+                    self.holds_changed(ws).await?;
+                }
                 // Read before the stock it is checked against: an acceptance reserved meanwhile
                 // makes the reservation below fail, and the decision is made again.
                 let seen = self.storage.acceptance_seq(ws).await?;
@@ -263,9 +275,8 @@ impl Orders {
                     .await?
                 {
                     Some(StepReservation::Fresh) => {
-                        if !holds.is_empty() {
-                            self.holds_changed(ws).await?;
-                        }
+                        // Its pending hold became what it accepted, or nothing.
+                        self.holds_changed(ws).await?;
                         acceptance
                     }
                     // Another order took stock since, or another worker decided this one.
@@ -564,9 +575,7 @@ impl Orders {
             .await?
         {
             Some(StepReservation::Fresh) => {
-                if !holds.is_empty() {
-                    self.holds_changed(ws).await?;
-                }
+                self.holds_changed(ws).await?;
                 let message = if accept {
                     "You accepted the order"
                 } else {
@@ -1202,7 +1211,7 @@ impl Orders {
         Ok(())
     }
 
-    /// What accepted orders hold changed, and with it what each channel may sell (the shop's
+    /// What orders hold changed, and with it what each channel may sell (the shop's
     /// stock less the holds): the items concerned, stamped by storage, go out with the next
     /// delta export. Once the shop order exists the shop's own stock counts it, and the read
     /// of the shop that follows stamps the items instead.
