@@ -361,9 +361,28 @@ impl Queue {
     /// Queues an export to every live channel of the workspace: of the items changed since
     /// each channel's last export (`delta`), or of every item.
     pub async fn enqueue_exports(&self, ws: WorkspaceId, delta: bool) -> anyhow::Result<()> {
+        self.enqueue_exports_after(ws, delta, std::time::Duration::ZERO)
+            .await
+    }
+
+    /// As [`Queue::enqueue_exports`], the exports due `delay` from now: what many changes in a
+    /// row ask for (a burst of orders taking stock) then waits in one queued export per
+    /// channel, instead of an export per change.
+    pub async fn enqueue_exports_after(
+        &self,
+        ws: WorkspaceId,
+        delta: bool,
+        delay: std::time::Duration,
+    ) -> anyhow::Result<()> {
         for c in self.storage.list_channels(ws).await? {
-            if c.status == domain::ChannelStatus::Live {
-                self.enqueue(ws, &Job::channel_export(c.id, delta)).await?;
+            if c.status != domain::ChannelStatus::Live {
+                continue;
+            }
+            for mut row in Job::channel_export(c.id, delta).new_jobs(ws) {
+                row.run_at_ms += delay.as_millis() as i64;
+                if self.storage.enqueue_job(&row).await?.is_some() {
+                    break;
+                }
             }
         }
         Ok(())

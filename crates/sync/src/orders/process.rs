@@ -29,6 +29,10 @@ const SHIP_REST: &str = "ship:rest";
 const CANCEL_ON_MIRAKL: &str = "cancel_on_mirakl";
 const CANCEL_IN_SHOP: &str = "cancel_in_shop";
 
+/// How long a change of the holds waits for the next ones before the export that sends it:
+/// a burst of acceptances then makes one export per channel, not one each.
+const HOLDS_EXPORT_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// How soon a Connect action is looked at again.
 const ACTION_POLL_MS: i64 = 1_000;
 
@@ -1216,7 +1220,9 @@ impl Orders {
     /// delta export. Once the shop order exists the shop's own stock counts it, and the read
     /// of the shop that follows stamps the items instead.
     async fn holds_changed(&self, ws: WorkspaceId) -> anyhow::Result<()> {
-        self.queue.enqueue_exports(ws, true).await
+        self.queue
+            .enqueue_exports_after(ws, true, HOLDS_EXPORT_DELAY)
+            .await
     }
 
     /// Releases a reserved step known not to have happened; an acceptance not made holds no
