@@ -202,10 +202,19 @@ impl Worker {
         .await;
         if let Err(e) = &outcome
             && refused_token(e)
-            && let Some(channel) = self.channel_of(ws, &typed).await?
-            && let Err(e) = self.flows.tokens.rejected(ws, channel, started_ms).await
         {
-            tracing::warn!(%ws, %channel, error = %e, "renewing a refused token failed");
+            // The job's end is recorded below whatever this does.
+            match self.channel_of(ws, &typed).await {
+                Ok(Some(channel)) => {
+                    if let Err(e) = self.flows.tokens.rejected(ws, channel, started_ms).await {
+                        tracing::warn!(%ws, %channel, error = %e, "renewing a refused token failed");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(%ws, error = %e, "finding a refused token's channel failed")
+                }
+            }
         }
         match outcome {
             Ok(Step::Done) => {

@@ -303,27 +303,13 @@ impl<'a> Remote<'a> {
                 Ok(Sent::Done)
             }
             Place::Connect => {
-                let shipment = ConnectShipment {
-                    items: order
-                        .lines
-                        .iter()
-                        .filter(|l| !OrderStage::of(&l.state).is_void())
-                        .map(|l| ConnectShipmentItem {
-                            order_line_id: l.line_id.clone(),
-                            quantity: l.quantity.max(1) as u32,
-                        })
-                        .collect(),
-                    carrier: tracking.and_then(|t| t.carrier_name.clone()),
-                    tracking_number: tracking.map(|t| t.number.clone()),
-                    tracking_url: tracking.and_then(|t| t.url.clone()),
-                    ..ConnectShipment::default()
-                };
-                let action = self
-                    .orders
-                    .connect
-                    .create_shipment(&self.token, &order.mirakl_id, &shipment)
-                    .await?;
-                Ok(Sent::Action(action.as_str().to_owned()))
+                let every_line: Vec<(String, i64)> = order
+                    .lines
+                    .iter()
+                    .filter(|l| !OrderStage::of(&l.state).is_void())
+                    .map(|l| (l.line_id.clone(), l.quantity))
+                    .collect();
+                self.ship_lines(order, tracking, &every_line).await
             }
         }
     }
