@@ -5,6 +5,7 @@ crate::named_enum! {
     /// Which software runs the shop.
     pub enum ShopPlatform {
         WooCommerce = "woocommerce",
+        BigCommerce = "bigcommerce",
     }
 }
 

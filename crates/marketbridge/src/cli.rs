@@ -241,6 +241,7 @@ fn connector_options(settings: &mut crate::config::Settings) -> anyhow::Result<C
         token_refresh_margin: TOKEN_REFRESH_MARGIN,
         shop_health_interval: SHOP_HEALTH_INTERVAL,
         connect_url: settings.connect_url.clone(),
+        bigcommerce: settings.bigcommerce.clone(),
         budgets: Budgets::scaled(settings.budget_scale),
         shop_http: shops::ShopHttp::new(settings.shop_addresses),
         orders: settings.orders.clone(),

@@ -85,6 +85,28 @@ pub struct ServerArgs {
     /// Mirakl's order answers do not carry it; set it to your marketplaces' delay.
     #[arg(long, env = "MARKETBRIDGE_ORDER_ACCEPTANCE_HOURS")]
     pub order_acceptance_hours: Option<u64>,
+    /// BigCommerce's API host (default https://api.bigcommerce.com/); a store's API is
+    /// `{this}stores/{hash}/`.
+    #[arg(long, env = "MARKETBRIDGE_BIGCOMMERCE_API_URL")]
+    pub bigcommerce_api_url: Option<Url>,
+    /// BigCommerce's login service, where app install codes are exchanged (default
+    /// https://login.bigcommerce.com/).
+    #[arg(long, env = "MARKETBRIDGE_BIGCOMMERCE_LOGIN_URL")]
+    pub bigcommerce_login_url: Option<Url>,
+    /// The client id of your app in BigCommerce's Developer Portal. Without it, BigCommerce
+    /// stores connect with pasted API credentials only.
+    #[arg(long, env = "MARKETBRIDGE_BIGCOMMERCE_CLIENT_ID")]
+    pub bigcommerce_client_id: Option<String>,
+    /// The app's client secret. Prefer the _FILE form.
+    #[arg(
+        long,
+        env = "MARKETBRIDGE_BIGCOMMERCE_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub bigcommerce_client_secret: Option<String>,
+    /// A file holding the app's client secret.
+    #[arg(long, env = "MARKETBRIDGE_BIGCOMMERCE_CLIENT_SECRET_FILE")]
+    pub bigcommerce_client_secret_file: Option<PathBuf>,
 }
 
 /// The same settings as read from a TOML file.
@@ -109,6 +131,10 @@ struct FileConfig {
     order_poll_seconds: Option<u64>,
     order_in_doubt_seconds: Option<u64>,
     order_acceptance_hours: Option<u64>,
+    bigcommerce_api_url: Option<Url>,
+    bigcommerce_login_url: Option<Url>,
+    bigcommerce_client_id: Option<String>,
+    bigcommerce_client_secret_file: Option<PathBuf>,
 }
 
 /// Everything a server process needs, resolved and checked.
@@ -125,6 +151,7 @@ pub struct Settings {
     pub budget_scale: f64,
     pub shop_addresses: shops::AddressPolicy,
     pub orders: sync::OrderConfig,
+    pub bigcommerce: sync::BigCommerceConfig,
 }
 
 #[derive(Debug)]
@@ -139,6 +166,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "marketbridge-data";
 pub const DEFAULT_MAS_URL: &str = "https://auth.mirakl.net";
 pub const DEFAULT_CONNECT_URL: &str = "https://miraklconnect.com/api";
+pub const DEFAULT_BIGCOMMERCE_LOGIN_URL: &str = "https://login.bigcommerce.com/";
 
 impl ServerArgs {
     /// Resolves the layers. `need_mas` is false for `migrate`, which talks to no one.
@@ -215,7 +243,45 @@ impl ServerArgs {
         } else {
             None
         };
+        let bigcommerce_app = match (
+            self.bigcommerce_client_id.or(file.bigcommerce_client_id),
+            self.bigcommerce_client_secret,
+            self.bigcommerce_client_secret_file
+                .or(file.bigcommerce_client_secret_file),
+        ) {
+            (None, None, None) => None,
+            (None, _, _) => bail!(
+                "a BigCommerce client secret without its client id: set MARKETBRIDGE_BIGCOMMERCE_CLIENT_ID too"
+            ),
+            (Some(client_id), secret, secret_file) => {
+                let client_secret = match (secret, secret_file) {
+                    (Some(s), _) => s,
+                    (None, Some(path)) => read_secret_file(&path)?,
+                    (None, None) => bail!(
+                        "no BigCommerce client secret: set MARKETBRIDGE_BIGCOMMERCE_CLIENT_SECRET_FILE (the Developer Portal shows it with the client id)"
+                    ),
+                };
+                Some(sync::BigCommerceApp {
+                    client_id,
+                    client_secret: storage::Secret::new(client_secret),
+                    login_url: self
+                        .bigcommerce_login_url
+                        .or(file.bigcommerce_login_url)
+                        .unwrap_or_else(|| {
+                            Url::parse(DEFAULT_BIGCOMMERCE_LOGIN_URL).expect("valid default")
+                        }),
+                })
+            }
+        };
+        let mut bigcommerce = sync::BigCommerceConfig {
+            app: bigcommerce_app,
+            ..sync::BigCommerceConfig::default()
+        };
+        if let Some(url) = self.bigcommerce_api_url.or(file.bigcommerce_api_url) {
+            bigcommerce.api_url = url;
+        }
         Ok(Settings {
+            bigcommerce,
             listen,
             public_url,
             database_url,

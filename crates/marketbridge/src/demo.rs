@@ -83,6 +83,12 @@ pub struct Demo {
 
 impl Demo {
     pub async fn start(options: DemoOptions) -> anyhow::Result<Self> {
+        // Boxed: the start's state (servers, clients, the seller's onboarding) is too big for
+        // the stack of a test's thread.
+        Box::pin(Self::start_unboxed(options)).await
+    }
+
+    async fn start_unboxed(options: DemoOptions) -> anyhow::Result<Self> {
         let connector_listener = bind(options.connector_listen).await?;
         // Two host names, so the browser keeps the two sites' cookies apart as it would for the
         // real connector and the real Mirakl.
@@ -105,6 +111,7 @@ impl Demo {
                 // seconds: products arrive in seconds, and the budget logic still runs.
                 config.budget_scale = DEMO_BUDGET_SCALE;
                 let sandbox = Sandbox::new(config);
+                crate::wiring::register_sandbox_bigcommerce_app(&sandbox, &connector_url);
                 sandbox.set_debit_delay(DEMO_DEBIT_DELAY);
                 sandbox.set_acceptance_delay(DEMO_ACCEPTANCE_DELAY);
                 let server = spawn_server(listener, sandbox.router()).await?;
@@ -112,6 +119,8 @@ impl Demo {
             }
             DemoSandbox::Running(url) => {
                 let scale = running_sandbox_scale(url).await?;
+                crate::wiring::register_running_sandbox_bigcommerce_app(url, &connector_url)
+                    .await?;
                 (url.clone(), Budgets::scaled(scale), None)
             }
         };
@@ -135,6 +144,7 @@ impl Demo {
                 token_refresh_margin: TOKEN_REFRESH_MARGIN,
                 shop_health_interval: SHOP_HEALTH_INTERVAL,
                 connect_url: sandbox_connect_url(&sandbox_url),
+                bigcommerce: crate::wiring::sandbox_bigcommerce(&sandbox_url),
                 budgets,
                 // The sandbox's demo store is on 127.0.0.1, over plain http.
                 shop_http: shops::ShopHttp::new(shops::AddressPolicy::AllowPrivate),
@@ -288,7 +298,9 @@ impl Demo {
              \n  WooCommerce store URL:    {shop_url}\
              \n  WooCommerce admin:        {} / {}\
              \n  WooCommerce REST key:     {} / {}\
-             \n  BigCommerce store:        {} (API token {}; app {} / {}; not yet connectable)\
+             \n  BigCommerce My Apps:      {sandbox_url}bc/manage/{} (Install connects the store)\
+             \n  BigCommerce API account:  {sandbox_url}bc/stores/{}/v3/ with token {}\
+             \n  BigCommerce app:          {} / {}\
              \n\nData: {} (delete it to start over). Press Ctrl-C to stop.\n",
             sandbox::DEMO_SELLER_EMAIL,
             sandbox::DEMO_SELLER_PASSWORD,
@@ -296,6 +308,7 @@ impl Demo {
             sandbox::WOO_DEMO_ADMIN_PASSWORD,
             sandbox::WOO_DEMO_CONSUMER_KEY,
             sandbox::WOO_DEMO_CONSUMER_SECRET,
+            sandbox::BC_DEMO_STORE_HASH,
             sandbox::BC_DEMO_STORE_HASH,
             sandbox::BC_DEMO_API_TOKEN,
             sandbox::BC_DEMO_CLIENT_ID,

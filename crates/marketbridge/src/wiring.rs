@@ -11,7 +11,9 @@ use mirakl::connect::ConnectClient;
 use mirakl::marketplace::MarketplaceClient;
 use mirakl::mas::{MasClient, MasConfig};
 use storage::Storage;
-use sync::{Budgets, FlowParts, Flows, OrderConfig, Worker, WorkerConfig};
+use sync::{
+    BigCommerceApp, BigCommerceConfig, Budgets, FlowParts, Flows, OrderConfig, Worker, WorkerConfig,
+};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -51,6 +53,8 @@ pub struct ConnectorOptions {
     pub shop_http: shops::ShopHttp,
     /// How often orders are polled, and how patient the order flow is with a lost answer.
     pub orders: OrderConfig,
+    /// BigCommerce's API host, and the connector's BigCommerce app.
+    pub bigcommerce: BigCommerceConfig,
 }
 
 pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector {
@@ -63,6 +67,7 @@ pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector
         connect: ConnectClient::new(options.connect_url, http),
         shop_http: options.shop_http,
         public_url: options.public_url,
+        bigcommerce: options.bigcommerce,
         budgets: options.budgets,
         token_refresh_margin: options.token_refresh_margin,
         shop_health_interval: options.shop_health_interval,
@@ -163,6 +168,66 @@ pub fn sandbox_connect_url(sandbox_url: &Url) -> Url {
         sandbox_url.as_str().trim_end_matches('/')
     ))
     .expect("valid URL")
+}
+
+/// The sandbox's BigCommerce: its API host, and its demo app as the connector's app.
+pub fn sandbox_bigcommerce(sandbox_url: &Url) -> BigCommerceConfig {
+    let base = sandbox_url.as_str().trim_end_matches('/');
+    BigCommerceConfig {
+        api_url: Url::parse(&format!("{base}/bc/")).expect("valid URL"),
+        app: Some(BigCommerceApp {
+            client_id: sandbox::BC_DEMO_CLIENT_ID.to_owned(),
+            client_secret: storage::Secret::new(sandbox::BC_DEMO_CLIENT_SECRET.to_owned()),
+            login_url: Url::parse(&format!("{base}/bc/login/")).expect("valid URL"),
+        }),
+    }
+}
+
+/// The connector's BigCommerce callbacks, as its app registers them.
+pub fn bigcommerce_callbacks(connector_url: &Url) -> [String; 3] {
+    ["auth", "load", "uninstall"].map(|name| {
+        connector_url
+            .join(&format!("/bigcommerce/{name}"))
+            .expect("valid URL")
+            .to_string()
+    })
+}
+
+/// Registers the connector's callbacks on the sandbox's demo BigCommerce app, as an app's
+/// developer does in BigCommerce's Developer Portal.
+pub fn register_sandbox_bigcommerce_app(sandbox: &sandbox::Sandbox, connector_url: &Url) {
+    let [auth, load, uninstall] = bigcommerce_callbacks(connector_url);
+    sandbox
+        .bc_set_app_callbacks(
+            sandbox::BC_DEMO_CLIENT_ID,
+            Some(&auth),
+            Some(&load),
+            Some(&uninstall),
+        )
+        .expect("the sandbox has its demo BigCommerce app");
+}
+
+/// The same, on a sandbox running in another process, through its control API.
+pub async fn register_running_sandbox_bigcommerce_app(
+    sandbox_url: &Url,
+    connector_url: &Url,
+) -> anyhow::Result<()> {
+    let [auth, load, uninstall] = bigcommerce_callbacks(connector_url);
+    mirakl::http_client()
+        .post(sandbox_url.join(&format!(
+            "sandbox/api/bc/apps/{}/callbacks",
+            sandbox::BC_DEMO_CLIENT_ID
+        ))?)
+        .json(&serde_json::json!({
+            "auth_callback": auth,
+            "load_callback": load,
+            "uninstall_callback": uninstall,
+        }))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .context("registering the connector's callbacks on the sandbox's BigCommerce app")?;
+    Ok(())
 }
 
 /// The sandbox's demo OAuth client, as the connector is configured for it.

@@ -36,7 +36,7 @@ async fn a_spent_quota_answers_429_with_the_rate_limit_headers() {
 }
 
 #[tokio::test]
-async fn with_budgets_off_the_headers_count_but_nothing_is_refused() {
+async fn with_budgets_off_the_headers_show_a_full_quota_and_nothing_is_refused() {
     let store = Store::start().await;
     store.sandbox.bc_set_rate_quota(HASH, 3);
     for _ in 0..10 {
@@ -47,6 +47,7 @@ async fn with_budgets_off_the_headers_count_but_nothing_is_refused() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(header(&response, "x-rate-limit-requests-quota"), 3);
+        assert_eq!(header(&response, "x-rate-limit-requests-left"), 3);
         assert!(
             response
                 .headers()

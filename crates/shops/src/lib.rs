@@ -7,6 +7,7 @@
 //! keys and the [`ShopHttp`] client. It never logs a key, a secret or a signature.
 
 pub mod address;
+pub mod bigcommerce;
 pub mod shop;
 pub mod webhook;
 pub mod woocommerce;

@@ -18,6 +18,7 @@ use domain::order::Address;
 use reqwest::header::HeaderMap;
 use time::OffsetDateTime;
 
+use crate::bigcommerce::{self, BcClient, BcError};
 use crate::webhook;
 use crate::woocommerce::{
     MIRAKL_CHANNEL_META, MIRAKL_ORDER_META, NewWooLine, NewWooOrder, NormalizeProblem,
@@ -29,6 +30,7 @@ use crate::woocommerce::{
 #[derive(Clone, Debug)]
 pub enum ShopClient {
     WooCommerce(WooClient),
+    BigCommerce(BcClient),
 }
 
 /// Why a call to a shop failed, whatever its platform.
@@ -36,6 +38,8 @@ pub enum ShopClient {
 pub enum ShopError {
     #[error(transparent)]
     WooCommerce(#[from] WooError),
+    #[error(transparent)]
+    BigCommerce(#[from] BcError),
 }
 
 impl ShopError {
@@ -43,6 +47,7 @@ impl ShopError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::WooCommerce(e) => e.is_retryable(),
+            Self::BigCommerce(e) => e.is_retryable(),
         }
     }
 
@@ -50,6 +55,7 @@ impl ShopError {
     pub fn seller_message(&self) -> String {
         match self {
             Self::WooCommerce(e) => e.seller_message(),
+            Self::BigCommerce(e) => e.seller_message(),
         }
     }
 
@@ -59,6 +65,7 @@ impl ShopError {
         matches!(
             self,
             Self::WooCommerce(WooError::Unauthorized(_) | WooError::Forbidden(_))
+                | Self::BigCommerce(BcError::Unauthorized(_) | BcError::Forbidden(_))
         )
     }
 }
@@ -96,6 +103,7 @@ impl ShopClient {
     pub fn platform(&self) -> ShopPlatform {
         match self {
             Self::WooCommerce(_) => ShopPlatform::WooCommerce,
+            Self::BigCommerce(_) => ShopPlatform::BigCommerce,
         }
     }
 
@@ -103,6 +111,12 @@ impl ShopClient {
     pub async fn verify(&self) -> Result<StoreSummary, ShopError> {
         match self {
             Self::WooCommerce(c) => Ok(c.verify().await?),
+            Self::BigCommerce(c) => {
+                let (_, _, total) = c.products_page(1, 1, None).await?;
+                Ok(StoreSummary {
+                    product_count: total,
+                })
+            }
         }
     }
 
@@ -129,6 +143,15 @@ impl ShopClient {
                     total_pages,
                 })
             }
+            Self::BigCommerce(c) => {
+                let (products, total_pages, _) = c
+                    .products_page(page, bigcommerce::catalog::MAX_PER_PAGE, modified_after)
+                    .await?;
+                Ok(CatalogPage {
+                    products: bc_products(c, products, read_at_ms).await?,
+                    total_pages,
+                })
+            }
         }
     }
 
@@ -150,6 +173,10 @@ impl ShopClient {
                 let (products, _) = c.products_with_variations(&query).await?;
                 Ok(woo_products(products, read_at_ms))
             }
+            Self::BigCommerce(c) => {
+                let products = c.products_by_id(ids).await?;
+                bc_products(c, products, read_at_ms).await
+            }
         }
     }
 
@@ -158,6 +185,7 @@ impl ShopClient {
     pub async fn is_gone(&self, id: i64) -> Result<bool, ShopError> {
         match self {
             Self::WooCommerce(c) => Ok(c.product(id).await?.is_none()),
+            Self::BigCommerce(c) => Ok(!c.product_exists(id).await?),
         }
     }
 
@@ -165,6 +193,7 @@ impl ShopClient {
     pub async fn categories(&self) -> Result<Vec<Term>, ShopError> {
         match self {
             Self::WooCommerce(c) => Ok(c.categories().await?),
+            Self::BigCommerce(c) => Ok(c.categories().await?),
         }
     }
 
@@ -172,6 +201,8 @@ impl ShopClient {
     pub async fn tags(&self) -> Result<Vec<Term>, ShopError> {
         match self {
             Self::WooCommerce(c) => Ok(c.tags().await?),
+            // BigCommerce products have no tags.
+            Self::BigCommerce(_) => Ok(Vec::new()),
         }
     }
 
@@ -190,6 +221,12 @@ impl ShopClient {
                 .into_iter()
                 .map(ShopWebhook::from)
                 .collect()),
+            Self::BigCommerce(c) => Ok(c
+                .register_hooks(delivery_url, secret)
+                .await?
+                .into_iter()
+                .map(ShopWebhook::from)
+                .collect()),
         }
     }
 
@@ -202,6 +239,12 @@ impl ShopClient {
                 .into_iter()
                 .map(ShopWebhook::from)
                 .collect()),
+            Self::BigCommerce(c) => Ok(c
+                .hooks()
+                .await?
+                .into_iter()
+                .map(ShopWebhook::from)
+                .collect()),
         }
     }
 
@@ -209,6 +252,7 @@ impl ShopClient {
     pub async fn remove_webhook(&self, id: i64) -> Result<(), ShopError> {
         match self {
             Self::WooCommerce(c) => Ok(c.delete_webhook(id).await?),
+            Self::BigCommerce(c) => Ok(c.delete_hook(id).await?),
         }
     }
 }
@@ -284,6 +328,23 @@ impl ShopOrder {
     }
 }
 
+impl ShopOrder {
+    fn from_bc(order: bigcommerce::orders::BcOrder, tracking: Vec<Tracking>) -> Self {
+        Self {
+            id: order.id,
+            number: order.id.to_string(),
+            status: bigcommerce::orders::status_word(order.status_id).to_owned(),
+            modified_at: order.modified_at(),
+            mirakl_order_id: order.external_order_id.clone().filter(|s| !s.is_empty()),
+            mirakl_channel: order.external_source.clone().filter(|s| !s.is_empty()),
+            tracking,
+            // ASSUMPTION: refunds are read from the order's status (Refunded); BigCommerce's
+            // refund records live in the v3 payment actions, not read yet.
+            refunds: Vec::new(),
+        }
+    }
+}
+
 fn woo_address(address: &Address, email: Option<&str>) -> WooAddress {
     WooAddress {
         first_name: address.first_name.clone(),
@@ -342,6 +403,10 @@ impl ShopClient {
                 };
                 Ok(ShopOrder::from_woo(c.create_order(&new).await?, None))
             }
+            Self::BigCommerce(c) => {
+                let created = c.create_order(&bc_order_body(order)).await?;
+                Ok(ShopOrder::from_bc(created, Vec::new()))
+            }
         }
     }
 
@@ -370,6 +435,18 @@ impl ShopClient {
                 }
                 Ok(None)
             }
+            Self::BigCommerce(c) => {
+                let _ = since;
+                let found = c
+                    .orders_by_external_id(mirakl_order_id)
+                    .await?
+                    .into_iter()
+                    .find(|o| {
+                        o.external_order_id.as_deref() == Some(mirakl_order_id)
+                            && o.external_source.as_deref() == Some(channel_name)
+                    });
+                Ok(found.map(|o| ShopOrder::from_bc(o, Vec::new())))
+            }
         }
     }
 
@@ -385,6 +462,13 @@ impl ShopClient {
                 .order(id)
                 .await?
                 .map(|o| ShopOrder::from_woo(o, tracking_key))),
+            Self::BigCommerce(c) => match c.order(id).await? {
+                None => Ok(None),
+                Some(order) => {
+                    let tracking = bc_tracking(c, &order).await?;
+                    Ok(Some(ShopOrder::from_bc(order, tracking)))
+                }
+            },
         }
     }
 
@@ -414,6 +498,21 @@ impl ShopClient {
                 }
                 Ok(changed)
             }
+            Self::BigCommerce(c) => {
+                let mut changed = Vec::new();
+                for page in 1..=max_pages.max(1) {
+                    let orders = c.orders_modified_since(since, page).await?;
+                    let full = orders.len() >= 250;
+                    for order in orders {
+                        let tracking = bc_tracking(c, &order).await?;
+                        changed.push(ShopOrder::from_bc(order, tracking));
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                Ok(changed)
+            }
         }
     }
 
@@ -426,6 +525,16 @@ impl ShopClient {
                 c.add_order_note(id, note).await?;
                 Ok(ShopOrder::from_woo(cancelled, None))
             }
+            Self::BigCommerce(c) => {
+                c.add_staff_note(id, note).await?;
+                let cancelled = c
+                    .update_order(
+                        id,
+                        &serde_json::json!({ "status_id": bigcommerce::orders::status::CANCELLED }),
+                    )
+                    .await?;
+                Ok(ShopOrder::from_bc(cancelled, Vec::new()))
+            }
         }
     }
 
@@ -433,6 +542,7 @@ impl ShopClient {
     pub async fn add_order_note(&self, id: i64, note: &str) -> Result<(), ShopError> {
         match self {
             Self::WooCommerce(c) => Ok(c.add_order_note(id, note).await?),
+            Self::BigCommerce(c) => Ok(c.add_staff_note(id, note).await?),
         }
     }
 }
@@ -451,6 +561,132 @@ fn woo_products(
             items: normalize::catalog_items(&product, &variations, read_at_ms),
         })
         .collect()
+}
+
+/// The catalog items of BigCommerce products, with the category and brand names they use.
+async fn bc_products(
+    client: &BcClient,
+    products: Vec<bigcommerce::BcProduct>,
+    read_at_ms: i64,
+) -> Result<Vec<ShopProduct>, ShopError> {
+    if products.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names = bigcommerce::catalog::names_of(client).await?;
+    Ok(products
+        .iter()
+        .map(|product| ShopProduct {
+            id: product.id,
+            items: bigcommerce::catalog::catalog_items(product, &names, read_at_ms),
+        })
+        .collect())
+}
+
+/// A BigCommerce order's shipments as tracking, read only when its status says something
+/// shipped.
+async fn bc_tracking(
+    client: &BcClient,
+    order: &bigcommerce::orders::BcOrder,
+) -> Result<Vec<Tracking>, ShopError> {
+    use bigcommerce::orders::status;
+    if matches!(
+        order.status_id,
+        status::SHIPPED | status::PARTIALLY_SHIPPED | status::COMPLETED
+    ) {
+        Ok(client.tracking(order.id).await?)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// The v2 body of a new order: the Mirakl order id in `external_order_id`, the channel in
+/// `external_source`, unit prices from the line totals.
+fn bc_order_body(order: &NewShopOrder) -> serde_json::Value {
+    use serde_json::json;
+    let address = |a: &Address, email: Option<&str>| {
+        json!({
+            "first_name": a.first_name,
+            "last_name": a.last_name,
+            "company": a.company.clone().unwrap_or_default(),
+            "street_1": a.street_1,
+            "street_2": a.street_2.clone().unwrap_or_default(),
+            "city": a.city,
+            "state": a.state.clone().unwrap_or_default(),
+            "zip": a.zip_code,
+            // ASSUMPTION: BigCommerce wants the country's English name in `country` and reads
+            // `country_iso2` too; Mirakl gives ISO codes, so both carry the code.
+            "country": a.country,
+            "country_iso2": a.country,
+            "phone": a.phone.clone().unwrap_or_default(),
+            "email": email.unwrap_or_default(),
+        })
+    };
+    let mut uneven = Vec::new();
+    let products: Vec<serde_json::Value> = order
+        .lines
+        .iter()
+        .map(|line| {
+            let quantity = line.quantity.max(1);
+            let unit = Money::from_minor(line.total.minor() / quantity);
+            if unit.minor() * quantity != line.total.minor() {
+                uneven.push(format!(
+                    "line {}: {} for {quantity}",
+                    line.mirakl_line_id,
+                    line.total.to_decimal_string()
+                ));
+            }
+            let mut product = json!({
+                "product_id": line.product_id,
+                "quantity": line.quantity,
+                "price_inc_tax": unit.to_decimal_string(),
+                "price_ex_tax": unit.to_decimal_string(),
+            });
+            if let Some(variant) = line.variation_id {
+                product["variant_id"] = json!(variant);
+            }
+            product
+        })
+        .collect();
+    let mut notes = format!(
+        "Mirakl order {} from {}.",
+        order.mirakl_order_id, order.channel_name
+    );
+    if !uneven.is_empty() {
+        notes.push_str(&format!(
+            " Line totals that do not divide by their quantity (unit prices rounded down): {}.",
+            uneven.join("; ")
+        ));
+    }
+    let mut body = json!({
+        "status_id": bigcommerce::orders::status_id_of(&order.status),
+        "billing_address": address(&order.billing, order.email.as_deref()),
+        "shipping_addresses": [address(&order.shipping, order.email.as_deref())],
+        "products": products,
+        "external_order_id": order.mirakl_order_id,
+        "external_source": order.channel_name,
+        "staff_notes": notes,
+        "default_currency_code": order.currency,
+    });
+    if let Some((method, total)) = &order.shipping_line {
+        body["shipping_cost_inc_tax"] = json!(total.to_decimal_string());
+        body["shipping_cost_ex_tax"] = json!(total.to_decimal_string());
+        body["shipping_addresses"][0]["shipping_method"] = json!(method);
+    }
+    if order.paid {
+        body["payment_method"] = json!("Mirakl");
+    }
+    body
+}
+
+impl From<bigcommerce::webhooks::Hook> for ShopWebhook {
+    fn from(h: bigcommerce::webhooks::Hook) -> Self {
+        Self {
+            id: h.id,
+            topic: h.scope,
+            delivery_url: h.destination,
+            status: if h.is_active { "active" } else { "disabled" }.to_owned(),
+        }
+    }
 }
 
 impl From<crate::woocommerce::Webhook> for ShopWebhook {
@@ -529,5 +765,6 @@ pub fn read_delivery(
 ) -> Result<Delivery, DeliveryError> {
     match platform {
         ShopPlatform::WooCommerce => webhook::read_delivery(headers, body, secret),
+        ShopPlatform::BigCommerce => bigcommerce::webhooks::read_delivery(headers, body, secret),
     }
 }

@@ -120,6 +120,17 @@ impl Storage {
         Ok(row.map(Account::from))
     }
 
+    /// The workspace's first user: the one who created it.
+    pub async fn workspace_owner(&self, ws: WorkspaceId) -> Result<Option<Account>, StorageError> {
+        const SQL: &str = "SELECT id, workspace_id, email, password_hash, failed_logins, locked_until_ms \
+             FROM users WHERE workspace_id = $1 ORDER BY created_at_ms, id LIMIT 1";
+        let row = on_reader!(self, |p| sqlx::query_as::<_, AccountRow>(SQL)
+            .bind(ws.0)
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.map(Account::from))
+    }
+
     /// Reserves one password check for the account, before the password is looked at, so
     /// that concurrent sign-ins cannot check more than [`MAX_FAILED_LOGINS`] passwords per
     /// [`FAILURE_WINDOW_MS`], however many arrive at once. One conditional UPDATE counts the

@@ -138,7 +138,7 @@ impl Storage {
              ON CONFLICT (workspace_id) DO UPDATE SET channel_id = excluded.channel_id, \
                choice = excluded.choice, step = excluded.step, status = excluded.status, \
                error = NULL, forced = FALSE, started_at_ms = excluded.started_at_ms, \
-               updated_at_ms = excluded.updated_at_ms, finished_at_ms = NULL \
+               updated_at_ms = excluded.updated_at_ms, finished_at_ms = NULL, reason = NULL \
              WHERE disconnects.status <> $5";
         let rows = on_writer!(self, |p| sqlx::query(SQL)
             .bind(ws.0)
@@ -264,20 +264,49 @@ impl Storage {
         &self,
         ws: WorkspaceId,
     ) -> Result<Option<(DisconnectChoice, i64)>, StorageError> {
-        const SQL: &str =
-            "SELECT choice, finished_at_ms FROM disconnect_receipts WHERE workspace_id = $1";
-        let row: Option<(String, i64)> = on_reader!(self, |p| sqlx::query_as(SQL)
+        Ok(self
+            .disconnect_receipt_with_reason(ws)
+            .await?
+            .map(|(choice, at, _)| (choice, at)))
+    }
+
+    /// [`Storage::disconnect_receipt`] with the reason given when it did not come from the
+    /// seller (see [`Storage::set_disconnect_reason`]).
+    pub async fn disconnect_receipt_with_reason(
+        &self,
+        ws: WorkspaceId,
+    ) -> Result<Option<(DisconnectChoice, i64, Option<String>)>, StorageError> {
+        const SQL: &str = "SELECT choice, finished_at_ms, reason FROM disconnect_receipts \
+             WHERE workspace_id = $1";
+        let row: Option<(String, i64, Option<String>)> = on_reader!(self, |p| sqlx::query_as(SQL)
             .bind(ws.0)
             .fetch_optional(p)
             .await)?;
-        row.map(|(choice, at)| {
+        row.map(|(choice, at, reason)| {
             DisconnectChoice::parse(&choice)
-                .map(|c| (c, at))
+                .map(|c| (c, at, reason))
                 .ok_or_else(|| {
                     StorageError::Corrupt(format!("disconnect receipt of {}: {choice:?}", ws.0))
                 })
         })
         .transpose()
+    }
+
+    /// Says why the workspace's running disconnect happened, for the receipt its wipe
+    /// writes. `NotFound` if there is none.
+    pub async fn set_disconnect_reason(
+        &self,
+        ws: WorkspaceId,
+        reason: &str,
+    ) -> Result<(), StorageError> {
+        const SQL: &str = "UPDATE disconnects SET reason = $2 WHERE workspace_id = $1";
+        let rows = on_writer!(self, |p| sqlx::query(SQL)
+            .bind(ws.0)
+            .bind(reason)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))?;
+        found(rows)
     }
 
     /// Forgets the receipt (once the seller has seen it, or starts onboarding again).
@@ -306,15 +335,22 @@ impl Storage {
     ) -> Result<WipeCounts, StorageError> {
         const RESET_ONBOARDING: &str = "UPDATE workspaces SET onboarded_at_ms = NULL WHERE id = $1";
         const RECEIPT: &str = "INSERT INTO disconnect_receipts \
-             (workspace_id, choice, finished_at_ms) VALUES ($1, $2, $3) \
+             (workspace_id, choice, finished_at_ms, reason) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (workspace_id) DO UPDATE SET \
-               choice = excluded.choice, finished_at_ms = excluded.finished_at_ms";
+               choice = excluded.choice, finished_at_ms = excluded.finished_at_ms, \
+               reason = excluded.reason";
+        const REASON: &str = "SELECT reason FROM disconnects WHERE workspace_id = $1";
         let tables = wipe_order(self.workspace_tables().await?);
         let statements = tables
             .iter()
             .map(|t| delete_rows_sql(t))
             .collect::<Result<Vec<_>, _>>()?;
         let counts = in_transaction!(self, |tx| {
+            let reason: Option<Option<String>> = sqlx::query_scalar(REASON)
+                .bind(ws.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let reason = reason.flatten();
             let done = sqlx::query(RESET_ONBOARDING)
                 .bind(ws.0)
                 .execute(&mut *tx)
@@ -361,6 +397,7 @@ impl Storage {
                 .bind(ws.0)
                 .bind(choice.as_str())
                 .bind(now_ms)
+                .bind(reason.as_deref())
                 .execute(&mut *tx)
                 .await?;
             counts

@@ -205,6 +205,29 @@ impl Storage {
         row.map(Shop::try_from).transpose()
     }
 
+    /// The shops of `platform` at `store_url`, in whichever workspace they are, oldest first.
+    ///
+    /// Not scoped, like [`Storage::find_shop`]: a BigCommerce app callback knows only the
+    /// store, from a payload signed with the app's secret, and must have checked it before
+    /// asking. No secret is returned.
+    pub async fn find_shops_at(
+        &self,
+        platform: ShopPlatform,
+        store_url: &str,
+    ) -> Result<Vec<Shop>, StorageError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            shop_columns!(),
+            " FROM shops WHERE platform = $1 AND store_url = $2 ORDER BY created_at_ms, id"
+        );
+        let rows = on_reader!(self, |p| sqlx::query_as::<_, ShopRow>(SQL)
+            .bind(platform.as_str())
+            .bind(store_url)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(Shop::try_from).collect()
+    }
+
     /// The shop with this id, in whichever workspace it is.
     ///
     /// Not scoped, unlike everything else here: the webhook receiver knows only the shop id

@@ -7,7 +7,9 @@
 //! deleted offer or a deleted webhook, revoking a revoked token are all harmless). A step that
 //! fails stops the job with what to do; the seller can retry it, or force the local deletion.
 
-use domain::{ChannelKind, DisconnectChoice, DisconnectStatus, ItemState, WorkspaceId};
+use domain::{
+    ChannelKind, DisconnectChoice, DisconnectStatus, ItemState, ShopPlatform, WorkspaceId,
+};
 use mirakl::connect::ConnectError;
 use mirakl::marketplace::{Credential, ImportMode, MarketplaceError};
 use mirakl::mas::MasClient;
@@ -428,11 +430,25 @@ impl Disconnector {
             .await
             .map_err(|e| e.to_string())?
         {
-            if let Err(e) = client.remove_webhook(webhook.remote_id).await {
-                return Err(format!(
-                    "Your WooCommerce store did not let Marketbridge remove its webhooks ({}). Check that the store is online and retry, or delete locally and remove the webhooks named “Marketbridge …” in WooCommerce → Settings → Advanced → Webhooks.",
-                    e.seller_message()
-                ));
+            match client.remove_webhook(webhook.remote_id).await {
+                Ok(()) => {}
+                // An uninstalled app's token is refused, and BigCommerce deletes the app's hooks
+                // with it: nothing is left to remove.
+                Err(e) if e.keys_refused() && shop.platform == ShopPlatform::BigCommerce => {
+                    return Ok(Progress::Next);
+                }
+                Err(e) => {
+                    return Err(match shop.platform {
+                        ShopPlatform::WooCommerce => format!(
+                            "Your WooCommerce store did not let Marketbridge remove its webhooks ({}). Check that the store is online and retry, or delete locally and remove the webhooks named “Marketbridge …” in WooCommerce → Settings → Advanced → Webhooks.",
+                            e.seller_message()
+                        ),
+                        ShopPlatform::BigCommerce => format!(
+                            "Your BigCommerce store did not let Marketbridge remove its webhooks ({}). Retry, or delete locally: uninstalling the Marketbridge app in BigCommerce removes them too.",
+                            e.seller_message()
+                        ),
+                    });
+                }
             }
         }
         Ok(Progress::Next)

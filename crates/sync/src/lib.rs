@@ -36,7 +36,7 @@ pub use catalog::CatalogSync;
 pub use disconnect::Disconnector;
 pub use job::{CatalogRead, Job, Queue, Step};
 pub use orders::{OrderConfig, Orders};
-pub use shop::Shops;
+pub use shop::{BigCommerceApp, BigCommerceConfig, Shops};
 pub use shop_events::ShopEvents;
 pub use store_health::StoreHealth;
 pub use tokens::{TokenError, TokenKeeper};
@@ -66,6 +66,8 @@ pub struct FlowParts {
     pub shop_http: shops::ShopHttp,
     /// How sellers and shops reach this connector (webhook deliveries go under it).
     pub public_url: Url,
+    /// BigCommerce's API host, and the connector's app there.
+    pub bigcommerce: shop::BigCommerceConfig,
     pub budgets: Budgets,
     /// Renew access tokens when they have less than this left.
     pub token_refresh_margin: Duration,
@@ -86,6 +88,7 @@ impl Flows {
             connect,
             shop_http,
             public_url,
+            bigcommerce,
             budgets,
             token_refresh_margin,
             shop_health_interval,
@@ -101,7 +104,7 @@ impl Flows {
             tokens.clone(),
             authorization_ttl,
         );
-        let shops = Shops::new(storage.clone(), shop_http, public_url);
+        let shops = Shops::new(storage.clone(), shop_http, public_url, bigcommerce);
         let health = StoreHealth::new(
             storage.clone(),
             shops.clone(),

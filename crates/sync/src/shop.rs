@@ -5,6 +5,10 @@
 //! that is `shops::ShopClient`'s.
 
 use domain::{ShopConnection, ShopId, ShopPlatform, WorkspaceId};
+use shops::bigcommerce::app::{
+    InstallRequest, InstalledApp, SignedPayload, exchange_install_code, verify_signed_payload,
+};
+use shops::bigcommerce::{AccessToken, BcClient, StoreApi, StoreHash};
 use shops::woocommerce::{ConsumerSecret, Credentials, StoreUrl, WooClient};
 use shops::{AddressError, ShopClient, ShopHttp};
 use storage::{NewShop, RegisteredWebhook, Secret, Shop, Storage, now_ms};
@@ -17,6 +21,44 @@ pub struct Shops {
     http: ShopHttp,
     /// How shops reach this connector: webhook deliveries go under it.
     public_url: Url,
+    bigcommerce: BigCommerceConfig,
+}
+
+/// How the connector reaches BigCommerce, and the connector's BigCommerce app when the
+/// operator registered one.
+#[derive(Clone, Debug)]
+pub struct BigCommerceConfig {
+    /// The API host: `https://api.bigcommerce.com/`, or a sandbox's `…/bc/`.
+    pub api_url: Url,
+    pub app: Option<BigCommerceApp>,
+}
+
+impl Default for BigCommerceConfig {
+    fn default() -> Self {
+        Self {
+            api_url: Url::parse(shops::bigcommerce::API_ROOT).expect("a valid URL"),
+            app: None,
+        }
+    }
+}
+
+/// The connector's app in BigCommerce's Developer Portal.
+#[derive(Clone)]
+pub struct BigCommerceApp {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// BigCommerce's login service, where install codes are exchanged:
+    /// `https://login.bigcommerce.com/` (or a sandbox's `…/bc/login/`).
+    pub login_url: Url,
+}
+
+impl std::fmt::Debug for BigCommerceApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BigCommerceApp")
+            .field("client_id", &self.client_id)
+            .field("login_url", &self.login_url.as_str())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a seller gives to connect a store.
@@ -29,6 +71,13 @@ pub enum StoreAccess {
         consumer_secret: String,
         permissions: Option<String>,
     },
+    /// A BigCommerce store and an API token of it: an app install's (with the scopes it
+    /// granted), or an API account's the seller pasted.
+    BigCommerce {
+        api: StoreApi,
+        access_token: String,
+        scope: Option<String>,
+    },
 }
 
 /// Why a store could not be connected, in the seller's words; nothing was left half made.
@@ -37,12 +86,88 @@ pub enum StoreAccess {
 pub struct ConnectError(pub String);
 
 impl Shops {
-    pub fn new(storage: Storage, http: ShopHttp, public_url: Url) -> Self {
+    pub fn new(
+        storage: Storage,
+        http: ShopHttp,
+        public_url: Url,
+        bigcommerce: BigCommerceConfig,
+    ) -> Self {
         Self {
             storage,
             http,
             public_url,
+            bigcommerce,
         }
+    }
+
+    /// The connector's BigCommerce app, when the operator configured one.
+    pub fn bigcommerce_app(&self) -> Option<&BigCommerceApp> {
+        self.bigcommerce.app.as_ref()
+    }
+
+    /// The API of the BigCommerce store `hash`, under the configured API host.
+    pub fn bigcommerce_store(&self, hash: StoreHash) -> StoreApi {
+        StoreApi::new(&self.bigcommerce.api_url, hash)
+    }
+
+    /// Exchanges the install code BigCommerce sent to the app's auth callback for the store's
+    /// token. `redirect_uri` is the auth callback as registered, exactly.
+    pub async fn exchange_bigcommerce_code(
+        &self,
+        request: &InstallRequest,
+        redirect_uri: &str,
+    ) -> Result<InstalledApp, ConnectError> {
+        let app = self.bigcommerce.app.as_ref().ok_or_else(|| {
+            ConnectError("This Marketbridge has no BigCommerce app configured.".to_owned())
+        })?;
+        let token_url = app
+            .login_url
+            .join("oauth2/token")
+            .map_err(|e| ConnectError(format!("The BigCommerce login URL is not valid: {e}")))?;
+        exchange_install_code(
+            &self.http,
+            &token_url,
+            &app.client_id,
+            app.client_secret.expose(),
+            redirect_uri,
+            request,
+        )
+        .await
+        .map_err(|e| ConnectError(e.seller_message()))
+    }
+
+    /// Checks a `signed_payload_jwt` of the app's load, uninstall or remove-user callback.
+    pub fn verify_bigcommerce_payload(&self, jwt: &str) -> Result<SignedPayload, ConnectError> {
+        let app = self.bigcommerce.app.as_ref().ok_or_else(|| {
+            ConnectError("This Marketbridge has no BigCommerce app configured.".to_owned())
+        })?;
+        verify_signed_payload(
+            jwt,
+            &app.client_id,
+            app.client_secret.expose(),
+            time::OffsetDateTime::now_utc(),
+        )
+        .map_err(|e| ConnectError(e.to_string()))
+    }
+
+    /// The shops connected to the BigCommerce store `hash`, in whichever workspace.
+    pub async fn bigcommerce_shops(&self, hash: &StoreHash) -> anyhow::Result<Vec<Shop>> {
+        let api = self.bigcommerce_store(hash.clone());
+        Ok(self
+            .storage
+            .find_shops_at(ShopPlatform::BigCommerce, api.as_str())
+            .await?)
+    }
+
+    /// Reads what a seller pasted as a BigCommerce store: an API path or a store hash.
+    pub fn parse_bigcommerce_store(&self, input: &str) -> Result<StoreApi, ConnectError> {
+        let api =
+            StoreApi::parse(input, &self.bigcommerce.api_url).map_err(|e| ConnectError(e.0))?;
+        self.http
+            .policy()
+            .check(&api.join(""))
+            .map_err(|e| ConnectError(format!("The store's API address is not allowed: {e}")))?;
+        Ok(api)
     }
 
     /// Refuses a store address the operator's policy does not allow, with what is wrong,
@@ -92,6 +217,15 @@ impl Shops {
                     self.http.clone(),
                 )))
             }
+            ShopPlatform::BigCommerce => {
+                let api = StoreApi::parse(&record.store_url, &self.bigcommerce.api_url)
+                    .map_err(|e| anyhow::anyhow!("stored store API: {e}"))?;
+                Ok(ShopClient::BigCommerce(BcClient::new(
+                    api,
+                    AccessToken::new(secrets.consumer_secret.expose()),
+                    self.http.clone(),
+                )))
+            }
         }
     }
 
@@ -99,6 +233,7 @@ impl Shops {
     pub fn delivery_url(&self, platform: ShopPlatform, shop: ShopId) -> Url {
         let path = match platform {
             ShopPlatform::WooCommerce => format!("/webhooks/woocommerce/{shop}"),
+            ShopPlatform::BigCommerce => format!("/webhooks/bigcommerce/{shop}"),
         };
         self.public_url.join(&path).expect("a valid path")
     }
@@ -112,20 +247,39 @@ impl Shops {
         access: StoreAccess,
         connection: ShopConnection,
     ) -> Result<ShopId, ConnectError> {
-        let StoreAccess::WooCommerce {
-            store,
-            consumer_key,
-            consumer_secret,
-            permissions,
-        } = access;
-        let client = ShopClient::WooCommerce(WooClient::new(
-            store.clone(),
-            Credentials {
-                consumer_key: consumer_key.clone(),
-                consumer_secret: ConsumerSecret::new(consumer_secret.clone()),
-            },
-            self.http.clone(),
-        ));
+        let (client, store_url, consumer_key, consumer_secret, permissions) = match access {
+            StoreAccess::WooCommerce {
+                store,
+                consumer_key,
+                consumer_secret,
+                permissions,
+            } => {
+                let client = ShopClient::WooCommerce(WooClient::new(
+                    store.clone(),
+                    Credentials {
+                        consumer_key: consumer_key.clone(),
+                        consumer_secret: ConsumerSecret::new(consumer_secret.clone()),
+                    },
+                    self.http.clone(),
+                ));
+                let url = store.as_str().to_owned();
+                (client, url, consumer_key, consumer_secret, permissions)
+            }
+            // The store hash takes the key's place; the token is the one secret.
+            StoreAccess::BigCommerce {
+                api,
+                access_token,
+                scope,
+            } => {
+                let client = ShopClient::BigCommerce(BcClient::new(
+                    api.clone(),
+                    AccessToken::new(access_token.clone()),
+                    self.http.clone(),
+                ));
+                let hash = api.hash().as_str().to_owned();
+                (client, api.as_str().to_owned(), hash, access_token, scope)
+            }
+        };
         let summary = client
             .verify()
             .await
@@ -137,7 +291,7 @@ impl Shops {
                 ws,
                 &NewShop {
                     platform: client.platform(),
-                    store_url: store.as_str().to_owned(),
+                    store_url,
                     consumer_key: Secret::new(consumer_key),
                     consumer_secret: Secret::new(consumer_secret),
                     key_permissions: permissions,
@@ -175,7 +329,7 @@ impl Shops {
                 )));
             }
         }
-        tracing::info!(workspace = %ws, shop = %shop.id, products = summary.product_count, "WooCommerce store connected");
+        tracing::info!(workspace = %ws, shop = %shop.id, platform = %shop.platform, products = summary.product_count, "store connected");
         Ok(shop.id)
     }
 }

@@ -94,6 +94,7 @@ impl TestApp {
                 .to_string(),
         ];
         let sandbox = Sandbox::new(sandbox_config);
+        marketbridge::wiring::register_sandbox_bigcommerce_app(&sandbox, &connector_url);
 
         let database_url = storage::testing::fresh_database_url(engine).await;
         let sqlite_file = database_url.strip_prefix("sqlite://").map(PathBuf::from);
@@ -146,6 +147,7 @@ impl TestApp {
                 token_refresh_margin: marketbridge::wiring::TOKEN_REFRESH_MARGIN,
                 shop_health_interval: marketbridge::wiring::SHOP_HEALTH_INTERVAL,
                 connect_url: marketbridge::wiring::sandbox_connect_url(&self.sandbox_url),
+                bigcommerce: marketbridge::wiring::sandbox_bigcommerce(&self.sandbox_url),
                 // At the sandbox's scale (off unless the test app was spawned with budgets).
                 budgets: self.budgets,
                 shop_http: self.shop_http.clone(),

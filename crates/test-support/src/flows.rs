@@ -12,6 +12,15 @@ pub const MAS_EMAIL: &str = "seller@example.com";
 pub const MAS_PASSWORD: &str = "sandbox-seller-pass";
 pub const SELLER_PASSWORD: &str = "correct horse battery";
 
+/// The shops a seller can connect; tests that hold for both take one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShopKind {
+    /// The sandbox's `demo-shop`, connected with pasted keys.
+    WooCommerce,
+    /// The sandbox's `demo-bc`, connected with a pasted API path and token.
+    BigCommerce,
+}
+
 impl TestApp {
     /// Creates a connector account and returns the dashboard.
     pub async fn sign_up(&self, v: &Visitor, email: &str) -> Page {
@@ -349,11 +358,43 @@ impl TestApp {
 
     /// A workspace through all four onboarding steps (store connected with pasted keys).
     pub async fn onboarded(&self, v: &Visitor, email: &str) -> Page {
+        self.onboarded_with(v, email, ShopKind::WooCommerce).await
+    }
+
+    /// A workspace through all four onboarding steps, with this kind of shop connected by
+    /// pasted credentials.
+    pub async fn onboarded_with(&self, v: &Visitor, email: &str, shop: ShopKind) -> Page {
         let step1 = self.sign_up(v, email).await;
         let step2 = self.onboard_mirakl_connect(v, &step1).await;
-        let step3 = self
-            .onboard_store_by_keys(v, &step2, WOO_KEY, WOO_SECRET)
-            .await;
+        let step3 = match shop {
+            ShopKind::WooCommerce => {
+                self.onboard_store_by_keys(v, &step2, WOO_KEY, WOO_SECRET)
+                    .await
+            }
+            ShopKind::BigCommerce => self.onboard_bigcommerce_by_api_account(v, &step2).await,
+        };
         self.finish_onboarding(v, &step3).await
+    }
+
+    /// The demo BigCommerce store's API path, as BigCommerce shows it with an API account.
+    pub fn bc_api_path(&self) -> String {
+        format!(
+            "{}bc/stores/{}/v3/",
+            self.sandbox_url,
+            sandbox::BC_DEMO_STORE_HASH
+        )
+    }
+
+    /// Onboarding Step 2 with a BigCommerce API account's path and token.
+    pub async fn onboard_bigcommerce_by_api_account(&self, v: &Visitor, step2: &Page) -> Page {
+        let path = self.bc_api_path();
+        v.submit(&step2.form(
+            "Connect BigCommerce",
+            &[
+                ("API path", path.as_str()),
+                ("Access token", sandbox::BC_DEMO_API_TOKEN),
+            ],
+        ))
+        .await
     }
 }

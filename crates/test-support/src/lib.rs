@@ -10,6 +10,7 @@ pub mod visitor;
 
 pub use app::TestApp;
 pub use browser::Browser;
+pub use flows::ShopKind;
 pub use logs::LogCapture;
 pub use storage::Engine;
 pub use visitor::{FormSubmission, Page, Visitor};

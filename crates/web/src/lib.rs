@@ -189,6 +189,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/shop", get(ui::onboarding::shop_form))
         .route("/shop/connect", post(ui::shop::connect))
+        .route(
+            "/shop/bigcommerce/connect",
+            post(ui::shop::connect_bigcommerce),
+        )
         .route("/shop/woocommerce/return", get(ui::shop::return_from_store))
         .route("/channels/new", get(ui::channels::new_form))
         .route("/channels", post(ui::channels::create))
@@ -213,6 +217,8 @@ pub fn router(state: AppState) -> Router {
             post(ui::disconnect::remove_channel),
         )
         .route("/oauth/mirakl/callback", get(ui::oauth::callback))
+        .route("/bigcommerce/auth", get(ui::bigcommerce::auth))
+        .route("/bigcommerce/load", get(ui::bigcommerce::load))
         .layer(axum::middleware::from_fn(input::input_guard))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -225,12 +231,16 @@ pub fn router(state: AppState) -> Router {
 
     // Server-to-server endpoints: no browser session, so no cookie and no CSRF token; each
     // proves itself another way (a single-use token, a signature).
-    let from_stores = Router::new().route("/shop/woocommerce/keys", post(ui::shop::receive_keys));
-    let webhooks = Router::new()
+    let from_stores = Router::new()
+        .route("/shop/woocommerce/keys", post(ui::shop::receive_keys))
+        .route("/bigcommerce/uninstall", get(ui::bigcommerce::uninstall))
         .route(
-            "/webhooks/woocommerce/{shop_id}",
-            post(webhooks::woocommerce),
-        )
+            "/bigcommerce/remove-user",
+            get(ui::bigcommerce::remove_user),
+        );
+    let webhooks = Router::new()
+        .route("/webhooks/woocommerce/{shop_id}", post(webhooks::receive))
+        .route("/webhooks/bigcommerce/{shop_id}", post(webhooks::receive))
         .layer(DefaultBodyLimit::max(webhooks::MAX_WEBHOOK_BYTES))
         .layer(RequestBodyLimitLayer::new(webhooks::MAX_WEBHOOK_BYTES));
 

@@ -1,8 +1,8 @@
 //! Incoming shop webhooks: the size limit is the router's, everything else is the flow's
 //! (`sync::shop_events`: signature, parsing, storing once with its job). The answer comes at
 //! once; the work happens in the job. WooCommerce counts anything but 2xx–302 as a failure and
-//! disables a webhook after more than five in a row, so only a delivery we will never accept
-//! is refused.
+//! disables a webhook after more than five in a row, and BigCommerce deactivates a hook that
+//! fails for 48 hours, so only a delivery we will never accept is refused.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -21,7 +21,9 @@ fn refuse(status: StatusCode, why: String) -> Response {
     (status, why).into_response()
 }
 
-pub async fn woocommerce(
+/// One delivery to a shop's URL, read by the rules of the shop's platform (WooCommerce signs
+/// its bodies; BigCommerce hooks carry the shop's secret header).
+pub async fn receive(
     State(state): State<AppState>,
     Path(shop_id): Path<String>,
     headers: HeaderMap,

@@ -165,6 +165,7 @@ impl BenchEnv {
                 token_refresh_margin: TOKEN_REFRESH_MARGIN,
                 shop_health_interval: SHOP_HEALTH_INTERVAL,
                 connect_url: sandbox_connect_url(&sandbox_url),
+                bigcommerce: crate::wiring::sandbox_bigcommerce(&sandbox_url),
                 budgets,
                 // The sandbox store is on 127.0.0.1, over plain http.
                 shop_http: shops::ShopHttp::new(shops::AddressPolicy::AllowPrivate),

@@ -225,8 +225,7 @@ async fn onboard_step_one(b: &Browser, app: &TestApp) {
     b.click("Confirm").await;
     b.expect_text("Accept").await;
     b.click("Accept").await;
-    b.expect_text("Step 2 of 4: Connect your WooCommerce store")
-        .await;
+    b.expect_text("Step 2 of 4: Connect your store").await;
     b.screenshot("step-2").await;
 }
 
@@ -299,14 +298,12 @@ async fn a_seller_who_leaves_at_step_two_finds_it_again() {
     b.fill("Email", "shop@example.com").await;
     b.fill("Password", SELLER_PASSWORD).await;
     b.click("Sign in").await;
-    b.expect_text("Step 2 of 4: Connect your WooCommerce store")
-        .await;
+    b.expect_text("Step 2 of 4: Connect your store").await;
     b.screenshot("back-at-step-2").await;
     b.click("Dashboard").await;
     b.expect_text("Setup is not finished: Step 2 of 4").await;
     b.click("Continue setup").await;
-    b.expect_text("Step 2 of 4: Connect your WooCommerce store")
-        .await;
+    b.expect_text("Step 2 of 4: Connect your store").await;
     b.close().await;
 }
 
@@ -693,5 +690,61 @@ async fn an_order_placed_on_the_marketplace_reaches_the_store_and_ships_with_its
         "and completed in the store: {detail}"
     );
     b.screenshot("shipped").await;
+    b.close().await;
+}
+
+/// A BigCommerce merchant installs Marketbridge from My Apps in the store's control panel,
+/// lands signed in at Step 1, finishes onboarding, and the products reach Mirakl Connect.
+/// Uninstalling the app from the control panel disconnects the store, and the next visit
+/// says so.
+#[tokio::test]
+async fn a_bigcommerce_merchant_installs_the_app_onboards_and_uninstalls_it() {
+    let app = TestApp::spawn().await;
+    let b = Browser::start("bigcommerce_app").await;
+    let my_apps = format!(
+        "{}bc/manage/{}",
+        app.sandbox_url,
+        sandbox::BC_DEMO_STORE_HASH
+    );
+    b.goto(&my_apps).await;
+    b.expect_text("My Apps").await;
+    b.screenshot("bc-my-apps").await;
+    b.click("Install").await;
+    b.expect_text("Step 1 of 4: Authorize Mirakl Connect").await;
+    b.screenshot("bc-installed-step-1").await;
+    b.click("Authorize Mirakl Connect").await;
+    mas_sign_in(&b, MAS_PASSWORD).await;
+    b.expect_text("Company").await;
+    b.select("Company", "Demo Company").await;
+    b.click("Confirm").await;
+    b.expect_text("Accept").await;
+    b.click("Accept").await;
+    // The store came with the install: Step 2 is already done.
+    b.expect_text("Step 3 of 4: Settings").await;
+    b.click("Save and continue").await;
+    b.expect_text("Step 4 of 4: Launch").await;
+    b.expect_text("BigCommerce store").await;
+    b.click("Launch").await;
+    b.expect_text("Marketbridge is live").await;
+    app.settle().await;
+    assert!(
+        !app.sandbox.connect_products("demo-company").is_empty(),
+        "the products arrived on Mirakl Connect"
+    );
+    b.click("Account").await;
+    b.expect_text("The Marketbridge app, installed from BigCommerce")
+        .await;
+    b.expect_text("store/product/*: active").await;
+    b.screenshot("bc-account").await;
+
+    b.goto(&my_apps).await;
+    b.click("Uninstall").await;
+    b.expect_text("Not installed").await;
+    app.settle().await;
+    b.goto(&app.url("/")).await;
+    b.expect_text("The Marketbridge app was uninstalled from your BigCommerce store")
+        .await;
+    b.expect_text("Setup is not finished: Step 1 of 4").await;
+    b.screenshot("bc-uninstalled").await;
     b.close().await;
 }

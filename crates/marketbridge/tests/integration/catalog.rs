@@ -3,7 +3,7 @@
 
 use domain::{ChannelKind, ItemState, WorkspaceId};
 use storage::ChannelItem;
-use test_support::{TestApp, Visitor};
+use test_support::{ShopKind, TestApp, Visitor};
 
 pub const INSTANCE: &str = "demo-marketplace";
 pub const STORE: i64 = 2001;
@@ -13,12 +13,18 @@ pub struct Setup {
     pub ws: WorkspaceId,
     pub connect: domain::ChannelId,
     pub marketplace: domain::ChannelId,
+    pub shop: ShopKind,
 }
 
 /// An onboarded workspace (Mirakl Connect + the demo store) with Demo Marketplace live too,
 /// and every job run to the end.
 pub async fn launched(app: &TestApp) -> Setup {
-    let setup = launch(app).await;
+    launched_with(app, ShopKind::WooCommerce).await
+}
+
+/// `launched` with this kind of shop.
+pub async fn launched_with(app: &TestApp, shop: ShopKind) -> Setup {
+    let setup = launch_with(app, shop).await;
     app.settle().await;
     setup
 }
@@ -26,8 +32,12 @@ pub async fn launched(app: &TestApp) -> Setup {
 /// `launched` without running the jobs: the catalog read and the exports the launch queued
 /// are left for the caller to run.
 pub async fn launch(app: &TestApp) -> Setup {
+    launch_with(app, ShopKind::WooCommerce).await
+}
+
+pub async fn launch_with(app: &TestApp, shop: ShopKind) -> Setup {
     let v = Visitor::new();
-    app.onboarded(&v, "shop@example.com").await;
+    app.onboarded_with(&v, "shop@example.com", shop).await;
     let settings = app
         .connect_marketplace(&v, "Demo Marketplace", "Demo Store (2001)")
         .await;
@@ -43,8 +53,79 @@ pub async fn launch(app: &TestApp) -> Setup {
         ws,
         connect: id(ChannelKind::MiraklConnect),
         marketplace: id(ChannelKind::Marketplace),
+        shop,
     }
 }
+
+// ----- the shop, whichever it is ----------------------------------------------------------
+
+/// Sets the shop's price of the row's product or variation, as the seller would.
+pub fn set_shop_price(app: &TestApp, s: &Setup, row: &storage::CatalogRow, price: &str) {
+    match s.shop {
+        ShopKind::WooCommerce => app.sandbox.woo_set_price(
+            "demo-shop",
+            row.shop_variation_id.unwrap_or(row.shop_product_id),
+            price,
+            None,
+        ),
+        ShopKind::BigCommerce => app.sandbox.bc_set_price(
+            sandbox::BC_DEMO_STORE_HASH,
+            row.shop_product_id,
+            row.shop_variation_id,
+            price,
+        ),
+    }
+}
+
+/// Sets the shop's stock of the row's product or variation, as the seller would.
+pub fn set_shop_stock(app: &TestApp, s: &Setup, row: &storage::CatalogRow, quantity: i64) {
+    match s.shop {
+        ShopKind::WooCommerce => app.sandbox.woo_set_stock(
+            "demo-shop",
+            row.shop_variation_id.unwrap_or(row.shop_product_id),
+            quantity,
+        ),
+        ShopKind::BigCommerce => app.sandbox.bc_set_stock(
+            sandbox::BC_DEMO_STORE_HASH,
+            row.shop_product_id,
+            row.shop_variation_id,
+            quantity,
+        ),
+    }
+}
+
+/// Delivers every webhook the shop has queued, retries included.
+pub async fn deliver_shop_webhooks(app: &TestApp, s: &Setup) {
+    match s.shop {
+        ShopKind::WooCommerce => app.sandbox.settle_webhooks().await,
+        ShopKind::BigCommerce => app.sandbox.settle_bc_hooks().await,
+    }
+}
+
+/// The REST calls the shop has answered.
+pub fn shop_calls(app: &TestApp, s: &Setup) -> u64 {
+    app.sandbox.call_count(match s.shop {
+        ShopKind::WooCommerce => "woo.rest",
+        ShopKind::BigCommerce => "bc.rest",
+    })
+}
+
+/// Runs a test body once per shop kind, each as a test of its own.
+macro_rules! for_each_shop {
+    ($body:ident) => {
+        mod $body {
+            #[tokio::test]
+            async fn woocommerce() {
+                super::$body(test_support::ShopKind::WooCommerce).await;
+            }
+            #[tokio::test]
+            async fn bigcommerce() {
+                super::$body(test_support::ShopKind::BigCommerce).await;
+            }
+        }
+    };
+}
+pub(crate) use for_each_shop;
 
 pub async fn items(app: &TestApp, ws: WorkspaceId, channel: domain::ChannelId) -> Vec<ChannelItem> {
     app.storage()
@@ -118,10 +199,10 @@ fn all_catalog_calls(app: &TestApp) -> u64 {
     .sum()
 }
 
-#[tokio::test]
-async fn launch_sends_the_catalog_to_connect_and_to_the_marketplace() {
+for_each_shop!(launch_sends_the_catalog_to_connect_and_to_the_marketplace);
+async fn launch_sends_the_catalog_to_connect_and_to_the_marketplace(shop: ShopKind) {
     let app = TestApp::spawn().await;
-    let s = launched(&app).await;
+    let s = launched_with(&app, shop).await;
     let catalog = app.storage().catalog_count(s.ws).await.unwrap();
     assert!(
         catalog > 300,
@@ -170,10 +251,10 @@ async fn launch_sends_the_catalog_to_connect_and_to_the_marketplace() {
     page.expect_text("The product does not exist");
 }
 
-#[tokio::test]
-async fn nothing_changed_means_no_call() {
+for_each_shop!(nothing_changed_means_no_call);
+async fn nothing_changed_means_no_call(shop: ShopKind) {
     let app = TestApp::spawn().await;
-    let s = launched(&app).await;
+    let s = launched_with(&app, shop).await;
     let before = catalog_calls(&app);
     // A full read of the shop and an export to every channel: nothing differs.
     app.connector()
@@ -190,30 +271,25 @@ async fn nothing_changed_means_no_call() {
     );
 }
 
-#[tokio::test]
-async fn only_the_changed_item_is_sent_after_a_webhook() {
+for_each_shop!(only_the_changed_item_is_sent_after_a_webhook);
+async fn only_the_changed_item_is_sent_after_a_webhook(shop: ShopKind) {
     let app = TestApp::spawn().await;
-    let s = launched(&app).await;
+    let s = launched_with(&app, shop).await;
     let (sku, row) = a_live_item(&app, &s, s.marketplace).await;
-    let id = row.shop_variation_id.unwrap_or(row.shop_product_id);
     let before = catalog_calls(&app);
-    let shop_reads = app.sandbox.call_count("woo.rest");
+    let shop_reads = shop_calls(&app, &s);
 
-    app.sandbox.woo_set_price("demo-shop", id, "123.45", None);
-    app.sandbox.settle_webhooks().await;
+    set_shop_price(&app, &s, &row, "123.45");
+    deliver_shop_webhooks(&app, &s).await;
     app.settle().await;
 
-    // The webhook names the product: it alone is read (with its variations, if it has some),
-    // not everything modified lately.
-    let expected_reads = if row.shop_variation_id.is_some() {
-        2
-    } else {
-        1
+    // The webhook names the product: it alone is read (WooCommerce: with its variations, if
+    // it has some; BigCommerce gives them with the product), not everything modified lately.
+    let expected_reads = match shop {
+        ShopKind::WooCommerce if row.shop_variation_id.is_some() => 2,
+        _ => 1,
     };
-    assert_eq!(
-        app.sandbox.call_count("woo.rest") - shop_reads,
-        expected_reads
-    );
+    assert_eq!(shop_calls(&app, &s) - shop_reads, expected_reads);
     // And each channel's export looked at the changed items only, not the whole catalog.
     let runs = app.storage().recent_sync_runs(s.ws, 50).await.unwrap();
     for channel in [s.connect, s.marketplace] {

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod authorization;
+mod bigcommerce_app;
 mod budgets;
 mod catalog;
 mod disconnect;

@@ -20,7 +20,7 @@ async fn a_new_seller_onboards_with_the_woocommerce_app_authorization() {
     let step1 = app.sign_up(&v, "shop@example.com").await;
     let step2 = app.onboard_mirakl_connect(&v, &step1).await;
     step2.expect_text("Mirakl Connect is authorized");
-    step2.expect_text("Step 2 of 4: Connect your WooCommerce store");
+    step2.expect_text("Step 2 of 4: Connect your store");
 
     let step3 = app.onboard_store_by_app_authorization(&v, &step2).await;
     step3.expect_text("Your WooCommerce store is connected");
@@ -100,7 +100,7 @@ async fn a_seller_who_leaves_at_step_two_comes_back_to_step_two() {
             &[("Email", "shop@example.com"), ("Password", SELLER_PASSWORD)],
         ))
         .await;
-    page.expect_text("Step 2 of 4: Connect your WooCommerce store");
+    page.expect_text("Step 2 of 4: Connect your store");
     // The dashboard says so too, and offers to continue.
     let dashboard = v.get(&app.url("/")).await;
     dashboard.expect_text("Setup is not finished: Step 2 of 4");

@@ -6,11 +6,14 @@
 use domain::{ChannelId, ItemState, OrderId};
 use serde_json::Value;
 use storage::{CatalogRow, StoredOrder};
-use test_support::{Engine, TestApp};
+use test_support::{Engine, ShopKind, TestApp};
 
-use crate::catalog::{INSTANCE, STORE, Setup, items, launched};
+use crate::catalog::{
+    INSTANCE, STORE, Setup, for_each_shop, items, launched, launched_with, set_shop_stock,
+};
 
 const SHOP: &str = "demo-shop";
+const BC_STORE: &str = sandbox::BC_DEMO_STORE_HASH;
 
 /// A SKU live on `channel` whose stock the shop counts, with its catalog row; the first of
 /// those with the most stock.
@@ -38,13 +41,216 @@ async fn a_stocked_sku(app: &TestApp, s: &Setup, channel: ChannelId) -> (String,
         .expect("a live SKU with counted stock")
 }
 
-/// Sets the shop's stock of the row's product or variation, as the seller would.
-fn set_shop_stock(app: &TestApp, row: &CatalogRow, quantity: i64) {
-    app.sandbox.woo_set_stock(
-        SHOP,
-        row.shop_variation_id.unwrap_or(row.shop_product_id),
-        quantity,
-    );
+/// The shop's stock of the row's product or variation.
+fn shop_stock(app: &TestApp, s: &Setup, row: &CatalogRow) -> i64 {
+    match s.shop {
+        ShopKind::WooCommerce => app
+            .sandbox
+            .woo_product(SHOP, row.shop_variation_id.unwrap_or(row.shop_product_id))
+            .unwrap()["stock_quantity"]
+            .as_i64()
+            .unwrap(),
+        ShopKind::BigCommerce => {
+            let product = app
+                .sandbox
+                .bc_product(BC_STORE, row.shop_product_id)
+                .unwrap();
+            match row.shop_variation_id {
+                Some(variant) => product["variants"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|v| v["id"] == variant)
+                    .unwrap()["inventory_level"]
+                    .as_i64()
+                    .unwrap(),
+                None => product["inventory_level"].as_i64().unwrap(),
+            }
+        }
+    }
+}
+
+/// One call to the demo BigCommerce store's REST API, as the merchant's admin makes it.
+async fn bc_call(app: &TestApp, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    let url = format!("{}bc/stores/{BC_STORE}/{path}", app.sandbox_url);
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .header("X-Auth-Token", sandbox::BC_DEMO_API_TOKEN);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.json().await.unwrap_or(Value::Null)
+}
+
+/// A shop order as the tests read it, whatever the shop: its id, its status in the order
+/// flow's words, and its lines (SKU, quantity).
+#[derive(Debug)]
+struct ShopOrder {
+    id: i64,
+    status: String,
+    lines: Vec<(String, i64)>,
+    street: String,
+}
+
+/// Ships every line of a shop order, as the merchant does once it leaves: WooCommerce
+/// completes it with a tracking item; BigCommerce makes one shipment of every line.
+async fn ship_in_shop(app: &TestApp, s: &Setup, shop_id: i64, tracking: (&str, &str)) {
+    match s.shop {
+        ShopKind::WooCommerce => app
+            .sandbox
+            .woo_complete_order(SHOP, shop_id, Some(tracking))
+            .unwrap(),
+        ShopKind::BigCommerce => {
+            let lines = bc_call(
+                app,
+                reqwest::Method::GET,
+                &format!("v2/orders/{shop_id}/products"),
+                None,
+            )
+            .await;
+            let lines = lines.as_array().unwrap();
+            let items: Vec<Value> = lines
+                .iter()
+                .map(|l| serde_json::json!({ "order_product_id": l["id"], "quantity": l["quantity"] }))
+                .collect();
+            bc_call(
+                app,
+                reqwest::Method::POST,
+                &format!("v2/orders/{shop_id}/shipments"),
+                Some(serde_json::json!({
+                    "order_address_id": lines[0]["order_address_id"],
+                    "items": items,
+                    // BigCommerce names carriers by slug.
+                    "tracking_carrier": tracking.0.to_lowercase(),
+                    "tracking_number": tracking.1,
+                })),
+            )
+            .await;
+        }
+    }
+}
+
+/// Cancels a shop order, as the merchant does in the shop's admin.
+async fn cancel_in_shop(app: &TestApp, s: &Setup, shop_id: i64) {
+    match s.shop {
+        ShopKind::WooCommerce => app.sandbox.woo_cancel_order(SHOP, shop_id).unwrap(),
+        ShopKind::BigCommerce => {
+            bc_call(
+                app,
+                reqwest::Method::PUT,
+                &format!("v2/orders/{shop_id}"),
+                Some(serde_json::json!({ "status_id": 5 })),
+            )
+            .await;
+        }
+    }
+}
+
+/// An edit to a shop order that changes nothing Mirakl knows: a note.
+async fn edit_in_shop(app: &TestApp, s: &Setup, shop_id: i64) {
+    match s.shop {
+        ShopKind::WooCommerce => {
+            app.sandbox
+                .woo_refund_order(SHOP, shop_id, "0.01", "goodwill")
+                .unwrap();
+        }
+        ShopKind::BigCommerce => {
+            bc_call(
+                app,
+                reqwest::Method::PUT,
+                &format!("v2/orders/{shop_id}"),
+                Some(serde_json::json!({ "staff_notes": "Packed by Sam." })),
+            )
+            .await;
+        }
+    }
+}
+
+/// The shop orders of either shop that carry this Mirakl order id.
+async fn shop_orders_in(app: &TestApp, s: &Setup, mirakl_id: &str) -> Vec<ShopOrder> {
+    match s.shop {
+        ShopKind::WooCommerce => shop_orders_of(app, mirakl_id)
+            .into_iter()
+            .map(|o| ShopOrder {
+                id: o["id"].as_i64().unwrap(),
+                status: o["status"].as_str().unwrap().to_owned(),
+                lines: o["line_items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| {
+                        (
+                            l["sku"].as_str().unwrap().to_owned(),
+                            l["quantity"].as_i64().unwrap(),
+                        )
+                    })
+                    .collect(),
+                street: o["shipping"]["address_1"].as_str().unwrap().to_owned(),
+            })
+            .collect(),
+        ShopKind::BigCommerce => {
+            let mut found = Vec::new();
+            for id in app.sandbox.bc_order_ids(BC_STORE) {
+                let order = app.sandbox.bc_order(BC_STORE, id).unwrap();
+                if order["external_order_id"] != mirakl_id {
+                    continue;
+                }
+                let lines = bc_call(
+                    app,
+                    reqwest::Method::GET,
+                    &format!("v2/orders/{id}/products"),
+                    None,
+                )
+                .await;
+                let addresses = bc_call(
+                    app,
+                    reqwest::Method::GET,
+                    &format!("v2/orders/{id}/shipping_addresses"),
+                    None,
+                )
+                .await;
+                found.push(ShopOrder {
+                    id,
+                    status: match order["status"].as_str().unwrap() {
+                        "Awaiting Fulfillment" => "processing",
+                        "Cancelled" => "cancelled",
+                        "Shipped" | "Completed" => "completed",
+                        other => other,
+                    }
+                    .to_owned(),
+                    lines: lines
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|l| {
+                            (
+                                l["sku"].as_str().unwrap().to_owned(),
+                                l["quantity"].as_i64().unwrap(),
+                            )
+                        })
+                        .collect(),
+                    street: addresses[0]["street_1"].as_str().unwrap_or("").to_owned(),
+                });
+            }
+            found
+        }
+    }
+}
+
+async fn the_shop_order_in(app: &TestApp, s: &Setup, mirakl_id: &str) -> ShopOrder {
+    let mut found = shop_orders_in(app, s, mirakl_id).await;
+    assert_eq!(found.len(), 1, "one shop order for {mirakl_id}: {found:?}");
+    found.remove(0)
+}
+
+/// How many orders the shop holds.
+fn shop_order_count(app: &TestApp, s: &Setup) -> usize {
+    match s.shop {
+        ShopKind::WooCommerce => app.sandbox.woo_order_ids(SHOP).len(),
+        ShopKind::BigCommerce => app.sandbox.bc_order_ids(BC_STORE).len(),
+    }
 }
 
 /// Places orders on the demo marketplace, each of `lines` (SKU, quantity).
@@ -64,13 +270,13 @@ async fn poll(app: &TestApp, ws: domain::WorkspaceId, channel: ChannelId) {
         .await
         .unwrap();
     app.settle().await;
-    app.sandbox.settle_webhooks().await;
-    app.settle().await;
+    shop_events(app).await;
 }
 
-/// What the shop's webhooks start, run to the end.
+/// What the shop's webhooks start, run to the end (either shop's).
 async fn shop_events(app: &TestApp) {
     app.sandbox.settle_webhooks().await;
+    app.sandbox.settle_bc_hooks().await;
     app.settle().await;
 }
 
@@ -131,9 +337,9 @@ fn shop_order_of(app: &TestApp, mirakl_id: &str) -> Value {
 
 // ----- the order's way through -------------------------------------------------------------
 
-async fn an_order_is_accepted_and_created_once_in_the_shop(engine: Engine) {
+async fn an_order_is_accepted_and_created_once_in_the_shop(engine: Engine, shop: ShopKind) {
     let app = TestApp::spawn_on(engine).await;
-    let s = launched(&app).await;
+    let s = launched_with(&app, shop).await;
     let (sku, row) = a_stocked_sku(&app, &s, s.marketplace).await;
     let stock_before = row.item().unwrap().stock.quantity.unwrap();
     let [order_id] = place(&app, 1, &[(&sku, 2)]).try_into().unwrap();
@@ -141,28 +347,15 @@ async fn an_order_is_accepted_and_created_once_in_the_shop(engine: Engine) {
     poll(&app, s.ws, s.marketplace).await;
 
     assert_eq!(mirakl(&app, &order_id)["order_state"], "SHIPPING");
-    let shop_order = shop_order_of(&app, &order_id);
-    assert_eq!(shop_order["status"], "processing");
-    let lines = shop_order["line_items"].as_array().unwrap();
-    assert_eq!(lines.len(), 1);
-    assert_eq!(
-        (lines[0]["sku"].as_str(), lines[0]["quantity"].as_i64()),
-        (Some(sku.as_str()), Some(2))
-    );
+    let shop_order = the_shop_order_in(&app, &s, &order_id).await;
+    assert_eq!(shop_order.status, "processing");
+    assert_eq!(shop_order.lines, [(sku.clone(), 2)]);
     assert!(
-        !shop_order["shipping"]["address_1"]
-            .as_str()
-            .unwrap()
-            .is_empty(),
-        "the address Mirakl showed once the customer paid: {}",
-        shop_order["shipping"]
+        !shop_order.street.is_empty(),
+        "the address Mirakl showed once the customer paid: {shop_order:?}"
     );
-    let product = app
-        .sandbox
-        .woo_product(SHOP, row.shop_variation_id.unwrap_or(row.shop_product_id))
-        .unwrap();
     assert_eq!(
-        product["stock_quantity"],
+        shop_stock(&app, &s, &row),
         stock_before - 2,
         "the shop took the stock"
     );
@@ -170,7 +363,7 @@ async fn an_order_is_accepted_and_created_once_in_the_shop(engine: Engine) {
     let order = stored(&app, &s, &order_id).await;
     assert_eq!(
         order.shop_order_id,
-        shop_order["id"].as_i64(),
+        Some(shop_order.id),
         "the order knows its shop order"
     );
     assert_eq!(order.attention, None);
@@ -184,22 +377,34 @@ async fn an_order_is_accepted_and_created_once_in_the_shop(engine: Engine) {
     );
 
     // Polled again (and again, as Mirakl's dates overlap): nothing more happens.
-    let shop_orders = app.sandbox.woo_order_ids(SHOP).len();
+    let shop_orders = shop_order_count(&app, &s);
     poll(&app, s.ws, s.marketplace).await;
     poll(&app, s.ws, s.marketplace).await;
-    assert_eq!(app.sandbox.woo_order_ids(SHOP).len(), shop_orders);
+    assert_eq!(shop_order_count(&app, &s), shop_orders);
     assert_eq!(app.sandbox.call_count("mmp.or21"), 1);
     app.stop().await;
 }
 
 #[tokio::test]
 async fn an_order_is_accepted_and_created_once_in_the_shop_on_sqlite() {
-    an_order_is_accepted_and_created_once_in_the_shop(Engine::Sqlite).await;
+    an_order_is_accepted_and_created_once_in_the_shop(Engine::Sqlite, ShopKind::WooCommerce).await;
 }
 
 #[tokio::test]
 async fn an_order_is_accepted_and_created_once_in_the_shop_on_postgres() {
-    an_order_is_accepted_and_created_once_in_the_shop(Engine::Postgres).await;
+    an_order_is_accepted_and_created_once_in_the_shop(Engine::Postgres, ShopKind::WooCommerce)
+        .await;
+}
+
+#[tokio::test]
+async fn an_order_is_accepted_and_created_once_in_a_bigcommerce_store_on_sqlite() {
+    an_order_is_accepted_and_created_once_in_the_shop(Engine::Sqlite, ShopKind::BigCommerce).await;
+}
+
+#[tokio::test]
+async fn an_order_is_accepted_and_created_once_in_a_bigcommerce_store_on_postgres() {
+    an_order_is_accepted_and_created_once_in_the_shop(Engine::Postgres, ShopKind::BigCommerce)
+        .await;
 }
 
 #[tokio::test]
@@ -251,7 +456,7 @@ async fn an_accepted_order_not_yet_in_the_shop_holds_its_units_off_every_channel
     let app = TestApp::spawn().await;
     let s = launched(&app).await;
     let (sku, row) = a_stocked_sku(&app, &s, s.marketplace).await;
-    set_shop_stock(&app, &row, 5);
+    set_shop_stock(&app, &s, &row, 5);
     shop_events(&app).await;
     assert_eq!(offered(&app, &sku), (Some(5), Some(5)));
     app.sandbox
@@ -349,7 +554,7 @@ async fn a_short_line_is_refused_and_the_rest_accepted() {
         .try_into()
         .unwrap();
     // The shop sells the last but one meanwhile: one left, two ordered.
-    set_shop_stock(&app, &scarce, 1);
+    set_shop_stock(&app, &s, &scarce, 1);
 
     poll(&app, s.ws, s.marketplace).await;
 
@@ -391,7 +596,7 @@ async fn racing_workers_never_accept_more_than_the_stock(engine: Engine) {
     let s = launched(&app).await;
     let (sku, row) = a_stocked_sku(&app, &s, s.marketplace).await;
     let placed = place(&app, 6, &[(&sku, 1)]);
-    set_shop_stock(&app, &row, 3);
+    set_shop_stock(&app, &s, &row, 3);
     app.connector()
         .flows
         .orders
@@ -433,18 +638,24 @@ async fn racing_workers_never_accept_more_than_the_stock_on_postgres() {
 
 // ----- lost answers and stopped processes ------------------------------------------------------
 
-async fn a_shop_order_whose_answer_was_lost_is_found_not_made_again(engine: Engine) {
+async fn a_shop_order_whose_answer_was_lost_is_found_not_made_again(
+    engine: Engine,
+    shop: ShopKind,
+) {
     let app = TestApp::spawn_on(engine).await;
-    let s = launched(&app).await;
+    let s = launched_with(&app, shop).await;
     let (sku, _) = a_stocked_sku(&app, &s, s.marketplace).await;
     let [order_id] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
-    app.sandbox.lose_next_answer("POST woo.rest.orders");
+    app.sandbox.lose_next_answer(match shop {
+        ShopKind::WooCommerce => "POST woo.rest.orders",
+        ShopKind::BigCommerce => "POST bc.rest.orders",
+    });
 
     poll(&app, s.ws, s.marketplace).await;
 
-    let shop_order = shop_order_of(&app, &order_id);
+    let shop_order = the_shop_order_in(&app, &s, &order_id).await;
     let order = stored(&app, &s, &order_id).await;
-    assert_eq!(order.shop_order_id, shop_order["id"].as_i64());
+    assert_eq!(order.shop_order_id, Some(shop_order.id));
     let events = timeline(&app, &s, order.id).await;
     assert!(
         events
@@ -457,12 +668,38 @@ async fn a_shop_order_whose_answer_was_lost_is_found_not_made_again(engine: Engi
 
 #[tokio::test]
 async fn a_shop_order_whose_answer_was_lost_is_found_not_made_again_on_sqlite() {
-    a_shop_order_whose_answer_was_lost_is_found_not_made_again(Engine::Sqlite).await;
+    a_shop_order_whose_answer_was_lost_is_found_not_made_again(
+        Engine::Sqlite,
+        ShopKind::WooCommerce,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_shop_order_whose_answer_was_lost_is_found_not_made_again_on_postgres() {
-    a_shop_order_whose_answer_was_lost_is_found_not_made_again(Engine::Postgres).await;
+    a_shop_order_whose_answer_was_lost_is_found_not_made_again(
+        Engine::Postgres,
+        ShopKind::WooCommerce,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_bigcommerce_order_whose_answer_was_lost_is_found_not_made_again_on_sqlite() {
+    a_shop_order_whose_answer_was_lost_is_found_not_made_again(
+        Engine::Sqlite,
+        ShopKind::BigCommerce,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_bigcommerce_order_whose_answer_was_lost_is_found_not_made_again_on_postgres() {
+    a_shop_order_whose_answer_was_lost_is_found_not_made_again(
+        Engine::Postgres,
+        ShopKind::BigCommerce,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -489,7 +726,7 @@ async fn a_line_short_only_because_a_shop_order_is_in_doubt_waits_instead_of_bei
     let app = TestApp::spawn().await;
     let s = launched(&app).await;
     let (sku, row) = a_stocked_sku(&app, &s, s.marketplace).await;
-    set_shop_stock(&app, &row, 2);
+    set_shop_stock(&app, &s, &row, 2);
     app.sandbox
         .set_debit_delay(std::time::Duration::from_secs(3600));
     let [first] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
@@ -594,19 +831,17 @@ async fn an_order_in_the_shop(app: &TestApp, s: &Setup) -> (String, i64) {
     let (sku, _) = a_stocked_sku(app, s, s.marketplace).await;
     let [order_id] = place(app, 1, &[(&sku, 1)]).try_into().unwrap();
     poll(app, s.ws, s.marketplace).await;
-    let shop_id = shop_order_of(app, &order_id)["id"].as_i64().unwrap();
+    let shop_id = the_shop_order_in(app, s, &order_id).await.id;
     (order_id, shop_id)
 }
 
-#[tokio::test]
-async fn an_order_completed_in_the_shop_ships_on_mirakl_with_its_tracking() {
+for_each_shop!(an_order_completed_in_the_shop_ships_on_mirakl_with_its_tracking);
+async fn an_order_completed_in_the_shop_ships_on_mirakl_with_its_tracking(shop: ShopKind) {
     let app = TestApp::spawn().await;
-    let s = launched(&app).await;
+    let s = launched_with(&app, shop).await;
     let (order_id, shop_id) = an_order_in_the_shop(&app, &s).await;
 
-    app.sandbox
-        .woo_complete_order(SHOP, shop_id, Some(("Colissimo", "6A12345678901")))
-        .unwrap();
+    ship_in_shop(&app, &s, shop_id, ("Colissimo", "6A12345678901")).await;
     shop_events(&app).await;
 
     let order = mirakl(&app, &order_id);
@@ -614,23 +849,26 @@ async fn an_order_completed_in_the_shop_ships_on_mirakl_with_its_tracking() {
     assert_eq!(order["shipping_tracking"], "6A12345678901");
     // The Shipment Tracking plugins keep the provider's slug.
     assert_eq!(order["shipping_company"], "colissimo");
-    let calls = [
-        app.sandbox.call_count("mmp.or23"),
-        app.sandbox.call_count("mmp.or24"),
-    ];
-    assert_eq!(calls, [1, 1]);
+    let calls = || {
+        [
+            app.sandbox.call_count("mmp.or23"),
+            app.sandbox.call_count("mmp.or24"),
+            app.sandbox.call_count("mmp.st01"),
+        ]
+    };
+    // WooCommerce's tracking is the whole order's: tracking (OR23), then shipped (OR24).
+    // BigCommerce's shipment names its lines: they ship as one parcel (ST01).
+    let expected = match shop {
+        ShopKind::WooCommerce => [1, 1, 0],
+        ShopKind::BigCommerce => [0, 0, 1],
+    };
+    assert_eq!(calls(), expected);
 
     // The same event again (a replayed webhook, a later edit): nothing is sent twice.
-    app.sandbox
-        .woo_refund_order(SHOP, shop_id, "0.01", "goodwill")
-        .unwrap();
+    edit_in_shop(&app, &s, shop_id).await;
     shop_events(&app).await;
     poll(&app, s.ws, s.marketplace).await;
-    let calls = [
-        app.sandbox.call_count("mmp.or23"),
-        app.sandbox.call_count("mmp.or24"),
-    ];
-    assert_eq!(calls, [1, 1]);
+    assert_eq!(calls(), expected);
     let stored = stored(&app, &s, &order_id).await;
     assert!(stored.finished_at_ms.is_some() || stored.order.state == "SHIPPED");
     app.stop().await;
@@ -814,13 +1052,13 @@ async fn a_shipment_whose_webhook_never_came_reaches_mirakl_at_the_next_poll() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn an_order_cancelled_in_the_shop_is_cancelled_on_mirakl_once() {
+for_each_shop!(an_order_cancelled_in_the_shop_is_cancelled_on_mirakl_once);
+async fn an_order_cancelled_in_the_shop_is_cancelled_on_mirakl_once(shop: ShopKind) {
     let app = TestApp::spawn().await;
-    let s = launched(&app).await;
+    let s = launched_with(&app, shop).await;
     let (order_id, shop_id) = an_order_in_the_shop(&app, &s).await;
 
-    app.sandbox.woo_cancel_order(SHOP, shop_id).unwrap();
+    cancel_in_shop(&app, &s, shop_id).await;
     shop_events(&app).await;
     poll(&app, s.ws, s.marketplace).await;
 
@@ -831,27 +1069,24 @@ async fn an_order_cancelled_in_the_shop_is_cancelled_on_mirakl_once() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn an_order_cancelled_on_mirakl_cancels_its_shop_order_and_gives_the_stock_back() {
+for_each_shop!(an_order_cancelled_on_mirakl_cancels_its_shop_order_and_gives_the_stock_back);
+async fn an_order_cancelled_on_mirakl_cancels_its_shop_order_and_gives_the_stock_back(
+    shop: ShopKind,
+) {
     let app = TestApp::spawn().await;
-    let s = launched(&app).await;
+    let s = launched_with(&app, shop).await;
     let (sku, row) = a_stocked_sku(&app, &s, s.marketplace).await;
-    let product_id = row.shop_variation_id.unwrap_or(row.shop_product_id);
-    let before = app.sandbox.woo_product(SHOP, product_id).unwrap()["stock_quantity"].clone();
+    let before = shop_stock(&app, &s, &row);
     let [order_id] = place(&app, 1, &[(&sku, 1)]).try_into().unwrap();
     poll(&app, s.ws, s.marketplace).await;
-    let shop_id = shop_order_of(&app, &order_id)["id"].as_i64().unwrap();
+    the_shop_order_in(&app, &s, &order_id).await;
 
     app.sandbox.mmp_cancel_order(INSTANCE, &order_id).unwrap();
     poll(&app, s.ws, s.marketplace).await;
 
-    let shop_order = app.sandbox.woo_order(SHOP, shop_id).unwrap();
-    assert_eq!(shop_order["status"], "cancelled");
-    assert_eq!(
-        app.sandbox.woo_product(SHOP, product_id).unwrap()["stock_quantity"],
-        before,
-        "the stock is back"
-    );
+    let shop_order = the_shop_order_in(&app, &s, &order_id).await;
+    assert_eq!(shop_order.status, "cancelled");
+    assert_eq!(shop_stock(&app, &s, &row), before, "the stock is back");
     assert_eq!(
         app.sandbox.call_count("mmp.or29"),
         0,

@@ -379,13 +379,24 @@ fn no_shop_key_or_webhook_secret_reaches_the_logs() {
             .onboard_store_by_app_authorization(&approved, &step2)
             .await;
         app.finish_onboarding(&approved, &step3).await;
+
+        let bigcommerce = Visitor::new();
+        let step1 = app.sign_up(&bigcommerce, "bc@example.com").await;
+        let step2 = app.onboard_mirakl_connect(&bigcommerce, &step1).await;
+        let step3 = app
+            .onboard_bigcommerce_by_api_account(&bigcommerce, &step2)
+            .await;
+        app.finish_onboarding(&bigcommerce, &step3).await;
         app.settle().await;
 
-        let mut secrets = vec![key, secret];
+        let mut secrets = vec![key, secret, sandbox::BC_DEMO_API_TOKEN.to_owned()];
         for ws in app.storage().list_workspace_ids().await.unwrap() {
             let shop = app.storage().get_shop(ws).await.unwrap().unwrap();
             let sealed = app.storage().shop_secrets(ws, shop.id).await.unwrap();
-            secrets.push(sealed.consumer_key.expose().to_owned());
+            // A BigCommerce shop keeps its store hash there, which is no secret.
+            if shop.platform == domain::ShopPlatform::WooCommerce {
+                secrets.push(sealed.consumer_key.expose().to_owned());
+            }
             secrets.push(sealed.consumer_secret.expose().to_owned());
             secrets.push(sealed.webhook_secret.expose().to_owned());
             app.connector()
@@ -406,6 +417,10 @@ fn no_shop_key_or_webhook_secret_reaches_the_logs() {
         let id = row.shop_variation_id.unwrap_or(row.shop_product_id);
         app.sandbox.woo_set_stock("demo-shop", id, 3);
         app.sandbox.settle_webhooks().await;
+        let bc_product = app.sandbox.bc_product_ids(sandbox::BC_DEMO_STORE_HASH)[0];
+        app.sandbox
+            .bc_set_price(sandbox::BC_DEMO_STORE_HASH, bc_product, None, "41.00");
+        app.sandbox.settle_bc_hooks().await;
         app.settle().await;
 
         let page = pasted.get(&app.url("/account/disconnect")).await;
@@ -419,7 +434,7 @@ fn no_shop_key_or_webhook_secret_reaches_the_logs() {
         secrets
     });
     assert!(
-        logs.contains("WooCommerce store connected"),
+        logs.contains("store connected"),
         "the capture works:\n{logs}"
     );
     assert!(logs.contains("webhook recorded"), "webhooks ran:\n{logs}");

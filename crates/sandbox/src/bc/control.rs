@@ -90,6 +90,41 @@ impl Sandbox {
         });
     }
 
+    /// Sets the price of a product, or of one variant, as a merchant editing it in the control
+    /// panel would (the product's or the SKU's update hook fires).
+    pub fn bc_set_price(&self, hash: &str, product_id: i64, variant_id: Option<i64>, price: &str) {
+        let price = crate::values::money::Money::parse(price).expect("a price like 12.50");
+        let _ = self.bc_write(hash, false, |store, _| {
+            let Some(product) = store.products.get_mut(&product_id) else {
+                return Ok(());
+            };
+            match variant_id {
+                Some(variant_id) => {
+                    if let Some(variant) = product.variant_mut(variant_id) {
+                        variant.price = Some(price);
+                    }
+                }
+                None => {
+                    product.price = price;
+                    product.sync_base_variant();
+                }
+            }
+            product.date_modified = time::OffsetDateTime::now_utc();
+            match variant_id {
+                Some(variant_id) => store.fire(
+                    "store/sku/updated",
+                    json!({ "type": "sku", "id": variant_id,
+                            "sku": { "product_id": product_id, "variant_id": variant_id } }),
+                ),
+                None => store.fire(
+                    "store/product/updated",
+                    json!({ "type": "product", "id": product_id }),
+                ),
+            }
+            Ok(())
+        });
+    }
+
     /// An order as `GET /v2/orders/{id}` shows it.
     pub fn bc_order(&self, hash: &str, id: i64) -> Option<Value> {
         let world = self.world();

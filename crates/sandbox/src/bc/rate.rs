@@ -4,7 +4,8 @@
 //!
 //! The window follows the sandbox's budget scale (`Sandbox::set_budget_scale`), as Mirakl's
 //! call budgets do: 1.0 is 30 s, 0.001 turns it into 30 ms, 0.0 (the default) never refuses a
-//! call, though the headers still count the calls of a real 30 s window.
+//! call, and the headers show a full quota on every answer (a store with room to spare), so a
+//! client that paces itself from them never waits against a sandbox with budgets off.
 
 use std::time::{Duration, Instant};
 
@@ -68,7 +69,11 @@ impl RateWindow {
         }
         RateState {
             quota: self.quota,
-            left: self.quota.saturating_sub(self.used),
+            left: if enforced {
+                self.quota.saturating_sub(self.used)
+            } else {
+                self.quota
+            },
             window,
             reset,
             refused,
@@ -115,7 +120,7 @@ mod tests {
         for _ in 0..5 {
             let state = rate.admit(0.0, now);
             assert!(!state.refused);
-            assert_eq!(state.left, 0);
+            assert_eq!(state.left, 1, "the quota is never spent");
         }
     }
 }

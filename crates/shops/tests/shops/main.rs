@@ -3,6 +3,7 @@
 //! crate links once.
 
 mod app_authorization;
+mod bc_app;
 mod sandbox;
 mod support;
 mod webhooks;

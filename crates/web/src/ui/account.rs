@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use domain::{ChannelKind, ShopConnection, ShopHealth};
+use domain::{ChannelKind, ShopConnection, ShopHealth, ShopPlatform};
 use serde::Deserialize;
 use storage::Shop;
 
@@ -27,6 +27,8 @@ pub struct ChannelHealth {
 
 pub struct ShopView {
     pub url: String,
+    /// "WooCommerce store", "BigCommerce store".
+    pub label: &'static str,
     pub health: &'static str,
     pub health_class: &'static str,
     pub advice: Option<String>,
@@ -67,7 +69,10 @@ pub fn shop_health(shop: &Shop) -> (&'static str, &'static str, Option<String>) 
         ShopHealth::KeysRefused => (
             "Keys refused",
             "bad",
-            Some("Your store refuses Marketbridge's API keys: they were probably revoked in WooCommerce → Settings → Advanced → REST API. Connect the store again to create new ones.".to_owned()),
+            Some(match shop.platform {
+                ShopPlatform::WooCommerce => "Your store refuses Marketbridge's API keys: they were probably revoked in WooCommerce → Settings → Advanced → REST API. Connect the store again to create new ones.",
+                ShopPlatform::BigCommerce => "Your store refuses Marketbridge's API token: the app was uninstalled or the API account deleted. Install the app again, or paste a new API account's credentials.",
+            }.to_owned()),
         ),
     }
 }
@@ -117,12 +122,18 @@ pub async fn show(
                 .collect();
             let (health, health_class, advice) = shop_health(&shop);
             Some(ShopView {
+                label: crate::ui::onboarding::store_label(Some(shop.platform)),
                 url: shop.store_url.clone(),
                 health,
                 health_class,
                 advice,
                 connection: match shop.connection {
-                    ShopConnection::AppAuthorization => "WooCommerce app authorization",
+                    ShopConnection::AppAuthorization => match shop.platform {
+                        ShopPlatform::WooCommerce => "WooCommerce app authorization",
+                        ShopPlatform::BigCommerce => {
+                            "The Marketbridge app, installed from BigCommerce"
+                        }
+                    },
                     ShopConnection::PastedKeys => "API keys pasted by you",
                 },
                 permissions: shop.key_permissions.clone(),
@@ -133,8 +144,12 @@ pub async fn show(
         }
         None => None,
     };
-    let notice = (q.done.as_deref() == Some("shop"))
-        .then(|| "Your WooCommerce store is connected.".to_owned());
+    let notice = (q.done.as_deref() == Some("shop")).then(|| {
+        format!(
+            "Your {} is connected.",
+            shop.as_ref().map_or("store", |s| s.label)
+        )
+    });
     Ok(render(&AccountPage {
         nav: Nav::for_session(&session),
         notice,

@@ -189,14 +189,44 @@ async fn signed_in_response(
     user: domain::UserId,
     ws: domain::WorkspaceId,
 ) -> Result<Response, WebError> {
+    // A workspace that has not finished onboarding lands on its current step.
+    sign_in_and_go(state, old, user, ws, "/").await
+}
+
+/// Creates an account for someone who signs in through a shop's app (BigCommerce's load
+/// callback): its password is random and known to nobody, until they choose one.
+/// `Conflict("users_email")` if the address is taken.
+pub(crate) async fn create_account_without_password(
+    state: &AppState,
+    email: &Email,
+) -> Result<storage::Account, WebError> {
+    let hash = hash_password(
+        Password::parse(&crate::session::random_token())
+            .map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?,
+    )
+    .await?;
+    Ok(state
+        .storage()
+        .create_account(email, &hash, now_ms())
+        .await?)
+}
+
+/// Signs `user` in, in a new session that replaces `old`, and goes on to `next`, or to the
+/// workspace's onboarding step when it has not finished onboarding.
+pub(crate) async fn sign_in_and_go(
+    state: &AppState,
+    old: &Session,
+    user: domain::UserId,
+    ws: domain::WorkspaceId,
+    next: &str,
+) -> Result<Response, WebError> {
     end_session(state, old).await?;
     let (_, cookie) = start_session(state, Some((user, ws))).await?;
-    // A workspace that has not finished onboarding lands on its current step.
     let onboarding = crate::ui::onboarding::progress(state, ws)
         .await?
         .step
         .is_some();
-    let next = if onboarding { "/onboarding" } else { "/" };
+    let next = if onboarding { "/onboarding" } else { next };
     Ok(([(SET_COOKIE, cookie)], Redirect::to(next)).into_response())
 }
 

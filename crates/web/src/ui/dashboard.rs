@@ -23,6 +23,7 @@ pub struct ChannelRow {
 }
 
 pub struct ShopSummary {
+    pub label: &'static str,
     pub url: String,
     pub health: &'static str,
     pub health_class: &'static str,
@@ -166,6 +167,7 @@ pub async fn show(
         .map(|shop| {
             let (health, health_class, advice) = crate::ui::account::shop_health(&shop);
             ShopSummary {
+                label: crate::ui::onboarding::store_label(Some(shop.platform)),
                 url: shop.store_url.clone(),
                 health,
                 health_class,
@@ -177,6 +179,9 @@ pub async fn show(
             Some("Marketbridge is live: your catalog and orders now sync on their own.".to_owned())
         }
         Some("removed") => Some("The channel was removed.".to_owned()),
+        _ if onboarding.is_some() => {
+            crate::ui::bigcommerce::uninstalled_notice(&state, me.workspace_id).await?
+        }
         _ => None,
     };
     Ok(render(&DashboardPage {

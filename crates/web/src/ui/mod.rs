@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod accounts;
+pub mod bigcommerce;
 pub mod channels;
 pub mod dashboard;
 pub mod disconnect;

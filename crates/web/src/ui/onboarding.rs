@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::{ChannelEvent, ChannelKind, ChannelStatus, WorkspaceId};
+use domain::{ChannelEvent, ChannelKind, ChannelStatus, ShopPlatform, WorkspaceId};
 use serde::Deserialize;
 use storage::{Channel, NewChannel, WorkspaceSettings, now_ms};
 
@@ -33,7 +33,10 @@ pub struct Progress {
     pub step: Option<u8>,
     pub connect_channel: Option<Channel>,
     pub store_url: Option<String>,
+    pub platform: Option<ShopPlatform>,
     pub settings: WorkspaceSettings,
+    /// Whether the operator registered a BigCommerce app (sellers can install it).
+    pub bigcommerce_app: bool,
 }
 
 pub async fn progress(state: &AppState, ws: WorkspaceId) -> Result<Progress, WebError> {
@@ -63,9 +66,20 @@ pub async fn progress(state: &AppState, ws: WorkspaceId) -> Result<Progress, Web
     Ok(Progress {
         step,
         connect_channel,
+        platform: shop.as_ref().map(|s| s.platform),
         store_url: shop.map(|s| s.store_url),
         settings,
+        bigcommerce_app: state.flows().shops.bigcommerce_app().is_some(),
     })
+}
+
+/// How pages name the seller's store: "WooCommerce store", "BigCommerce store".
+pub fn store_label(platform: Option<ShopPlatform>) -> &'static str {
+    match platform {
+        Some(ShopPlatform::BigCommerce) => "BigCommerce store",
+        Some(ShopPlatform::WooCommerce) => "WooCommerce store",
+        None => "Store",
+    }
 }
 
 #[derive(Template)]
@@ -79,6 +93,10 @@ pub struct OnboardingPage {
     pub error: Option<String>,
     pub reauthorize: bool,
     pub store_url: String,
+    /// What the seller typed as a BigCommerce API path, kept after an error.
+    pub bc_api_path: String,
+    pub store_label: &'static str,
+    pub bigcommerce_app: bool,
     pub sync_products: bool,
     pub import_orders: bool,
     /// Step 2 on its own, to connect the store again after onboarding.
@@ -99,6 +117,9 @@ impl OnboardingPage {
                 .as_ref()
                 .is_some_and(|c| c.status == ChannelStatus::ReauthorizationNeeded),
             store_url: progress.store_url.clone().unwrap_or_default(),
+            bc_api_path: String::new(),
+            store_label: store_label(progress.platform),
+            bigcommerce_app: progress.bigcommerce_app,
             sync_products: progress.settings.sync_products,
             import_orders: progress.settings.import_orders,
             standalone: progress.step.is_none(),
@@ -122,12 +143,24 @@ pub async fn show(
         return Ok(Redirect::to("/").into_response());
     };
     let mut page = OnboardingPage::new(&session, &progress, step);
+    // A disconnect the seller did not start from the Account page is told on the next visit.
+    let uninstalled = if step <= 2 {
+        crate::ui::bigcommerce::uninstalled_notice(&state, me.workspace_id).await?
+    } else {
+        None
+    };
     page.notice = match query.done.as_deref() {
         Some("connect") => Some("Mirakl Connect is authorized.".to_owned()),
-        Some("shop") => Some("Your WooCommerce store is connected.".to_owned()),
+        Some("shop") => Some(format!(
+            "Your {} is connected.",
+            store_label(progress.platform)
+        )),
         Some("import") => Some("Your settings were imported.".to_owned()),
         _ => None,
     };
+    if page.notice.is_none() {
+        page.notice = uninstalled;
+    }
     Ok(render(&page))
 }
 

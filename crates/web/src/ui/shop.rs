@@ -294,3 +294,49 @@ async fn finish_connection(
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
+
+#[derive(Deserialize)]
+pub struct BigCommerceForm {
+    #[serde(default)]
+    api_path: String,
+    #[serde(default)]
+    access_token: String,
+}
+
+/// A BigCommerce store by pasted API-account credentials: the API path (or the store hash)
+/// and the access token.
+pub async fn connect_bigcommerce(
+    State(state): State<AppState>,
+    me: SignedIn,
+    session: Session,
+    Form(form): Form<BigCommerceForm>,
+) -> Result<Response, WebError> {
+    let again = |message: String| async {
+        let progress = progress(&state, me.workspace_id).await?;
+        let mut page = OnboardingPage::new(&session, &progress, 2);
+        page.bc_api_path = form.api_path.trim().to_owned();
+        page.error = Some(message);
+        Ok::<_, WebError>(render(&page))
+    };
+    let shops = &state.flows().shops;
+    let api = match shops.parse_bigcommerce_store(&form.api_path) {
+        Ok(api) => api,
+        Err(e) => return again(e.to_string()).await,
+    };
+    let token = form.access_token.trim();
+    if token.is_empty() {
+        return again("Enter the API account's access token.".to_owned()).await;
+    }
+    let access = StoreAccess::BigCommerce {
+        api,
+        access_token: token.to_owned(),
+        scope: None,
+    };
+    match shops
+        .connect(me.workspace_id, access, ShopConnection::PastedKeys)
+        .await
+    {
+        Ok(_) => after_connection(&state, me).await,
+        Err(e) => again(e.to_string()).await,
+    }
+}
