@@ -29,6 +29,7 @@ pub use delta::{DeltaOptions, delta};
 pub use diff::{DiffOptions, diff};
 pub use orders::{OrdersOptions, orders};
 pub use report::{Figures, Report};
+pub use setup::ShopKind;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -83,6 +84,9 @@ pub struct BenchArgs {
     /// orders).
     #[arg(long, default_value_t = setup::DEFAULT_POLL.as_millis() as u64)]
     pub poll_ms: u64,
+    /// The shop whose store the benchmark makes and connects (catalog, delta and orders).
+    #[arg(long, value_enum, default_value_t = setup::ShopKind::Woocommerce)]
+    pub shop: setup::ShopKind,
     /// Print only the JSON line.
     #[arg(long)]
     pub json_only: bool,
@@ -119,6 +123,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 products: args.items.unwrap_or(setup::DEFAULT_PRODUCTS),
                 budgets,
                 poll_interval,
+                shop: args.shop,
             })
             .await?
         }
@@ -130,6 +135,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 quiet: Duration::from_secs(args.quiet_seconds),
                 budgets,
                 poll_interval,
+                shop: args.shop,
             })
             .await?
         }
@@ -152,6 +158,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 kills: args.kills,
                 per_second: args.orders_per_second,
                 binary: None,
+                shop: args.shop,
             })
             .await?
         }

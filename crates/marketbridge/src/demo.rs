@@ -199,7 +199,7 @@ impl Demo {
                 email: SELLER_EMAIL,
                 password: SELLER_PASSWORD,
             },
-            ShopKeys {
+            ShopKeys::WooCommerce {
                 url: &shop_url,
                 consumer_key: sandbox::WOO_DEMO_CONSUMER_KEY,
                 consumer_secret: sandbox::WOO_DEMO_CONSUMER_SECRET,

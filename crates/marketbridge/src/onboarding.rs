@@ -22,12 +22,19 @@ pub struct Login<'a> {
     pub password: &'a str,
 }
 
-/// A WooCommerce store's address and the REST keys the seller pastes.
+/// What the seller pastes in Step 2: a WooCommerce store's address and REST keys, or a
+/// BigCommerce API account's path and token.
 #[derive(Clone, Copy, Debug)]
-pub struct ShopKeys<'a> {
-    pub url: &'a str,
-    pub consumer_key: &'a str,
-    pub consumer_secret: &'a str,
+pub enum ShopKeys<'a> {
+    WooCommerce {
+        url: &'a str,
+        consumer_key: &'a str,
+        consumer_secret: &'a str,
+    },
+    BigCommerce {
+        api_path: &'a str,
+        access_token: &'a str,
+    },
 }
 
 /// Who onboards, where, and with what.
@@ -154,18 +161,38 @@ impl Onboarding<'_> {
         let page = self
             .through_mas(&browser, page, &[("company", self.company)])
             .await?;
-        let page = browser
-            .submit(
-                &page,
-                "/shop/connect",
-                &[
-                    ("store_url", self.shop.url),
-                    ("method", "keys"),
-                    ("consumer_key", self.shop.consumer_key),
-                    ("consumer_secret", self.shop.consumer_secret),
-                ],
-            )
-            .await?;
+        let page = match self.shop {
+            ShopKeys::WooCommerce {
+                url,
+                consumer_key,
+                consumer_secret,
+            } => {
+                browser
+                    .submit(
+                        &page,
+                        "/shop/connect",
+                        &[
+                            ("store_url", url),
+                            ("method", "keys"),
+                            ("consumer_key", consumer_key),
+                            ("consumer_secret", consumer_secret),
+                        ],
+                    )
+                    .await?
+            }
+            ShopKeys::BigCommerce {
+                api_path,
+                access_token,
+            } => {
+                browser
+                    .submit(
+                        &page,
+                        "/shop/bigcommerce/connect",
+                        &[("api_path", api_path), ("access_token", access_token)],
+                    )
+                    .await?
+            }
+        };
         let page = browser.submit(&page, "/onboarding/settings", &[]).await?;
         browser.submit(&page, "/onboarding/launch", &[]).await?;
         Ok(())

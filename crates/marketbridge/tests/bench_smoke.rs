@@ -3,10 +3,35 @@
 
 use std::time::Duration;
 
+use marketbridge::bench::ShopKind;
 use marketbridge::bench::{
     CatalogOptions, DeltaOptions, DiffOptions, Figures, OrdersOptions, Report, catalog, delta,
     diff, orders,
 };
+
+/// Runs a benchmark body once per shop, each as a test of its own.
+macro_rules! for_each_shop {
+    ($body:ident) => {
+        mod $body {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn woocommerce() {
+                super::$body(super::ShopKind::Woocommerce).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn bigcommerce() {
+                super::$body(super::ShopKind::Bigcommerce).await;
+            }
+        }
+    };
+}
+
+/// The counter of the shop's catalog reads.
+fn product_reads(shop: ShopKind) -> &'static str {
+    match shop {
+        ShopKind::Woocommerce => "woo.rest.products",
+        ShopKind::Bigcommerce => "bc.rest.products",
+    }
+}
 
 fn figures_of(report: &Report) -> &Figures {
     let f = &report.figures;
@@ -37,10 +62,11 @@ async fn diff_makes_an_offer_of_every_synthetic_item() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn catalog_puts_every_item_on_connect_and_every_offer_on_the_marketplace() {
+for_each_shop!(catalog_puts_every_item_on_connect_and_every_offer_on_the_marketplace);
+async fn catalog_puts_every_item_on_connect_and_every_offer_on_the_marketplace(shop: ShopKind) {
     let report = catalog(&CatalogOptions {
         products: 50,
+        shop,
         ..CatalogOptions::default()
     })
     .await
@@ -53,7 +79,7 @@ async fn catalog_puts_every_item_on_connect_and_every_offer_on_the_marketplace()
     assert_eq!(f.lost, Some(0), "{}", report.table());
     let calls = f.calls.as_ref().unwrap();
     assert!(calls["connect.products.post"] >= 1);
-    assert!(calls["woo.rest.products"] >= 1);
+    assert!(calls[product_reads(shop)] >= 1);
     assert!(
         report
             .notes
@@ -64,12 +90,13 @@ async fn catalog_puts_every_item_on_connect_and_every_offer_on_the_marketplace()
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delta_shows_every_change_and_then_calls_nothing() {
+for_each_shop!(delta_shows_every_change_and_then_calls_nothing);
+async fn delta_shows_every_change_and_then_calls_nothing(shop: ShopKind) {
     let report = delta(&DeltaOptions {
         products: 50,
         changes: 10,
         quiet: Duration::from_secs(1),
+        shop,
         ..DeltaOptions::default()
     })
     .await
@@ -83,13 +110,14 @@ async fn delta_shows_every_change_and_then_calls_nothing() {
     assert!(0.0 < p50 && p50 <= p95, "{p50} {p95}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn orders_makes_one_shop_order_per_mirakl_order_though_answers_are_lost() {
+for_each_shop!(orders_makes_one_shop_order_per_mirakl_order_though_answers_are_lost);
+async fn orders_makes_one_shop_order_per_mirakl_order_though_answers_are_lost(shop: ShopKind) {
     let report = orders(&OrdersOptions {
         products: 60,
         orders: 20,
         fault_rate: Some(0.2),
         in_doubt_after: Duration::from_secs(1),
+        shop,
         ..OrdersOptions::default()
     })
     .await

@@ -18,6 +18,7 @@ pub struct CatalogOptions {
     pub products: u64,
     pub budgets: Budgets,
     pub poll_interval: Duration,
+    pub shop: setup::ShopKind,
 }
 
 impl Default for CatalogOptions {
@@ -26,12 +27,14 @@ impl Default for CatalogOptions {
             products: setup::DEFAULT_PRODUCTS,
             budgets: Budgets::off(),
             poll_interval: setup::DEFAULT_POLL,
+            shop: setup::ShopKind::default(),
         }
     }
 }
 
 pub async fn catalog(options: &CatalogOptions) -> anyhow::Result<Report> {
-    let env = BenchEnv::start(options.budgets, options.poll_interval).await?;
+    let mut env = BenchEnv::start(options.budgets, options.poll_interval).await?;
+    env.shop = options.shop;
     let report = run(&env, options).await;
     env.stop().await;
     report
@@ -63,6 +66,7 @@ async fn run(env: &BenchEnv, options: &CatalogOptions) -> anyhow::Result<Report>
         lost: Some(tally.lost()),
         ..Figures::default()
     });
+    report.note("shop", format!("{:?}", options.shop).to_lowercase());
     report.note("shop products", options.products);
     if let Some(mb) = rss_before {
         report.note("peak RSS before the export (sandbox store, setup), MB", mb);

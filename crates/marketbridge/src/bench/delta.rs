@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 use super::report::{Figures, Report, peak_rss_mb, percentile, round};
 use super::scramble;
-use super::setup::{self, BenchEnv, COMPANY, MARKETPLACE, STORE_CODE, STORE_ID, Workspace};
+use super::setup::{self, BenchEnv, COMPANY, MARKETPLACE, STORE_ID, Workspace};
 
 pub const DEFAULT_CHANGES: usize = 1_000;
 pub const DEFAULT_CHANGES_PER_SECOND: f64 = 20.0;
@@ -47,6 +47,7 @@ pub struct DeltaOptions {
     pub quiet: Duration,
     pub budgets: Budgets,
     pub poll_interval: Duration,
+    pub shop: setup::ShopKind,
 }
 
 impl Default for DeltaOptions {
@@ -58,12 +59,14 @@ impl Default for DeltaOptions {
             quiet: DEFAULT_QUIET,
             budgets: Budgets::off(),
             poll_interval: setup::DEFAULT_POLL,
+            shop: setup::ShopKind::default(),
         }
     }
 }
 
 pub async fn delta(options: &DeltaOptions) -> anyhow::Result<Report> {
-    let env = BenchEnv::start(options.budgets, options.poll_interval).await?;
+    let mut env = BenchEnv::start(options.budgets, options.poll_interval).await?;
+    env.shop = options.shop;
     let report = run(&env, options).await;
     env.stop().await;
     report
@@ -78,7 +81,7 @@ async fn run(env: &BenchEnv, options: &DeltaOptions) -> anyhow::Result<Report> {
     let (stop, stopped) = watch::channel(false);
     let worker = tokio::spawn(env.connector.worker.clone().run(stopped));
     let before = env.calls();
-    let (changes, wall) = make_and_watch(&env.sandbox, &targets, options).await;
+    let (changes, wall) = make_and_watch(env, &targets, options).await;
     let calls = env.calls().since(&before);
 
     env.sandbox.settle_webhooks().await;
@@ -182,7 +185,8 @@ fn budget_interval(budgets: Budgets) -> Duration {
 /// An item to change: its SKU, its id in the shop, and whether the marketplace carries it.
 struct Target {
     sku: String,
-    shop_id: i64,
+    product_id: i64,
+    variation_id: Option<i64>,
     on_marketplace: bool,
 }
 
@@ -213,7 +217,8 @@ async fn targets(env: &BenchEnv, ws: &Workspace, n: usize) -> anyhow::Result<Vec
         for row in page.into_iter().filter(|r| on_connect.contains(&r.sku)) {
             let on_marketplace = offered.contains(&row.sku);
             let target = Target {
-                shop_id: row.shop_variation_id.unwrap_or(row.shop_product_id),
+                product_id: row.shop_product_id,
+                variation_id: row.shop_variation_id,
                 sku: row.sku,
                 on_marketplace,
             };
@@ -280,7 +285,7 @@ impl Change {
 /// visible or the time is up. Returns the changes and the time from the first change to the
 /// last seen.
 async fn make_and_watch(
-    sandbox: &Sandbox,
+    env: &BenchEnv,
     targets: &[Target],
     options: &DeltaOptions,
 ) -> (Vec<Change>, Duration) {
@@ -298,9 +303,9 @@ async fn make_and_watch(
             if started + period * changes.len() as u32 > Instant::now() {
                 break;
             }
-            changes.push(make_change(sandbox, target, changes.len()));
+            changes.push(make_change(env, target, changes.len()));
         }
-        watcher.look(sandbox, &mut changes);
+        watcher.look(&env.sandbox, &mut changes);
         if changes.len() == targets.len() {
             let all_seen = changes.iter().all(|c| c.latency().is_some());
             let given_up = changes.last().is_none_or(|c| c.made_at.elapsed() > limit);
@@ -319,14 +324,18 @@ async fn make_and_watch(
 }
 
 /// Change `index`: a new stock or a new regular price (ending any sale), values no item had.
-fn make_change(sandbox: &Sandbox, target: &Target, index: usize) -> Change {
+fn make_change(env: &BenchEnv, target: &Target, index: usize) -> Change {
     let new = if scramble(index as u64).is_multiple_of(2) {
         let quantity = 1_000 + index as i64;
-        sandbox.woo_set_stock(STORE_CODE, target.shop_id, quantity);
+        env.set_stock(target.product_id, target.variation_id, quantity);
         NewValue::Stock(quantity)
     } else {
         let price = Money::from_minor(30_037 + 100 * index as i64);
-        sandbox.woo_set_price(STORE_CODE, target.shop_id, &price.to_decimal_string(), None);
+        env.set_price(
+            target.product_id,
+            target.variation_id,
+            &price.to_decimal_string(),
+        );
         NewValue::Price(price)
     };
     Change {

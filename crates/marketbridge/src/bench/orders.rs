@@ -28,12 +28,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use sandbox::{FaultRates, Sandbox};
-use serde_json::Value;
 use sync::{Budgets, OrderConfig};
 use tokio::sync::watch;
 
 use super::report::{Figures, Report, peak_rss_mb, percentile, rate, round};
-use super::setup::{BenchEnv, COMPANY, MARKETPLACE, STORE_CODE, STORE_ID, Workspace};
+use super::setup::{BenchEnv, BenchShopOrder, COMPANY, MARKETPLACE, STORE_ID, Workspace};
 
 pub const DEFAULT_ORDERS: usize = 1_000;
 /// Shop products unless told otherwise: the demo store's size. The sandbox marketplace knows
@@ -78,6 +77,8 @@ pub struct OrdersOptions {
     /// The `marketbridge` binary the worker processes run (this one unless told: tests name
     /// it, as they run in a test binary).
     pub binary: Option<std::path::PathBuf>,
+    /// The shop the orders go into.
+    pub shop: super::setup::ShopKind,
 }
 
 impl Default for OrdersOptions {
@@ -93,6 +94,7 @@ impl Default for OrdersOptions {
             kills: 0,
             per_second: 0.0,
             binary: None,
+            shop: super::setup::ShopKind::default(),
         }
     }
 }
@@ -141,12 +143,13 @@ pub async fn orders(options: &OrdersOptions) -> anyhow::Result<Report> {
     {
         bail!("--faults and --timeout-rate: {problem}");
     }
-    let env = BenchEnv::start_with_orders(
+    let mut env = BenchEnv::start_with_orders(
         options.budgets,
         options.poll_interval,
         options.order_config(),
     )
     .await?;
+    env.shop = options.shop;
     let report = run(&env, options).await;
     env.stop().await;
     report
@@ -211,7 +214,7 @@ async fn run(env: &BenchEnv, options: &OrdersOptions) -> anyhow::Result<Report> 
     let stopped_early = placed.stopped_early.take();
     let placed_at = placed.at;
     let placed = placed.ids;
-    let shop = ShopOrders::count(&env.sandbox, &placed);
+    let shop = ShopOrders::count(env, &placed);
     let mirakl = MiraklStates::read(&env.sandbox, &placed);
     // Each order from its placing (or, in a burst, from the first poll) to its shop order.
     let mut seconds: Vec<f64> = watch
@@ -516,16 +519,20 @@ async fn watch_until_done(
                 all_decided_at.get_or_insert(now);
             }
         }
-        for shop_order in env.sandbox.woo_order_ids(STORE_CODE) {
+        for shop_order in env.shop_order_ids() {
             if !seen_shop_orders.insert(shop_order) {
                 continue;
             }
-            let Some(order) = env.sandbox.woo_order(STORE_CODE, shop_order) else {
+            let Some(order) = env.shop_order(shop_order) else {
                 continue;
             };
-            if let Some(id) = mirakl_order_id(&order).filter(|id| placed.contains(id)) {
+            if let Some(id) = order
+                .mirakl_order_id
+                .clone()
+                .filter(|id| placed.contains(id))
+            {
                 first_seen.entry(id).or_insert_with(Instant::now);
-                stock.ordered(&env.sandbox, &order);
+                stock.ordered(&order);
             }
         }
         stock.look_at_connect(&env.sandbox);
@@ -589,21 +596,12 @@ struct StockChange {
 impl StockWatch {
     /// Notes the stock the shop `order` left for each of its items (those whose stock the
     /// shop manages).
-    fn ordered(&mut self, sandbox: &Sandbox, order: &Value) {
+    fn ordered(&mut self, order: &BenchShopOrder) {
         let since = Instant::now();
-        for line in order["line_items"].as_array().into_iter().flatten() {
-            let holder = match line["variation_id"].as_i64() {
-                Some(variation) if variation > 0 => variation,
-                _ => line["product_id"].as_i64().unwrap_or(0),
-            };
-            let sku = line["sku"].as_str().unwrap_or_default();
-            let stock = sandbox
-                .woo_product(STORE_CODE, holder)
-                .filter(|product| product["manage_stock"] == true)
-                .and_then(|product| product["stock_quantity"].as_i64());
+        for (sku, stock) in &order.lines {
             if let Some(at_most) = stock.filter(|_| !sku.is_empty()) {
                 self.waiting.push(StockChange {
-                    sku: sku.to_owned(),
+                    sku: sku.clone(),
                     at_most,
                     since,
                 });
@@ -696,15 +694,6 @@ async fn connector_settled(
     Ok(counts.total >= placed.len() as i64 && counts.not_in_shop == 0)
 }
 
-fn mirakl_order_id(shop_order: &Value) -> Option<String> {
-    shop_order["meta_data"]
-        .as_array()?
-        .iter()
-        .find(|meta| meta["key"] == "mirakl_order_id")?["value"]
-        .as_str()
-        .map(str::to_owned)
-}
-
 /// The store's orders, counted per Mirakl order.
 struct ShopOrders {
     total: u64,
@@ -719,16 +708,12 @@ struct ShopOrders {
 }
 
 impl ShopOrders {
-    fn count(sandbox: &Sandbox, placed: &[String]) -> Self {
+    fn count(env: &BenchEnv, placed: &[String]) -> Self {
         let mut per_order: BTreeMap<String, u64> = BTreeMap::new();
         let mut total = 0;
-        for id in sandbox.woo_order_ids(STORE_CODE) {
+        for id in env.shop_order_ids() {
             total += 1;
-            if let Some(mirakl_id) = sandbox
-                .woo_order(STORE_CODE, id)
-                .as_ref()
-                .and_then(mirakl_order_id)
-            {
+            if let Some(mirakl_id) = env.shop_order(id).and_then(|o| o.mirakl_order_id) {
                 *per_order.entry(mirakl_id).or_default() += 1;
             }
         }

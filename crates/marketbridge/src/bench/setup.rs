@@ -36,20 +36,26 @@ pub const MARKETPLACE: &str = "demo-marketplace";
 pub const STORE_ID: i64 = 2001;
 pub const COMPANY: &str = "demo-company";
 pub const STORE_CODE: &str = "bench-shop";
+/// The BigCommerce benchmark store's hash and API token.
+pub const BC_STORE_HASH: &str = "bench-bc";
+const BC_STORE_TOKEN: &str = "bench-bc-token";
 const SELLER_EMAIL: &str = "bench@example.com";
 const SELLER_PASSWORD: &str = "benchmark seller password";
 
 /// The sandbox counters a benchmark reports under `calls` besides [`CATALOG_COUNTERS`].
-const OTHER_COUNTERS: [&str; 5] = [
+const OTHER_COUNTERS: [&str; 8] = [
     "mas.token",
     "woo.rest",
     "mmp.a01",
     "woo.rest.webhooks",
     "budget.exceeded",
+    "bc.rest",
+    "bc.rest.hooks",
+    "bc.rate_limited",
 ];
 
 /// The calls of the order flow: Mirakl's order operations and the shop's orders.
-const ORDER_COUNTERS: [&str; 17] = [
+const ORDER_COUNTERS: [&str; 21] = [
     "mmp.or11",
     "mmp.or21",
     // OR21 sent for an order already decided: an acceptance made twice.
@@ -68,12 +74,19 @@ const ORDER_COUNTERS: [&str; 17] = [
     "woo.rest.orders",
     "woo.rest.order_notes",
     "woo.rest.order_refunds",
+    "bc.rest.orders",
+    "bc.rest.order_products",
+    "bc.rest.shipments",
+    "mmp.st01",
 ];
 
 /// The calls that read or write catalog data: when nothing changes, none may happen.
-const CATALOG_COUNTERS: [&str; 14] = [
+const CATALOG_COUNTERS: [&str; 17] = [
     "woo.rest.products",
     "woo.rest.variations",
+    "bc.rest.products",
+    "bc.rest.categories",
+    "bc.rest.brands",
     "mmp.of01",
     "mmp.of02",
     "mmp.of03",
@@ -90,8 +103,31 @@ const CATALOG_COUNTERS: [&str; 14] = [
 
 /// The sandbox and the connector, serving, with the connector's worker idle until a scenario
 /// runs it.
+/// Which shop the benchmark's store runs on.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ShopKind {
+    #[default]
+    Woocommerce,
+    Bigcommerce,
+}
+
+/// The benchmark's store, made by [`BenchEnv::create_store`].
+pub enum BenchStore {
+    WooCommerce(WooStoreCreated),
+    BigCommerce { api_path: String },
+}
+
+/// A shop order, as the benchmarks read it.
+pub struct BenchShopOrder {
+    pub mirakl_order_id: Option<String>,
+    /// `(SKU, the stock the shop counts for the item now, when it counts it)`.
+    pub lines: Vec<(String, Option<i64>)>,
+}
+
 pub struct BenchEnv {
     pub sandbox: Sandbox,
+    /// Which shop [`BenchEnv::create_store`] makes.
+    pub shop: ShopKind,
     pub connector: Connector,
     pub poll_interval: Duration,
     connector_url: Url,
@@ -177,6 +213,7 @@ impl BenchEnv {
             spawn_server(connector_listener, connector.app.clone()).await?,
         ];
         Ok(Self {
+            shop: ShopKind::default(),
             sandbox,
             connector,
             poll_interval,
@@ -222,31 +259,150 @@ impl BenchEnv {
         .command(&exe))
     }
 
-    /// A sandbox WooCommerce store of `products` products, a third of them variable (the demo
-    /// catalog's generator: 2–6 variations each).
-    pub fn create_store(&self, products: u64) -> anyhow::Result<WooStoreCreated> {
+    /// A sandbox store of `products` products, a third of them variable (the demo catalog's
+    /// generator: 2–6 variations each), on the benchmark's shop.
+    pub fn create_store(&self, products: u64) -> anyhow::Result<BenchStore> {
         let variable = (products / 3) as usize;
         let simple = products as usize - variable;
-        Ok(self
-            .sandbox
-            .woo_create_store_with(STORE_CODE, "Benchmark Shop", simple, variable)?)
+        Ok(match self.shop {
+            ShopKind::Woocommerce => BenchStore::WooCommerce(self.sandbox.woo_create_store_with(
+                STORE_CODE,
+                "Benchmark Shop",
+                simple,
+                variable,
+            )?),
+            ShopKind::Bigcommerce => {
+                self.sandbox.bc_create_store_with(
+                    BC_STORE_HASH,
+                    "Benchmark Shop",
+                    BC_STORE_TOKEN,
+                    simple,
+                    variable,
+                );
+                BenchStore::BigCommerce {
+                    api_path: format!("{}bc/stores/{BC_STORE_HASH}/v3/", self.sandbox_url),
+                }
+            }
+        })
+    }
+
+    /// Sets the shop's stock of a product (or one of its variations), as the seller would.
+    pub fn set_stock(&self, product: i64, variation: Option<i64>, quantity: i64) {
+        match self.shop {
+            ShopKind::Woocommerce => {
+                self.sandbox
+                    .woo_set_stock(STORE_CODE, variation.unwrap_or(product), quantity)
+            }
+            ShopKind::Bigcommerce => {
+                self.sandbox
+                    .bc_set_stock(BC_STORE_HASH, product, variation, quantity)
+            }
+        }
+    }
+
+    /// Sets the shop's price of a product (or one of its variations), as the seller would.
+    pub fn set_price(&self, product: i64, variation: Option<i64>, price: &str) {
+        match self.shop {
+            ShopKind::Woocommerce => {
+                self.sandbox
+                    .woo_set_price(STORE_CODE, variation.unwrap_or(product), price, None)
+            }
+            ShopKind::Bigcommerce => {
+                self.sandbox
+                    .bc_set_price(BC_STORE_HASH, product, variation, price)
+            }
+        }
+    }
+
+    /// The shop's order ids, oldest first.
+    pub fn shop_order_ids(&self) -> Vec<i64> {
+        match self.shop {
+            ShopKind::Woocommerce => self.sandbox.woo_order_ids(STORE_CODE),
+            ShopKind::Bigcommerce => self.sandbox.bc_order_ids(BC_STORE_HASH),
+        }
+    }
+
+    /// One shop order: the Mirakl order it carries and its lines.
+    pub fn shop_order(&self, id: i64) -> Option<BenchShopOrder> {
+        match self.shop {
+            ShopKind::Woocommerce => {
+                let order = self.sandbox.woo_order(STORE_CODE, id)?;
+                let mirakl_order_id = order["meta_data"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|meta| meta["key"] == "mirakl_order_id")
+                    .and_then(|meta| meta["value"].as_str())
+                    .map(str::to_owned);
+                let lines = order["line_items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|line| {
+                        let holder = match line["variation_id"].as_i64() {
+                            Some(variation) if variation > 0 => variation,
+                            _ => line["product_id"].as_i64().unwrap_or(0),
+                        };
+                        let stock = self
+                            .sandbox
+                            .woo_product(STORE_CODE, holder)
+                            .filter(|product| product["manage_stock"] == true)
+                            .and_then(|product| product["stock_quantity"].as_i64());
+                        (line["sku"].as_str().unwrap_or_default().to_owned(), stock)
+                    })
+                    .collect();
+                Some(BenchShopOrder {
+                    mirakl_order_id,
+                    lines,
+                })
+            }
+            ShopKind::Bigcommerce => {
+                let order = self.sandbox.bc_order(BC_STORE_HASH, id)?;
+                let mirakl_order_id = order["external_order_id"]
+                    .as_str()
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_owned);
+                let lines = self
+                    .sandbox
+                    .bc_order_lines(BC_STORE_HASH, id)
+                    .iter()
+                    .map(|line| {
+                        let product = line["product_id"].as_i64().unwrap_or(0);
+                        let variant = line["variant_id"].as_i64().filter(|v| *v > 0);
+                        let stock = self.sandbox.bc_item_stock(BC_STORE_HASH, product, variant);
+                        (line["sku"].as_str().unwrap_or_default().to_owned(), stock)
+                    })
+                    .collect();
+                Some(BenchShopOrder {
+                    mirakl_order_id,
+                    lines,
+                })
+            }
+        }
     }
 
     /// Signs up, adds Demo Marketplace (authorized on MAS, store 2001 verified, launched),
     /// then onboards: Mirakl Connect, the store with its REST keys, the default settings,
     /// Launch. The full read that Launch queues is left for the scenario to run and time.
-    pub async fn onboard(&self, store: &WooStoreCreated) -> anyhow::Result<Workspace> {
+    pub async fn onboard(&self, store: &BenchStore) -> anyhow::Result<Workspace> {
+        let keys = match store {
+            BenchStore::WooCommerce(store) => ShopKeys::WooCommerce {
+                url: &store.url,
+                consumer_key: &store.consumer_key,
+                consumer_secret: &store.consumer_secret,
+            },
+            BenchStore::BigCommerce { api_path } => ShopKeys::BigCommerce {
+                api_path,
+                access_token: BC_STORE_TOKEN,
+            },
+        };
         Onboarding::on_the_sandbox(
             &self.connector_url,
             Login {
                 email: SELLER_EMAIL,
                 password: SELLER_PASSWORD,
             },
-            ShopKeys {
-                url: &store.url,
-                consumer_key: &store.consumer_key,
-                consumer_secret: &store.consumer_secret,
-            },
+            keys,
         )
         .run(Some(&self.connector.worker))
         .await?;

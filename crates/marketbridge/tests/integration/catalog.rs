@@ -602,3 +602,32 @@ async fn a_channel_override_changes_that_channel_only() {
         "Mirakl Connect is untouched"
     );
 }
+
+/// A BigCommerce store's calls keep to its rate window: more calls than one window holds are
+/// spread over several, and the store never answers 429.
+#[tokio::test]
+async fn a_bigcommerce_store_is_read_within_its_rate_limit() {
+    let app = TestApp::spawn_with_budgets(test_support::Engine::Sqlite, 0.01).await;
+    // A 30 s window lasts 0.3 s at this scale; eight requests each, three left to others.
+    app.sandbox
+        .bc_set_rate_quota(sandbox::BC_DEMO_STORE_HASH, 8);
+    let s = launch_with(&app, ShopKind::BigCommerce).await;
+    app.run_until_idle().await;
+    app.connector()
+        .worker
+        .catalog()
+        .enqueue_read(s.ws, sync::CatalogRead::Full)
+        .await
+        .unwrap();
+    app.run_until_idle().await;
+
+    let calls = shop_calls(&app, &s);
+    assert!(calls > 8, "more calls than one window holds: {calls}");
+    assert_eq!(app.sandbox.call_count("bc.rate_limited"), 0, "no 429");
+    let connect = items(&app, s.ws, s.connect).await;
+    assert_eq!(
+        app.sandbox.connect_products("demo-company").len(),
+        count(&connect, ItemState::Live),
+        "the catalog went out all the same"
+    );
+}

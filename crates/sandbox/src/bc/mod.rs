@@ -27,6 +27,7 @@ pub mod orders;
 pub mod panel;
 pub mod rate;
 pub mod seed;
+pub mod views;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
