@@ -377,10 +377,10 @@ async fn an_offer_import_that_fails_as_a_whole_is_shown_and_sent_again_by_the_ne
     assert_eq!(price(&app).as_deref(), Some("77.71"));
 }
 
-#[tokio::test]
-async fn a_storm_of_429s_and_5xx_still_ends_with_every_offer_right() {
+for_each_shop!(a_storm_of_429s_and_5xx_still_ends_with_every_offer_right);
+async fn a_storm_of_429s_and_5xx_still_ends_with_every_offer_right(shop: ShopKind) {
     let calm = TestApp::spawn().await;
-    launched(&calm).await;
+    launched_with(&calm, shop).await;
     let calm_calls = all_catalog_calls(&calm);
 
     let app = TestApp::spawn().await;
@@ -388,7 +388,7 @@ async fn a_storm_of_429s_and_5xx_still_ends_with_every_offer_right() {
         error_rate: 0.3,
         rate_limit_rate: 0.3,
     });
-    let s = launched(&app).await;
+    let s = launched_with(&app, shop).await;
     app.sandbox.set_faults(sandbox::Faults::default());
     app.settle().await;
     let stormy_calls = all_catalog_calls(&app);

@@ -11,13 +11,13 @@ use std::time::Duration;
 use domain::ItemState;
 use marketbridge::wiring::SandboxWorker;
 use sandbox::FaultRates;
-use test_support::{Engine, TestApp};
+use test_support::{Engine, ShopKind, TestApp};
 
-use crate::catalog::{INSTANCE, STORE, items, launched};
+use crate::catalog::{
+    INSTANCE, STORE, deliver_shop_webhooks, items, launched_with, set_shop_stock,
+};
 
 const SHOP: &str = "demo-shop";
-const ORDERS: usize = 1000;
-const KILLS: usize = 6;
 
 /// A fifth of the calls fail: a quarter of those each way.
 const FAULTS: FaultRates = FaultRates {
@@ -63,8 +63,23 @@ impl Moments {
 }
 
 /// How many shop orders each Mirakl order id has.
-fn shop_orders_per_mirakl_order(app: &TestApp) -> BTreeMap<String, usize> {
+fn shop_orders_per_mirakl_order(app: &TestApp, shop: ShopKind) -> BTreeMap<String, usize> {
     let mut count = BTreeMap::new();
+    if shop == ShopKind::BigCommerce {
+        for id in app.sandbox.bc_order_ids(sandbox::BC_DEMO_STORE_HASH) {
+            let order = app
+                .sandbox
+                .bc_order(sandbox::BC_DEMO_STORE_HASH, id)
+                .unwrap();
+            if let Some(mirakl) = order["external_order_id"]
+                .as_str()
+                .filter(|m| !m.is_empty())
+            {
+                *count.entry(mirakl.to_owned()).or_insert(0) += 1;
+            }
+        }
+        return count;
+    }
     for id in app.sandbox.woo_order_ids(SHOP) {
         let order = app.sandbox.woo_order(SHOP, id).unwrap();
         let mirakl = order["meta_data"]
@@ -80,9 +95,15 @@ fn shop_orders_per_mirakl_order(app: &TestApp) -> BTreeMap<String, usize> {
     count
 }
 
-async fn a_killed_worker_under_faults_makes_each_shop_order_once(engine: Engine) {
+/// `orders` orders while the worker is killed `kills` times.
+async fn a_killed_worker_under_faults_makes_each_shop_order_once(
+    engine: Engine,
+    shop: ShopKind,
+    orders: usize,
+    kills: usize,
+) {
     let app = TestApp::spawn_on(engine).await;
-    let s = launched(&app).await;
+    let s = launched_with(&app, shop).await;
     // Stock for every order, in the shop and (through the catalog flow) on the marketplace.
     let live: Vec<String> = items(&app, s.ws, s.marketplace)
         .await
@@ -98,24 +119,20 @@ async fn a_killed_worker_under_faults_makes_each_shop_order_once(engine: Engine)
         .into_iter()
         .filter(|r| live.contains(&r.sku) && r.item().unwrap().stock.managed)
     {
-        app.sandbox.woo_set_stock(
-            SHOP,
-            row.shop_variation_id.unwrap_or(row.shop_product_id),
-            100_000,
-        );
+        set_shop_stock(&app, &s, &row, 100_000);
     }
-    app.sandbox.settle_webhooks().await;
+    deliver_shop_webhooks(&app, &s).await;
     app.settle().await;
     app.sandbox.settle_imports();
     let placed = app
         .sandbox
-        .mmp_place_orders(INSTANCE, STORE, ORDERS, &[])
+        .mmp_place_orders(INSTANCE, STORE, orders, &[])
         .expect("orders placed");
 
     app.sandbox.set_timeout_hold(Duration::from_millis(200));
     app.sandbox.set_faults(FAULTS);
     let mut moments = Moments(0x5eed);
-    for _ in 0..KILLS {
+    for _ in 0..kills {
         let mut worker = start_worker(&app);
         tokio::time::sleep(moments.next()).await;
         // SIGKILL: no shutdown, leases held, steps reserved and not finished.
@@ -134,8 +151,8 @@ async fn a_killed_worker_under_faults_makes_each_shop_order_once(engine: Engine)
             .await
             .unwrap();
         app.settle().await;
-        app.sandbox.settle_webhooks().await;
-        let made = shop_orders_per_mirakl_order(&app);
+        deliver_shop_webhooks(&app, &s).await;
+        let made = shop_orders_per_mirakl_order(&app, shop);
         if placed.iter().all(|id| made.contains_key(id)) {
             break;
         }
@@ -149,7 +166,7 @@ async fn a_killed_worker_under_faults_makes_each_shop_order_once(engine: Engine)
         .unwrap();
     app.settle().await;
 
-    let made = shop_orders_per_mirakl_order(&app);
+    let made = shop_orders_per_mirakl_order(&app, shop);
     let lost: Vec<&String> = placed.iter().filter(|id| !made.contains_key(*id)).collect();
     let twice: Vec<(&String, &usize)> = made.iter().filter(|(_, n)| **n > 1).collect();
     assert!(
@@ -158,7 +175,7 @@ async fn a_killed_worker_under_faults_makes_each_shop_order_once(engine: Engine)
         lost.len()
     );
     assert!(twice.is_empty(), "orders made more than once: {twice:?}");
-    assert_eq!(made.len(), ORDERS);
+    assert_eq!(made.len(), orders);
     assert_eq!(
         app.sandbox.call_count("mmp.or21.repeated"),
         0,
@@ -173,10 +190,35 @@ async fn a_killed_worker_under_faults_makes_each_shop_order_once(engine: Engine)
 
 #[tokio::test]
 async fn a_killed_worker_under_faults_makes_each_shop_order_once_on_sqlite() {
-    a_killed_worker_under_faults_makes_each_shop_order_once(Engine::Sqlite).await;
+    a_killed_worker_under_faults_makes_each_shop_order_once(
+        Engine::Sqlite,
+        ShopKind::WooCommerce,
+        1000,
+        6,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_killed_worker_under_faults_makes_each_shop_order_once_on_postgres() {
-    a_killed_worker_under_faults_makes_each_shop_order_once(Engine::Postgres).await;
+    a_killed_worker_under_faults_makes_each_shop_order_once(
+        Engine::Postgres,
+        ShopKind::WooCommerce,
+        1000,
+        6,
+    )
+    .await;
+}
+
+/// The same for a BigCommerce store, smaller: its path through the order flow is the
+/// WooCommerce one but for the shop's own calls, which fail here too.
+#[tokio::test]
+async fn a_killed_worker_under_faults_makes_each_bigcommerce_order_once() {
+    a_killed_worker_under_faults_makes_each_shop_order_once(
+        Engine::Sqlite,
+        ShopKind::BigCommerce,
+        200,
+        3,
+    )
+    .await;
 }
