@@ -753,6 +753,9 @@ pub enum DeliveryError {
     BadSignature,
     #[error("the body is not JSON")]
     NotJson,
+    /// JSON, but not a delivery: a field missing, or holding control characters or too much.
+    #[error("the body is not a delivery: {0}")]
+    Malformed(&'static str),
 }
 
 /// Reads one request to a delivery URL of a `platform` shop whose webhooks are signed with

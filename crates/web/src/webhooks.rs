@@ -35,9 +35,9 @@ pub async fn receive(
     match state.flows().events.receive(shop_id, &headers, &body).await {
         Ok(Receipt::UnknownShop) => refuse(StatusCode::NOT_FOUND, "unknown shop".to_owned()),
         Ok(Receipt::Pong) => (StatusCode::OK, "pong").into_response(),
-        Ok(Receipt::Refused(why @ shops::DeliveryError::NotJson)) => {
-            refuse(StatusCode::BAD_REQUEST, why.to_string())
-        }
+        Ok(Receipt::Refused(
+            why @ (shops::DeliveryError::NotJson | shops::DeliveryError::Malformed(_)),
+        )) => refuse(StatusCode::BAD_REQUEST, why.to_string()),
         Ok(Receipt::Refused(why)) => refuse(StatusCode::UNAUTHORIZED, why.to_string()),
         Ok(Receipt::Recorded(_)) => (StatusCode::OK, "recorded").into_response(),
         Ok(Receipt::Duplicate) => (StatusCode::OK, "duplicate").into_response(),

@@ -177,6 +177,19 @@ async fn a_hook_delivery_without_the_secret_header_is_refused() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(send(Some(&secret)).await.unwrap().status(), StatusCode::OK);
+    // Hostile content behind the right header: a 4xx, nothing recorded.
+    for scope in ["store/product/\\u0000", "store/\\u001b[2J"] {
+        let body = format!(r#"{{"scope": "{scope}", "hash": "h-2", "data": {{"id": 1}}}}"#);
+        let response = client
+            .post(&url)
+            .header("X-Marketbridge-Secret", &secret)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{scope}");
+    }
     // The same delivery again is recognised, not recorded twice.
     let again = send(Some(&secret)).await.unwrap();
     assert_eq!(again.status(), StatusCode::OK);

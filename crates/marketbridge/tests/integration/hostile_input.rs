@@ -182,6 +182,8 @@ async fn hostile_query_strings_and_json_bodies_get_a_4xx(engine: Engine) {
         "/oauth/mirakl/callback?code=abc&state=st%00ate",
         "/shop/woocommerce/return?success=1&user_id=%00",
         "/sign-in?next=%C2%85",
+        "/bigcommerce/auth?code=c%00de&scope=store_v2_products&context=stores/demo-bc",
+        "/bigcommerce/load?signed_payload_jwt=a.b%07.c",
     ] {
         let page = s.v.get(&app.url(path)).await;
         assert_eq!(
@@ -193,6 +195,18 @@ async fn hostile_query_strings_and_json_bodies_get_a_4xx(engine: Engine) {
         page.expect_text("contains a control character");
         let anonymous = Visitor::new().get(&app.url(path)).await;
         assert!(anonymous.status.is_client_error(), "{path} anonymous");
+    }
+    // BigCommerce's server-to-server callbacks.
+    for path in [
+        "/bigcommerce/uninstall?signed_payload_jwt=a.b%00.c",
+        "/bigcommerce/remove-user?signed_payload_jwt=%1B%5B2J",
+    ] {
+        let response = reqwest::get(app.url(path)).await.unwrap();
+        assert!(
+            response.status().is_client_error(),
+            "{path}: {}",
+            response.status()
+        );
     }
     let overlong = format!(
         "/products?q={}",

@@ -120,7 +120,10 @@ pub fn read_delivery(
     let scope = json
         .get("scope")
         .and_then(Value::as_str)
-        .ok_or(DeliveryError::NotJson)?;
+        .ok_or(DeliveryError::Malformed("no scope"))?;
+    if !plain(scope) {
+        return Err(DeliveryError::Malformed("the scope is not a scope"));
+    }
     let data = json.get("data").cloned().unwrap_or(Value::Null);
     let id = |value: Option<&Value>| value.and_then(Value::as_i64).filter(|id| *id > 0);
     let mut parts = scope.strip_prefix("store/").unwrap_or(scope).split('/');
@@ -154,11 +157,12 @@ pub fn read_delivery(
     let delivery_id = json
         .get("hash")
         .and_then(Value::as_str)
+        .filter(|hash| plain(hash))
         .map(str::to_owned)
         .unwrap_or_else(|| {
             let created = json
                 .get("created_at")
-                .map(Value::to_string)
+                .and_then(Value::as_i64)
                 .unwrap_or_default();
             format!("{scope}:{}:{created}", subject.resource_id().unwrap_or(0))
         });
@@ -167,6 +171,14 @@ pub fn read_delivery(
         delivery_id,
         subject,
     }))
+}
+
+/// The longest scope or delivery hash read: BigCommerce's are well under 100 characters.
+const MAX_NAME_CHARS: usize = 200;
+
+/// Printable ASCII of a sane length: what a scope or a hash is, and all that is kept of them.
+fn plain(text: &str) -> bool {
+    !text.is_empty() && text.len() <= MAX_NAME_CHARS && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// Constant-time equality of two byte strings: both are hashed under one key first, so the
@@ -262,6 +274,31 @@ mod tests {
         assert_eq!(
             read_delivery(&with_secret("s3cret"), b"not json", b"s3cret"),
             Err(DeliveryError::NotJson)
+        );
+        let h = with_secret("s3cret");
+        for scope in ["store/product/\\u0000", "store/\\u001b[2J", ""] {
+            let body = format!(r#"{{"scope": "{scope}", "data": {{"id": 7}}}}"#);
+            assert!(
+                matches!(
+                    read_delivery(&h, body.as_bytes(), b"s3cret"),
+                    Err(DeliveryError::Malformed(_))
+                ),
+                "{scope}"
+            );
+        }
+        let long = json!({"scope": "store/product/updated".repeat(20), "data": {"id": 7}});
+        assert!(matches!(event(&h, long), Err(DeliveryError::Malformed(_))));
+        // A hash that is no hash is not kept as the delivery's id.
+        let odd = event(
+            &h,
+            json!({"scope": "store/product/updated", "hash": "a\u{0}b",
+            "created_at": 5, "data": {"id": 7}}),
+        )
+        .unwrap();
+        assert!(
+            odd.delivery_id.bytes().all(|b| b.is_ascii_graphic()),
+            "{:?}",
+            odd.delivery_id
         );
     }
 }
