@@ -200,7 +200,8 @@ pub struct CatalogItem {
     /// The shop's custom fields whose values are text, `(key, value)`.
     #[serde(default)]
     pub meta: Vec<(String, String)>,
-    /// WooCommerce's own "GTIN, UPC, EAN or ISBN" field, as typed (checked only when used).
+    /// The store's own GTIN field (WooCommerce's "GTIN, UPC, EAN or ISBN", BigCommerce's
+    /// `gtin`), as typed (checked only when used).
     #[serde(default)]
     pub global_unique_id: Option<String>,
     #[serde(default)]

@@ -52,7 +52,7 @@ pub enum OfferProblem {
         "It has no GTIN (looked in {looked_in}): add its EAN or UPC there, or identify products by SKU in the product settings."
     )]
     NoGtin { looked_in: String },
-    #[error("Its GTIN “{value}” is not valid ({reason}): correct it in WooCommerce.")]
+    #[error("Its GTIN “{value}” is not valid ({reason}): correct it in your store.")]
     InvalidGtin { value: String, reason: String },
 }
 
@@ -283,8 +283,8 @@ pub(super) mod tests {
         let problem = offer_for(&item, &settings, NOW).unwrap_err();
         assert_eq!(
             problem.to_string(),
-            "It has no GTIN (looked in the custom field “_gtin” and the GTIN, UPC, EAN or ISBN \
-             field): add its EAN or UPC there, or identify products by SKU in the product settings."
+            "It has no GTIN (looked in the custom field “_gtin” and the store's GTIN field): add \
+             its EAN or UPC there, or identify products by SKU in the product settings."
         );
 
         item.meta = vec![("_gtin".into(), "4006381333932".into())];

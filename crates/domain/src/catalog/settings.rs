@@ -133,7 +133,7 @@ pub enum ProductIdType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldSource {
-    /// WooCommerce's "GTIN, UPC, EAN or ISBN" field.
+    /// The store's own GTIN field: WooCommerce's "GTIN, UPC, EAN or ISBN", BigCommerce's `gtin`.
     GlobalUniqueId,
     /// A custom field (meta data) with this key, e.g. `_gtin`.
     Meta(String),
@@ -145,7 +145,7 @@ impl FieldSource {
     /// The words a seller knows the source by.
     pub fn label(&self) -> String {
         match self {
-            Self::GlobalUniqueId => "the GTIN, UPC, EAN or ISBN field".to_owned(),
+            Self::GlobalUniqueId => "the store's GTIN field".to_owned(),
             Self::Meta(key) => format!("the custom field “{key}”"),
             Self::Attribute(name) => format!("the attribute “{name}”"),
         }

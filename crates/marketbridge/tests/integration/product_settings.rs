@@ -208,11 +208,11 @@ async fn the_gtin_and_the_brand_are_read_from_an_attribute_or_a_custom_field() {
     assert_eq!(settings.gtin_sources, [ean, FieldSource::GlobalUniqueId]);
     assert_eq!(settings.brand_source, FieldSource::Meta("_brand".into()));
 
-    // WooCommerce's own field alone needs no name; a custom field without its name is refused.
+    // The store's own field alone needs no name; a custom field without its name is refused.
     let fields = [
         (
             "GTIN comes from",
-            "WooCommerce's GTIN, UPC, EAN or ISBN field",
+            "The store's GTIN field (WooCommerce: “GTIN, UPC, EAN or ISBN”; BigCommerce: “GTIN”)",
         ),
         ("Brand attribute or custom field name", " "),
     ];

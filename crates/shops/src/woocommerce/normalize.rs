@@ -50,21 +50,21 @@ impl fmt::Display for NormalizeProblem {
             None => write!(f, "The product “{name}” (#{})", self.product_id)?,
         }
         match &self.kind {
-            NormalizeProblemKind::NoSku => f.write_str(" has no SKU; give it one in WooCommerce."),
+            NormalizeProblemKind::NoSku => f.write_str(" has no SKU; give it one in your store."),
             NormalizeProblemKind::InvalidSku(error) => {
                 write!(
                     f,
-                    " has an SKU Mirakl cannot take: {error}. Change it in WooCommerce."
+                    " has an SKU Mirakl cannot take: {error}. Change it in your store."
                 )
             }
             NormalizeProblemKind::DuplicateSku(sku) => write!(
                 f,
                 " shares the SKU “{sku}” with another variation; give each variation its own SKU \
-                 in WooCommerce."
+                 in your store."
             ),
             NormalizeProblemKind::InvalidPrice { field, error } => write!(
                 f,
-                " has a {field} that is not a price: {error}. Correct it in WooCommerce."
+                " has a {field} that is not a price: {error}. Correct it in your store."
             ),
         }
     }
@@ -487,14 +487,14 @@ mod tests {
         assert_eq!(problem.kind, NormalizeProblemKind::NoSku);
         assert_eq!(
             problem.to_string(),
-            "The product “Mug” (#7) has no SKU; give it one in WooCommerce."
+            "The product “Mug” (#7) has no SKU; give it one in your store."
         );
         let mut no_sku = red_m();
         no_sku.sku = String::new();
         let problem = catalog_items(&tee(), &[no_sku], 0).remove(0).unwrap_err();
         assert_eq!(
             problem.to_string(),
-            "The variation #34 of “T-shirt” (product #12) has no SKU; give it one in WooCommerce."
+            "The variation #34 of “T-shirt” (product #12) has no SKU; give it one in your store."
         );
     }
 
@@ -524,7 +524,7 @@ mod tests {
         assert_eq!(
             problem.to_string(),
             "The variation #34 of “T-shirt” (product #12) has a sale price that is not a price: \
-             “14,90” is not an amount like 19.90. Correct it in WooCommerce."
+             “14,90” is not an amount like 19.90. Correct it in your store."
         );
     }
 
