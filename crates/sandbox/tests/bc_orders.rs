@@ -254,3 +254,61 @@ async fn a_shipment_with_tracking_ships_the_order() {
         .await;
     assert_eq!(shipments.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn refunds_are_listed_and_turn_the_order_partially_then_wholly_refunded() {
+    let store = Store::start().await;
+    let product = store.stocked_product().await;
+    let order = order_of(&store, product["id"].as_i64().unwrap(), 1, "MIRAKL-R-1").await;
+    let id = order["id"].as_i64().unwrap();
+    let total: f64 = order["total_inc_tax"].as_str().unwrap().parse().unwrap();
+    let refund = |amount: String| {
+        json!({
+            "items": [{ "item_type": "ORDER", "item_id": id, "amount": amount }],
+            "payments": [{ "provider_id": "custom", "amount": amount, "offline": true }],
+            "reason": "scratched",
+        })
+    };
+    let path = format!("v3/orders/{id}/payment_actions/refunds");
+
+    let (status, made) = store
+        .send_json(Method::POST, &path, refund("1.00".to_owned()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["data"]["total_amount"], 1.0);
+    let order_now = store.get_json(&format!("v2/orders/{id}")).await;
+    assert_eq!(order_now["status"], "Partially Refunded");
+
+    let (status, _) = store
+        .send_json(Method::POST, &path, refund(format!("{:.2}", total)))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "more than is left"
+    );
+    let (status, _) = store
+        .send_json(Method::POST, &path, refund(format!("{:.2}", total - 1.0)))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let order_now = store.get_json(&format!("v2/orders/{id}")).await;
+    assert_eq!(order_now["status"], "Refunded");
+
+    let listed = store.get_json(&path).await;
+    let reasons: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["scratched", "scratched"]);
+
+    let (status, refused) = store
+        .send_json(
+            Method::POST,
+            &path,
+            json!({ "items": [{ "item_type": "PRODUCT", "item_id": 1, "amount": "1.00" }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+}

@@ -338,8 +338,7 @@ impl ShopOrder {
             mirakl_order_id: order.external_order_id.clone().filter(|s| !s.is_empty()),
             mirakl_channel: order.external_source.clone().filter(|s| !s.is_empty()),
             tracking,
-            // ASSUMPTION: refunds are read from the order's status (Refunded); BigCommerce's
-            // refund records live in the v3 payment actions, not read yet.
+            // Read with the order when its status says so (see `bc_order`).
             refunds: Vec::new(),
         }
     }
@@ -464,10 +463,7 @@ impl ShopClient {
                 .map(|o| ShopOrder::from_woo(o, tracking_key))),
             Self::BigCommerce(c) => match c.order(id).await? {
                 None => Ok(None),
-                Some(order) => {
-                    let tracking = bc_tracking(c, &order).await?;
-                    Ok(Some(ShopOrder::from_bc(order, tracking)))
-                }
+                Some(order) => Ok(Some(bc_order(c, order).await?)),
             },
         }
     }
@@ -504,8 +500,7 @@ impl ShopClient {
                     let orders = c.orders_modified_since(since, page).await?;
                     let full = orders.len() >= 250;
                     for order in orders {
-                        let tracking = bc_tracking(c, &order).await?;
-                        changed.push(ShopOrder::from_bc(order, tracking));
+                        changed.push(bc_order(c, order).await?);
                     }
                     if !full {
                         break;
@@ -582,21 +577,32 @@ async fn bc_products(
         .collect())
 }
 
-/// A BigCommerce order's shipments as tracking, read only when its status says something
-/// shipped.
-async fn bc_tracking(
+/// A BigCommerce order as the flows read it: its shipments as tracking and its refunds, each
+/// read only when its status says there are some.
+async fn bc_order(
     client: &BcClient,
-    order: &bigcommerce::orders::BcOrder,
-) -> Result<Vec<Tracking>, ShopError> {
+    order: bigcommerce::orders::BcOrder,
+) -> Result<ShopOrder, ShopError> {
     use bigcommerce::orders::status;
-    if matches!(
+    let tracking = if matches!(
         order.status_id,
         status::SHIPPED | status::PARTIALLY_SHIPPED | status::COMPLETED
     ) {
-        Ok(client.tracking(order.id).await?)
+        client.tracking(order.id).await?
     } else {
-        Ok(Vec::new())
-    }
+        Vec::new()
+    };
+    let refunds = if matches!(
+        order.status_id,
+        status::REFUNDED | status::PARTIALLY_REFUNDED
+    ) {
+        client.refunds(order.id).await?
+    } else {
+        Vec::new()
+    };
+    let mut read = ShopOrder::from_bc(order, tracking);
+    read.refunds = refunds;
+    Ok(read)
 }
 
 /// The v2 body of a new order: the Mirakl order id in `external_order_id`, the channel in

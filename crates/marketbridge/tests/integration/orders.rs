@@ -148,6 +148,30 @@ async fn cancel_in_shop(app: &TestApp, s: &Setup, shop_id: i64) {
     }
 }
 
+/// Refunds part of a shop order, as the merchant does in the shop's admin.
+async fn refund_in_shop(app: &TestApp, s: &Setup, shop_id: i64, amount: &str, reason: &str) {
+    match s.shop {
+        ShopKind::WooCommerce => {
+            app.sandbox
+                .woo_refund_order(SHOP, shop_id, amount, reason)
+                .unwrap();
+        }
+        ShopKind::BigCommerce => {
+            bc_call(
+                app,
+                reqwest::Method::POST,
+                &format!("v3/orders/{shop_id}/payment_actions/refunds"),
+                Some(serde_json::json!({
+                    "items": [{ "item_type": "ORDER", "item_id": shop_id, "amount": amount }],
+                    "payments": [{ "provider_id": "custom", "amount": amount, "offline": true }],
+                    "reason": reason,
+                })),
+            )
+            .await;
+        }
+    }
+}
+
 /// An edit to a shop order that changes nothing Mirakl knows: a note.
 async fn edit_in_shop(app: &TestApp, s: &Setup, shop_id: i64) {
     match s.shop {
@@ -1102,18 +1126,19 @@ async fn an_order_cancelled_on_mirakl_cancels_its_shop_order_and_gives_the_stock
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_refund_in_the_shop_is_refunded_on_mirakl_once() {
+for_each_shop!(a_refund_in_the_shop_is_refunded_on_mirakl_once);
+async fn a_refund_in_the_shop_is_refunded_on_mirakl_once(shop: ShopKind) {
     let app = TestApp::spawn().await;
-    let s = launched(&app).await;
+    let s = launched_with(&app, shop).await;
     let (order_id, shop_id) = an_order_in_the_shop(&app, &s).await;
 
-    app.sandbox
-        .woo_refund_order(SHOP, shop_id, "1.00", "scratched")
-        .unwrap();
+    refund_in_shop(&app, &s, shop_id, "1.00", "scratched").await;
     shop_events(&app).await;
     // Another change to the shop order: the refund it lists is not sent again.
-    app.sandbox.woo_complete_order(SHOP, shop_id, None).unwrap();
+    match shop {
+        ShopKind::WooCommerce => app.sandbox.woo_complete_order(SHOP, shop_id, None).unwrap(),
+        ShopKind::BigCommerce => edit_in_shop(&app, &s, shop_id).await,
+    }
     shop_events(&app).await;
 
     assert_eq!(app.sandbox.call_count("mmp.or28"), 1);

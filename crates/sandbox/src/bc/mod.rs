@@ -124,6 +124,10 @@ pub fn router(sandbox: Sandbox) -> Router<Sandbox> {
             "/v2/orders/{id}/shipments",
             get(orders::list_shipments).post(orders::create_shipment),
         )
+        .route(
+            "/v3/orders/{id}/payment_actions/refunds",
+            get(orders::list_refunds).post(orders::create_refund),
+        )
         .route("/v3/hooks", get(hooks::list_hooks).post(hooks::create_hook))
         .route(
             "/v3/hooks/{id}",
@@ -361,7 +365,7 @@ async fn api_gate(
     response
 }
 
-/// What a call is counted under: `products`, `variants`, `orders`, `shipments`, `hooks`, …
+/// What a call is counted under: `products`, `variants`, `orders`, `shipments`, `refunds`, `hooks`, …
 fn resource(rest: &str) -> &str {
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {
@@ -379,6 +383,7 @@ fn resource(rest: &str) -> &str {
         },
         ["v2", "orders", ..] => "orders",
         ["v3", "hooks", ..] => "hooks",
+        ["v3", "orders", _, "payment_actions", ..] => "refunds",
         _ => "other",
     }
 }

@@ -351,9 +351,20 @@ pub struct Shipment {
     pub date_created: OffsetDateTime,
 }
 
+/// A refund of an order (v3 `payment_actions/refunds`), reduced to what an app reads: its
+/// amount and reason.
+#[derive(Debug, Clone)]
+pub struct Refund {
+    pub id: i64,
+    pub total_amount: Money,
+    pub reason: String,
+    pub created: OffsetDateTime,
+}
+
 #[derive(Debug, Clone)]
 pub struct Order {
     pub id: i64,
+    pub refunds: Vec<Refund>,
     pub status: OrderStatus,
     pub billing_address: Value,
     /// Each with its `id` (the `order_address_id` of shipments).

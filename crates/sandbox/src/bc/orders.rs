@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use crate::Sandbox;
 use crate::bc::catalog::text;
 use crate::bc::model::{
-    BcStore, Order, OrderProduct, OrderStatus, Shipment, StockMove, Tracking, parse_date,
+    BcStore, Order, OrderProduct, OrderStatus, Refund, Shipment, StockMove, Tracking, parse_date,
 };
 use crate::bc::{BcError, json_body, paging, parse_id, query_pairs, query_value};
 use crate::values::clock::now;
@@ -129,6 +129,7 @@ pub async fn create_order(
         }
         let order = Order {
             id,
+            refunds: Vec::new(),
             status,
             billing_address: billing,
             shipping_addresses,
@@ -589,5 +590,114 @@ pub async fn create_shipment(
         set_status_effects(store, id, previous);
         store.fire("store/order/updated", json!({ "type": "order", "id": id }));
         Ok((StatusCode::CREATED, Json(json)).into_response())
+    })
+}
+
+fn refund_json(order_id: i64, refund: &Refund) -> Value {
+    json!({
+        "id": refund.id,
+        "order_id": order_id,
+        "user_id": 0,
+        "created": crate::bc::model::format_v3(refund.created),
+        "reason": refund.reason,
+        "total_amount": refund.total_amount.to_json(),
+        "total_tax": 0,
+        "uses_merchant_override_values": true,
+        "payments": [{ "id": refund.id, "provider_id": "custom", "amount": refund.total_amount.to_json(),
+                       "offline": true, "is_declined": false, "declined_message": "" }],
+    })
+}
+
+/// `GET /v3/orders/{id}/payment_actions/refunds`: the order's refunds.
+pub async fn list_refunds(
+    State(sandbox): State<Sandbox>,
+    Path((hash, id)): Path<(String, String)>,
+) -> Result<Response, BcError> {
+    let id = parse_id(&id, false, "order")?;
+    sandbox.bc_read(&hash, false, |store, _| {
+        let order = store
+            .orders
+            .get(&id)
+            .ok_or_else(|| BcError::not_found(false, "order"))?;
+        let data: Vec<Value> = order.refunds.iter().map(|r| refund_json(id, r)).collect();
+        Ok(Json(json!({ "data": data, "meta": {} })).into_response())
+    })
+}
+
+/// `POST /v3/orders/{id}/payment_actions/refunds`: a refund of an amount of the order,
+/// `{items: [{item_type: "ORDER", item_id, amount}], payments: [...], reason?}`. The order
+/// becomes Partially Refunded, or Refunded once its total is refunded.
+/// ASSUMPTION: only the order-level item type is taken (BigCommerce also refunds products,
+/// shipping and handling by item), and the payments are not checked against a refund quote.
+pub async fn create_refund(
+    State(sandbox): State<Sandbox>,
+    Path((hash, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, BcError> {
+    let id = parse_id(&id, false, "order")?;
+    let body = json_body(&body, false)?;
+    let fields = crate::bc::catalog::object(&body)?;
+    let items = fields
+        .get("items")
+        .and_then(Value::as_array)
+        .filter(|items| !items.is_empty())
+        .ok_or_else(|| BcError::field(false, "items", "at least one item to refund"))?;
+    let mut amount = Money(0);
+    for item in items {
+        let valid = item.get("item_type").and_then(Value::as_str) == Some("ORDER")
+            && item.get("item_id").and_then(Value::as_i64) == Some(id);
+        let item_amount = item
+            .get("amount")
+            .and_then(Money::from_json)
+            .filter(|m| m.0 > 0);
+        match (valid, item_amount) {
+            (true, Some(item_amount)) => amount = Money(amount.0 + item_amount.0),
+            _ => {
+                return Err(BcError::field(
+                    false,
+                    "items",
+                    "each item must be {item_type: ORDER, item_id: the order, amount > 0}",
+                ));
+            }
+        }
+    }
+    let reason = text(fields, "reason")
+        .map_err(|_| BcError::field(false, "reason", "must be text"))?
+        .unwrap_or_default();
+    sandbox.bc_write(&hash, false, |store, _| {
+        let refund_id = store.next_id();
+        let order = store
+            .orders
+            .get_mut(&id)
+            .ok_or_else(|| BcError::not_found(false, "order"))?;
+        let refunded: i64 = order.refunds.iter().map(|r| r.total_amount.0).sum();
+        if refunded + amount.0 > order.total().0 {
+            return Err(BcError::v3(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The refund exceeds the amount left to refund on the order.",
+            ));
+        }
+        let refund = Refund {
+            id: refund_id,
+            total_amount: amount,
+            reason,
+            created: now(),
+        };
+        let json = refund_json(id, &refund);
+        order.refunds.push(refund);
+        let previous = order.status;
+        order.status = if refunded + amount.0 >= order.total().0 {
+            OrderStatus::Refunded
+        } else {
+            OrderStatus::PartiallyRefunded
+        };
+        order.date_modified = now();
+        set_status_effects(store, id, previous);
+        store.fire("store/order/updated", json!({ "type": "order", "id": id }));
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({ "data": json, "meta": {} })),
+        )
+            .into_response())
     })
 }

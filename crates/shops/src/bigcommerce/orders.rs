@@ -237,6 +237,40 @@ impl BcClient {
             .collect())
     }
 
+    /// The order's refunds (v3 payment actions): `(refund id, amount as positive decimal
+    /// text, reason)`, as the order flow reads a shop's refunds.
+    pub async fn refunds(&self, id: i64) -> Result<Vec<(i64, String, String)>, BcError> {
+        #[derive(Deserialize)]
+        struct Refund {
+            id: i64,
+            #[serde(default)]
+            total_amount: Value,
+            #[serde(default)]
+            reason: Option<String>,
+        }
+        let refunds: Vec<Refund> = self
+            .call(
+                Method::GET,
+                &format!("v3/orders/{id}/payment_actions/refunds"),
+                &[],
+                None,
+            )
+            .await?
+            .data("refunds")?;
+        Ok(refunds
+            .into_iter()
+            .filter_map(|r| {
+                let amount = match &r.total_amount {
+                    Value::Number(n) => n.to_string(),
+                    Value::String(s) => s.clone(),
+                    _ => return None,
+                };
+                let amount = amount.trim().trim_start_matches('-').to_owned();
+                Some((r.id, amount, r.reason.unwrap_or_default()))
+            })
+            .collect())
+    }
+
     /// `PUT /v2/orders/{id}` with the fields given.
     pub async fn update_order(&self, id: i64, fields: &Value) -> Result<BcOrder, BcError> {
         self.call(Method::PUT, &format!("v2/orders/{id}"), &[], Some(fields))
