@@ -39,6 +39,7 @@ pub mod session;
 pub mod shop;
 pub mod shop_authorization;
 pub mod shop_change;
+pub mod signed_payload;
 pub mod sync_run;
 #[cfg(feature = "testing")]
 pub mod testing;

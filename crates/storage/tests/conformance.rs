@@ -48,6 +48,8 @@ macro_rules! conformance {
 
 conformance!(
     an_account_is_created_once_per_email,
+    a_signed_payload_signs_in_once_even_when_requests_race,
+    a_bigcommerce_store_is_found_with_its_workspace_owner_and_an_uninstall_is_remembered,
     an_export_finds_the_items_changed_since_its_cursor,
     a_changed_product_is_read_once_and_a_later_change_is_kept,
     five_failed_logins_lock_the_account,
@@ -5037,5 +5039,88 @@ async fn acceptances_reserved_on_one_sequence_hold_stock_until_the_shop_has_the_
             .unwrap()
             .is_empty(),
         "another workspace's catalog is not stamped"
+    );
+}
+
+async fn a_signed_payload_signs_in_once_even_when_requests_race(s: Storage) {
+    let takes = (0..8).map(|_| {
+        let s = s.clone();
+        tokio::spawn(async move { s.use_signed_payload(b"jti-hash-1", T0).await.unwrap() })
+    });
+    let mut taken = 0;
+    for take in takes {
+        taken += usize::from(take.await.unwrap());
+    }
+    assert_eq!(taken, 1, "one of the racing requests takes it");
+    assert!(!s.use_signed_payload(b"jti-hash-1", T0 + 1).await.unwrap());
+    assert!(s.use_signed_payload(b"jti-hash-2", T0 + 1).await.unwrap());
+    // Long past any payload's lifetime its id is dropped.
+    let later = T0 + storage::signed_payload::USED_PAYLOAD_KEPT_MS + 10;
+    assert!(s.use_signed_payload(b"jti-hash-1", later).await.unwrap());
+}
+
+async fn a_bigcommerce_store_is_found_with_its_workspace_owner_and_an_uninstall_is_remembered(
+    s: Storage,
+) {
+    let ws = workspace(&s, "owner@example.com").await;
+    let other = workspace(&s, "other@example.com").await;
+    let store = "https://api.bigcommerce.com/stores/abc123/";
+    let bc = NewShop {
+        platform: ShopPlatform::BigCommerce,
+        store_url: store.to_owned(),
+        consumer_key: Secret::new("abc123".to_owned()),
+        connection: ShopConnection::AppAuthorization,
+        ..new_shop("bc")
+    };
+    s.connect_shop(ws, &bc, T0).await.unwrap();
+    s.connect_shop(other, &new_shop("woo"), T0).await.unwrap();
+    let found = s
+        .find_shops_at(ShopPlatform::BigCommerce, store)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].workspace_id, ws);
+    assert!(
+        s.find_shops_at(ShopPlatform::WooCommerce, store)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another platform's shop at the same address is another shop"
+    );
+    let owner = s.workspace_owner(ws).await.unwrap().unwrap();
+    assert_eq!(owner.email, "owner@example.com");
+    assert_eq!(s.workspace_owner(WorkspaceId::new()).await.unwrap(), None);
+
+    assert!(matches!(
+        s.set_disconnect_reason(ws, "bigcommerce_uninstalled").await,
+        Err(StorageError::NotFound)
+    ));
+    s.start_disconnect(ws, None, DisconnectChoice::Keep, T0 + 1)
+        .await
+        .unwrap();
+    s.set_disconnect_reason(ws, "bigcommerce_uninstalled")
+        .await
+        .unwrap();
+    s.delete_workspace_data(ws, DisconnectChoice::Keep, T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.disconnect_receipt_with_reason(ws).await.unwrap(),
+        Some((
+            DisconnectChoice::Keep,
+            T0 + 2,
+            Some("bigcommerce_uninstalled".to_owned())
+        ))
+    );
+    // A later disconnect the seller starts carries no reason.
+    s.start_disconnect(ws, None, DisconnectChoice::Delete, T0 + 3)
+        .await
+        .unwrap();
+    s.delete_workspace_data(ws, DisconnectChoice::Delete, T0 + 4)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.disconnect_receipt_with_reason(ws).await.unwrap(),
+        Some((DisconnectChoice::Delete, T0 + 4, None))
     );
 }

@@ -67,6 +67,23 @@ async fn installing_the_app_connects_the_store_and_signs_the_owner_in_at_onboard
     let open = apps.link("Open Marketbridge").expect("an Open link");
     let page = other.get(open.as_str()).await;
     page.expect_text("Authorize Mirakl Connect");
+    // A load link used again, in another browser (a history, a log): it signs no one in.
+    let replayer = Visitor::new();
+    let signed = app
+        .sandbox
+        .bc_signed_payload(BC_DEMO_STORE_HASH, BC_DEMO_CLIENT_ID)
+        .unwrap();
+    let load = format!(
+        "{}?signed_payload_jwt={signed}",
+        app.url("/bigcommerce/load")
+    );
+    Visitor::new()
+        .get(&load)
+        .await
+        .expect_text("Authorize Mirakl Connect");
+    let again = replayer.get(&load).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    again.expect_text("already used");
     app.stop().await;
 }
 

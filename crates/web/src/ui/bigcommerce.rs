@@ -6,7 +6,7 @@
 //!   account of the store owner's e-mail, made if needed), and the seller lands, signed in,
 //!   in onboarding.
 //! - **Load callback** `/bigcommerce/load`: the merchant opens the app; the signed payload
-//!   proves who and which store, and signs the workspace's owner in.
+//!   proves who and which store, and signs the workspace's owner in, once per payload.
 //! - **Uninstall callback** `/bigcommerce/uninstall`: the app was uninstalled; the store's
 //!   workspace is disconnected with its catalog kept active on Mirakl, and the next visit
 //!   says so.
@@ -202,6 +202,20 @@ pub async fn load(
             ));
         }
     };
+    // A payload signs in once: a load link kept in a browser's history or a proxy's log
+    // signs no one in again.
+    if !state
+        .storage()
+        .use_signed_payload(&crate::session::sha256(&payload.jti), now_ms())
+        .await?
+    {
+        tracing::warn!("a BigCommerce load payload was replayed");
+        return Ok(refused(
+            StatusCode::UNAUTHORIZED,
+            "This link from BigCommerce was already used",
+            "Open Marketbridge again from My Apps in your BigCommerce control panel.",
+        ));
+    }
     let Some(shop) = shops
         .bigcommerce_shops(&payload.store_hash)
         .await?
