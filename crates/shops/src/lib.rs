@@ -34,6 +34,24 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
+/// Why a request to a shop got no answer: the address policy's refusal (`Err`), or the
+/// transport error with its causes on one line (`Ok`). Without the URL: over plain http a
+/// WooCommerce URL carries the OAuth signature in its query.
+fn transport_failure(error: reqwest::Error) -> Result<String, AddressError> {
+    let error = error.without_url();
+    if let Some(refusal) = address::address_error(&error) {
+        return Err(refusal.clone());
+    }
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Ok(message)
+}
+
 /// The start of a response body, on one line, for an error message.
 fn body_excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);

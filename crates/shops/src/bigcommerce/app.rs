@@ -572,18 +572,10 @@ pub async fn exchange_install_code(
 }
 
 fn from_transport(error: reqwest::Error) -> AppAuthError {
-    let error = error.without_url();
-    if let Some(refusal) = crate::address::address_error(&error) {
-        return AppAuthError::Address(refusal.clone());
+    match crate::transport_failure(error) {
+        Ok(message) => AppAuthError::Unreachable(message),
+        Err(refusal) => AppAuthError::Address(refusal),
     }
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    AppAuthError::Unreachable(message)
 }
 
 /// `text` with every non-empty secret of `secrets` replaced by `[redacted]`.

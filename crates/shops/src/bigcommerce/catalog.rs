@@ -13,9 +13,7 @@
 
 use std::collections::HashMap;
 
-use domain::catalog::{
-    CatalogItem, Category, Money, MoneyError, Sku, SkuError, Stock, StockStatus, plain_text,
-};
+use domain::catalog::{CatalogItem, Category, Money, MoneyError, Stock, StockStatus, plain_text};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
@@ -24,6 +22,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::client::BcClient;
 use super::error::BcError;
+use crate::woocommerce::normalize::{attribute, non_blank, sku};
 use crate::woocommerce::{NormalizeProblem, NormalizeProblemKind, Term};
 
 /// BigCommerce's largest v3 page.
@@ -460,13 +459,6 @@ fn problem(
     }
 }
 
-fn sku(raw: &str) -> Result<Sku, NormalizeProblemKind> {
-    Sku::parse(raw).map_err(|error| match error {
-        SkuError::Empty => NormalizeProblemKind::NoSku,
-        other => NormalizeProblemKind::InvalidSku(other),
-    })
-}
-
 /// A price as BigCommerce sends it: a number (or numeric text); `null` is none.
 fn money(
     value: Option<&Value>,
@@ -488,16 +480,6 @@ fn money(
         Err(MoneyError::Empty) => Ok(None),
         Err(error) => Err(NormalizeProblemKind::InvalidPrice { field, error }),
     }
-}
-
-fn attribute(name: &str, value: &str) -> Option<(String, String)> {
-    let (name, value) = (name.trim(), value.trim());
-    (!name.is_empty() && !value.is_empty()).then(|| (name.to_owned(), value.to_owned()))
-}
-
-fn non_blank(text: &str) -> Option<String> {
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
 }
 
 #[cfg(test)]

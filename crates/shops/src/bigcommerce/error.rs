@@ -78,18 +78,10 @@ impl BcError {
     }
 
     pub(super) fn from_transport(error: reqwest::Error) -> Self {
-        let error = error.without_url();
-        if let Some(refusal) = crate::address::address_error(&error) {
-            return Self::Address(refusal.clone());
+        match crate::transport_failure(error) {
+            Ok(message) => Self::Unreachable(message),
+            Err(refusal) => Self::Address(refusal),
         }
-        let mut message = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        Self::Unreachable(message)
     }
 
     /// The error of a non-success answer: v3 `{status, title, errors}`, v2 `[{status,

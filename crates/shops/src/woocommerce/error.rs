@@ -120,19 +120,10 @@ impl WooError {
     }
 
     pub(super) fn from_transport(error: reqwest::Error) -> Self {
-        // Without the URL: over plain http it carries the OAuth signature in its query.
-        let error = error.without_url();
-        if let Some(refusal) = crate::address::address_error(&error) {
-            return Self::Address(refusal.clone());
+        match crate::transport_failure(error) {
+            Ok(message) => Self::Unreachable(message),
+            Err(refusal) => Self::Address(refusal),
         }
-        let mut message = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        Self::Unreachable(message)
     }
 
     /// The one place that reads a failed answer to a request for `url`.

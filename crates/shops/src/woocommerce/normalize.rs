@@ -225,7 +225,7 @@ fn problem(
     }
 }
 
-fn sku(raw: &str) -> Result<Sku, NormalizeProblemKind> {
+pub(crate) fn sku(raw: &str) -> Result<Sku, NormalizeProblemKind> {
     Sku::parse(raw).map_err(|error| match error {
         SkuError::Empty => NormalizeProblemKind::NoSku,
         other => NormalizeProblemKind::InvalidSku(other),
@@ -278,7 +278,7 @@ fn image_urls(own: Option<&str>, product: &Product) -> Vec<String> {
     urls
 }
 
-fn attribute(name: &str, value: &str) -> Option<(String, String)> {
+pub(crate) fn attribute(name: &str, value: &str) -> Option<(String, String)> {
     let (name, value) = (name.trim(), value.trim());
     (!name.is_empty() && !value.is_empty()).then(|| (name.to_owned(), value.to_owned()))
 }
@@ -298,7 +298,7 @@ fn text_meta(meta: &[MetaData]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn non_blank(text: &str) -> Option<String> {
+pub(crate) fn non_blank(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
 }
