@@ -193,7 +193,8 @@ pub const WOO_SECRET: &str = "cs_sandbox_demo";
 
 impl TestApp {
     /// Where the workspace's store delivers its webhooks, with the secret it signs them with:
-    /// what a test needs to deliver one as the store would (`shops::webhook::sign`).
+    /// what a test needs to deliver one as the store would (WooCommerce: `shops::webhook::sign`;
+    /// BigCommerce: the secret header).
     pub async fn shop_webhook(&self, ws: WorkspaceId) -> (String, String) {
         let shop = self.storage().get_shop(ws).await.unwrap().expect("a shop");
         let secret = self
@@ -205,7 +206,7 @@ impl TestApp {
             .expose()
             .to_owned();
         (
-            self.url(&format!("/webhooks/woocommerce/{}", shop.id)),
+            self.url(&format!("/webhooks/{}/{}", shop.platform, shop.id)),
             secret,
         )
     }

@@ -166,16 +166,7 @@ async fn a_hook_delivery_without_the_secret_header_is_refused() {
     let v = Visitor::new();
     install(&app, &v).await;
     let ws = app.storage().list_workspace_ids().await.unwrap()[0];
-    let shop = app.storage().get_shop(ws).await.unwrap().unwrap();
-    let secret = app
-        .storage()
-        .shop_secrets(ws, shop.id)
-        .await
-        .unwrap()
-        .webhook_secret
-        .expose()
-        .to_owned();
-    let url = app.url(&format!("/webhooks/bigcommerce/{}", shop.id));
+    let (url, secret) = app.shop_webhook(ws).await;
     let body = serde_json::json!({
         "scope": "store/product/updated", "store_id": "1", "hash": "h-1",
         "data": { "type": "product", "id": 1 }, "producer": "stores/demo-bc",
