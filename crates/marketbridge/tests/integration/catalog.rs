@@ -631,3 +631,28 @@ async fn a_bigcommerce_store_is_read_within_its_rate_limit() {
         "the catalog went out all the same"
     );
 }
+
+for_each_shop!(two_changes_to_one_product_in_a_row_both_reach_the_channels);
+/// The second of two quick changes to one product is read too: BigCommerce says the same
+/// thing of both (the same scope and product, in the same second), and must not be taken
+/// for a redelivery.
+async fn two_changes_to_one_product_in_a_row_both_reach_the_channels(shop: ShopKind) {
+    let app = TestApp::spawn().await;
+    let s = launched_with(&app, shop).await;
+    let (sku, row) = a_live_item(&app, &s, s.connect).await;
+    for price in ["101.01", "102.02"] {
+        set_shop_price(&app, &s, &row, price);
+        deliver_shop_webhooks(&app, &s).await;
+        app.settle().await;
+    }
+    let connect = app
+        .sandbox
+        .connect_products("demo-company")
+        .into_iter()
+        .find(|p| p["id"] == sku.as_str())
+        .unwrap();
+    assert!(
+        connect["standard_prices"].to_string().contains("102.02"),
+        "{connect}"
+    );
+}

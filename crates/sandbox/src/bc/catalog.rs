@@ -29,12 +29,24 @@ pub const DEFAULT_LOCATION: i64 = 1;
 
 /// `{data, meta: {pagination}}` for one page of `items`.
 pub fn page_of(items: Vec<Value>, page: usize, limit: usize) -> Value {
+    page_of_rendered(items, page, limit, |item| item)
+}
+
+/// [`page_of`], rendering only the items of the page (a product with its variants is worth
+/// rendering once, not once per page read).
+pub fn page_of_rendered<T>(
+    items: Vec<T>,
+    page: usize,
+    limit: usize,
+    render: impl Fn(T) -> Value,
+) -> Value {
     let total = items.len();
     let total_pages = total.div_ceil(limit).max(1);
     let data: Vec<Value> = items
         .into_iter()
         .skip((page - 1).saturating_mul(limit))
         .take(limit)
+        .map(render)
         .collect();
     let link = |page: usize| format!("?page={page}&limit={limit}");
     let mut links = json!({ "current": link(page) });
@@ -98,9 +110,9 @@ pub async fn list_products(
             .filter(|p| ids.as_ref().is_none_or(|ids| ids.contains(&p.id)))
             .filter(|p| sku.is_none_or(|sku| p.sku == sku))
             .filter(|p| modified_min.is_none_or(|min| p.date_modified >= min))
-            .map(|p| p.to_json(with_variants))
-            .collect();
-        Ok(Json(page_of(items, page, limit)).into_response())
+            .collect::<Vec<_>>();
+        let page = page_of_rendered(items, page, limit, |p| p.to_json(with_variants));
+        Ok(Json(page).into_response())
     })
 }
 

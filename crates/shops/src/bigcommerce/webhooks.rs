@@ -154,18 +154,20 @@ pub fn read_delivery(
         ),
         other => (format!("{other}.{}", rest.join(".")), EventSubject::Other),
     };
-    let delivery_id = json
+    // Every delivery is its own: BigCommerce's `hash` is the SHA-1 of `data` alone, the same
+    // for every event about one product, and `created_at` has whole seconds, so two changes to
+    // a product in one second would look like one redelivery and the second would be lost. A
+    // redelivery recorded twice costs one more read of what it names, nothing else.
+    let hash = json
         .get("hash")
         .and_then(Value::as_str)
         .filter(|hash| plain(hash))
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            let created = json
-                .get("created_at")
-                .and_then(Value::as_i64)
-                .unwrap_or_default();
-            format!("{scope}:{}:{created}", subject.resource_id().unwrap_or(0))
-        });
+        .unwrap_or("-");
+    let unique: String = crate::random_bytes::<8>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let delivery_id = format!("{hash}:{unique}");
     Ok(Delivery::Event(ShopEvent {
         topic,
         delivery_id,
@@ -223,12 +225,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (
-                product.topic.as_str(),
-                product.subject,
-                product.delivery_id.as_str()
-            ),
-            ("product.updated", EventSubject::Product(7), "h1")
+            (product.topic.as_str(), product.subject),
+            ("product.updated", EventSubject::Product(7))
+        );
+        assert!(
+            product.delivery_id.starts_with("h1:"),
+            "{}",
+            product.delivery_id
+        );
+        let again = event(
+            &h,
+            json!({"scope": "store/product/updated", "hash": "h1",
+            "data": {"type": "product", "id": 7}}),
+        )
+        .unwrap();
+        assert_ne!(
+            again.delivery_id, product.delivery_id,
+            "each delivery is its own"
         );
         let sku = event(
             &h,
