@@ -234,3 +234,38 @@ async fn a_deleted_hook_is_gone() {
     assert!(receiver.requests().is_empty());
     assert!(store.sandbox.bc_hooks(HASH).is_empty());
 }
+
+#[tokio::test]
+async fn setting_the_stock_of_an_untracked_product_starts_tracking_it() {
+    let store = Store::start().await;
+    let receiver = Receiver::start(200).await;
+    create_hook(&store, "store/product/*", &receiver.url).await;
+    let page = store.get_json("v3/catalog/products?limit=250").await;
+    let untracked = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["inventory_tracking"] == "none"
+                && p["variants"].as_array().is_none_or(|v| v.len() <= 1)
+        })
+        .cloned()
+        .expect("the demo store has products that track no stock");
+    let id = untracked["id"].as_i64().unwrap();
+
+    store.sandbox.bc_set_stock(HASH, id, None, 7);
+    store.sandbox.settle_bc_hooks().await;
+
+    let product = store.get_json(&format!("v3/catalog/products/{id}")).await;
+    assert_eq!(product["data"]["inventory_tracking"], "product");
+    assert_eq!(product["data"]["inventory_level"], 7);
+    let set: Vec<Value> = receiver
+        .requests()
+        .into_iter()
+        .map(|r| r.json())
+        .filter(|p| p["scope"] == "store/product/inventory/updated")
+        .collect();
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert_eq!(set[0]["data"]["id"], id);
+    assert_eq!(set[0]["data"]["inventory"]["value"], 7);
+}

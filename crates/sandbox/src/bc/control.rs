@@ -66,13 +66,22 @@ impl Sandbox {
             .unwrap_or_default()
     }
 
-    /// Sets the stock of a product that tracks its own, or of one variant, as a merchant
-    /// editing it in the control panel would (the inventory hooks fire).
+    /// Sets the stock of a product, or of one variant, as a merchant editing it in the control
+    /// panel would (the inventory hooks fire). A product that tracks no stock starts tracking
+    /// it, at the product's level or per variant as `variant_id` says, as when the merchant
+    /// types a level into the control panel's stock field.
     pub fn bc_set_stock(&self, hash: &str, product_id: i64, variant_id: Option<i64>, level: i64) {
         let _ = self.bc_write(hash, false, |store, _| {
-            let Some(product) = store.products.get(&product_id) else {
+            let Some(product) = store.products.get_mut(&product_id) else {
                 return Ok(());
             };
+            if product.inventory_tracking == crate::bc::model::Tracking::None {
+                product.inventory_tracking = if variant_id.is_some() {
+                    crate::bc::model::Tracking::Variant
+                } else {
+                    crate::bc::model::Tracking::Product
+                };
+            }
             let current = match variant_id {
                 Some(variant_id) => product.variant(variant_id).map(|v| v.inventory_level),
                 None => Some(product.inventory_level),

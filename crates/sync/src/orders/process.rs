@@ -309,7 +309,7 @@ impl Orders {
         if !unknown.is_empty() {
             let message = format!(
                 "Your store has no product with the SKU {}. Give the product that SKU in \
-                 WooCommerce, then Retry; or accept or refuse this order yourself{deadline}.",
+                 your store, then Retry; or accept or refuse this order yourself{deadline}.",
                 unknown.join(", ")
             );
             self.attention(ctx, &message).await?;
@@ -602,7 +602,7 @@ impl Orders {
         let Some((_, client)) = self.shops.connected(ws).await? else {
             self.attention(
                 ctx,
-                "No store is connected: connect your WooCommerce store, then Retry.",
+                "No store is connected: connect your store, then Retry.",
             )
             .await?;
             return Ok(Step::Done);
@@ -699,7 +699,7 @@ impl Orders {
             let Some(row) = row.filter(|r| r.deleted_at_ms.is_none()) else {
                 return Ok(Err(format!(
                     "Your store has no product with the SKU {}. Give the product that SKU in \
-                     WooCommerce (or add it), then Retry.",
+                     your store (or add it), then Retry.",
                     line.sku
                 )));
             };
