@@ -4,8 +4,9 @@
 //!
 //! The window follows the sandbox's budget scale (`Sandbox::set_budget_scale`), as Mirakl's
 //! call budgets do: 1.0 is 30 s, 0.001 turns it into 30 ms, 0.0 (the default) never refuses a
-//! call, and the headers show a full quota on every answer (a store with room to spare), so a
-//! client that paces itself from them never waits against a sandbox with budgets off.
+//! call, and the headers show a full quota and a fresh window on every answer (a store with
+//! room to spare), so a client that paces itself from them never waits against a sandbox with
+//! budgets off.
 
 use std::time::{Duration, Instant};
 
@@ -62,7 +63,14 @@ impl RateWindow {
                 now
             }
         };
-        let reset = window.saturating_sub(now.duration_since(opened));
+        // Unenforced, every answer shows a whole window ahead with the whole quota left: a
+        // fresh window each time. A client that counts its own calls down within one window
+        // (as the connector does) would otherwise hold itself to the quota per 30 s.
+        let reset = if enforced {
+            window.saturating_sub(now.duration_since(opened))
+        } else {
+            window
+        };
         let refused = enforced && self.used >= self.quota;
         if !refused {
             self.used = self.used.saturating_add(1);
@@ -121,6 +129,9 @@ mod tests {
             let state = rate.admit(0.0, now);
             assert!(!state.refused);
             assert_eq!(state.left, 1, "the quota is never spent");
+            assert_eq!(state.reset, WINDOW, "each answer shows a fresh window");
         }
+        let later = rate.admit(0.0, now + Duration::from_secs(10));
+        assert_eq!(later.reset, WINDOW, "the window never runs down");
     }
 }
