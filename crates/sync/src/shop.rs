@@ -229,6 +229,34 @@ impl Shops {
         }
     }
 
+    /// Registers the connector's webhooks on the shop again, with the shop's stored secret,
+    /// in place of ours there (a shop disables or deletes one that kept failing), and records
+    /// them.
+    pub async fn renew_webhooks(
+        &self,
+        ws: WorkspaceId,
+        shop: ShopId,
+        platform: ShopPlatform,
+        client: &ShopClient,
+    ) -> anyhow::Result<Vec<RegisteredWebhook>> {
+        let secret = self.storage.shop_secrets(ws, shop).await?.webhook_secret;
+        let delivery_url = self.delivery_url(platform, shop);
+        let registered: Vec<RegisteredWebhook> = client
+            .register_webhooks(delivery_url.as_str(), secret.expose())
+            .await?
+            .into_iter()
+            .map(|w| RegisteredWebhook {
+                topic: w.topic,
+                remote_id: w.id,
+                status: w.status,
+            })
+            .collect();
+        self.storage
+            .set_shop_webhooks(ws, shop, &registered, now_ms())
+            .await?;
+        Ok(registered)
+    }
+
     /// Where a shop of `platform` delivers its webhooks to this connector.
     pub fn delivery_url(&self, platform: ShopPlatform, shop: ShopId) -> Url {
         let path = match platform {

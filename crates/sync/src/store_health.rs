@@ -1,13 +1,17 @@
 //! The health of each connected store: one read every interval, so a store that stops
 //! answering, or keys that were revoked, show on the dashboard with what to do; and the state
-//! of the connector's webhooks there (WooCommerce disables one after repeated failures).
+//! of the connector's webhooks there. A shop gives up on a webhook that keeps failing
+//! (WooCommerce disables it, BigCommerce deactivates it after 48 hours of retries); the check
+//! registers such webhooks again and reads the whole catalog, so what changed meanwhile is
+//! not lost. Orders need no such read: each order import already reads the open shop orders
+//! back.
 
 use std::time::Duration;
 
 use domain::{ShopHealth, ShopId, WorkspaceId};
 use storage::{RegisteredWebhook, Storage, now_ms};
 
-use crate::job::{Job, Queue};
+use crate::job::{CatalogRead, Job, Queue};
 use crate::shop::Shops;
 
 #[derive(Clone)]
@@ -33,6 +37,7 @@ impl StoreHealth {
     /// current state of our webhooks there.
     pub async fn check(&self, ws: WorkspaceId, shop: ShopId) -> anyhow::Result<ShopHealth> {
         let client = self.shops.client(ws, shop).await?;
+        let platform = client.platform();
         let verdict = match client.verify().await {
             Ok(_) => (ShopHealth::Ok, None),
             Err(e) if e.keys_refused() => (ShopHealth::KeysRefused, Some(e.to_string())),
@@ -56,6 +61,20 @@ impl StoreHealth {
             self.storage
                 .set_shop_webhooks(ws, shop, &refreshed, now_ms())
                 .await?;
+            let given_up: Vec<&str> = refreshed
+                .iter()
+                .filter(|w| matches!(w.status.as_str(), "disabled" | "deleted"))
+                .map(|w| w.topic.as_str())
+                .collect();
+            if !given_up.is_empty() {
+                tracing::warn!(%ws, %shop, topics = ?given_up, "the store gave up on our webhooks: registering them again");
+                self.shops
+                    .renew_webhooks(ws, shop, platform, &client)
+                    .await?;
+                self.queue
+                    .enqueue(ws, &Job::catalog_read(CatalogRead::Full))
+                    .await?;
+            }
         }
         self.storage
             .record_shop_health(ws, shop, verdict.0, verdict.1.as_deref(), now_ms())

@@ -656,3 +656,77 @@ async fn two_changes_to_one_product_in_a_row_both_reach_the_channels(shop: ShopK
         "{connect}"
     );
 }
+
+for_each_shop!(
+    webhooks_the_store_gave_up_on_are_registered_again_and_what_changed_meanwhile_is_sent
+);
+/// A shop gives up on a webhook that keeps failing (WooCommerce disables it, BigCommerce
+/// deactivates it after 48 hours). The next health check registers the webhooks again and
+/// reads the catalog, so a change made while none was delivered still reaches the channels,
+/// and the next change arrives by webhook again.
+async fn webhooks_the_store_gave_up_on_are_registered_again_and_what_changed_meanwhile_is_sent(
+    shop: ShopKind,
+) {
+    let app = TestApp::spawn().await;
+    let s = launched_with(&app, shop).await;
+    let (sku, row) = a_live_item(&app, &s, s.connect).await;
+    let shop_id = app.storage().get_shop(s.ws).await.unwrap().unwrap().id;
+    let hooks_active = || -> Vec<bool> {
+        match shop {
+            ShopKind::WooCommerce => app
+                .sandbox
+                .woo_webhooks("demo-shop")
+                .iter()
+                .filter(|h| h.delivery_url.contains("/webhooks/woocommerce/"))
+                .map(|h| h.status == sandbox::WooWebhookStatus::Active)
+                .collect(),
+            ShopKind::BigCommerce => app
+                .sandbox
+                .bc_hooks(sandbox::BC_DEMO_STORE_HASH)
+                .iter()
+                .map(|h| h["is_active"] == true)
+                .collect(),
+        }
+    };
+    match shop {
+        ShopKind::WooCommerce => app.sandbox.woo_disable_webhooks("demo-shop"),
+        ShopKind::BigCommerce => app.sandbox.bc_deactivate_hooks(sandbox::BC_DEMO_STORE_HASH),
+    }
+    set_shop_price(&app, &s, &row, "111.11");
+    deliver_shop_webhooks(&app, &s).await;
+    app.settle().await;
+    let price_on_connect = |app: &TestApp| {
+        app.sandbox
+            .connect_products("demo-company")
+            .into_iter()
+            .find(|p| p["id"] == sku.as_str())
+            .unwrap()["standard_prices"]
+            .to_string()
+    };
+    assert!(
+        !price_on_connect(&app).contains("111.11"),
+        "no webhook was delivered, so nothing was read yet"
+    );
+
+    app.connector()
+        .flows
+        .health
+        .check(s.ws, shop_id)
+        .await
+        .unwrap();
+    app.settle().await;
+
+    let active = hooks_active();
+    assert!(
+        !active.is_empty() && active.iter().all(|a| *a),
+        "{active:?}"
+    );
+    let ours = app.storage().shop_webhooks(s.ws, shop_id).await.unwrap();
+    assert!(ours.iter().all(|w| w.status == "active"), "{ours:?}");
+    assert!(price_on_connect(&app).contains("111.11"));
+
+    set_shop_price(&app, &s, &row, "122.22");
+    deliver_shop_webhooks(&app, &s).await;
+    app.settle().await;
+    assert!(price_on_connect(&app).contains("122.22"));
+}

@@ -262,6 +262,19 @@ impl Sandbox {
         self.world().bc.retry_scale = scale;
     }
 
+    /// Deactivates every hook of a store, as BigCommerce does to one whose deliveries failed
+    /// through its whole retry window: nothing is delivered until the app activates or
+    /// registers them again.
+    pub fn bc_deactivate_hooks(&self, hash: &str) {
+        if let Some(store) = self.world().bc.stores.get_mut(hash) {
+            let now = crate::values::clock::now();
+            for hook in store.hooks.values_mut() {
+                hook.is_active = false;
+                hook.updated_at = now;
+            }
+        }
+    }
+
     /// The requests a store allows per window (150 by default; the window is 30 s times the
     /// budget scale, see `set_budget_scale`).
     pub fn bc_set_rate_quota(&self, hash: &str, quota: u32) {
