@@ -15,7 +15,7 @@ use crate::config::ServerArgs;
 use crate::demo::{DEMO_ORDERS_EVERY, Demo, DemoOptions, DemoSandbox};
 use crate::wiring::{
     ConnectorOptions, SHOP_HEALTH_INTERVAL, TOKEN_REFRESH_MARGIN, bind, build_connector,
-    spawn_server, stop_requested,
+    finish_stopping, spawn_server, stop_requested,
 };
 
 #[derive(Parser, Debug)]
@@ -256,10 +256,17 @@ async fn serve(server: ServerArgs, workers: bool) -> anyhow::Result<()> {
     let worker = workers.then(|| tokio::spawn(connector.worker.clone().run(web.shutdown_signal())));
     tracing::info!(listen = %web.addr, public_url = %settings.public_url, workers, "marketbridge serving");
     stop_requested().await;
-    web.stop().await;
-    if let Some(w) = worker {
-        let _ = w.await;
-    }
+    tracing::info!(
+        "stopping: no new requests or jobs are taken; the jobs under way get their grace period"
+    );
+    finish_stopping(async {
+        // Stopping the server also tells the worker, which listens to the same signal.
+        web.stop().await;
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+    })
+    .await;
     Ok(())
 }
 
@@ -270,8 +277,12 @@ async fn worker(server: ServerArgs) -> anyhow::Result<()> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     let handle = tokio::spawn(connector.worker.clone().run(rx));
     stop_requested().await;
+    tracing::info!("stopping: no new jobs are taken; the jobs under way get their grace period");
     let _ = tx.send(true);
-    let _ = handle.await;
+    finish_stopping(async {
+        let _ = handle.await;
+    })
+    .await;
     Ok(())
 }
 
