@@ -99,35 +99,44 @@ impl Status {
                 .max("total".len());
             let _ = writeln!(
                 out,
-                "{:<width$}  {:>7}  {:>7}  {:>7}  {:>7}  oldest due",
-                "flow", "queued", "due", "running", "dead"
+                "{:<width$}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  oldest due",
+                "flow", "queued", "due", "running", "expired", "dead"
             );
-            let mut total = (0, 0, 0, 0);
+            let mut total = (0, 0, 0, 0, 0);
             for q in &self.queue {
                 total = (
                     total.0 + q.queued,
                     total.1 + q.due,
                     total.2 + q.running,
-                    total.3 + q.dead,
+                    total.3 + q.lease_expired,
+                    total.4 + q.dead,
                 );
                 let oldest = q
                     .oldest_due_ms
                     .map_or("-".to_owned(), |at| age(self.now_ms - at));
                 let _ = writeln!(
                     out,
-                    "{:<width$}  {:>7}  {:>7}  {:>7}  {:>7}  {oldest}",
+                    "{:<width$}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {oldest}",
                     one_line(&q.flow, width),
                     q.queued,
                     q.due,
                     q.running,
+                    q.lease_expired,
                     q.dead
                 );
             }
             let _ = writeln!(
                 out,
-                "{:<width$}  {:>7}  {:>7}  {:>7}  {:>7}",
-                "total", total.0, total.1, total.2, total.3
+                "{:<width$}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}",
+                "total", total.0, total.1, total.2, total.3, total.4
             );
+            if total.3 > 0 {
+                let _ = writeln!(
+                    out,
+                    "expired: running jobs whose worker stopped without a word; a live worker \
+                     queues them again within its poll interval. If they stay, no worker runs."
+                );
+            }
         }
         let _ = writeln!(out);
         match self.dead_jobs {
@@ -218,6 +227,7 @@ impl Status {
                 "queued": q.queued,
                 "due": q.due,
                 "running": q.running,
+                "lease_expired": q.lease_expired,
                 "dead": q.dead,
                 "oldest_due_ms": q.oldest_due_ms,
                 "oldest_due_age_ms": q.oldest_due_ms.map(|at| self.now_ms - at),
@@ -565,6 +575,7 @@ mod tests {
                 queued: 3,
                 due: 2,
                 running: 1,
+                lease_expired: 0,
                 dead: 0,
                 oldest_due_ms: Some(now - 45_000),
             }],
@@ -591,7 +602,7 @@ mod tests {
         assert!(
             text.lines().any(|l| l.starts_with("order_step")
                 && l.split_whitespace().collect::<Vec<_>>()
-                    == ["order_step", "3", "2", "1", "0", "45s"]),
+                    == ["order_step", "3", "2", "1", "0", "0", "45s"]),
             "{text}"
         );
         assert!(text.contains("Dead jobs: none"), "{text}");

@@ -22,6 +22,9 @@ pub struct FlowQueue {
     /// Waiting and due now: work the workers have not reached yet.
     pub due: i64,
     pub running: i64,
+    /// Running under a lease that has run out: their worker stopped without a word. A live
+    /// worker's housekeeping queues them again; if the count stays, no worker is alive.
+    pub lease_expired: i64,
     pub dead: i64,
     /// When the longest-waiting due job became due: how far behind the workers are.
     pub oldest_due_ms: Option<i64>,
@@ -187,6 +190,7 @@ struct FlowQueueRow {
     queued: i64,
     due: i64,
     running: i64,
+    lease_expired: i64,
     dead: i64,
     oldest_due_ms: Option<i64>,
 }
@@ -260,6 +264,7 @@ impl Storage {
                COUNT(CASE WHEN status = 'queued' THEN 1 END) AS queued, \
                COUNT(CASE WHEN status = 'queued' AND run_at_ms <= $1 THEN 1 END) AS due, \
                COUNT(CASE WHEN status = 'running' THEN 1 END) AS running, \
+               COUNT(CASE WHEN status = 'running' AND lease_until_ms < $1 THEN 1 END) AS lease_expired, \
                COUNT(CASE WHEN status = 'dead' THEN 1 END) AS dead, \
                MIN(CASE WHEN status = 'queued' AND run_at_ms <= $1 THEN run_at_ms END) AS oldest_due_ms \
              FROM jobs WHERE status IN ('queued', 'running', 'dead') GROUP BY flow ORDER BY flow";
@@ -274,6 +279,7 @@ impl Storage {
                 queued: r.queued,
                 due: r.due,
                 running: r.running,
+                lease_expired: r.lease_expired,
                 dead: r.dead,
                 oldest_due_ms: r.oldest_due_ms,
             })

@@ -5220,7 +5220,8 @@ async fn the_queue_is_counted_per_flow(s: Storage) {
             .unwrap();
     }
 
-    let now = T0 + MINUTE;
+    // The running export's lease (a minute from T0) has run out by then.
+    let now = T0 + MINUTE + 1;
     assert_eq!(
         s.queue_counts(now).await.unwrap(),
         vec![
@@ -5229,6 +5230,7 @@ async fn the_queue_is_counted_per_flow(s: Storage) {
                 queued: 0,
                 due: 0,
                 running: 1,
+                lease_expired: 1,
                 dead: 1,
                 oldest_due_ms: None,
             },
@@ -5237,6 +5239,7 @@ async fn the_queue_is_counted_per_flow(s: Storage) {
                 queued: 3,
                 due: 2,
                 running: 0,
+                lease_expired: 0,
                 dead: 0,
                 oldest_due_ms: Some(T0 + 5),
             },
