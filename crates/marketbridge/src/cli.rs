@@ -1,11 +1,13 @@
-//! The command line: `serve`, `worker`, `migrate`, `sandbox`, `demo`.
+//! The command line: `serve`, `worker`, `migrate`, the operator's `status` and `jobs`,
+//! `sandbox`, `demo`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use domain::{JobId, WorkspaceId};
 use sandbox::{Sandbox, SandboxConfig};
 use storage::{SecretKey, Storage};
 use sync::{Budgets, WorkerConfig};
@@ -13,9 +15,10 @@ use url::Url;
 
 use crate::config::ServerArgs;
 use crate::demo::{DEMO_ORDERS_EVERY, Demo, DemoOptions, DemoSandbox};
+use crate::operator::{DeadJobTarget, open_for_operator, parse_job_id, parse_workspace_id};
 use crate::wiring::{
     ConnectorOptions, SHOP_HEALTH_INTERVAL, TOKEN_REFRESH_MARGIN, bind, build_connector,
-    spawn_server, stop_requested,
+    finish_stopping, spawn_server, stop_requested,
 };
 
 #[derive(Parser, Debug)]
@@ -48,6 +51,20 @@ pub enum Command {
     Migrate {
         #[command(flatten)]
         server: ServerArgs,
+    },
+    /// What to look at first on call: the queue per flow, dead jobs, the channels and shops
+    /// that need someone, and the oldest order not yet in its shop.
+    Status {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Print one JSON object, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The dead letter (jobs that used all their attempts): list, retry or drop them.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
     },
     /// The emulated Mirakl (MAS, marketplaces) for trying and testing without an outside account.
     Sandbox {
@@ -107,6 +124,128 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
 }
 
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// The dead jobs, most recently dead first.
+    List {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
+        filter: DeadJobsArgs,
+        /// Show at most this many.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        limit: u32,
+        /// Print a JSON array, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue dead jobs again, due now and with all their attempts: one by id, or --all.
+    Retry {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
+        target: DeadJobTargetArgs,
+    },
+    /// Delete dead jobs for good: one by id, or --all.
+    Drop {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
+        target: DeadJobTargetArgs,
+    },
+}
+
+/// Which dead jobs `jobs list` shows.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DeadJobsArgs {
+    /// Only jobs of this flow (e.g. order_step; `status` lists the flows).
+    #[arg(long)]
+    pub flow: Option<String>,
+    /// Only jobs of this workspace (its id).
+    #[arg(long, value_parser = parse_workspace_id)]
+    pub workspace: Option<WorkspaceId>,
+}
+
+/// Which dead jobs `jobs retry` and `jobs drop` act on: one id, or --all (never by default).
+#[derive(Args, Debug, Clone)]
+pub struct DeadJobTargetArgs {
+    /// The dead job's id, as `jobs list` shows it.
+    #[arg(value_parser = parse_job_id, required_unless_present = "all", conflicts_with = "all")]
+    pub id: Option<JobId>,
+    /// Every dead job, or with --flow / --workspace every one of those.
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: only jobs of this flow.
+    #[arg(long, requires = "all")]
+    pub flow: Option<String>,
+    /// With --all: only jobs of this workspace.
+    #[arg(long, requires = "all", value_parser = parse_workspace_id)]
+    pub workspace: Option<WorkspaceId>,
+}
+
+impl DeadJobsArgs {
+    fn filter(self) -> storage::DeadJobsFilter {
+        storage::DeadJobsFilter {
+            flow: self.flow,
+            workspace_id: self.workspace,
+        }
+    }
+}
+
+impl DeadJobTargetArgs {
+    fn target(self) -> DeadJobTarget {
+        match self.id {
+            Some(id) => DeadJobTarget::One(id),
+            None => DeadJobTarget::All(storage::DeadJobsFilter {
+                flow: self.flow,
+                workspace_id: self.workspace,
+            }),
+        }
+    }
+}
+
+/// The database an operator's command reads, from the same settings as `migrate`.
+async fn operator_storage(server: ServerArgs) -> anyhow::Result<Storage> {
+    let settings = server.resolve(false)?;
+    open_for_operator(&settings.database_url, settings.secret_key).await
+}
+
+async fn jobs(command: JobsCommand) -> anyhow::Result<()> {
+    let now = storage::now_ms();
+    match command {
+        JobsCommand::List {
+            server,
+            filter,
+            limit,
+            json,
+        } => {
+            let storage = operator_storage(server).await?;
+            let list =
+                crate::operator::list_dead_jobs(&storage, &filter.filter(), limit, now).await?;
+            if json {
+                println!("{}", list.to_json());
+            } else {
+                print!("{}", list.to_text());
+            }
+        }
+        JobsCommand::Retry { server, target } => {
+            let storage = operator_storage(server).await?;
+            print!(
+                "{}",
+                crate::operator::retry_dead_jobs(&storage, &target.target(), now).await?
+            );
+        }
+        JobsCommand::Drop { server, target } => {
+            let storage = operator_storage(server).await?;
+            print!(
+                "{}",
+                crate::operator::drop_dead_jobs(&storage, &target.target()).await?
+            );
+        }
+    }
+    Ok(())
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { server, no_workers } => serve(server, !no_workers).await,
@@ -117,6 +256,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied to {:?}", storage.engine());
             Ok(())
         }
+        Command::Status { server, json } => {
+            let storage = operator_storage(server).await?;
+            let status = crate::operator::status(&storage, storage::now_ms()).await?;
+            if json {
+                println!("{}", status.to_json());
+            } else {
+                print!("{}", status.to_text());
+            }
+            Ok(())
+        }
+        Command::Jobs { command } => jobs(command).await,
         Command::Sandbox {
             listen,
             public_url,
@@ -256,10 +406,17 @@ async fn serve(server: ServerArgs, workers: bool) -> anyhow::Result<()> {
     let worker = workers.then(|| tokio::spawn(connector.worker.clone().run(web.shutdown_signal())));
     tracing::info!(listen = %web.addr, public_url = %settings.public_url, workers, "marketbridge serving");
     stop_requested().await;
-    web.stop().await;
-    if let Some(w) = worker {
-        let _ = w.await;
-    }
+    tracing::info!(
+        "stopping: no new requests or jobs are taken; the jobs under way get their grace period"
+    );
+    finish_stopping(async {
+        // Stopping the server also tells the worker, which listens to the same signal.
+        web.stop().await;
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+    })
+    .await;
     Ok(())
 }
 
@@ -270,8 +427,12 @@ async fn worker(server: ServerArgs) -> anyhow::Result<()> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     let handle = tokio::spawn(connector.worker.clone().run(rx));
     stop_requested().await;
+    tracing::info!("stopping: no new jobs are taken; the jobs under way get their grace period");
     let _ = tx.send(true);
-    let _ = handle.await;
+    finish_stopping(async {
+        let _ = handle.await;
+    })
+    .await;
     Ok(())
 }
 

@@ -7,5 +7,6 @@ pub mod config;
 pub mod demo;
 mod demo_orders;
 pub mod onboarding;
+pub mod operator;
 pub mod telemetry;
 pub mod wiring;

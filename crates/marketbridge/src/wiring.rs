@@ -299,6 +299,25 @@ impl SandboxWorker<'_> {
     }
 }
 
+/// The longest a stop takes: the workers' grace for the jobs under way (8 s by default) and
+/// the release of the rest fit in it, as does the 10 s an orchestrator usually allows.
+pub const STOP_LIMIT: Duration = Duration::from_secs(10);
+
+/// Waits for `stopping` (the web server ending its requests, the workers their jobs), but
+/// never longer than [`STOP_LIMIT`], nor past a second Ctrl-C or SIGTERM: a stop never hangs.
+/// Work cut short this way runs again elsewhere once its leases expire.
+pub async fn finish_stopping(stopping: impl Future<Output = ()>) {
+    tokio::select! {
+        () = stopping => {}
+        () = tokio::time::sleep(STOP_LIMIT) => {
+            tracing::warn!(limit = ?STOP_LIMIT, "stopping took too long: exiting with work under way");
+        }
+        () = stop_requested() => {
+            tracing::warn!("asked again to stop: exiting at once");
+        }
+    }
+}
+
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
 pub async fn stop_requested() {
     let ctrl_c = tokio::signal::ctrl_c();

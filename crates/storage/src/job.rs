@@ -89,6 +89,7 @@ macro_rules! job_columns {
          lease_until_ms, last_error"
     };
 }
+pub(crate) use job_columns;
 
 /// The claim, written once; `$lock` is the PostgreSQL row-locking clause.
 /// $1 worker, $2 now, $3 lease end.
@@ -145,7 +146,7 @@ pub(crate) use insert_job;
 const CLAIM_LOCK_KEY: i64 = 0x6d62_6a6f_6273; // "mbjobs"
 
 #[derive(sqlx::FromRow)]
-struct JobRow {
+pub(crate) struct JobRow {
     id: Uuid,
     workspace_id: Option<Uuid>,
     flow: String,
@@ -353,6 +354,29 @@ impl Storage {
             .map(|done| done.rows_affected()))?;
         self.jobs_changed().await;
         Ok(rows > 0)
+    }
+
+    /// Puts every job `worker` still runs back in the queue, due at `now_ms`, without counting
+    /// the attempt: what a worker does as it stops, so that another node takes its jobs at
+    /// once instead of after their leases expire. Returns how many.
+    pub async fn release_worker_leases(
+        &self,
+        worker: Uuid,
+        now_ms: i64,
+    ) -> Result<u64, StorageError> {
+        const SQL: &str = "UPDATE jobs SET status = 'queued', run_at_ms = $2, lease_until_ms = NULL, \
+             lease_owner = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+             updated_at_ms = $2 WHERE lease_owner = $1 AND status = 'running'";
+        let rows = on_writer!(self, |p| sqlx::query(SQL)
+            .bind(worker)
+            .bind(now_ms)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))?;
+        if rows > 0 {
+            self.jobs_changed().await;
+        }
+        Ok(rows)
     }
 
     /// Records the failure and queues the job again after [`backoff_ms`], or moves it to the

@@ -1,9 +1,10 @@
 //! Marketbridge's storage: one interface, [`Storage`], on SQLite (the default, one file, WAL)
 //! or PostgreSQL (several nodes). It owns the schema (`migrations/sqlite`,
 //! `migrations/postgres`), the sealing of secrets at rest ([`crypto`]), the lease job
-//! queue ([`job`]), the inbox of shop webhooks ([`webhook_inbox`]), the catalog ([`catalog`]),
-//! what each channel received of it ([`channel_item`]), and the products created on a
-//! marketplace with each channel's column mapping ([`channel_product`], [`channel_mapping`]).
+//! queue ([`job`]) with the operators' view of it ([`operator`]), the inbox of shop webhooks
+//! ([`webhook_inbox`]), the catalog ([`catalog`]), what each channel received of it
+//! ([`channel_item`]), and the products created on a marketplace with each channel's column
+//! mapping ([`channel_product`], [`channel_mapping`]).
 //! It knows nothing of HTTP, Mirakl or WooCommerce: it stores what they said.
 //!
 //! Rules kept everywhere in this crate:
@@ -32,6 +33,7 @@ pub mod crypto;
 pub mod disconnect;
 mod error;
 pub mod job;
+pub mod operator;
 pub mod order;
 pub mod product_settings;
 pub mod products_view;
@@ -64,6 +66,10 @@ pub use crypto::{CryptoError, KeyError, Secret, SecretBox, SecretColumn, SecretK
 pub use disconnect::{DISCONNECT_FIRST_STEP, Disconnect, WipeCounts};
 pub use error::StorageError;
 pub use job::{Job, JobFailure, JobStatus, NewJob, backoff_ms};
+pub use operator::{
+    AttentionReason, AttentionSubject, DeadJob, DeadJobDrop, DeadJobRetry, DeadJobsFilter,
+    DeadJobsRetried, FlowQueue, NeedsAttention, OldestPendingOrder, PendingOrders, SchemaState,
+};
 pub use order::{OrderCounts, OrderStep, OrderUpsert, OrdersFilter, StepReservation, StoredOrder};
 pub use pool::Engine;
 pub use products_view::{ProductView, ProductsFilter};
@@ -122,6 +128,18 @@ impl Storage {
             Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
+    }
+
+    /// Closes every connection, once those in use come back; any later query fails with the
+    /// pool closed (as `/readyz` then says).
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { reader, writer } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
     }
 
     pub fn engine(&self) -> Engine {

@@ -15,6 +15,10 @@ use serde_json::json;
 use storage::account::{LOCKOUT_MS, MAX_FAILED_LOGINS};
 use storage::testing::RawPool;
 use storage::{
+    AttentionReason, AttentionSubject, DeadJobDrop, DeadJobRetry, DeadJobsFilter, DeadJobsRetried,
+    FlowQueue,
+};
+use storage::{
     BudgetDecision, CatalogRow, ChannelItem, Engine, ImportOutcome, ImportOutcomeCounts,
     IncomingWebhook, Job, JobFailure, JobStatus, Ledger, LoginAttempt, NewChannel, NewJob,
     NewPendingAuthorization, NewPendingShopAuthorization, NewShop, PendingLookup,
@@ -116,6 +120,13 @@ conformance!(
     a_disconnect_is_started_once_and_resumed_after_a_failure,
     deleting_a_workspace_leaves_its_login_sessions_and_a_receipt_only,
     deleting_a_channels_data_can_be_repeated,
+    a_stopping_worker_hands_its_jobs_back_without_spending_attempts,
+    the_queue_is_counted_per_flow,
+    dead_jobs_are_listed_retried_and_dropped,
+    a_retried_dead_job_whose_work_is_live_is_dropped_not_doubled,
+    channels_and_shops_needing_attention_say_why,
+    orders_not_in_their_shop_are_counted_per_workspace_oldest_first,
+    the_schema_state_names_missing_and_newer_migrations,
 );
 
 const T0: i64 = 1_700_000_000_000;
@@ -5123,4 +5134,497 @@ async fn a_bigcommerce_store_is_found_with_its_workspace_owner_and_an_uninstall_
         s.disconnect_receipt_with_reason(ws).await.unwrap(),
         Some((DisconnectChoice::Delete, T0 + 4, None))
     );
+}
+
+// ---------------------------------------------------------------- operators' view
+
+/// A job claimed by `worker` and buried at `at`: a dead job, as the worker leaves one.
+async fn dead_job(s: &Storage, job: &NewJob, at: i64) -> JobId {
+    let worker = Uuid::now_v7();
+    let id = s.enqueue_job(job).await.unwrap().unwrap();
+    let claimed = s.claim_job(worker, at, MINUTE).await.unwrap().unwrap();
+    assert_eq!(
+        claimed.id, id,
+        "the test queue holds only this job when it claims"
+    );
+    assert!(
+        s.bury_job(id, worker, "Mirakl answered 500", at)
+            .await
+            .unwrap()
+    );
+    id
+}
+
+async fn a_stopping_worker_hands_its_jobs_back_without_spending_attempts(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let (stopping, other) = (Uuid::now_v7(), Uuid::now_v7());
+    for flow in ["a", "b", "c", "d"] {
+        s.enqueue_job(&job(Some(ws), flow, T0))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let a = s.claim_job(stopping, T0, MINUTE).await.unwrap().unwrap();
+    let b = s.claim_job(stopping, T0, MINUTE).await.unwrap().unwrap();
+    let c = s.claim_job(other, T0, MINUTE).await.unwrap().unwrap();
+    let d = s.claim_job(stopping, T0, MINUTE).await.unwrap().unwrap();
+    assert!(s.complete_job(d.id, stopping, T0 + 1).await.unwrap());
+
+    assert_eq!(s.release_worker_leases(stopping, T0 + 2).await.unwrap(), 2);
+    for id in [a.id, b.id] {
+        let job = s.get_job(id).await.unwrap().unwrap();
+        assert_eq!(
+            (job.status, job.attempts, job.lease_until_ms, job.run_at_ms),
+            (JobStatus::Queued, 0, None, T0 + 2),
+            "queued again, due at once, the attempt not counted"
+        );
+    }
+    let c = s.get_job(c.id).await.unwrap().unwrap();
+    assert_eq!(
+        c.status,
+        JobStatus::Running,
+        "another worker's job is its own"
+    );
+    let d = s.get_job(d.id).await.unwrap().unwrap();
+    assert_eq!(d.status, JobStatus::Done, "a finished job stays finished");
+
+    let next = s.claim_job(other, T0 + 2, MINUTE).await.unwrap().unwrap();
+    assert!(
+        [a.id, b.id].contains(&next.id),
+        "another worker takes them at once"
+    );
+    assert_eq!(s.release_worker_leases(stopping, T0 + 3).await.unwrap(), 0);
+}
+
+async fn the_queue_is_counted_per_flow(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let worker = Uuid::now_v7();
+    // Claimed first, so that the claims below take exactly these.
+    dead_job(&s, &job(Some(ws), "export", T0), T0).await;
+    s.enqueue_job(&job(Some(ws), "export", T0))
+        .await
+        .unwrap()
+        .unwrap();
+    s.claim_job(worker, T0, MINUTE).await.unwrap().unwrap();
+    let done = s
+        .enqueue_job(&job(Some(ws), "health", T0))
+        .await
+        .unwrap()
+        .unwrap();
+    s.claim_job(worker, T0, MINUTE).await.unwrap().unwrap();
+    s.complete_job(done, worker, T0).await.unwrap();
+    for run_at in [T0 + 5, T0 + 10, T0 + 60 * MINUTE] {
+        s.enqueue_job(&job(Some(ws), "order_step", run_at))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    // The running export's lease (a minute from T0) has run out by then.
+    let now = T0 + MINUTE + 1;
+    assert_eq!(
+        s.queue_counts(now).await.unwrap(),
+        vec![
+            FlowQueue {
+                flow: "export".to_owned(),
+                queued: 0,
+                due: 0,
+                running: 1,
+                lease_expired: 1,
+                dead: 1,
+                oldest_due_ms: None,
+            },
+            FlowQueue {
+                flow: "order_step".to_owned(),
+                queued: 3,
+                due: 2,
+                running: 0,
+                lease_expired: 0,
+                dead: 0,
+                oldest_due_ms: Some(T0 + 5),
+            },
+        ],
+        "flows sorted; a flow with only finished jobs left out"
+    );
+    assert_eq!(s.dead_job_count().await.unwrap(), 1);
+}
+
+async fn dead_jobs_are_listed_retried_and_dropped(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let export = dead_job(&s, &job(Some(mine), "export", T0), T0 + 1).await;
+    let step = dead_job(&s, &job(Some(mine), "order_step", T0), T0 + 2).await;
+    let their_step = dead_job(&s, &job(Some(theirs), "order_step", T0), T0 + 3).await;
+    // Not due for long, so that `dead_job` below claims only the job it queues.
+    let queued = s
+        .enqueue_job(&job(Some(mine), "export", T0 + 1000 * MINUTE))
+        .await
+        .unwrap()
+        .unwrap();
+
+    let listed = |filter: DeadJobsFilter, limit: i64| {
+        let s = s.clone();
+        async move {
+            s.dead_jobs(&filter, limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|d| (d.job.id, d.died_at_ms))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        listed(DeadJobsFilter::default(), 10).await,
+        [(their_step, T0 + 3), (step, T0 + 2), (export, T0 + 1)],
+        "the most recently dead first; the queued job is not dead"
+    );
+    assert_eq!(listed(DeadJobsFilter::default(), 1).await.len(), 1);
+    let steps = DeadJobsFilter {
+        flow: Some("order_step".to_owned()),
+        ..Default::default()
+    };
+    assert_eq!(
+        listed(steps.clone(), 10).await,
+        [(their_step, T0 + 3), (step, T0 + 2)]
+    );
+    let my_steps = DeadJobsFilter {
+        workspace_id: Some(mine),
+        ..steps.clone()
+    };
+    assert_eq!(listed(my_steps.clone(), 10).await, [(step, T0 + 2)]);
+    let dead = s.dead_jobs(&my_steps, 10).await.unwrap().remove(0).job;
+    assert_eq!(
+        (dead.status, dead.last_error.as_deref()),
+        (JobStatus::Dead, Some("Mirakl answered 500"))
+    );
+
+    // One retried: queued, due now, all its attempts back.
+    let now = T0 + 10 * MINUTE;
+    assert_eq!(
+        s.retry_dead_job(export, now).await.unwrap(),
+        DeadJobRetry::Queued
+    );
+    let retried = s.get_job(export).await.unwrap().unwrap();
+    assert_eq!(
+        (retried.status, retried.attempts, retried.run_at_ms),
+        (JobStatus::Queued, 0, now)
+    );
+    assert_eq!(
+        s.retry_dead_job(export, now).await.unwrap(),
+        DeadJobRetry::NotDead(JobStatus::Queued),
+        "a second retry changes nothing"
+    );
+    assert!(matches!(
+        s.retry_dead_job(JobId::new(), now).await,
+        Err(StorageError::NotFound)
+    ));
+
+    // Only dead jobs are dropped.
+    assert_eq!(
+        s.drop_dead_job(queued).await.unwrap(),
+        DeadJobDrop::NotDead(JobStatus::Queued)
+    );
+    assert!(s.get_job(queued).await.unwrap().is_some());
+    assert!(matches!(
+        s.drop_dead_job(JobId::new()).await,
+        Err(StorageError::NotFound)
+    ));
+    assert_eq!(s.drop_dead_job(step).await.unwrap(), DeadJobDrop::Dropped);
+    assert_eq!(s.get_job(step).await.unwrap(), None);
+
+    // All of a flow retried, then all dropped.
+    let again = dead_job(&s, &job(Some(mine), "order_step", T0), now).await;
+    assert_eq!(
+        s.retry_dead_jobs(
+            &DeadJobsFilter {
+                flow: Some("order_step".to_owned()),
+                workspace_id: Some(theirs),
+            },
+            now
+        )
+        .await
+        .unwrap(),
+        DeadJobsRetried {
+            queued: 1,
+            covered: 0
+        }
+    );
+    assert_eq!(
+        s.get_job(their_step).await.unwrap().unwrap().status,
+        JobStatus::Queued
+    );
+    assert_eq!(
+        s.get_job(again).await.unwrap().unwrap().status,
+        JobStatus::Dead,
+        "another workspace's job is left alone"
+    );
+    assert_eq!(
+        s.drop_dead_jobs(&DeadJobsFilter {
+            flow: Some("export".to_owned()),
+            ..Default::default()
+        })
+        .await
+        .unwrap(),
+        0,
+        "no dead export left"
+    );
+    assert_eq!(
+        s.drop_dead_jobs(&DeadJobsFilter::default()).await.unwrap(),
+        1
+    );
+    assert_eq!(s.dead_job_count().await.unwrap(), 0);
+    assert_eq!(
+        s.get_job(export).await.unwrap().unwrap().status,
+        JobStatus::Queued,
+        "dropping all the dead leaves the live"
+    );
+}
+
+async fn a_retried_dead_job_whose_work_is_live_is_dropped_not_doubled(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let keyed = |key: &str, run_at_ms: i64| NewJob {
+        dedupe_key: Some(key.to_owned()),
+        ..job(Some(ws), "export", run_at_ms)
+    };
+    // Live twins wait until later, so that `dead_job` claims only the job it queued.
+    let later = T0 + 60 * MINUTE;
+
+    // One by id: a live job holds the key.
+    let dead = dead_job(&s, &keyed("export:1", T0), T0).await;
+    let live = s
+        .enqueue_job(&keyed("export:1", later))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.retry_dead_job(dead, T0 + 1).await.unwrap(),
+        DeadJobRetry::CoveredByLiveJob(live)
+    );
+    assert_eq!(s.get_job(dead).await.unwrap(), None, "dropped");
+    assert_eq!(
+        s.get_job(live).await.unwrap().unwrap().status,
+        JobStatus::Queued
+    );
+
+    // All at once: the dead twin of a live job is dropped, and of two dead twins only the
+    // most recently dead is queued.
+    let covered = dead_job(&s, &keyed("export:3", T0), T0 + 2).await;
+    let older = dead_job(&s, &keyed("export:2", T0), T0 + 3).await;
+    let newer = dead_job(&s, &keyed("export:2", T0), T0 + 4).await;
+    let live3 = s
+        .enqueue_job(&keyed("export:3", later))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.retry_dead_jobs(&DeadJobsFilter::default(), T0 + 5)
+            .await
+            .unwrap(),
+        DeadJobsRetried {
+            queued: 1,
+            covered: 2
+        }
+    );
+    assert_eq!(s.get_job(covered).await.unwrap(), None);
+    assert_eq!(s.get_job(older).await.unwrap(), None);
+    for id in [newer, live3, live] {
+        assert_eq!(
+            s.get_job(id).await.unwrap().unwrap().status,
+            JobStatus::Queued
+        );
+    }
+    assert_eq!(s.dead_job_count().await.unwrap(), 0);
+}
+
+async fn channels_and_shops_needing_attention_say_why(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let fine = channel(&s, mine, ChannelStatus::Live).await;
+    let refused = channel(&s, mine, ChannelStatus::ReauthorizationNeeded).await;
+    let renewing = channel(&s, theirs, ChannelStatus::Live).await;
+    let failing = channel(&s, theirs, ChannelStatus::Live).await;
+    s.store_tokens(mine, fine, &tokens(ACCESS, Some(REFRESH), T0), T0)
+        .await
+        .unwrap();
+    s.store_tokens(theirs, renewing, &tokens(ACCESS, Some(REFRESH), T0), T0)
+        .await
+        .unwrap();
+    let owner = Uuid::now_v7();
+    s.lock_token_refresh(theirs, renewing, owner, T0, MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
+    let timeout = RefreshOutcome::Failed {
+        error: "timeout".to_owned(),
+        reauthorization_needed: false,
+    };
+    assert!(
+        s.finish_token_refresh(theirs, renewing, owner, timeout, T0 + 1)
+            .await
+            .unwrap()
+    );
+    s.set_channel_error(theirs, failing, Some("Mirakl said no"), T0 + 2)
+        .await
+        .unwrap();
+    let healthy_shop = s.connect_shop(mine, &new_shop("a"), T0).await.unwrap().id;
+    let down = s.connect_shop(theirs, &new_shop("b"), T0).await.unwrap().id;
+    s.record_shop_health(
+        theirs,
+        down,
+        ShopHealth::Unreachable,
+        Some("connection refused"),
+        T0 + 3,
+    )
+    .await
+    .unwrap();
+    let _ = healthy_shop;
+
+    let mut seen: Vec<_> = s
+        .needing_attention()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| {
+            let subject = match a.subject {
+                AttentionSubject::Channel { id, .. } => id.0,
+                AttentionSubject::Shop { id, .. } => id.0,
+            };
+            (a.workspace_id, subject, a.reason, a.detail)
+        })
+        .collect();
+    seen.sort_by_key(|(_, _, reason, _)| *reason);
+    assert_eq!(
+        seen,
+        vec![
+            (
+                mine,
+                refused.0,
+                AttentionReason::ReauthorizationNeeded,
+                None
+            ),
+            (
+                theirs,
+                renewing.0,
+                AttentionReason::TokenRenewalFailing,
+                Some("timeout".to_owned())
+            ),
+            (
+                theirs,
+                failing.0,
+                AttentionReason::ChannelError,
+                Some("Mirakl said no".to_owned())
+            ),
+            (
+                theirs,
+                down.0,
+                AttentionReason::ShopUnreachable,
+                Some("connection refused".to_owned())
+            ),
+        ],
+        "the healthy channel and shop are not listed"
+    );
+}
+
+async fn orders_not_in_their_shop_are_counted_per_workspace_oldest_first(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let my_channel = channel(&s, mine, ChannelStatus::Live).await;
+    let their_channel = channel(&s, theirs, ChannelStatus::Live).await;
+    assert_eq!(s.oldest_pending_order().await.unwrap(), None);
+    let import = |ws, channel, id: &'static str, at| {
+        let s = s.clone();
+        async move {
+            s.upsert_order(ws, channel, &mirakl_order(id, "SHIPPING", T0), at)
+                .await
+                .unwrap()
+                .id()
+        }
+    };
+    let in_shop = import(mine, my_channel, "M-1", T0).await;
+    let finished = import(mine, my_channel, "M-2", T0 + 1).await;
+    let waiting = import(mine, my_channel, "M-3", T0 + 20).await;
+    let pending = import(mine, my_channel, "M-4", T0 + 30).await;
+    let oldest = import(theirs, their_channel, "T-1", T0 + 10).await;
+    s.set_shop_order(mine, in_shop, 77, "1077", "processing", T0)
+        .await
+        .unwrap();
+    s.finish_order(mine, finished, T0).await.unwrap();
+    s.set_order_attention(mine, waiting, Some("Accept or refuse it"), T0)
+        .await
+        .unwrap();
+    let _ = pending;
+
+    let per_workspace: Vec<_> = s
+        .pending_orders()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| {
+            (
+                p.workspace_id,
+                p.not_in_shop,
+                p.attention,
+                p.oldest_imported_at_ms,
+            )
+        })
+        .collect();
+    assert_eq!(
+        per_workspace,
+        [(theirs, 1, 0, T0 + 10), (mine, 2, 1, T0 + 20)],
+        "the longest-waiting workspace first"
+    );
+    let found = s.oldest_pending_order().await.unwrap().unwrap();
+    assert_eq!(
+        (
+            found.workspace_id,
+            found.order_id,
+            found.mirakl_order_id.as_str(),
+            found.imported_at_ms
+        ),
+        (theirs, oldest, "T-1", T0 + 10)
+    );
+}
+
+async fn the_schema_state_names_missing_and_newer_migrations(s: Storage) {
+    let state = s.schema_state().await.unwrap();
+    assert!(state.is_current(), "{state:?}");
+    assert_eq!(state.problem(), None);
+
+    const NEWEST: &str = "SELECT MAX(version) FROM _sqlx_migrations";
+    const FORGET: &str = "DELETE FROM _sqlx_migrations WHERE version = $1";
+    const FROM_THE_FUTURE: &str = "INSERT INTO _sqlx_migrations \
+         (version, description, success, checksum, execution_time) VALUES ($1, 'later', TRUE, $2, 0)";
+    let newest: i64 = match s.raw_pool() {
+        RawPool::Sqlite(p) => sqlx::query_scalar(NEWEST).fetch_one(p).await.unwrap(),
+        RawPool::Postgres(p) => sqlx::query_scalar(NEWEST).fetch_one(p).await.unwrap(),
+    };
+    match s.raw_pool() {
+        RawPool::Sqlite(p) => {
+            sqlx::query(FORGET).bind(newest).execute(p).await.unwrap();
+            sqlx::query(FROM_THE_FUTURE)
+                .bind(99_990_101_i64)
+                .bind(vec![0_u8; 48])
+                .execute(p)
+                .await
+                .unwrap();
+        }
+        RawPool::Postgres(p) => {
+            sqlx::query(FORGET).bind(newest).execute(p).await.unwrap();
+            sqlx::query(FROM_THE_FUTURE)
+                .bind(99_990_101_i64)
+                .bind(vec![0_u8; 48])
+                .execute(p)
+                .await
+                .unwrap();
+        }
+    }
+    let state = s.schema_state().await.unwrap();
+    assert!(!state.is_current());
+    assert_eq!(
+        state.missing.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+        [newest]
+    );
+    assert_eq!(state.unknown, [99_990_101]);
+    let problem = state.problem().unwrap();
+    assert!(problem.contains("marketbridge migrate"), "{problem}");
 }

@@ -26,6 +26,10 @@ pub struct WorkerConfig {
     /// a shop read, the exports, the import follow-ups and the steps of different orders of
     /// one workspace overlap instead of queueing behind one another.
     pub concurrency: usize,
+    /// How long the jobs under way get to end once the worker is told to stop. Those still
+    /// running then are stopped and handed back to the queue, so a stop takes about this long
+    /// at most (8 s by default: within the 10 s an orchestrator usually allows).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -36,6 +40,7 @@ impl Default for WorkerConfig {
             catalog_interval: Duration::from_secs(24 * 3600),
             reconcile_interval: Duration::from_secs(24 * 3600),
             concurrency: 4,
+            shutdown_grace: Duration::from_secs(8),
         }
     }
 }
@@ -305,13 +310,45 @@ impl Worker {
 
     /// Runs until `shutdown` turns true: up to `concurrency` jobs at once, each started as
     /// soon as it is due — at once when this process queues it, at its time when it waits for
-    /// a budget slot — and by polling for what other processes queue.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    /// a budget slot — and by polling for what other processes queue. Once told to stop it
+    /// claims nothing more, gives the jobs under way `shutdown_grace` to end, then stops the
+    /// rest and hands them back to the queue (see [`Worker::run_jobs_with`]).
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let runner = self.clone();
+        self.run_jobs_with(shutdown, move |job| {
+            let runner = runner.clone();
+            async move {
+                if let Err(e) = runner.finish(&job).await {
+                    tracing::error!(job = %job.id, error = %format!("{e:#}"), "recording a job's end failed");
+                }
+            }
+        })
+        .await;
+    }
+
+    /// The loop of [`Worker::run`], with what to do with each claimed job given: `run` runs
+    /// its flow and records how it ended; a test gives a job that never ends, to see a stop
+    /// hand it back.
+    ///
+    /// On `shutdown` no job is claimed any more. The jobs under way get `shutdown_grace` to
+    /// end; those still running are then aborted (as a crash would stop them: every effect
+    /// of a job is reserved in storage first, so running it again is safe) and every lease of
+    /// this worker is released, so another node takes the jobs at once, without the attempt
+    /// counting against them.
+    pub async fn run_jobs_with<F, Fut>(self, mut shutdown: watch::Receiver<bool>, run_job: F)
+    where
+        F: Fn(storage::Job) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         tracing::info!(worker = %self.id, concurrency = self.config.concurrency, "worker started");
         let mut events = self.storage.job_events();
         let mut running = tokio::task::JoinSet::new();
         let mut housekept_at: Option<tokio::time::Instant> = None;
         loop {
+            // Told to stop before starting, or while housekeeping: claim nothing.
+            if *shutdown.borrow_and_update() {
+                break;
+            }
             if housekept_at.is_none_or(|at| at.elapsed() >= self.config.poll_interval) {
                 housekept_at = Some(tokio::time::Instant::now());
                 if let Err(e) = self.housekeeping().await {
@@ -321,19 +358,14 @@ impl Worker {
             // Mark what has been seen before claiming, so a job queued during the claims
             // wakes the wait below.
             events.borrow_and_update();
-            while running.len() < self.config.concurrency.max(1) {
+            while running.len() < self.config.concurrency.max(1) && !*shutdown.borrow() {
                 let claimed = self
                     .storage
                     .claim_job(self.id, now_ms(), self.config.lease.as_millis() as i64)
                     .await;
                 match claimed {
                     Ok(Some(job)) => {
-                        let worker = self.clone();
-                        running.spawn(async move {
-                            if let Err(e) = worker.finish(&job).await {
-                                tracing::error!(job = %job.id, error = %format!("{e:#}"), "recording a job's end failed");
-                            }
-                        });
+                        running.spawn(run_job(job));
                     }
                     Ok(None) => break,
                     Err(e) => {
@@ -347,13 +379,37 @@ impl Worker {
                 Some(_) = running.join_next(), if !running.is_empty() => {}
                 _ = events.changed() => {}
                 _ = tokio::time::sleep(wait) => {}
-                _ = shutdown.changed() => break,
+                // A dropped sender can never say stop: take it as one.
+                told = shutdown.changed() => if told.is_err() { break },
             }
         }
-        // Let the jobs under way end and record their outcome; a stop mid-job would leave
-        // them to the lease reaper.
-        while running.join_next().await.is_some() {}
+        self.stop(running).await;
         tracing::info!(worker = %self.id, "worker stopped");
+    }
+
+    /// The end of [`Worker::run_jobs_with`]: the jobs under way get `shutdown_grace`, the rest
+    /// are aborted, and this worker's leases go back to the queue.
+    async fn stop(&self, mut running: tokio::task::JoinSet<()>) {
+        let grace = self.config.shutdown_grace;
+        if !running.is_empty() {
+            tracing::info!(worker = %self.id, jobs = running.len(), ?grace, "stopping: waiting for the jobs under way");
+            let all_ended = async { while running.join_next().await.is_some() {} };
+            if tokio::time::timeout(grace, all_ended).await.is_err() {
+                tracing::warn!(worker = %self.id, jobs = running.len(), ?grace, "stopping: jobs still running after the grace period are stopped and handed back to the queue");
+                running.shutdown().await;
+            }
+        }
+        // Also covers a job whose end could not be recorded: it runs again elsewhere rather
+        // than waiting for its lease to expire.
+        match self.storage.release_worker_leases(self.id, now_ms()).await {
+            Ok(0) => {}
+            Ok(released) => {
+                tracing::info!(worker = %self.id, released, "stopping: unfinished jobs are queued again for another worker");
+            }
+            Err(e) => {
+                tracing::error!(worker = %self.id, error = %e, "stopping: could not hand the unfinished jobs back; they run again once their leases expire");
+            }
+        }
     }
 
     /// How long to sleep: until the next queued job's time when that comes before the next

@@ -5,6 +5,7 @@
 mod error;
 mod form;
 mod input;
+mod readiness;
 mod session;
 mod ui;
 mod webhooks;
@@ -249,6 +250,7 @@ pub fn router(state: AppState) -> Router {
             pages
                 .merge(from_stores)
                 .route("/healthz", get(ui::health))
+                .route("/readyz", get(readiness::ready))
                 .route("/assets/style.css", get(ui::stylesheet))
                 .route("/assets/disconnect.js", get(ui::disconnect_script))
                 .fallback(ui::not_found)

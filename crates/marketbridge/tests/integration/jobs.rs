@@ -122,3 +122,80 @@ async fn a_job_running_past_its_lease_keeps_it() {
             .unwrap()
     );
 }
+
+/// SIGTERM on a node: its worker claims nothing more, gives the job under way its grace
+/// period, then stops it and hands it back to the queue, due at once and with the attempt not
+/// counted, so another node runs it without waiting for the lease to expire.
+#[tokio::test]
+async fn a_stopping_worker_hands_back_a_job_that_does_not_end() {
+    use std::sync::Arc;
+    use tokio::sync::{Notify, watch};
+
+    /// Tells when the job's body is dropped: the worker stopped it.
+    struct Stopped(Arc<Notify>);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            self.0.notify_one();
+        }
+    }
+
+    let app = TestApp::spawn().await;
+    app.sign_up(&Visitor::new(), "shop@example.com").await;
+    let ws = app.storage().list_workspace_ids().await.unwrap()[0];
+    let storage = app.storage().clone();
+    let id = storage
+        .enqueue_job(&stored(ws, "teleport", json!({})))
+        .await
+        .unwrap()
+        .unwrap();
+    let worker = sync::Worker::new(
+        storage.clone(),
+        app.connector().flows.clone(),
+        sync::WorkerConfig {
+            shutdown_grace: std::time::Duration::from_millis(100),
+            ..sync::WorkerConfig::default()
+        },
+    );
+    let (started, stopped) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (stop, shutdown) = watch::channel(false);
+    let body = {
+        let (started, stopped) = (started.clone(), stopped.clone());
+        move |job: storage::Job| {
+            let guard = Stopped(stopped.clone());
+            if job.id == id {
+                started.notify_one();
+            }
+            async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    let running = tokio::spawn(worker.run_jobs_with(shutdown, body));
+
+    started.notified().await;
+    assert_eq!(
+        storage.get_job(id).await.unwrap().unwrap().status,
+        JobStatus::Running
+    );
+    stop.send_replace(true);
+    // A bound that turns a worker that never returns into a failure, not a measure of speed.
+    tokio::time::timeout(std::time::Duration::from_secs(60), running)
+        .await
+        .expect("the worker returned after its grace period")
+        .expect("the worker did not panic");
+    stopped.notified().await;
+
+    let job = storage.get_job(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.status, job.attempts, job.lease_until_ms),
+        (JobStatus::Queued, 0, None),
+        "queued again, its lease gone, the attempt not counted"
+    );
+    let next = storage
+        .claim_job(uuid::Uuid::now_v7(), storage::now_ms(), 60_000)
+        .await
+        .unwrap()
+        .expect("another worker takes it at once");
+    assert_eq!(next.id, id);
+}

@@ -10,6 +10,7 @@ mod disconnect;
 mod hostile_input;
 mod jobs;
 mod onboarding;
+mod operator;
 mod order_kills;
 mod orders;
 mod orders_pages;
