@@ -83,3 +83,17 @@ pub fn init() {
         tracing::warn!("{why}; writing text logs");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_formats_are_text_or_json_and_nothing_else() {
+        assert_eq!(LogFormat::parse("json"), Some(LogFormat::Json));
+        assert_eq!(LogFormat::parse(" JSON "), Some(LogFormat::Json));
+        assert_eq!(LogFormat::parse("text"), Some(LogFormat::Text));
+        assert_eq!(LogFormat::parse(""), Some(LogFormat::Text));
+        assert_eq!(LogFormat::parse("logfmt"), None);
+    }
+}
