@@ -17,8 +17,8 @@ use crate::config::ServerArgs;
 use crate::demo::{DEMO_ORDERS_EVERY, Demo, DemoOptions, DemoSandbox};
 use crate::operator::{DeadJobTarget, open_for_operator, parse_job_id, parse_workspace_id};
 use crate::wiring::{
-    ConnectorOptions, SHOP_HEALTH_INTERVAL, TOKEN_REFRESH_MARGIN, bind, build_connector,
-    finish_stopping, spawn_server, stop_requested,
+    Connector, ConnectorOptions, RunningServer, SHOP_HEALTH_INTERVAL, TOKEN_REFRESH_MARGIN, bind,
+    build_connector, finish_stopping, spawn_metrics_server, spawn_server, stop_requested,
 };
 
 #[derive(Parser, Debug)]
@@ -113,6 +113,9 @@ pub enum Command {
         /// account from an earlier start on the same data dir is used as it is.
         #[arg(long)]
         connected: bool,
+        /// Serve Prometheus metrics on `GET /metrics` at this address (off when absent).
+        #[arg(long, value_name = "ADDR", env = "MARKETBRIDGE_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
         /// How often, in seconds, a demo customer buys on each marketplace store with live
         /// offers and on Mirakl Connect once it has products (0: never; place orders with the
         /// sandbox's control API instead).
@@ -315,14 +318,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             sandbox,
             connected,
             orders_every,
+            metrics_listen,
         } => {
-            demo(DemoOptions {
-                data_dir,
-                connector_listen,
-                sandbox: sandbox.map_or(DemoSandbox::Own(sandbox_listen), DemoSandbox::Running),
-                orders_every: Duration::from_secs(orders_every),
-                connected,
-            })
+            demo(
+                DemoOptions {
+                    data_dir,
+                    connector_listen,
+                    sandbox: sandbox.map_or(DemoSandbox::Own(sandbox_listen), DemoSandbox::Running),
+                    orders_every: Duration::from_secs(orders_every),
+                    connected,
+                },
+                metrics_listen,
+            )
             .await
         }
         Command::Bench(args) => crate::bench::run(args).await,
@@ -402,6 +409,7 @@ async fn serve(server: ServerArgs, workers: bool) -> anyhow::Result<()> {
     let mut settings = server.resolve(true)?;
     let storage = open_storage(&settings.database_url, settings.secret_key.clone()).await?;
     let connector = build_connector(storage, connector_options(&mut settings)?);
+    let metrics = metrics_server(settings.metrics_listen, &connector).await?;
     let web = spawn_server(bind(settings.listen).await?, connector.app.clone()).await?;
     let worker = workers.then(|| tokio::spawn(connector.worker.clone().run(web.shutdown_signal())));
     tracing::info!(listen = %web.addr, public_url = %settings.public_url, workers, "marketbridge serving");
@@ -415,6 +423,9 @@ async fn serve(server: ServerArgs, workers: bool) -> anyhow::Result<()> {
         if let Some(w) = worker {
             let _ = w.await;
         }
+        if let Some(metrics) = metrics {
+            metrics.stop().await;
+        }
     })
     .await;
     Ok(())
@@ -424,6 +435,7 @@ async fn worker(server: ServerArgs) -> anyhow::Result<()> {
     let mut settings = server.resolve(true)?;
     let storage = open_storage(&settings.database_url, settings.secret_key.clone()).await?;
     let connector = build_connector(storage, connector_options(&mut settings)?);
+    let metrics = metrics_server(settings.metrics_listen, &connector).await?;
     let (tx, rx) = tokio::sync::watch::channel(false);
     let handle = tokio::spawn(connector.worker.clone().run(rx));
     stop_requested().await;
@@ -431,15 +443,44 @@ async fn worker(server: ServerArgs) -> anyhow::Result<()> {
     let _ = tx.send(true);
     finish_stopping(async {
         let _ = handle.await;
+        if let Some(metrics) = metrics {
+            metrics.stop().await;
+        }
     })
     .await;
     Ok(())
 }
 
-async fn demo(options: DemoOptions) -> anyhow::Result<()> {
+/// `/metrics` on `listen`, when one is given.
+async fn metrics_server(
+    listen: Option<SocketAddr>,
+    connector: &Connector,
+) -> anyhow::Result<Option<RunningServer>> {
+    let Some(listen) = listen else {
+        return Ok(None);
+    };
+    let server = spawn_metrics_server(bind(listen).await?, connector).await?;
+    tracing::info!(listen = %server.addr, "metrics served on /metrics");
+    Ok(Some(server))
+}
+
+async fn demo(options: DemoOptions, metrics_listen: Option<SocketAddr>) -> anyhow::Result<()> {
     let demo = Demo::start(options).await?;
+    let metrics = match metrics_server(metrics_listen, &demo.connector).await {
+        Ok(metrics) => metrics,
+        Err(e) => {
+            demo.stop().await;
+            return Err(e);
+        }
+    };
     println!("{}", demo.banner());
+    if let Some(metrics) = &metrics {
+        println!("Metrics: http://{}/metrics\n", metrics.addr);
+    }
     stop_requested().await;
     demo.stop().await;
+    if let Some(metrics) = metrics {
+        metrics.stop().await;
+    }
     Ok(())
 }

@@ -23,6 +23,10 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "MARKETBRIDGE_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Serve Prometheus metrics on `GET /metrics` at this address (off when absent). Keep it
+    /// off the public network: it is not the sellers' address and asks for no sign-in.
+    #[arg(long, value_name = "ADDR", env = "MARKETBRIDGE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// How sellers' browsers reach this server, e.g. https://connector.example.com.
     #[arg(long, env = "MARKETBRIDGE_PUBLIC_URL")]
     pub public_url: Option<Url>,
@@ -114,6 +118,7 @@ pub struct ServerArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<SocketAddr>,
+    metrics_listen: Option<SocketAddr>,
     public_url: Option<Url>,
     database_url: Option<String>,
     data_dir: Option<PathBuf>,
@@ -141,6 +146,7 @@ struct FileConfig {
 #[derive(Debug)]
 pub struct Settings {
     pub listen: SocketAddr,
+    pub metrics_listen: Option<SocketAddr>,
     pub public_url: Url,
     pub database_url: String,
     pub data_dir: PathBuf,
@@ -283,6 +289,7 @@ impl ServerArgs {
         Ok(Settings {
             bigcommerce,
             listen,
+            metrics_listen: self.metrics_listen.or(file.metrics_listen),
             public_url,
             database_url,
             data_dir,

@@ -3,6 +3,7 @@
 //! tests exercise is what runs.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -33,6 +34,8 @@ pub struct Connector {
     /// Every flow, as the web app and the worker share them.
     pub flows: Flows,
     pub app: axum::Router,
+    /// What `/metrics` reads from this connector at each scrape (see [`crate::metrics`]).
+    pub samplers: Vec<Arc<dyn crate::metrics::Sampler>>,
 }
 
 pub struct ConnectorOptions {
@@ -86,7 +89,21 @@ pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector
         worker,
         flows,
         app: web::router(state),
+        // The gauges read from storage (jobs per flow and state, the oldest order not yet in
+        // the shop, token expiry per channel, catalog items in error) are sampled here.
+        samplers: Vec::new(),
     }
+}
+
+/// `GET /metrics` on `listener`: the process's recorder, with the connector's samplers.
+pub async fn spawn_metrics_server(
+    listener: TcpListener,
+    connector: &Connector,
+) -> anyhow::Result<RunningServer> {
+    let metrics = crate::metrics::Metrics::install()?.with_samplers(connector.samplers.clone());
+    let server = spawn_server(listener, metrics.clone().router()).await?;
+    metrics.keep_up(server.shutdown_signal());
+    Ok(server)
 }
 
 /// A server running in this process until [`RunningServer::stop`] or the handle is dropped

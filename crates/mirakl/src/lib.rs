@@ -12,6 +12,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
+pub mod call_metrics;
 pub mod connect;
 mod import_file;
 pub mod marketplace;

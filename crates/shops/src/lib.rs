@@ -8,6 +8,7 @@
 
 pub mod address;
 pub mod bigcommerce;
+pub mod call_metrics;
 pub mod shop;
 pub mod webhook;
 pub mod woocommerce;

@@ -7,6 +7,10 @@ use std::time::Duration;
 use domain::{ChannelId, WorkspaceId};
 use storage::{BudgetDecision, Storage, now_ms};
 
+/// Histogram: how long calls waited for Mirakl, by `operation` and `cause` (`budget`: the next
+/// call slot; `rate_limited`: a 429's Retry-After). Its count is the number of waits.
+pub const BUDGET_WAIT: &str = "marketbridge_budget_wait_seconds";
+
 /// A budgeted operation and its documented maximum frequency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
@@ -158,7 +162,10 @@ impl Slots {
             .await?
         {
             BudgetDecision::Granted => Ok(None),
-            BudgetDecision::WaitUntil(at) => Ok(Some(at)),
+            BudgetDecision::WaitUntil(at) => {
+                record_wait(op, "budget", at - now_ms());
+                Ok(Some(at))
+            }
         }
     }
 
@@ -175,12 +182,18 @@ impl Slots {
             .map(|d| d.as_millis() as i64)
             .unwrap_or_else(|| self.budgets.interval_ms(op).max(1000));
         let until = now_ms() + wait;
+        record_wait(op, "rate_limited", wait);
         self.storage
             .defer_call_budget(ws, channel, op.as_str(), until)
             .await?;
         tracing::info!(%ws, %channel, op = op.as_str(), wait_ms = wait, "rate limited by Mirakl; waiting");
         Ok(until)
     }
+}
+
+fn record_wait(op: Operation, cause: &'static str, wait_ms: i64) {
+    metrics::histogram!(BUDGET_WAIT, "operation" => op.as_str(), "cause" => cause)
+        .record(wait_ms.max(0) as f64 / 1000.0);
 }
 
 #[cfg(test)]

@@ -18,6 +18,13 @@ use crate::catalog::CatalogSync;
 use crate::job::{CatalogRead, Job, Step};
 use crate::orders::Orders;
 
+/// Counter: requests to shops' delivery URLs, by `platform` and `receipt` (`recorded`,
+/// `duplicate`, `refused`, `pong`).
+pub const WEBHOOKS_RECEIVED: &str = "marketbridge_webhooks_received_total";
+/// Histogram: seconds from a delivery's receipt to its event being handled, by `subject`
+/// (`product`, `catalog`, `order`, `other`).
+pub const WEBHOOK_LAG: &str = "marketbridge_webhook_lag_seconds";
+
 /// What became of one request to a shop's delivery URL.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Receipt {
@@ -59,6 +66,27 @@ impl ShopEvents {
         let Some(shop) = self.storage.find_shop(shop_id).await? else {
             return Ok(Receipt::UnknownShop);
         };
+        tracing::Span::current().record("workspace", tracing::field::display(shop.workspace_id));
+        let receipt = self.read_and_record(&shop, headers, body).await?;
+        let counted = match &receipt {
+            Receipt::UnknownShop => "unknown_shop",
+            Receipt::Pong => "pong",
+            Receipt::Refused(_) => "refused",
+            Receipt::Recorded(_) => "recorded",
+            Receipt::Duplicate => "duplicate",
+        };
+        metrics::counter!(WEBHOOKS_RECEIVED, "platform" => shop.platform.as_str(), "receipt" => counted)
+            .increment(1);
+        Ok(receipt)
+    }
+
+    /// The delivery to `shop` read, checked and stored once with its job.
+    async fn read_and_record(
+        &self,
+        shop: &storage::Shop,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> anyhow::Result<Receipt> {
         let secrets = self
             .storage
             .shop_secrets(shop.workspace_id, shop.id)
@@ -116,7 +144,14 @@ impl ShopEvents {
         else {
             return Ok(Step::Done);
         };
-        match subject(&entry.topic, entry.resource_id) {
+        let event = subject(&entry.topic, entry.resource_id);
+        let lag_subject = match event {
+            EventSubject::Product(_) => "product",
+            EventSubject::Catalog => "catalog",
+            EventSubject::Order(_) => "order",
+            EventSubject::Other => "other",
+        };
+        match event {
             EventSubject::Product(id) => {
                 self.catalog.product_changed(ws, entry.shop_id, id).await?
             }
@@ -124,9 +159,12 @@ impl ShopEvents {
             EventSubject::Order(id) => self.orders.shop_order_changed(ws, id).await?,
             EventSubject::Other => {}
         }
+        let handled_ms = now_ms();
         self.storage
-            .mark_webhook_processed(ws, inbox_id, now_ms())
+            .mark_webhook_processed(ws, inbox_id, handled_ms)
             .await?;
+        metrics::histogram!(WEBHOOK_LAG, "subject" => lag_subject)
+            .record((handled_ms - entry.received_at_ms).max(0) as f64 / 1000.0);
         Ok(Step::Done)
     }
 }

@@ -1,15 +1,22 @@
 //! The worker: claims jobs from the lease queue and runs them. `serve` runs one unless told
 //! not to; `worker` runs only this, for extra nodes on PostgreSQL.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use domain::{ChannelId, JobId, WorkspaceId};
 use storage::{Storage, now_ms};
 use tokio::sync::watch;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::Flows;
 use crate::job::{CatalogRead, Job, JobError, Step, flow};
+
+/// Counter: job runs started, by `flow`.
+pub const JOBS_STARTED: &str = "marketbridge_jobs_started_total";
+/// Histogram: how long job runs took, by `flow` and `outcome` (`done`, `again`: back later for
+/// a budget slot or an import still running, `failed`: retried later or dead).
+pub const JOB_DURATION: &str = "marketbridge_jobs_duration_seconds";
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -176,9 +183,24 @@ impl Worker {
         Ok(true)
     }
 
+    /// [`Self::finish_job`] in the job's span: every line it logs carries the job's id (as
+    /// `request_id`, the field HTTP requests' lines use too), its flow and its workspace.
+    async fn finish(&self, job: &storage::Job) -> anyhow::Result<()> {
+        let span = tracing::info_span!(
+            "job",
+            request_id = %job.id,
+            flow = %job.flow,
+            workspace = tracing::field::Empty
+        );
+        if let Some(ws) = job.workspace_id {
+            span.record("workspace", tracing::field::display(ws));
+        }
+        self.finish_job(job).instrument(span).await
+    }
+
     /// Runs a claimed job and records how it ended. A job that can never run (its payload no
     /// longer reads) goes straight to the dead letter, saying why.
-    async fn finish(&self, job: &storage::Job) -> anyhow::Result<()> {
+    async fn finish_job(&self, job: &storage::Job) -> anyhow::Result<()> {
         let typed = Job::from_stored(&job.flow, &job.payload).and_then(|typed| {
             job.workspace_id
                 .map(|ws| (ws, typed))
@@ -197,6 +219,8 @@ impl Worker {
             }
         };
         let started_ms = now_ms();
+        let started = Instant::now();
+        metrics::counter!(JOBS_STARTED, "flow" => job.flow.clone()).increment(1);
         let outcome = holding_lease(
             &self.storage,
             job.id,
@@ -205,6 +229,13 @@ impl Worker {
             self.execute(ws, typed.clone()),
         )
         .await;
+        let ended = match &outcome {
+            Ok(Step::Done) => "done",
+            Ok(Step::RunAgainAt(_)) => "again",
+            Err(_) => "failed",
+        };
+        metrics::histogram!(JOB_DURATION, "flow" => job.flow.clone(), "outcome" => ended)
+            .record(started.elapsed().as_secs_f64());
         if let Err(e) = &outcome
             && refused_token(e)
         {

@@ -20,6 +20,7 @@ use axum::routing::{get, post};
 use domain::MarketplaceDefinition;
 use storage::Storage;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use url::Url;
@@ -115,10 +116,39 @@ impl AppState {
     }
 }
 
-/// The span of one request: method and path only. The query string is left out on purpose:
-/// the OAuth callback carries the authorization code and state there.
+/// The span of one request: its id (`x-request-id`, made here when the request came without
+/// one, and sent back with the answer), method and path, and the workspace once known. The
+/// query string is left out on purpose: the OAuth callback carries the authorization code and
+/// state there.
 fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        request_id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        workspace = tracing::field::Empty
+    )
+}
+
+/// Puts the signed-in seller's workspace in the request's span, so every line logged while
+/// serving the request carries it.
+async fn record_workspace(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some((_, workspace)) = req
+        .extensions()
+        .get::<session::Session>()
+        .and_then(|s| s.user)
+    {
+        tracing::Span::current().record("workspace", tracing::field::display(workspace));
+    }
+    next.run(req).await
 }
 
 /// What every answer tells the browser: no page of ours may be framed (clickjacking), no
@@ -225,6 +255,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             session::csrf_guard,
         ))
+        .layer(axum::middleware::from_fn(record_workspace))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::load_session,
@@ -260,5 +291,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks);
     with_security_headers(app)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }

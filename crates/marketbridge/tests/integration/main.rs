@@ -9,6 +9,7 @@ mod catalog;
 mod disconnect;
 mod hostile_input;
 mod jobs;
+mod metrics;
 mod onboarding;
 mod operator;
 mod order_kills;

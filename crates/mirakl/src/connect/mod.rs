@@ -303,6 +303,7 @@ impl ConnectClient {
         }
 
         let what = call.describe();
+        let operation = crate::call_metrics::connect_operation(&call.method, call.segments);
         let mut request = self
             .http
             .request(call.method, url)
@@ -314,10 +315,16 @@ impl ConnectClient {
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(json);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|error| ConnectError::Unreachable(transport_failure(&error)))?;
+        let started = std::time::Instant::now();
+        let response = request.send().await;
+        crate::call_metrics::record(
+            "connect",
+            operation,
+            response.as_ref().ok().map(reqwest::Response::status),
+            started,
+        );
+        let response =
+            response.map_err(|error| ConnectError::Unreachable(transport_failure(&error)))?;
         let status = response.status();
         tracing::debug!(
             call = what,

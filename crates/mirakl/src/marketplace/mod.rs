@@ -295,6 +295,7 @@ impl MarketplaceClient {
         }
 
         let what = call.describe();
+        let operation = crate::call_metrics::marketplace_operation(&call.method, &call.segments);
         let is_get = call.method == Method::GET;
         let request = self
             .http
@@ -311,10 +312,15 @@ impl MarketplaceClient {
                 .body(body),
             Payload::Multipart(form) => request.multipart(form),
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|error| MarketplaceError::from_transport(&error))?;
+        let started = std::time::Instant::now();
+        let response = request.send().await;
+        crate::call_metrics::record(
+            "marketplace",
+            operation,
+            response.as_ref().ok().map(reqwest::Response::status),
+            started,
+        );
+        let response = response.map_err(|error| MarketplaceError::from_transport(&error))?;
         let status = response.status();
         tracing::debug!(%instance, call = what, shop_id = shop_id.map(StoreId::get), status = status.as_u16(), "Mirakl seller API answered");
         let headers = response.headers().clone();

@@ -224,14 +224,21 @@ impl MasClient {
             ("client_id", self.client_id.as_str()),
             ("client_secret", self.client_secret.expose()),
         ];
+        let started = std::time::Instant::now();
         let response = self
             .http
             .post(self.revoke_url.clone())
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .form(&form)
             .send()
-            .await
-            .map_err(|error| MasError::from_transport(&error))?;
+            .await;
+        crate::call_metrics::record(
+            "mas",
+            "mas.revoke",
+            response.as_ref().ok().map(reqwest::Response::status),
+            started,
+        );
+        let response = response.map_err(|error| MasError::from_transport(&error))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());

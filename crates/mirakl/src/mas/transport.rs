@@ -37,10 +37,18 @@ impl<'c> AsyncHttpClient<'c> for Transport<'_> {
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
+            let started = std::time::Instant::now();
             let response = self
                 .http
                 .execute(reqwest::Request::try_from(request)?)
-                .await?;
+                .await;
+            crate::call_metrics::record(
+                "mas",
+                "mas.token",
+                response.as_ref().ok().map(reqwest::Response::status),
+                started,
+            );
+            let response = response?;
             let status = response.status();
             self.status.store(status.as_u16(), Ordering::Relaxed);
             let headers = response.headers().clone();

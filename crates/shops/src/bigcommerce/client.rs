@@ -251,7 +251,10 @@ impl BcClient {
                     .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                     .body(serde_json::to_vec(body).expect("JSON values serialize"));
             }
-            let response = request.send().await.map_err(BcError::from_transport)?;
+            let started = std::time::Instant::now();
+            let response = request.send().await;
+            crate::call_metrics::record("bigcommerce", response.as_ref(), started);
+            let response = response.map_err(BcError::from_transport)?;
             let status = response.status();
             let headers = response.headers().clone();
             pace::observe(store, &headers);

@@ -319,7 +319,10 @@ impl WooClient {
         if let Some(body) = &body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(WooError::from_transport)?;
+        let started = std::time::Instant::now();
+        let response = request.send().await;
+        crate::call_metrics::record("woocommerce", response.as_ref(), started);
+        let response = response.map_err(WooError::from_transport)?;
         let status = response.status();
         // The path only: over plain http the query holds the OAuth signature.
         tracing::debug!(store = %self.store, %method, path, status = status.as_u16(), "WooCommerce answered");
