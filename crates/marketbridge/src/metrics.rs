@@ -199,3 +199,67 @@ fn describe() {
         "Catalog items in error, read from storage at each scrape."
     );
 }
+
+/// The gauges read from storage at each scrape: jobs per flow and state (every flow, 0 where
+/// none), the oldest order not yet in its shop, each channel's token expiry and the catalog
+/// items in error. A channel whose token is gone (deleted, disconnected) is set to 0, so no
+/// scrape shows an expiry that no longer exists.
+pub fn storage_sampler(storage: storage::Storage) -> Arc<dyn Sampler> {
+    let channels_seen: Arc<std::sync::Mutex<std::collections::BTreeSet<String>>> = Arc::default();
+    Arc::new(move || {
+        let (storage, channels_seen) = (storage.clone(), channels_seen.clone());
+        async move {
+            if let Err(e) = sample_storage(&storage, &channels_seen).await {
+                tracing::warn!(error = %e, "reading the metrics kept in storage failed");
+            }
+        }
+    })
+}
+
+async fn sample_storage(
+    storage: &storage::Storage,
+    channels_seen: &std::sync::Mutex<std::collections::BTreeSet<String>>,
+) -> Result<(), storage::StorageError> {
+    let now = storage::now_ms();
+    let queues = storage.queue_counts(now).await?;
+    let oldest = storage.oldest_pending_order().await?;
+    let expiries = storage.token_expiries().await?;
+    let in_error = storage.catalog_items_in_error().await?;
+
+    let known = sync::job::flow::ALL.iter().map(|f| (*f).to_owned());
+    let others = queues.iter().map(|q| q.flow.clone());
+    for flow in known
+        .chain(others)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let queue = queues.iter().find(|q| q.flow == flow);
+        for (state, count) in [
+            ("queued", queue.map_or(0, |q| q.queued)),
+            ("running", queue.map_or(0, |q| q.running)),
+            ("dead", queue.map_or(0, |q| q.dead)),
+        ] {
+            metrics::gauge!(JOBS, "flow" => flow.clone(), "state" => state).set(count as f64);
+        }
+    }
+
+    let age_ms = oldest.map_or(0, |o| (now - o.imported_at_ms).max(0));
+    metrics::gauge!(OLDEST_ORDER_NOT_IN_SHOP).set(age_ms as f64 / 1000.0);
+
+    let mut channels = std::collections::BTreeSet::new();
+    for (channel, expires_at_ms) in &expiries {
+        let channel = channel.to_string();
+        metrics::gauge!(TOKEN_EXPIRY, "channel" => channel.clone())
+            .set(*expires_at_ms as f64 / 1000.0);
+        channels.insert(channel);
+    }
+    let mut seen = channels_seen
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for gone in seen.difference(&channels) {
+        metrics::gauge!(TOKEN_EXPIRY, "channel" => gone.clone()).set(0.0);
+    }
+    *seen = channels;
+
+    metrics::gauge!(CATALOG_ITEMS_IN_ERROR).set(in_error as f64);
+    Ok(())
+}

@@ -84,14 +84,15 @@ pub fn build_connector(storage: Storage, options: ConnectorOptions) -> Connector
         marketplaces: options.marketplaces,
         config,
     });
+    // The gauges read from storage (jobs per flow and state, the oldest order not yet in the
+    // shop, token expiry per channel, catalog items in error).
+    let samplers = vec![crate::metrics::storage_sampler(storage.clone())];
     Connector {
         storage,
         worker,
         flows,
         app: web::router(state),
-        // The gauges read from storage (jobs per flow and state, the oldest order not yet in
-        // the shop, token expiry per channel, catalog items in error) are sampled here.
-        samplers: Vec::new(),
+        samplers,
     }
 }
 

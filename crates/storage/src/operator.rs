@@ -587,6 +587,28 @@ impl Storage {
         }))
     }
 
+    /// When each channel's Mirakl access token expires, by channel, soonest first.
+    pub async fn token_expiries(&self) -> Result<Vec<(ChannelId, i64)>, StorageError> {
+        const SQL: &str = "SELECT channel_id, access_expires_at_ms FROM channel_tokens \
+             ORDER BY access_expires_at_ms, channel_id";
+        let rows = on_reader!(self, |p| sqlx::query_as::<_, (Uuid, i64)>(SQL)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(channel, at)| (ChannelId(channel), at))
+            .collect())
+    }
+
+    /// Catalog items in error on their channel (refused by Mirakl, or not sendable), across
+    /// workspaces.
+    pub async fn catalog_items_in_error(&self) -> Result<i64, StorageError> {
+        const SQL: &str = "SELECT COUNT(*) FROM channel_items WHERE state = 'error'";
+        Ok(on_reader!(self, |p| sqlx::query_scalar::<_, i64>(SQL)
+            .fetch_one(p)
+            .await)?)
+    }
+
     /// The database's migrations against this binary's: what `/readyz` and `status` check.
     /// A database never migrated has every migration missing. Changes nothing.
     pub async fn schema_state(&self) -> Result<SchemaState, StorageError> {

@@ -127,6 +127,7 @@ conformance!(
     channels_and_shops_needing_attention_say_why,
     orders_not_in_their_shop_are_counted_per_workspace_oldest_first,
     the_schema_state_names_missing_and_newer_migrations,
+    token_expiries_and_items_in_error_are_read_across_workspaces,
 );
 
 const T0: i64 = 1_700_000_000_000;
@@ -5627,4 +5628,50 @@ async fn the_schema_state_names_missing_and_newer_migrations(s: Storage) {
     assert_eq!(state.unknown, [99_990_101]);
     let problem = state.problem().unwrap();
     assert!(problem.contains("marketbridge migrate"), "{problem}");
+}
+
+async fn token_expiries_and_items_in_error_are_read_across_workspaces(s: Storage) {
+    assert_eq!(s.token_expiries().await.unwrap(), Vec::new());
+    assert_eq!(s.catalog_items_in_error().await.unwrap(), 0);
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    let my_channel = channel(&s, mine, ChannelStatus::Live).await;
+    let their_channel = channel(&s, theirs, ChannelStatus::Live).await;
+    s.store_tokens(
+        mine,
+        my_channel,
+        &tokens(ACCESS, Some(REFRESH), T0 + 2 * MINUTE),
+        T0,
+    )
+    .await
+    .unwrap();
+    s.store_tokens(
+        theirs,
+        their_channel,
+        &tokens(ACCESS, None, T0 + MINUTE),
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.token_expiries().await.unwrap(),
+        vec![(their_channel, T0 + MINUTE), (my_channel, T0 + 2 * MINUTE)],
+        "soonest first"
+    );
+
+    s.record_sent(mine, my_channel, &sent(&["LIVE"]), None, T0)
+        .await
+        .unwrap();
+    s.record_item_errors(mine, my_channel, &errors(&[("A", "no price")]), T0)
+        .await
+        .unwrap();
+    s.record_item_errors(
+        theirs,
+        their_channel,
+        &errors(&[("B", "no GTIN"), ("C", "no price")]),
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.catalog_items_in_error().await.unwrap(), 3);
 }

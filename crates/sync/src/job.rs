@@ -322,12 +322,25 @@ pub mod flow {
     pub const DISCONNECT: &str = "disconnect";
     pub const ORDER_IMPORT: &str = "order_import";
     pub const ORDER_STEP: &str = "order_step";
+    /// Every flow, as the metrics list them.
+    pub const ALL: [&str; 10] = [
+        TOKEN_REFRESH,
+        SHOP_HEALTH,
+        SHOP_WEBHOOK,
+        CATALOG_READ,
+        CHANNEL_EXPORT,
+        IMPORT_FOLLOW,
+        RECONCILE,
+        DISCONNECT,
+        ORDER_IMPORT,
+        ORDER_STEP,
+    ];
 }
 
 /// What a sync run of `flow` did, in the seller's words, on `channel` when it has one.
 pub fn describe_run(flow_name: &str, channel: Option<&str>) -> String {
     match (flow_name, channel) {
-        (flow::CATALOG_READ, _) => "Read the WooCommerce catalog".to_owned(),
+        (flow::CATALOG_READ, _) => "Read the store's catalog".to_owned(),
         (flow::CHANNEL_EXPORT, Some(c)) => format!("Export to {c}"),
         (flow::RECONCILE, Some(c)) => format!("Check the offers on {c}"),
         (flow::ORDER_IMPORT, Some(c)) => format!("Import orders from {c}"),

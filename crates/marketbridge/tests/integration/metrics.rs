@@ -55,6 +55,22 @@ fn observed(
         .collect()
 }
 
+/// The label sets of the gauge `family`'s samples, whatever their value (a count read from
+/// storage is often 0).
+fn gauges(scrape: &Scrape, family: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == family && gauge(&s.value))
+        .map(|s| {
+            s.labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .collect()
+}
+
 fn counter(v: &Value) -> bool {
     matches!(v, Value::Counter(_))
 }
@@ -180,6 +196,47 @@ async fn a_scrape_has_every_family_after_a_launch_and_a_webhook() {
     assert!(label_values(&lag, "subject").contains("product"), "{lag:?}");
 
     assert!(!observed(&scrape, "marketbridge_test_sampled", gauge).is_empty());
+    // The gauges read from storage at each scrape.
+    let jobs = gauges(&scrape, "marketbridge_jobs");
+    assert_eq!(
+        label_values(&jobs, "state"),
+        BTreeSet::from(["dead", "queued", "running"].map(String::from)),
+        "{jobs:?}"
+    );
+    assert!(
+        label_values(&jobs, "flow").contains("order_step"),
+        "every flow, with or without jobs: {jobs:?}"
+    );
+    for family in [
+        "marketbridge_oldest_order_not_in_shop_age_seconds",
+        "marketbridge_catalog_items_in_error",
+    ] {
+        assert_eq!(gauges(&scrape, family).len(), 1, "{family}");
+    }
+    let expiries = observed(
+        &scrape,
+        "marketbridge_token_expiry_timestamp_seconds",
+        gauge,
+    );
+    let channels = label_values(&expiries, "channel");
+    for channel in [s.connect, s.marketplace] {
+        assert!(channels.contains(&channel.to_string()), "{expiries:?}");
+    }
+    let expiry = scrape
+        .samples
+        .iter()
+        .find(|x| {
+            x.metric == "marketbridge_token_expiry_timestamp_seconds"
+                && x.labels.get("channel") == Some(&s.connect.to_string())
+        })
+        .unwrap();
+    let prometheus_parse::Value::Gauge(at) = expiry.value else {
+        panic!("a gauge")
+    };
+    assert!(
+        at > storage::now_ms() as f64 / 1000.0,
+        "the token of a channel just launched has not expired: {at}"
+    );
     for family in [
         "marketbridge_jobs_duration_seconds",
         "marketbridge_mirakl_calls_total",
@@ -197,7 +254,12 @@ async fn a_scrape_has_every_family_after_a_launch_and_a_webhook() {
         s.connect.to_string(),
         s.marketplace.to_string(),
     ];
-    for sample in &scrape.samples {
+    // (Token expiry is per channel, as an operator alerts per channel.)
+    for sample in scrape
+        .samples
+        .iter()
+        .filter(|x| x.metric != "marketbridge_token_expiry_timestamp_seconds")
+    {
         for (_, value) in sample.labels.iter() {
             assert!(!ids.contains(value), "{} has an id label", sample.metric);
         }
