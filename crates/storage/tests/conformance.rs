@@ -112,6 +112,7 @@ conformance!(
     racing_processes_get_one_call_budget,
     imports_are_followed_until_they_finish,
     sync_runs_are_listed_newest_first,
+    sync_runs_are_paged_newest_first_by_keyset,
     the_catalog_cursor_is_kept_with_the_shop,
     deleting_a_channel_removes_everything_kept_for_it,
     a_disconnect_is_started_once_and_resumed_after_a_failure,
@@ -3898,6 +3899,36 @@ async fn imports_are_followed_until_they_finish(s: Storage) {
     );
     assert_eq!(s.open_imports(theirs, id).await.unwrap(), []);
     assert_eq!(s.open_imports(mine, id).await.unwrap().len(), 1);
+}
+
+async fn sync_runs_are_paged_newest_first_by_keyset(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    // Runs started in the same millisecond are told apart by id.
+    let mut started = Vec::new();
+    for i in 0..7 {
+        let id = s
+            .start_sync_run(mine, None, "catalog_read", T0 + i / 2)
+            .await
+            .unwrap();
+        started.push((T0 + i / 2, id));
+    }
+    s.start_sync_run(theirs, None, "catalog_read", T0)
+        .await
+        .unwrap();
+    let mut walked = Vec::new();
+    let mut before = None;
+    loop {
+        let page = s.sync_runs_page(mine, before, 3).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        before = Some((last.started_at_ms, last.id));
+        walked.extend(page.iter().map(|r| r.id));
+    }
+    started.sort_by_key(|key| std::cmp::Reverse(*key));
+    let newest_first: Vec<Uuid> = started.into_iter().map(|(_, id)| id).collect();
+    assert_eq!(walked, newest_first);
+    assert_eq!(s.sync_runs_page(theirs, None, 10).await.unwrap().len(), 1);
 }
 
 async fn sync_runs_are_listed_newest_first(s: Storage) {
