@@ -2,6 +2,7 @@
 //! the Mirakl OAuth callback. Handlers are thin: they parse the request, call storage, the
 //! Mirakl clients or the flows in `sync`, and render a page. No SQL here.
 
+mod api;
 mod error;
 mod form;
 mod input;
@@ -159,6 +160,11 @@ pub fn router(state: AppState) -> Router {
         .route("/onboarding/import", post(ui::onboarding::import_settings))
         .route("/onboarding/launch", post(ui::onboarding::launch))
         .route("/account", get(ui::account::show))
+        .route("/account/api-tokens", post(ui::account::create_token))
+        .route(
+            "/account/api-tokens/{id}/revoke",
+            post(ui::account::revoke_token),
+        )
         .route(
             "/account/disconnect",
             get(ui::disconnect::show).post(ui::disconnect::start),
@@ -255,7 +261,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
                 .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
         )
-        .merge(webhooks);
+        .merge(webhooks)
+        .merge(api::router());
     with_security_headers(app)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
