@@ -24,6 +24,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use url::Url;
 
+pub use api::token::ApiTokenSecret;
 pub use error::WebError;
 pub use session::SESSION_COOKIE;
 

@@ -585,3 +585,50 @@ async fn the_api_serves_a_launched_workspace_on_sqlite() {
 async fn the_api_serves_a_launched_workspace_on_postgres() {
     the_api_serves_a_launched_workspace(Engine::Postgres).await;
 }
+
+/// `demo --connected` prints a read-and-write token of the demo seller that opens the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connected_demo_prints_a_token_that_opens_the_api() {
+    use marketbridge::demo::{Demo, DemoOptions, DemoSandbox};
+    let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let data_dir =
+        std::env::temp_dir().join(format!("marketbridge-api-demo-{}", uuid::Uuid::new_v4()));
+    let demo = Demo::start(DemoOptions {
+        data_dir: data_dir.clone(),
+        connector_listen: any_port,
+        sandbox: DemoSandbox::Own(any_port),
+        orders_every: std::time::Duration::ZERO,
+        connected: true,
+    })
+    .await
+    .unwrap();
+    let token = demo.api_token.clone().expect("--connected makes a token");
+    let banner = demo.banner();
+    assert!(
+        banner.contains(&format!("Authorization: Bearer {token}")),
+        "{banner}"
+    );
+    let url = demo.connector_url.join("/api/v1/channels").unwrap();
+    let response = bare_client()
+        .get(url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["items"].as_array().unwrap().len(), 2, "{body}");
+    let sync = bare_client()
+        .post(demo.connector_url.join("/api/v1/channels/x/sync").unwrap())
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sync.status(),
+        StatusCode::NOT_FOUND,
+        "read and write: past the 403"
+    );
+    demo.stop().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
