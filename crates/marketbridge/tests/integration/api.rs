@@ -301,6 +301,26 @@ async fn only_a_live_bearer_token_opens_the_api_and_no_token_opens_a_page() {
         StatusCode::NOT_FOUND,
     );
 
+    // Another seller cannot revoke it: their Revoke sent with its id is a 404.
+    let ws = app.storage().list_workspace_ids().await.unwrap()[0];
+    let reader_id = app.storage().api_tokens(ws).await.unwrap()[0].id;
+    let other = Visitor::new();
+    app.sign_up(&other, "other@example.com").await;
+    let theirs = other.get(&app.url("/account")).await;
+    let mut forged = theirs.form("Create token", &[]);
+    forged.url = app
+        .url(&format!("/account/api-tokens/{reader_id}/revoke"))
+        .parse()
+        .unwrap();
+    let refused = other.send_raw(&forged).await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        call(&app, Method::GET, "/api/v1/channels", Some(&reader))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
     // Revoked on the Account page: 401 from then on.
     let account = v.get(&app.url("/account")).await;
     let revoked = v.submit(&account.form("Revoke", &[])).await;
