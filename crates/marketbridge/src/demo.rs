@@ -69,6 +69,8 @@ pub struct Demo {
     pub connector: Connector,
     /// With `--connected`: what became of the demo seller, and what their workspace holds.
     pub seller: Option<(Outcome, SellerWorkspace)>,
+    /// With `--connected`: a read-and-write API token of the demo seller, made at this start.
+    pub api_token: Option<String>,
     options: DemoOptions,
     /// Call budgets as the connector applies them (those of the sandbox it uses).
     budgets: Budgets,
@@ -162,6 +164,7 @@ impl Demo {
             sandbox_url,
             connector,
             seller: None,
+            api_token: None,
             customers: None,
             options,
             budgets,
@@ -172,7 +175,16 @@ impl Demo {
         };
         if demo.options.connected {
             match demo.connect_seller().await {
-                Ok(seller) => demo.seller = Some(seller),
+                Ok(seller) => {
+                    match demo.api_token_for(seller.0.workspace()).await {
+                        Ok(token) => demo.api_token = Some(token),
+                        Err(error) => {
+                            demo.stop().await;
+                            return Err(error.context("creating the demo seller's API token"));
+                        }
+                    }
+                    demo.seller = Some(seller);
+                }
                 Err(error) => {
                     demo.stop().await;
                     return Err(error.context("onboarding the demo seller"));
@@ -209,6 +221,26 @@ impl Demo {
         .await?;
         let workspace = SellerWorkspace::read(&self.connector.storage, outcome.workspace()).await?;
         Ok((outcome, workspace))
+    }
+
+    /// A new read-and-write API token for the workspace, as the Account page makes one; a
+    /// token is shown only when made, so each start makes its own.
+    async fn api_token_for(&self, ws: domain::WorkspaceId) -> anyhow::Result<String> {
+        let secret = web::ApiTokenSecret::mint();
+        self.connector
+            .storage
+            .create_api_token(
+                ws,
+                storage::NewApiToken {
+                    token_hash: &secret.hash(),
+                    display_prefix: secret.display_prefix(),
+                    name: "demo --connected",
+                    scope: storage::ApiScope::ReadWrite,
+                },
+                storage::now_ms(),
+            )
+            .await?;
+        Ok(secret.expose().to_owned())
     }
 
     /// The sandbox's demo WooCommerce store.
@@ -275,6 +307,13 @@ impl Demo {
                     Outcome::AlreadyThere(_) => "From an earlier start, as it was left:",
                 },
                 holdings_in_words(workspace),
+            ));
+        }
+        if let Some(token) = &self.api_token {
+            banner.push_str(&format!(
+                "\nAPI token of the demo seller (read and write): {token}\
+                 \n  curl -H \"Authorization: Bearer {token}\" {connector_url}api/v1/products\
+                 \n  Docs: {connector_url}api/v1/docs\n"
             ));
         }
         if self.earlier_data && self.sandbox.is_some() {

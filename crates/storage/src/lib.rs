@@ -18,6 +18,7 @@
 mod pool;
 
 pub mod account;
+pub mod api_token;
 pub mod authorization;
 mod batch;
 pub mod call_budget;
@@ -56,6 +57,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use domain::WorkspaceId;
 
 pub use account::{Account, LoginAttempt};
+pub use api_token::{ApiScope, ApiToken, NewApiToken};
 pub use authorization::{NewPendingAuthorization, PendingAuthorization, PendingLookup};
 pub use call_budget::BudgetDecision;
 pub use catalog::CatalogRow;

@@ -124,6 +124,32 @@ impl Storage {
             .await)?;
         rows.into_iter().map(SyncRun::try_from).collect()
     }
+
+    /// A page of the workspace's runs, newest first: the `limit` runs started before
+    /// `before` (a run's `(started_at_ms, id)`), or the newest when `None`.
+    pub async fn sync_runs_page(
+        &self,
+        ws: WorkspaceId,
+        before: Option<(i64, Uuid)>,
+        limit: i64,
+    ) -> Result<Vec<SyncRun>, StorageError> {
+        const SQL: &str = "SELECT id, channel_id, flow, started_at_ms, finished_at_ms, status, \
+             counts, message FROM sync_runs WHERE workspace_id = $1 \
+               AND ($2 IS NULL OR started_at_ms < $2 OR (started_at_ms = $2 AND id < $3)) \
+             ORDER BY started_at_ms DESC, id DESC LIMIT $4";
+        let (before_ms, before_id) = match before {
+            Some((ms, id)) => (Some(ms), id),
+            None => (None, Uuid::nil()),
+        };
+        let rows = on_reader!(self, |p| sqlx::query_as::<_, SyncRunRow>(SQL)
+            .bind(ws.0)
+            .bind(before_ms)
+            .bind(before_id)
+            .bind(limit.max(0))
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(SyncRun::try_from).collect()
+    }
 }
 
 #[cfg(test)]

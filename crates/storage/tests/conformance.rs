@@ -65,6 +65,7 @@ conformance!(
     orders_are_listed_filtered_counted_and_kept_apart,
     orders_are_filtered_by_states_found_by_id_and_counted_by_state,
     sessions_expire_and_can_be_deleted,
+    api_tokens_are_found_by_hash_until_revoked_and_kept_apart,
     channels_are_only_seen_from_their_workspace,
     channel_updates_are_scoped_by_workspace,
     deleting_a_channel_removes_its_tokens_and_pending_authorizations,
@@ -115,6 +116,7 @@ conformance!(
     racing_processes_get_one_call_budget,
     imports_are_followed_until_they_finish,
     sync_runs_are_listed_newest_first,
+    sync_runs_are_paged_newest_first_by_keyset,
     the_catalog_cursor_is_kept_with_the_shop,
     deleting_a_channel_removes_everything_kept_for_it,
     a_disconnect_is_started_once_and_resumed_after_a_failure,
@@ -385,6 +387,109 @@ async fn a_nul_in_a_text_is_the_callers_error_not_a_database_failure(s: Storage)
         ),
         Engine::Sqlite => assert!(written.is_ok(), "{written:?}"),
     }
+}
+
+async fn api_tokens_are_found_by_hash_until_revoked_and_kept_apart(s: Storage) {
+    use storage::{ApiScope, NewApiToken};
+    let a = workspace(&s, "a@example.com").await;
+    let b = workspace(&s, "b@example.com").await;
+    let reader = s
+        .create_api_token(
+            a,
+            NewApiToken {
+                token_hash: b"hash-reader",
+                display_prefix: "mb_reader",
+                name: "Stock report",
+                scope: ApiScope::Read,
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let writer = s
+        .create_api_token(
+            a,
+            NewApiToken {
+                token_hash: b"hash-writer",
+                display_prefix: "mb_writer",
+                name: "ERP",
+                scope: ApiScope::ReadWrite,
+            },
+            T0 + 1,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_api_token(
+            b,
+            NewApiToken {
+                token_hash: b"hash-writer",
+                display_prefix: "mb_writer",
+                name: "copy",
+                scope: ApiScope::Read,
+            },
+            T0,
+        )
+        .await,
+        Err(StorageError::Conflict("api_tokens_token_hash"))
+    ));
+
+    // Newest first; the other workspace sees none of them.
+    let listed = s.api_tokens(a).await.unwrap();
+    assert_eq!(listed, vec![writer.clone(), reader.clone()]);
+    assert!(s.api_tokens(b).await.unwrap().is_empty());
+
+    // Found by its hash, and marked as used (at most once a minute).
+    let used = s
+        .use_api_token(b"hash-reader", T0 + MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (used.id, used.workspace_id, used.scope),
+        (reader.id, a, ApiScope::Read)
+    );
+    assert_eq!(used.last_used_at_ms, Some(T0 + MINUTE));
+    s.use_api_token(b"hash-reader", T0 + MINUTE + 5)
+        .await
+        .unwrap()
+        .unwrap();
+    let listed = s.api_tokens(a).await.unwrap();
+    assert_eq!(listed[1].last_used_at_ms, Some(T0 + MINUTE));
+    assert_eq!(s.use_api_token(b"hash-unknown", T0).await.unwrap(), None);
+
+    // Another workspace cannot revoke it; its own can, once, and then it opens nothing.
+    assert!(matches!(
+        s.revoke_api_token(b, reader.id, T0 + 2 * MINUTE).await,
+        Err(StorageError::NotFound)
+    ));
+    assert!(
+        s.use_api_token(b"hash-reader", T0 + 2 * MINUTE)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    s.revoke_api_token(a, reader.id, T0 + 2 * MINUTE)
+        .await
+        .unwrap();
+    s.revoke_api_token(a, reader.id, T0 + 3 * MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.use_api_token(b"hash-reader", T0 + 3 * MINUTE)
+            .await
+            .unwrap(),
+        None
+    );
+    let listed = s.api_tokens(a).await.unwrap();
+    assert_eq!(listed[1].revoked_at_ms, Some(T0 + 2 * MINUTE));
+    assert_eq!(listed[0].revoked_at_ms, None);
+    assert!(
+        s.use_api_token(b"hash-writer", T0 + 3 * MINUTE)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 async fn sessions_expire_and_can_be_deleted(s: Storage) {
@@ -1440,6 +1545,7 @@ async fn every_seller_table_is_listed_with_its_workspace(s: Storage) {
     assert_eq!(
         tables,
         [
+            "api_tokens",
             "call_budgets",
             "catalog_items",
             "catalog_versions",
@@ -3807,6 +3913,36 @@ async fn imports_are_followed_until_they_finish(s: Storage) {
     assert_eq!(s.open_imports(mine, id).await.unwrap().len(), 1);
 }
 
+async fn sync_runs_are_paged_newest_first_by_keyset(s: Storage) {
+    let mine = workspace(&s, "me@example.com").await;
+    let theirs = workspace(&s, "them@example.com").await;
+    // Runs started in the same millisecond are told apart by id.
+    let mut started = Vec::new();
+    for i in 0..7 {
+        let id = s
+            .start_sync_run(mine, None, "catalog_read", T0 + i / 2)
+            .await
+            .unwrap();
+        started.push((T0 + i / 2, id));
+    }
+    s.start_sync_run(theirs, None, "catalog_read", T0)
+        .await
+        .unwrap();
+    let mut walked = Vec::new();
+    let mut before = None;
+    loop {
+        let page = s.sync_runs_page(mine, before, 3).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        before = Some((last.started_at_ms, last.id));
+        walked.extend(page.iter().map(|r| r.id));
+    }
+    started.sort_by_key(|key| std::cmp::Reverse(*key));
+    let newest_first: Vec<Uuid> = started.into_iter().map(|(_, id)| id).collect();
+    assert_eq!(walked, newest_first);
+    assert_eq!(s.sync_runs_page(theirs, None, 10).await.unwrap().len(), 1);
+}
+
 async fn sync_runs_are_listed_newest_first(s: Storage) {
     let mine = workspace(&s, "me@example.com").await;
     let theirs = workspace(&s, "them@example.com").await;
@@ -4107,6 +4243,18 @@ async fn fill_workspace(s: &Storage, address: &str) -> WorkspaceId {
         Some((account.user_id, ws)),
         T0,
         T0 + MINUTE,
+    )
+    .await
+    .unwrap();
+    s.create_api_token(
+        ws,
+        storage::NewApiToken {
+            token_hash: &[tag, b"-api-token"].concat(),
+            display_prefix: "mb_x",
+            name: "ERP",
+            scope: storage::ApiScope::Read,
+        },
+        T0,
     )
     .await
     .unwrap();

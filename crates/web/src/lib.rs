@@ -2,6 +2,7 @@
 //! the Mirakl OAuth callback. Handlers are thin: they parse the request, call storage, the
 //! Mirakl clients or the flows in `sync`, and render a page. No SQL here.
 
+mod api;
 mod error;
 mod form;
 mod input;
@@ -25,6 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use url::Url;
 
+pub use api::token::ApiTokenSecret;
 pub use error::WebError;
 pub use session::SESSION_COOKIE;
 
@@ -190,6 +192,11 @@ pub fn router(state: AppState) -> Router {
         .route("/onboarding/import", post(ui::onboarding::import_settings))
         .route("/onboarding/launch", post(ui::onboarding::launch))
         .route("/account", get(ui::account::show))
+        .route("/account/api-tokens", post(ui::account::create_token))
+        .route(
+            "/account/api-tokens/{id}/revoke",
+            post(ui::account::revoke_token),
+        )
         .route(
             "/account/disconnect",
             get(ui::disconnect::show).post(ui::disconnect::start),
@@ -288,7 +295,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
                 .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
         )
-        .merge(webhooks);
+        .merge(webhooks)
+        .merge(api::router());
     with_security_headers(app)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -2,6 +2,7 @@
 //! a fresh database. They drive the connector over HTTP the way a browser would.
 
 mod accounts;
+mod api;
 mod authorization;
 mod bigcommerce_app;
 mod budgets;
