@@ -4,6 +4,7 @@
 //! Connect parts in `woo::control`, `marketplace::control` and `connect`.
 //! Secrets (passwords, client secrets, tokens) never appear here.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use askama::Template;
@@ -17,7 +18,7 @@ use serde_json::json;
 
 use crate::gate::{FaultRates, scale_problem};
 use crate::page;
-use crate::world::{GrantKind, ShopState, World};
+use crate::world::{Company, GrantKind, ShopState, User, World};
 use crate::{Sandbox, marketplace};
 
 pub fn router() -> Router<Sandbox> {
@@ -517,5 +518,46 @@ impl Sandbox {
     /// Every Mirakl Connect company's id, in order (their catalogs: `connect_products`).
     pub fn connect_companies(&self) -> Vec<String> {
         self.world().companies.keys().cloned().collect()
+    }
+
+    /// Another seller on MAS, as Mirakl would have onboarded them: a login, a store of their
+    /// own on the marketplace `instance` and a Connect company of their own, so that many
+    /// sellers (the fleet benchmark's) each export to their own places. False when the e-mail
+    /// address, the store or the company exists already, or the marketplace does not.
+    pub fn add_seller(
+        &self,
+        email: &str,
+        password: &str,
+        instance: &str,
+        shop_id: i64,
+        company: &str,
+    ) -> bool {
+        let mut world = self.world();
+        let taken = world.user_by_email(email).is_some()
+            || world.companies.contains_key(company)
+            || world
+                .marketplaces
+                .get(instance)
+                .is_none_or(|m| m.stores.contains_key(&shop_id));
+        if taken {
+            return false;
+        }
+        let marketplace = world.marketplaces.get_mut(instance).expect("checked above");
+        marketplace.stores.insert(
+            shop_id,
+            crate::seed::store(shop_id, &format!("Store {shop_id}"), 0),
+        );
+        world
+            .companies
+            .insert(company.to_owned(), Company::new(company, company));
+        world.users.push(User {
+            id: format!("seller-{shop_id}"),
+            email: email.to_owned(),
+            password: password.to_owned(),
+            stores: BTreeMap::from([(instance.to_owned(), vec![shop_id])]),
+            companies: vec![company.to_owned()],
+            verification_required: false,
+        });
+        true
     }
 }

@@ -38,6 +38,7 @@ pub mod operator;
 pub mod order;
 pub mod product_settings;
 pub mod products_view;
+pub mod scratch;
 pub mod session;
 pub mod shop;
 pub mod shop_authorization;

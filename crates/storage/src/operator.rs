@@ -315,6 +315,26 @@ impl Storage {
             .collect()
     }
 
+    /// Every job in `status`, oldest first (by id, UUIDv7), at most `limit`: what a test or a
+    /// benchmark of many nodes checks (the jobs a killed node held, the jobs run twice).
+    pub async fn jobs_in_status(
+        &self,
+        status: JobStatus,
+        limit: i64,
+    ) -> Result<Vec<Job>, StorageError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE status = $1 ORDER BY id LIMIT $2"
+        );
+        let rows = on_reader!(self, |p| sqlx::query_as::<_, JobRow>(SQL)
+            .bind(status.as_str())
+            .bind(limit.max(0))
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(Job::try_from).collect()
+    }
+
     /// How many jobs are dead, in all.
     pub async fn dead_job_count(&self) -> Result<i64, StorageError> {
         const SQL: &str = "SELECT COUNT(*) FROM jobs WHERE status = 'dead'";

@@ -15,6 +15,7 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::pool::Pools;
+use crate::scratch::with_database;
 use crate::{Engine, SecretKey, Storage};
 
 /// The variable that names the PostgreSQL server for tests, e.g.
@@ -233,43 +234,5 @@ async fn drop_stale_databases(admin: &mut PgConnection) {
             .execute(&mut *admin)
             .await;
         }
-    }
-}
-
-/// `url` with its database (the path) replaced by `database`, keeping any query string.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[authority_start..].find('/') {
-        Some(i) => &base[..authority_start + i],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{database}?{query}"),
-        None => format!("{base}/{database}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn the_database_of_a_url_is_replaced() {
-        assert_eq!(
-            with_database("postgres://pg@h:5432/postgres", "mb_test_1"),
-            "postgres://pg@h:5432/mb_test_1"
-        );
-        assert_eq!(
-            with_database("postgres://pg@h:5432", "x"),
-            "postgres://pg@h:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://h/db?sslmode=disable", "x"),
-            "postgres://h/x?sslmode=disable"
-        );
     }
 }

@@ -125,6 +125,7 @@ conformance!(
     a_stopping_worker_hands_its_jobs_back_without_spending_attempts,
     the_queue_is_counted_per_flow,
     dead_jobs_are_listed_retried_and_dropped,
+    jobs_are_listed_by_status_with_their_attempts,
     a_retried_dead_job_whose_work_is_live_is_dropped_not_doubled,
     channels_and_shops_needing_attention_say_why,
     orders_not_in_their_shop_are_counted_per_workspace_oldest_first,
@@ -5396,6 +5397,55 @@ async fn the_queue_is_counted_per_flow(s: Storage) {
         "flows sorted; a flow with only finished jobs left out"
     );
     assert_eq!(s.dead_job_count().await.unwrap(), 1);
+}
+
+async fn jobs_are_listed_by_status_with_their_attempts(s: Storage) {
+    let ws = workspace(&s, "me@example.com").await;
+    let (crashed, survivor) = (Uuid::now_v7(), Uuid::now_v7());
+    let first = s
+        .enqueue_job(&job(Some(ws), "export", T0))
+        .await
+        .unwrap()
+        .unwrap();
+    let later = s
+        .enqueue_job(&job(Some(ws), "import", T0 + 1000 * MINUTE))
+        .await
+        .unwrap()
+        .unwrap();
+    s.claim_job(crashed, T0, MINUTE).await.unwrap().unwrap();
+    let running = s.jobs_in_status(JobStatus::Running, 10).await.unwrap();
+    assert_eq!(running.iter().map(|j| j.id).collect::<Vec<_>>(), [first]);
+    // Its worker died: the lease runs out, another worker runs it to its end.
+    s.reap_expired_leases(T0 + MINUTE + 1).await.unwrap();
+    let again = s
+        .claim_job(survivor, T0 + MINUTE + 1, MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        s.complete_job(again.id, survivor, T0 + MINUTE + 2)
+            .await
+            .unwrap()
+    );
+    let done = s.jobs_in_status(JobStatus::Done, 10).await.unwrap();
+    assert_eq!(
+        done.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(),
+        [(first, 2)]
+    );
+    let queued = s.jobs_in_status(JobStatus::Queued, 10).await.unwrap();
+    assert_eq!(queued.iter().map(|j| j.id).collect::<Vec<_>>(), [later]);
+    assert!(
+        s.jobs_in_status(JobStatus::Running, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.jobs_in_status(JobStatus::Done, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn dead_jobs_are_listed_retried_and_dropped(s: Storage) {

@@ -318,6 +318,13 @@ pub async fn list(
 }
 
 impl Sandbox {
+    /// One product of a company's Connect catalog, with the fields set.
+    pub fn connect_product(&self, company: &str, id: &str) -> Option<Value> {
+        let world = self.world();
+        let product = world.companies.get(company)?.products.get(id)?;
+        Some(Value::Object(product.clone()))
+    }
+
     /// A company's Connect catalog, sorted by product id, each product with the fields set.
     pub fn connect_products(&self, company: &str) -> Vec<Value> {
         self.world()

@@ -126,6 +126,20 @@ impl Sandbox {
         Ok(())
     }
 
+    /// One offer of a store, by the seller's SKU, as `marketplace_offers` shows it.
+    pub fn marketplace_offer(&self, instance: &str, shop_id: i64, shop_sku: &str) -> Option<Value> {
+        let world = self.world();
+        let marketplace = world.marketplaces.get(instance)?;
+        let store = marketplace.stores.get(&shop_id)?;
+        let offer = store.offers.get(shop_sku)?;
+        Some(crate::marketplace::offers::offer_json(
+            offer,
+            &marketplace.catalog,
+            store.shop_id,
+            &store.currency_iso_code,
+        ))
+    }
+
     /// A shop's offers as OF21 shows them, by SKU; empty for an unknown marketplace or shop.
     pub fn marketplace_offers(&self, instance: &str, shop_id: i64) -> Vec<Value> {
         let world = self.world();
