@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use domain::{JobId, WorkspaceId};
 use sandbox::{Sandbox, SandboxConfig};
 use storage::{SecretKey, Storage};
-use sync::{Budgets, WorkerConfig};
+use sync::Budgets;
 use url::Url;
 
 use crate::config::ServerArgs;
@@ -394,7 +394,7 @@ fn connector_options(settings: &mut crate::config::Settings) -> anyhow::Result<C
             redirect_uri: mas.redirect_uri,
         },
         marketplaces: std::mem::take(&mut settings.marketplaces),
-        worker: WorkerConfig::default(),
+        worker: settings.worker.clone(),
         token_refresh_margin: TOKEN_REFRESH_MARGIN,
         shop_health_interval: SHOP_HEALTH_INTERVAL,
         connect_url: settings.connect_url.clone(),

@@ -111,6 +111,19 @@ pub struct ServerArgs {
     /// A file holding the app's client secret.
     #[arg(long, env = "MARKETBRIDGE_BIGCOMMERCE_CLIENT_SECRET_FILE")]
     pub bigcommerce_client_secret_file: Option<PathBuf>,
+    /// Jobs this process runs at once (default 4). Two jobs of one seller's flow never run
+    /// together, whatever this is.
+    #[arg(long, env = "MARKETBRIDGE_WORKER_CONCURRENCY")]
+    pub worker_concurrency: Option<usize>,
+    /// How long, in seconds, a job claimed by a node is its own before another node may take
+    /// it (default 120). A running job renews it every third of it, so this is how long the
+    /// jobs of a node that died (SIGKILL, power loss) wait before running elsewhere.
+    #[arg(long, env = "MARKETBRIDGE_JOB_LEASE_SECONDS")]
+    pub job_lease_seconds: Option<u64>,
+    /// How long, in seconds, the jobs under way get to end on SIGTERM before they are handed
+    /// back to the queue (default 8; at most 9, so that a stop stays within 10 s).
+    #[arg(long, env = "MARKETBRIDGE_SHUTDOWN_GRACE_SECONDS")]
+    pub shutdown_grace_seconds: Option<u64>,
 }
 
 /// The same settings as read from a TOML file.
@@ -140,6 +153,9 @@ struct FileConfig {
     bigcommerce_login_url: Option<Url>,
     bigcommerce_client_id: Option<String>,
     bigcommerce_client_secret_file: Option<PathBuf>,
+    worker_concurrency: Option<usize>,
+    job_lease_seconds: Option<u64>,
+    shutdown_grace_seconds: Option<u64>,
 }
 
 /// Everything a server process needs, resolved and checked.
@@ -158,6 +174,7 @@ pub struct Settings {
     pub shop_addresses: shops::AddressPolicy,
     pub orders: sync::OrderConfig,
     pub bigcommerce: sync::BigCommerceConfig,
+    pub worker: sync::WorkerConfig,
 }
 
 #[derive(Debug)]
@@ -286,7 +303,13 @@ impl ServerArgs {
         if let Some(url) = self.bigcommerce_api_url.or(file.bigcommerce_api_url) {
             bigcommerce.api_url = url;
         }
+        let worker = worker_config(
+            self.worker_concurrency.or(file.worker_concurrency),
+            self.job_lease_seconds.or(file.job_lease_seconds),
+            self.shutdown_grace_seconds.or(file.shutdown_grace_seconds),
+        )?;
         Ok(Settings {
+            worker,
             bigcommerce,
             listen,
             metrics_listen: self.metrics_listen.or(file.metrics_listen),
@@ -333,6 +356,38 @@ fn order_config(
     }
     if let Some(h) = acceptance_hours {
         config.acceptance_window = Duration::from_secs(h.saturating_mul(3600));
+    }
+    Ok(config)
+}
+
+/// The worker's settings, each the default unless set.
+fn worker_config(
+    concurrency: Option<usize>,
+    lease_seconds: Option<u64>,
+    grace_seconds: Option<u64>,
+) -> anyhow::Result<sync::WorkerConfig> {
+    let mut config = sync::WorkerConfig::default();
+    if let Some(n) = concurrency {
+        if !(1..=256).contains(&n) {
+            bail!("MARKETBRIDGE_WORKER_CONCURRENCY must be between 1 and 256, not {n}");
+        }
+        config.concurrency = n;
+    }
+    if let Some(s) = lease_seconds {
+        // Renewed every third of it: under 3 s a busy node could lose a lease it still holds.
+        if !(3..=3600).contains(&s) {
+            bail!("MARKETBRIDGE_JOB_LEASE_SECONDS must be between 3 and 3600, not {s}");
+        }
+        config.lease = Duration::from_secs(s);
+    }
+    if let Some(s) = grace_seconds {
+        if s >= crate::wiring::STOP_LIMIT.as_secs() {
+            bail!(
+                "MARKETBRIDGE_SHUTDOWN_GRACE_SECONDS must be under {} (the longest a stop takes), not {s}",
+                crate::wiring::STOP_LIMIT.as_secs()
+            );
+        }
+        config.shutdown_grace = Duration::from_secs(s);
     }
     Ok(config)
 }
@@ -413,6 +468,34 @@ mod tests {
         assert_eq!(s.marketplaces[0].name, "Acme Marketplace");
         assert!(s.database_url.starts_with("sqlite://"));
         assert_eq!(s.shop_addresses, shops::AddressPolicy::PublicOnly);
+    }
+
+    #[test]
+    fn the_worker_settings_are_taken_within_their_bounds() {
+        let args = |concurrency, lease, grace| ServerArgs {
+            secret_key: Some(SecretKey::generate().to_base64()),
+            worker_concurrency: concurrency,
+            job_lease_seconds: lease,
+            shutdown_grace_seconds: grace,
+            ..Default::default()
+        };
+        let s = args(Some(16), Some(30), Some(5)).resolve(false).unwrap();
+        assert_eq!(s.worker.concurrency, 16);
+        assert_eq!(s.worker.lease, Duration::from_secs(30));
+        assert_eq!(s.worker.shutdown_grace, Duration::from_secs(5));
+        let defaults = args(None, None, None).resolve(false).unwrap().worker;
+        assert_eq!(defaults.lease, sync::WorkerConfig::default().lease);
+        for (bad, setting) in [
+            (args(Some(0), None, None), "MARKETBRIDGE_WORKER_CONCURRENCY"),
+            (args(None, Some(1), None), "MARKETBRIDGE_JOB_LEASE_SECONDS"),
+            (
+                args(None, None, Some(10)),
+                "MARKETBRIDGE_SHUTDOWN_GRACE_SECONDS",
+            ),
+        ] {
+            let err = bad.resolve(false).unwrap_err().to_string();
+            assert!(err.contains(setting), "{err}");
+        }
     }
 
     #[test]
