@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 mod demo_orders;
+pub mod fleet;
 pub mod metrics;
 pub mod onboarding;
 pub mod operator;

@@ -279,6 +279,11 @@ impl SandboxWorker<'_> {
     /// The command for the binary at `exe`, with nothing inherited from this process's
     /// environment and its output discarded (errors only, were it kept).
     pub fn command(&self, exe: &std::path::Path) -> std::process::Command {
+        self.command_with(exe, &["worker"])
+    }
+
+    /// The same settings for another subcommand of the binary (`serve --no-workers`, say).
+    pub fn command_with(&self, exe: &std::path::Path, args: &[&str]) -> std::process::Command {
         let marketplaces = sandbox_marketplaces(self.sandbox_url)
             .iter()
             .map(|m| format!("{}={}={}", m.code, m.name, m.instance_url))
@@ -289,7 +294,7 @@ impl SandboxWorker<'_> {
         let poll_seconds = self.orders.poll_interval.as_secs_f64().ceil().max(1.0) as u64;
         let mut command = std::process::Command::new(exe);
         command
-            .arg("worker")
+            .args(args)
             .env_clear()
             .env("MARKETBRIDGE_LOG", "error")
             .env("MARKETBRIDGE_DATABASE_URL", self.database_url)

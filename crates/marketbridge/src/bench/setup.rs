@@ -410,20 +410,7 @@ impl BenchEnv {
     }
 
     async fn workspace(&self) -> anyhow::Result<Workspace> {
-        let id = workspace_of(self.storage(), SELLER_EMAIL)
-            .await?
-            .context("the sign-up made no workspace")?;
-        let workspace = SellerWorkspace::read(self.storage(), id).await?;
-        let live = |kind: ChannelKind| {
-            workspace
-                .live(kind)
-                .with_context(|| format!("the onboarding left no live {kind:?} channel"))
-        };
-        Ok(Workspace {
-            id,
-            connect: live(ChannelKind::MiraklConnect)?,
-            marketplace: live(ChannelKind::Marketplace)?,
-        })
+        onboarded_workspace(self.storage(), SELLER_EMAIL).await
     }
 
     /// Runs the worker pass after pass, as `serve` would with nothing else to do, until both
@@ -444,32 +431,8 @@ impl BenchEnv {
         }
     }
 
-    /// The shop was read, every item has its final state on both channels, and no import is
-    /// open.
     async fn settled(&self, ws: &Workspace) -> anyhow::Result<bool> {
-        let storage = self.storage();
-        let read = storage
-            .get_shop(ws.id)
-            .await?
-            .is_some_and(|shop| shop.catalog_read_at_ms.is_some());
-        if !read {
-            return Ok(false);
-        }
-        let items = storage.catalog_count(ws.id).await?;
-        for channel in [ws.connect, ws.marketplace] {
-            let counts = storage.item_state_counts(ws.id, channel).await?;
-            let rows: i64 = counts.iter().map(|(_, n)| n).sum();
-            let unsettled = counts
-                .iter()
-                .any(|(state, n)| matches!(state, ItemState::Waiting | ItemState::Sent) && *n > 0);
-            if unsettled || rows < items {
-                return Ok(false);
-            }
-        }
-        Ok(storage
-            .open_imports(ws.id, ws.marketplace)
-            .await?
-            .is_empty())
+        export_settled(self.storage(), ws).await
     }
 
     /// What the channels show of the catalog, against what the connector read.
@@ -573,7 +536,56 @@ impl Tally {
     }
 }
 
-fn repeated(keys: impl Iterator<Item = String>) -> u64 {
+/// The workspace of the seller signed up with `email`, and its live Connect and marketplace
+/// channels.
+pub(crate) async fn onboarded_workspace(
+    storage: &Storage,
+    email: &str,
+) -> anyhow::Result<Workspace> {
+    let id = workspace_of(storage, email)
+        .await?
+        .context("the sign-up made no workspace")?;
+    let workspace = SellerWorkspace::read(storage, id).await?;
+    let live = |kind: ChannelKind| {
+        workspace
+            .live(kind)
+            .with_context(|| format!("the onboarding left no live {kind:?} channel"))
+    };
+    Ok(Workspace {
+        id,
+        connect: live(ChannelKind::MiraklConnect)?,
+        marketplace: live(ChannelKind::Marketplace)?,
+    })
+}
+
+/// The shop was read, every item has its final state on both channels, and no import is
+/// open.
+pub(crate) async fn export_settled(storage: &Storage, ws: &Workspace) -> anyhow::Result<bool> {
+    let read = storage
+        .get_shop(ws.id)
+        .await?
+        .is_some_and(|shop| shop.catalog_read_at_ms.is_some());
+    if !read {
+        return Ok(false);
+    }
+    let items = storage.catalog_count(ws.id).await?;
+    for channel in [ws.connect, ws.marketplace] {
+        let counts = storage.item_state_counts(ws.id, channel).await?;
+        let rows: i64 = counts.iter().map(|(_, n)| n).sum();
+        let unsettled = counts
+            .iter()
+            .any(|(state, n)| matches!(state, ItemState::Waiting | ItemState::Sent) && *n > 0);
+        if unsettled || rows < items {
+            return Ok(false);
+        }
+    }
+    Ok(storage
+        .open_imports(ws.id, ws.marketplace)
+        .await?
+        .is_empty())
+}
+
+pub(crate) fn repeated(keys: impl Iterator<Item = String>) -> u64 {
     let mut seen = HashSet::new();
     keys.filter(|k| !seen.insert(k.clone())).count() as u64
 }

@@ -8,6 +8,7 @@ mod bigcommerce_app;
 mod budgets;
 mod catalog;
 mod disconnect;
+mod fleet;
 mod hostile_input;
 mod jobs;
 mod metrics;
