@@ -10,11 +10,14 @@
 //! - `orders`: M orders placed on a marketplace store, each timed until its shop order exists;
 //!   with `--faults`, while calls fail and answers are lost, and with `--kills`, while the
 //!   worker process is killed and started again. A duplicate or a lost order, or an acceptance
-//!   sent twice, fails the benchmark (after its table and JSON line are printed).
+//!   sent twice, fails the benchmark (after its table and JSON line are printed);
+//! - `fleet`: many sellers on several worker processes on PostgreSQL, exported in full, then a
+//!   big seller's export while small sellers' stock changes (see `bench/fleet.rs`).
 
 mod catalog;
 mod delta;
 mod diff;
+mod fleet;
 mod orders;
 mod report;
 pub(crate) mod setup;
@@ -27,8 +30,9 @@ use sync::Budgets;
 pub use catalog::{CatalogOptions, catalog};
 pub use delta::{DeltaOptions, delta};
 pub use diff::{DiffOptions, diff};
+pub use fleet::{FleetBenchOptions, fleet};
 pub use orders::{OrdersOptions, orders};
-pub use report::{Figures, Report};
+pub use report::{Figures, Report, Rss};
 pub use setup::ShopKind;
 
 #[derive(clap::Args, Debug)]
@@ -90,6 +94,27 @@ pub struct BenchArgs {
     /// Print only the JSON line.
     #[arg(long)]
     pub json_only: bool,
+    /// Sellers onboarded and exported (fleet).
+    #[arg(long, default_value_t = fleet::DEFAULT_WORKSPACES)]
+    pub workspaces: usize,
+    /// Shop products of each seller, a third of them variable (fleet).
+    #[arg(long, default_value_t = fleet::DEFAULT_PRODUCTS)]
+    pub products: u64,
+    /// Worker processes (fleet), beside one `serve --no-workers`.
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// The big seller's shop products, exported while small sellers' stock changes (fleet; 0
+    /// for none).
+    #[arg(long, default_value_t = fleet::DEFAULT_BIG_PRODUCTS)]
+    pub big_products: u64,
+    /// The PostgreSQL server the fleet runs on: a database is made there for the run and
+    /// dropped after it.
+    #[arg(
+        long,
+        env = "MARKETBRIDGE_BENCH_DATABASE_URL",
+        default_value = fleet::DEFAULT_DATABASE_URL
+    )]
+    pub database_url: String,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +123,7 @@ pub enum Scenario {
     Catalog,
     Delta,
     Orders,
+    Fleet,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -159,6 +185,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 per_second: args.orders_per_second,
                 binary: None,
                 shop: args.shop,
+            })
+            .await?
+        }
+        Scenario::Fleet => {
+            fleet(&FleetBenchOptions {
+                workspaces: args.workspaces,
+                products: args.products,
+                nodes: args.nodes,
+                big_products: args.big_products,
+                database_url: args.database_url,
+                budgets,
+                binary: None,
             })
             .await?
         }

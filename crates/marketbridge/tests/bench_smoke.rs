@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use marketbridge::bench::ShopKind;
 use marketbridge::bench::{
-    CatalogOptions, DeltaOptions, DiffOptions, Figures, OrdersOptions, Report, catalog, delta,
-    diff, orders,
+    CatalogOptions, DeltaOptions, DiffOptions, Figures, FleetBenchOptions, OrdersOptions, Report,
+    Rss, catalog, delta, diff, fleet, orders,
 };
 
 /// Runs a benchmark body once per shop, each as a test of its own.
@@ -51,7 +51,7 @@ async fn diff_makes_an_offer_of_every_synthetic_item() {
     assert_eq!(f.items, Some(1_000));
     assert!(f.items_per_s.unwrap() > 0.0);
     assert!(f.bytes_per_s.unwrap() > 0.0);
-    assert!(f.peak_rss_mb.unwrap() > 0.0);
+    assert!(f.peak_rss_mb.as_ref().unwrap().max() > 0.0);
     assert!(
         report
             .notes
@@ -160,4 +160,32 @@ async fn orders_with_kills_runs_a_worker_process_and_kills_it() {
     // This process ran no worker: the shop orders above were made by the worker processes,
     // killed as often as the orders lasted (at most as asked).
     assert!(f.kills.unwrap() <= 2, "{}", report.table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_exports_every_seller_on_worker_processes_and_times_small_changes() {
+    let report = fleet(&FleetBenchOptions {
+        workspaces: 2,
+        products: 60,
+        nodes: 2,
+        big_products: 600,
+        database_url: storage::testing::test_postgres_url(),
+        budgets: sync::Budgets::off(),
+        binary: Some(env!("CARGO_BIN_EXE_marketbridge").into()),
+    })
+    .await
+    .unwrap();
+    let f = figures_of(&report);
+    assert_eq!((f.workspaces, f.nodes), (Some(2), Some(2)));
+    assert!(f.items.unwrap() > 120, "variations count as items");
+    assert!(f.jobs_per_s.unwrap() > 0.0);
+    assert_eq!(f.duplicates, Some(0));
+    assert_eq!(f.lost, Some(0), "{}", report.table());
+    assert!(f.small_delta_p95_s.is_some(), "{}", report.table());
+    let Some(Rss::PerNode(nodes)) = &f.peak_rss_mb else {
+        panic!("the memory of each node: {:?}", f.peak_rss_mb);
+    };
+    let names: Vec<&str> = nodes.keys().map(String::as_str).collect();
+    assert_eq!(names, ["serve", "worker-1", "worker-2"]);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use sync::Budgets;
 
-use super::report::{Figures, Report, peak_rss_mb, rate, round};
+use super::report::{Figures, Report, Rss, peak_rss_mb, rate, round};
 use super::setup::{self, BenchEnv, MARKETPLACE, STORE_ID};
 
 /// Beyond this the export is taken for stuck and the benchmark fails.
@@ -60,7 +60,7 @@ async fn run(env: &BenchEnv, options: &CatalogOptions) -> anyhow::Result<Report>
         items: Some(tally.items),
         wall_s: Some(round(wall, 3)),
         items_per_s: Some(rate(tally.items, wall)),
-        peak_rss_mb,
+        peak_rss_mb: peak_rss_mb.map(Rss::Process),
         calls: Some(calls),
         duplicates: Some(tally.duplicates),
         lost: Some(tally.lost()),

@@ -18,7 +18,7 @@ use serde_json::Value;
 use sync::Budgets;
 use tokio::sync::watch;
 
-use super::report::{Figures, Report, peak_rss_mb, percentile, round};
+use super::report::{Figures, Report, Rss, peak_rss_mb, percentile, round};
 use super::scramble;
 use super::setup::{self, BenchEnv, COMPANY, MARKETPLACE, STORE_ID, Workspace};
 
@@ -113,7 +113,7 @@ async fn run(env: &BenchEnv, options: &DeltaOptions) -> anyhow::Result<Report> {
         scenario: "delta".into(),
         items: Some(changes.len() as u64),
         wall_s: Some(round(wall.as_secs_f64(), 3)),
-        peak_rss_mb,
+        peak_rss_mb: peak_rss_mb.map(Rss::Process),
         calls: Some(calls),
         latency_p50_s: percentile(&all, 50.0).map(|s| round(s, 3)),
         latency_p95_s: percentile(&all, 95.0).map(|s| round(s, 3)),

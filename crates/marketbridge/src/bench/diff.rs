@@ -17,7 +17,7 @@ use domain::catalog::{
 use mirakl::offers_file::{OffersFile, UpdateDelete};
 use sync::catalog::offer_line;
 
-use super::report::{Figures, Report, peak_rss_mb, rate, round};
+use super::report::{Figures, Report, Rss, peak_rss_mb, rate, round};
 use super::scramble;
 
 pub const DEFAULT_ITEMS: u64 = 1_000_000;
@@ -90,7 +90,7 @@ fn run(items: u64) -> anyhow::Result<Report> {
         wall_s: Some(round(wall, 3)),
         items_per_s: Some(rate(items, wall)),
         bytes_per_s: Some(rate(bytes, wall)),
-        peak_rss_mb: peak_rss_mb(),
+        peak_rss_mb: peak_rss_mb().map(Rss::Process),
         ..Figures::default()
     });
     report.note("OF01 bytes", bytes);

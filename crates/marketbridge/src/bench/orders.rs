@@ -31,7 +31,7 @@ use sandbox::{FaultRates, Sandbox};
 use sync::{Budgets, OrderConfig};
 use tokio::sync::watch;
 
-use super::report::{Figures, Report, peak_rss_mb, percentile, rate, round};
+use super::report::{Figures, Report, Rss, peak_rss_mb, percentile, rate, round};
 use super::setup::{BenchEnv, BenchShopOrder, COMPANY, MARKETPLACE, STORE_ID, Workspace};
 
 pub const DEFAULT_ORDERS: usize = 1_000;
@@ -246,7 +246,7 @@ async fn run(env: &BenchEnv, options: &OrdersOptions) -> anyhow::Result<Report> 
         kills: Some(killed as u64),
         wall_s: Some(round(wall, 3)),
         items_per_s: Some(rate(watch.first_seen.len() as u64, wall)),
-        peak_rss_mb,
+        peak_rss_mb: peak_rss_mb.map(Rss::Process),
         calls: Some(calls),
         import_p50_s: percentile(&seconds, 50.0).map(|s| round(s, 3)),
         import_p95_s: percentile(&seconds, 95.0).map(|s| round(s, 3)),

@@ -32,8 +32,22 @@ pub struct Figures {
     pub items_per_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_per_s: Option<f64>,
+    /// This process's, or each node's (`fleet`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub peak_rss_mb: Option<f64>,
+    pub peak_rss_mb: Option<Rss>,
+    /// `fleet`: sellers, the processes that ran jobs, and the jobs they finished per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workspaces: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs_per_s: Option<f64>,
+    /// `fleet`: from a stock change in a small seller's shop until their marketplace offer
+    /// shows it, while a big seller's catalog exports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub small_delta_p50_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub small_delta_p95_s: Option<f64>,
     /// Calls per sandbox operation (e.g. `mmp.of01`, `connect.products.post`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub calls: Option<BTreeMap<String, u64>>,
@@ -57,6 +71,37 @@ pub struct Figures {
     pub duplicates: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lost: Option<u64>,
+}
+
+/// Peak resident memory in MB: of this process, or of each node by name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Rss {
+    Process(f64),
+    PerNode(BTreeMap<String, f64>),
+}
+
+impl Rss {
+    /// The most any process held.
+    pub fn max(&self) -> f64 {
+        match self {
+            Self::Process(mb) => *mb,
+            Self::PerNode(nodes) => nodes.values().copied().fold(0.0, f64::max),
+        }
+    }
+}
+
+impl std::fmt::Display for Rss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Process(mb) => write!(f, "{mb:.1}"),
+            Self::PerNode(nodes) => {
+                let each: Vec<String> =
+                    nodes.iter().map(|(n, mb)| format!("{n} {mb:.1}")).collect();
+                write!(f, "{}", each.join(", "))
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -94,7 +139,9 @@ impl Report {
                 rows.push((label.to_owned(), value));
             }
         };
+        add("workspaces", f.workspaces.map(|n| n.to_string()));
         add("items", f.items.map(|n| n.to_string()));
+        add("nodes", f.nodes.map(|n| n.to_string()));
         add("orders_placed", f.orders_placed.map(|n| n.to_string()));
         add("shop_orders", f.shop_orders.map(|n| n.to_string()));
         add("acceptances", f.acceptances.map(|n| n.to_string()));
@@ -106,7 +153,16 @@ impl Report {
         add("wall_s", f.wall_s.map(|s| format!("{s:.3}")));
         add("items_per_s", f.items_per_s.map(|n| format!("{n:.0}")));
         add("bytes_per_s", f.bytes_per_s.map(|n| format!("{n:.0}")));
-        add("peak_rss_mb", f.peak_rss_mb.map(|n| format!("{n:.1}")));
+        add("peak_rss_mb", f.peak_rss_mb.as_ref().map(Rss::to_string));
+        add("jobs_per_s", f.jobs_per_s.map(|n| format!("{n:.1}")));
+        add(
+            "small_delta_p50_s",
+            f.small_delta_p50_s.map(|s| format!("{s:.3}")),
+        );
+        add(
+            "small_delta_p95_s",
+            f.small_delta_p95_s.map(|s| format!("{s:.3}")),
+        );
         add("latency_p50_s", f.latency_p50_s.map(|s| format!("{s:.3}")));
         add("latency_p95_s", f.latency_p95_s.map(|s| format!("{s:.3}")));
         add("import_p50_s", f.import_p50_s.map(|s| format!("{s:.3}")));
