@@ -40,6 +40,9 @@ pub struct FleetOptions {
     /// A PostgreSQL server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`): a database
     /// is made on it for the run.
     pub admin_url: String,
+    /// The made database's name is this and a UUIDv7 (the tests give theirs, so that what a
+    /// failed test leaves is swept with their other databases).
+    pub database_prefix: &'static str,
     /// The `marketbridge` binary the nodes run.
     pub binary: PathBuf,
     /// In the sandbox and in every node.
@@ -110,7 +113,7 @@ impl SellerTally {
 impl Fleet {
     /// A new database, the sandbox, and `serve --no-workers`, ready; no worker yet.
     pub async fn start(options: FleetOptions) -> anyhow::Result<Self> {
-        let database = ScratchDatabase::create(&options.admin_url, "marketbridge_fleet_")
+        let database = ScratchDatabase::create(&options.admin_url, options.database_prefix)
             .await
             .with_context(|| {
                 format!(

@@ -15,7 +15,6 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::pool::Pools;
-use crate::scratch::with_database;
 use crate::{Engine, SecretKey, Storage};
 
 /// The variable that names the PostgreSQL server for tests, e.g.
@@ -24,7 +23,8 @@ pub const POSTGRES_URL_VAR: &str = "MARKETBRIDGE_TEST_POSTGRES_URL";
 
 /// Test databases older than this belong to finished runs.
 const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
-const DATABASE_PREFIX: &str = "mb_test_";
+/// The tests' databases are named this and a UUIDv7 (their creation time).
+pub const DATABASE_PREFIX: &str = "mb_test_";
 
 static POSTGRES_SWEPT: AtomicBool = AtomicBool::new(false);
 static SQLITE_SWEPT: AtomicBool = AtomicBool::new(false);
@@ -196,14 +196,12 @@ async fn fresh_postgres_url() -> String {
     if !POSTGRES_SWEPT.swap(true, Ordering::SeqCst) {
         drop_stale_databases(&mut admin).await;
     }
-    // UUIDv7: the name carries its creation time, which is how stale databases are found.
-    let name = format!("{DATABASE_PREFIX}{}", Uuid::now_v7().simple());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap_or_else(|err| panic!("cannot create the test database {name}: {err}"));
     let _ = admin.close().await;
-    with_database(&admin_url, &name)
+    // Named by its creation time (UUIDv7), which is how stale databases are found.
+    crate::scratch::ScratchDatabase::create(&admin_url, DATABASE_PREFIX)
+        .await
+        .unwrap_or_else(|err| panic!("cannot create a test database on {admin_url}: {err:?}"))
+        .url
 }
 
 async fn drop_stale_databases(admin: &mut PgConnection) {

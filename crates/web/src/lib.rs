@@ -6,6 +6,7 @@ mod api;
 mod error;
 mod form;
 mod input;
+mod password;
 mod readiness;
 mod session;
 mod ui;

@@ -66,6 +66,7 @@ pub async fn fleet(options: &FleetBenchOptions) -> anyhow::Result<Report> {
     };
     let mut fleet = Fleet::start(FleetOptions {
         admin_url: options.database_url.clone(),
+        database_prefix: "marketbridge_fleet_",
         binary,
         budgets: options.budgets,
         orders: OrderConfig::default(),

@@ -81,6 +81,7 @@ async fn stock_up(fleet: &Fleet, seller: &Seller) {
 async fn three_processes_on_postgres_run_every_job_once_through_a_sigkill() {
     let mut fleet = Fleet::start(FleetOptions {
         admin_url: storage::testing::test_postgres_url(),
+        database_prefix: storage::testing::DATABASE_PREFIX,
         binary: env!("CARGO_BIN_EXE_marketbridge").into(),
         // Mirakl's budgets on both sides, a minute lasting 0.6 s.
         budgets: Budgets::scaled(0.01),

@@ -1,7 +1,7 @@
 //! Sign up, sign in and sign out of the connector.
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Argon2, PasswordHash};
+use argon2::Argon2;
+use argon2::password_hash::PasswordHasher;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -240,26 +240,13 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 async fn hash_password(password: Password) -> Result<String, WebError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.expose().as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!(e))?
-    .map_err(WebError::Internal)
+    crate::password::hash(password.expose().to_owned())
+        .await
+        .map_err(WebError::Internal)
 }
 
 async fn verify_password(password: String, hash: String) -> Result<bool, WebError> {
-    tokio::task::spawn_blocking(move || {
-        let parsed =
-            PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!(e))?
-    .map_err(WebError::Internal)
+    crate::password::verify(password, hash)
+        .await
+        .map_err(WebError::Internal)
 }
