@@ -252,6 +252,25 @@ impl Fleet {
         nodes
     }
 
+    /// The CPU time each process running now has used (user and system, seconds), by name as
+    /// in [`Fleet::peak_rss_mb`].
+    pub fn cpu_seconds(&self) -> BTreeMap<String, f64> {
+        let mut nodes = BTreeMap::new();
+        if let Some(s) = self
+            .serve
+            .as_ref()
+            .and_then(|c| process_cpu_seconds(c.id()))
+        {
+            nodes.insert("serve".to_owned(), s);
+        }
+        for (n, child) in self.workers.iter().enumerate() {
+            if let Some(s) = child.as_ref().and_then(|c| process_cpu_seconds(c.id())) {
+                nodes.insert(format!("worker-{}", n + 1), s);
+            }
+        }
+        nodes
+    }
+
     /// Seller `n`, with a WooCommerce store of `products` products (a third variable), their
     /// own MAS login, store and Connect company in the sandbox, signed up and onboarded on the
     /// `serve` process as in a browser. Their catalog export starts at its Launch, on whichever
@@ -463,4 +482,15 @@ pub fn process_peak_rss_mb(pid: u32) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some((kb / 102.4).round() / 10.0)
+}
+
+/// The CPU time the process `pid` has used, user and system, in seconds; `None` off Linux or
+/// once it is gone. (`/proc` counts in ticks of 1/100 s on Linux's usual builds.)
+pub fn process_cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The name, in parentheses, may hold spaces: count the fields after it.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    // utime and stime, the 14th and 15th fields of the line (11 and 12 after the name).
+    Some(((ticks(11)? + ticks(12)?) / 100.0 * 10.0).round() / 10.0)
 }

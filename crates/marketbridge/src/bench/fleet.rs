@@ -139,6 +139,10 @@ async fn run(fleet: &Arc<Fleet>, options: &FleetBenchOptions) -> anyhow::Result<
     }
     latencies.sort_by(f64::total_cmp);
     let rss_end = fleet.peak_rss_mb();
+    let mut cpu = fleet.cpu_seconds();
+    if let Some(s) = crate::fleet::process_cpu_seconds(std::process::id()) {
+        cpu.insert("bench (the sandbox)".to_owned(), s);
+    }
 
     let mut report = Report::new(Figures {
         scenario: "fleet".into(),
@@ -180,6 +184,11 @@ async fn run(fleet: &Arc<Fleet>, options: &FleetBenchOptions) -> anyhow::Result<
             "MISMATCH"
         },
     );
+    let cpu: Vec<String> = cpu.iter().map(|(n, s)| format!("{n} {s:.1}")).collect();
+    report.note("CPU seconds per process", cpu.join(", "));
+    if let Some(mb) = super::report::peak_rss_mb() {
+        report.note("peak RSS of the bench process (the sandbox), MB", mb);
+    }
     for problem in problems {
         report.problem(problem);
     }
