@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use test_support::{Engine, TestApp, Visitor};
 
 use crate::catalog::{Setup, launched};
-use crate::orders_pages::{a_live_sku, an_order_to_decide, place, poll};
+use crate::orders_pages::{
+    a_live_sku, an_order_to_decide, mirakl_state, order_id, place, poll, work,
+};
 
 /// Creates a token on the Account page, as a seller does; the token shown once.
 async fn create_token(app: &TestApp, v: &Visitor, name: &str, access: &str) -> String {
@@ -593,6 +595,68 @@ async fn the_api_serves_a_launched_workspace(engine: Engine) {
         "{}",
         detail.body
     );
+    app.stop().await;
+}
+
+/// Retry through the API: an order short of stock waits for the seller; once restocked, a
+/// Retry accepts it, and a second finds nothing to retry (409).
+#[tokio::test]
+async fn an_order_waiting_for_the_seller_is_retried_through_the_api() {
+    let app = TestApp::spawn().await;
+    let doc = openapi(&app).await;
+    let s = launched(&app).await;
+    let token = create_token(&app, &s.v, "ERP", "Read and write").await;
+    // Accepted on its own only when every line is in stock.
+    let page = s.v.get(&app.url("/settings/orders")).await;
+    s.v.submit(
+        &page
+            .form("Save order settings", &[])
+            .without("partial_acceptance"),
+    )
+    .await
+    .expect_text("Order settings saved");
+    let sku = a_live_sku(&app, &s).await;
+    let row = app
+        .storage()
+        .catalog_item(s.ws, &sku)
+        .await
+        .unwrap()
+        .unwrap();
+    let product = row.shop_variation_id.unwrap_or(row.shop_product_id);
+    let mirakl_id = place(&app, &sku, 2);
+    app.sandbox.woo_set_stock("demo-shop", product, 1);
+    work(&app).await;
+    poll(&app, s.ws, s.marketplace).await;
+    let id = order_id(&app, &s, &mirakl_id).await;
+    let waiting = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/orders/{id}"),
+        Some(&token),
+    )
+    .await;
+    check(&doc, "get", "/api/v1/orders/{id}", &waiting);
+    assert!(
+        waiting.body["order"]["attention"]
+            .as_str()
+            .is_some_and(|a| a.contains("Not enough stock")),
+        "{}",
+        waiting.body
+    );
+    assert_eq!(mirakl_state(&app, &mirakl_id), "WAITING_ACCEPTANCE");
+
+    app.sandbox.woo_set_stock("demo-shop", product, 50);
+    work(&app).await;
+    let path = format!("/api/v1/orders/{id}/retry");
+    let retried = call(&app, Method::POST, &path, Some(&token)).await;
+    assert_eq!(retried.status, StatusCode::ACCEPTED, "{}", retried.body);
+    check(&doc, "post", "/api/v1/orders/{id}/retry", &retried);
+    poll(&app, s.ws, s.marketplace).await;
+    assert_eq!(mirakl_state(&app, &mirakl_id), "SHIPPING");
+
+    let again = call(&app, Method::POST, &path, Some(&token)).await;
+    is_problem(&again, StatusCode::CONFLICT);
+    check(&doc, "post", "/api/v1/orders/{id}/retry", &again);
     app.stop().await;
 }
 

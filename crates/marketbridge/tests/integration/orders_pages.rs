@@ -58,7 +58,7 @@ pub async fn work(app: &TestApp) {
     app.settle().await;
 }
 
-fn mirakl_state(app: &TestApp, order_id: &str) -> String {
+pub fn mirakl_state(app: &TestApp, order_id: &str) -> String {
     let order: Value = app
         .sandbox
         .mmp_order(INSTANCE, order_id)
@@ -67,7 +67,7 @@ fn mirakl_state(app: &TestApp, order_id: &str) -> String {
 }
 
 /// The stored id of the order Mirakl calls `mirakl_id`.
-async fn order_id(app: &TestApp, s: &Setup, mirakl_id: &str) -> OrderId {
+pub async fn order_id(app: &TestApp, s: &Setup, mirakl_id: &str) -> OrderId {
     app.storage()
         .orders_page(
             s.ws,
