@@ -236,39 +236,27 @@ impl Fleet {
     /// The most memory each process running now has held (VmHWM, MB), by name: `serve`,
     /// `worker-1`, …
     pub fn peak_rss_mb(&self) -> BTreeMap<String, f64> {
-        let mut nodes = BTreeMap::new();
-        if let Some(mb) = self
-            .serve
-            .as_ref()
-            .and_then(|c| process_peak_rss_mb(c.id()))
-        {
-            nodes.insert("serve".to_owned(), mb);
-        }
-        for (n, child) in self.workers.iter().enumerate() {
-            if let Some(mb) = child.as_ref().and_then(|c| process_peak_rss_mb(c.id())) {
-                nodes.insert(format!("worker-{}", n + 1), mb);
-            }
-        }
-        nodes
+        self.per_process(process_peak_rss_mb)
     }
 
     /// The CPU time each process running now has used (user and system, seconds), by name as
     /// in [`Fleet::peak_rss_mb`].
     pub fn cpu_seconds(&self) -> BTreeMap<String, f64> {
-        let mut nodes = BTreeMap::new();
-        if let Some(s) = self
-            .serve
-            .as_ref()
-            .and_then(|c| process_cpu_seconds(c.id()))
-        {
-            nodes.insert("serve".to_owned(), s);
-        }
-        for (n, child) in self.workers.iter().enumerate() {
-            if let Some(s) = child.as_ref().and_then(|c| process_cpu_seconds(c.id())) {
-                nodes.insert(format!("worker-{}", n + 1), s);
-            }
-        }
-        nodes
+        self.per_process(process_cpu_seconds)
+    }
+
+    /// `read` of each process running now that it has a figure for, by name.
+    fn per_process(&self, read: impl Fn(u32) -> Option<f64>) -> BTreeMap<String, f64> {
+        let serve = self.serve.iter().map(|c| ("serve".to_owned(), c));
+        let workers = self
+            .workers
+            .iter()
+            .enumerate()
+            .filter_map(|(n, w)| w.as_ref().map(|c| (format!("worker-{}", n + 1), c)));
+        serve
+            .chain(workers)
+            .filter_map(|(name, child)| Some((name, read(child.id())?)))
+            .collect()
     }
 
     /// Seller `n`, with a WooCommerce store of `products` products (a third variable), their
@@ -361,22 +349,7 @@ impl Fleet {
 
     /// How many shop orders each Mirakl order id has in the seller's store.
     pub fn shop_orders_per_mirakl_order(&self, seller: &Seller) -> BTreeMap<String, usize> {
-        let mut count = BTreeMap::new();
-        for id in self.sandbox.woo_order_ids(&seller.store) {
-            let Some(order) = self.sandbox.woo_order(&seller.store, id) else {
-                continue;
-            };
-            let mirakl = order["meta_data"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|m| m["key"] == "mirakl_order_id")
-                .and_then(|m| m["value"].as_str());
-            if let Some(mirakl) = mirakl {
-                *count.entry(mirakl.to_owned()).or_insert(0) += 1;
-            }
-        }
-        count
+        woo_orders_per_mirakl_order(&self.sandbox, &seller.store)
     }
 
     /// The seller's SKUs live on the marketplace (their offers).
@@ -467,6 +440,27 @@ impl Node {
             .stderr(Stdio::inherit());
         command
     }
+}
+
+/// How many orders each Mirakl order id has in the sandbox's WooCommerce store `store` (by
+/// their `mirakl_order_id` meta): more than one is a duplicate.
+pub fn woo_orders_per_mirakl_order(sandbox: &Sandbox, store: &str) -> BTreeMap<String, usize> {
+    let mut count = BTreeMap::new();
+    for id in sandbox.woo_order_ids(store) {
+        let Some(order) = sandbox.woo_order(store, id) else {
+            continue;
+        };
+        let mirakl = order["meta_data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["key"] == "mirakl_order_id")
+            .and_then(|m| m["value"].as_str());
+        if let Some(mirakl) = mirakl {
+            *count.entry(mirakl.to_owned()).or_insert(0) += 1;
+        }
+    }
+    count
 }
 
 /// A port free on 127.0.0.1 now (the node that takes it binds it a moment later).

@@ -10,7 +10,7 @@ use test_support::{Engine, TestApp, Visitor};
 
 use crate::catalog::{Setup, launched};
 use crate::orders_pages::{
-    a_live_sku, an_order_to_decide, mirakl_state, order_id, place, poll, work,
+    a_live_sku, an_order_short_of_stock, an_order_to_decide, mirakl_state, place, poll, work,
 };
 
 /// Creates a token on the Account page, as a seller does; the token shown once.
@@ -606,28 +606,7 @@ async fn an_order_waiting_for_the_seller_is_retried_through_the_api() {
     let doc = openapi(&app).await;
     let s = launched(&app).await;
     let token = create_token(&app, &s.v, "ERP", "Read and write").await;
-    // Accepted on its own only when every line is in stock.
-    let page = s.v.get(&app.url("/settings/orders")).await;
-    s.v.submit(
-        &page
-            .form("Save order settings", &[])
-            .without("partial_acceptance"),
-    )
-    .await
-    .expect_text("Order settings saved");
-    let sku = a_live_sku(&app, &s).await;
-    let row = app
-        .storage()
-        .catalog_item(s.ws, &sku)
-        .await
-        .unwrap()
-        .unwrap();
-    let product = row.shop_variation_id.unwrap_or(row.shop_product_id);
-    let mirakl_id = place(&app, &sku, 2);
-    app.sandbox.woo_set_stock("demo-shop", product, 1);
-    work(&app).await;
-    poll(&app, s.ws, s.marketplace).await;
-    let id = order_id(&app, &s, &mirakl_id).await;
+    let (id, mirakl_id, _, product) = an_order_short_of_stock(&app, &s).await;
     let waiting = call(
         &app,
         Method::GET,

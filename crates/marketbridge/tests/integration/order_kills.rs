@@ -80,19 +80,7 @@ fn shop_orders_per_mirakl_order(app: &TestApp, shop: ShopKind) -> BTreeMap<Strin
         }
         return count;
     }
-    for id in app.sandbox.woo_order_ids(SHOP) {
-        let order = app.sandbox.woo_order(SHOP, id).unwrap();
-        let mirakl = order["meta_data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|m| m["key"] == "mirakl_order_id")
-            .and_then(|m| m["value"].as_str());
-        if let Some(mirakl) = mirakl {
-            *count.entry(mirakl.to_owned()).or_insert(0) += 1;
-        }
-    }
-    count
+    marketbridge::fleet::woo_orders_per_mirakl_order(&app.sandbox, SHOP)
 }
 
 /// `orders` orders while the worker is killed `kills` times.

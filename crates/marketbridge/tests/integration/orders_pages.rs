@@ -67,7 +67,7 @@ pub fn mirakl_state(app: &TestApp, order_id: &str) -> String {
 }
 
 /// The stored id of the order Mirakl calls `mirakl_id`.
-pub async fn order_id(app: &TestApp, s: &Setup, mirakl_id: &str) -> OrderId {
+async fn order_id(app: &TestApp, s: &Setup, mirakl_id: &str) -> OrderId {
     app.storage()
         .orders_page(
             s.ws,
@@ -337,11 +337,10 @@ async fn the_seller_accepts_one_order_and_refuses_another_on_postgres() {
     the_seller_accepts_one_order_and_refuses_another(Engine::Postgres).await;
 }
 
-#[tokio::test]
-async fn retry_runs_the_orders_step_again_once_the_seller_mended_it() {
-    let app = TestApp::spawn().await;
-    let s = launched(&app).await;
-    // Accepted on its own only when every line is in stock.
+/// With orders accepted on their own only when every line is in stock, an order of two of an
+/// item the store has one of: it waits for the seller. Its id, Mirakl id, SKU, and the shop
+/// id that holds the item's stock.
+pub async fn an_order_short_of_stock(app: &TestApp, s: &Setup) -> (OrderId, String, String, i64) {
     let page = s.v.get(&app.url("/settings/orders")).await;
     s.v.submit(
         &page
@@ -350,7 +349,7 @@ async fn retry_runs_the_orders_step_again_once_the_seller_mended_it() {
     )
     .await
     .expect_text("Order settings saved");
-    let sku = a_live_sku(&app, &s).await;
+    let sku = a_live_sku(app, s).await;
     let row = app
         .storage()
         .catalog_item(s.ws, &sku)
@@ -358,13 +357,20 @@ async fn retry_runs_the_orders_step_again_once_the_seller_mended_it() {
         .unwrap()
         .unwrap();
     let product = row.shop_variation_id.unwrap_or(row.shop_product_id);
-    let mirakl_id = place(&app, &sku, 2);
+    let mirakl_id = place(app, &sku, 2);
     // The store sells all but one meanwhile.
     app.sandbox.woo_set_stock("demo-shop", product, 1);
-    work(&app).await;
-    poll(&app, s.ws, s.marketplace).await;
+    work(app).await;
+    poll(app, s.ws, s.marketplace).await;
+    let id = order_id(app, s, &mirakl_id).await;
+    (id, mirakl_id, sku, product)
+}
 
-    let id = order_id(&app, &s, &mirakl_id).await;
+#[tokio::test]
+async fn retry_runs_the_orders_step_again_once_the_seller_mended_it() {
+    let app = TestApp::spawn().await;
+    let s = launched(&app).await;
+    let (id, mirakl_id, sku, product) = an_order_short_of_stock(&app, &s).await;
     let page = s.v.get(&app.url(&format!("/orders/{id}"))).await;
     page.expect_text(&format!("Not enough stock for {sku}"));
     assert_eq!(mirakl_state(&app, &mirakl_id), "WAITING_ACCEPTANCE");
