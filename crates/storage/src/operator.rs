@@ -335,6 +335,20 @@ impl Storage {
         rows.into_iter().map(Job::try_from).collect()
     }
 
+    /// The running jobs, each with the worker that holds its lease, oldest first: which jobs a
+    /// node held when it died.
+    pub async fn running_job_owners(&self) -> Result<Vec<(JobId, Uuid)>, StorageError> {
+        const SQL: &str = "SELECT id, lease_owner FROM jobs \
+             WHERE status = 'running' AND lease_owner IS NOT NULL ORDER BY id";
+        let rows = on_reader!(self, |p| sqlx::query_as::<_, (Uuid, Uuid)>(SQL)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, owner)| (JobId(id), owner))
+            .collect())
+    }
+
     /// How many jobs are dead, in all.
     pub async fn dead_job_count(&self) -> Result<i64, StorageError> {
         const SQL: &str = "SELECT COUNT(*) FROM jobs WHERE status = 'dead'";

@@ -5415,6 +5415,7 @@ async fn jobs_are_listed_by_status_with_their_attempts(s: Storage) {
     s.claim_job(crashed, T0, MINUTE).await.unwrap().unwrap();
     let running = s.jobs_in_status(JobStatus::Running, 10).await.unwrap();
     assert_eq!(running.iter().map(|j| j.id).collect::<Vec<_>>(), [first]);
+    assert_eq!(s.running_job_owners().await.unwrap(), [(first, crashed)]);
     // Its worker died: the lease runs out, another worker runs it to its end.
     s.reap_expired_leases(T0 + MINUTE + 1).await.unwrap();
     let again = s
@@ -5440,6 +5441,7 @@ async fn jobs_are_listed_by_status_with_their_attempts(s: Storage) {
             .unwrap()
             .is_empty()
     );
+    assert!(s.running_job_owners().await.unwrap().is_empty());
     assert!(
         s.jobs_in_status(JobStatus::Done, 0)
             .await
