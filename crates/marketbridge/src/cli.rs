@@ -207,8 +207,13 @@ impl DeadJobTargetArgs {
     }
 }
 
-/// The database an operator's command reads, from the same settings as `migrate`.
-async fn operator_storage(server: ServerArgs) -> anyhow::Result<Storage> {
+/// The database an operator's command reads, from the same settings as `migrate`. The secret
+/// key may be left out: these commands read and write no secret, so without the server's key
+/// they open the database with a throwaway one.
+pub async fn operator_storage(mut server: ServerArgs) -> anyhow::Result<Storage> {
+    if server.secret_key.is_none() && server.secret_key_file.is_none() {
+        server.secret_key = Some(SecretKey::generate().to_base64());
+    }
     let settings = server.resolve(false)?;
     open_for_operator(&settings.database_url, settings.secret_key).await
 }

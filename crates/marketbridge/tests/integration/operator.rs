@@ -21,7 +21,7 @@ fn never_runs(ws: domain::WorkspaceId, flow: &str) -> NewJob {
 }
 
 /// Two dead jobs, as a worker leaves jobs it cannot run, and the database opened as the
-/// operator's commands open it.
+/// operator's commands open it: with the database's address only (they need no secret key).
 async fn app_with_dead_jobs(engine: Engine) -> (TestApp, Storage, domain::JobId, domain::JobId) {
     let app = TestApp::spawn_on(engine).await;
     app.sign_up(&Visitor::new(), "shop@example.com").await;
@@ -39,9 +39,12 @@ async fn app_with_dead_jobs(engine: Engine) -> (TestApp, Storage, domain::JobId,
         .unwrap()
         .unwrap();
     app.drain_jobs().await;
-    let storage = operator::open_for_operator(app.database_url(), app.secret_key().clone())
-        .await
-        .expect("the operator opens the database");
+    let storage = marketbridge::cli::operator_storage(marketbridge::config::ServerArgs {
+        database_url: Some(app.database_url().to_owned()),
+        ..Default::default()
+    })
+    .await
+    .expect("the operator opens the database");
     (app, storage, teleport, export)
 }
 
