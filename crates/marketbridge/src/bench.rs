@@ -19,7 +19,7 @@ mod delta;
 mod diff;
 mod fleet;
 mod orders;
-mod report;
+pub(crate) mod report;
 pub(crate) mod setup;
 
 use std::time::Duration;

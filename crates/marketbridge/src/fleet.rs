@@ -475,7 +475,7 @@ pub fn process_peak_rss_mb(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some((kb / 102.4).round() / 10.0)
+    Some(crate::bench::report::round(kb / 1024.0, 1))
 }
 
 /// The CPU time the process `pid` has used, user and system, in seconds; `None` off Linux or

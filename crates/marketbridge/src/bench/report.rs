@@ -197,10 +197,7 @@ impl Report {
 
 /// The most memory this process has held so far (VmHWM), in MB; `None` off Linux.
 pub fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(round(kb / 1024.0, 1))
+    crate::fleet::process_peak_rss_mb(std::process::id())
 }
 
 /// The nearest-rank percentile (0–100) of sorted values.
